@@ -1,0 +1,132 @@
+package io.gatehouse.cluster;
+
+import io.netty.util.concurrent.Ticker;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One endpoint of a cluster: its identity (address, weight, backup) and all of its runtime state (health, ejection,
+ * drain, in-flight requests, open connections, latency). This is the one place that state lives; load balancers,
+ * health checks, outlier detection and the admin API read and write it here.
+ *
+ * <p>Thread-safety: counters are atomic; health fields are volatile and written by one party each
+ * (HealthChecker: {@code activeHealthy}; OutlierDetector: {@code ejectedUntilNanos}; admin: drain/disable/weight).
+ */
+public final class Endpoint {
+    private final String address;
+    private final InetSocketAddress socketAddress;
+    private final boolean backup;
+    private final Ticker ticker;
+    /** Stable 64-bit identity (from the address), used by hashing policies and sticky cookies. */
+    private final long id;
+
+    private volatile int weight;
+    private volatile boolean activeHealthy = true;
+    private volatile long ejectedUntilNanos;   // 0: not ejected
+    private volatile int ejections;            // times ejected so far, for the growing ejection time
+    private volatile boolean draining;         // admin: no new requests
+    private volatile boolean disabled;         // admin: out of rotation
+    /** When this endpoint last became available (added or recovered); slow start ramps from here. */
+    private volatile long availableSinceNanos;
+
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger connections = new AtomicInteger();
+
+    // Peak-EWMA of response-header latency (Finagle/linkerd): jumps up on a slow response, decays with time.
+    private static final double EWMA_DECAY_NANOS = 10e9;
+    private double ewmaNanos;                  // guarded by this
+    private long ewmaStampNanos;               // guarded by this
+
+    public Endpoint(String address, InetSocketAddress socketAddress, int weight, boolean backup, Ticker ticker) {
+        this.address = address;
+        this.socketAddress = socketAddress;
+        this.weight = weight;
+        this.backup = backup;
+        this.ticker = ticker;
+        this.id = mix64(address.hashCode() * 0x9E3779B97F4A7C15L ^ address.length());
+        this.availableSinceNanos = ticker.nanoTime();
+        this.ewmaStampNanos = availableSinceNanos;
+    }
+
+    public String address() { return address; }
+    public InetSocketAddress socketAddress() { return socketAddress; }
+    public boolean backup() { return backup; }
+    public long id() { return id; }
+    public Ticker ticker() { return ticker; }
+
+    /** Configured (or admin-set) weight, 1..1000. */
+    public int weight() { return weight; }
+    public void weight(int weight) { this.weight = weight; }
+
+    /**
+     * Weight to use now: the configured weight, ramped linearly from 10% over {@code slowStartNanos} after this
+     * endpoint became available (0 disables the ramp).
+     */
+    public double effectiveWeight(long nowNanos, long slowStartNanos) {
+        int w = weight;
+        if (slowStartNanos <= 0) return w;
+        long age = nowNanos - availableSinceNanos;
+        if (age >= slowStartNanos) return w;
+        double share = Math.max(0.1, (double) Math.max(0, age) / slowStartNanos);
+        return w * share;
+    }
+
+    public long availableSinceNanos() { return availableSinceNanos; }
+    public void markAvailableSince(long nowNanos) { this.availableSinceNanos = nowNanos; }
+
+    public int inFlight() { return inFlight.get(); }
+    public int incrementInFlight() { return inFlight.incrementAndGet(); }
+    public int decrementInFlight() { return inFlight.decrementAndGet(); }
+
+    public int connections() { return connections.get(); }
+    public void connectionOpened() { connections.incrementAndGet(); }
+    public void connectionClosed() { connections.decrementAndGet(); }
+
+    public boolean activeHealthy() { return activeHealthy; }
+    public void activeHealthy(boolean healthy) { this.activeHealthy = healthy; }
+
+    public boolean ejected(long nowNanos) {
+        long until = ejectedUntilNanos;
+        return until != 0 && nowNanos - until < 0;
+    }
+    public long ejectedUntilNanos() { return ejectedUntilNanos; }
+    public void ejectUntil(long untilNanos) { this.ejectedUntilNanos = untilNanos; this.ejections = ejections + 1; }
+    public void clearEjection() { this.ejectedUntilNanos = 0; }
+    public int ejections() { return ejections; }
+
+    public boolean draining() { return draining; }
+    public void draining(boolean draining) { this.draining = draining; }
+    public boolean disabled() { return disabled; }
+    public void disabled(boolean disabled) { this.disabled = disabled; }
+
+    /** Healthy by active checks, not ejected, not drained or disabled: may take new requests. */
+    public boolean available(long nowNanos) {
+        return activeHealthy && !draining && !disabled && !ejected(nowNanos);
+    }
+
+    /** Records one response-header latency sample. */
+    public synchronized void recordLatency(long latencyNanos, long nowNanos) {
+        long elapsed = Math.max(0, nowNanos - ewmaStampNanos);
+        ewmaStampNanos = nowNanos;
+        if (latencyNanos > ewmaNanos) {
+            ewmaNanos = latencyNanos;
+        } else {
+            double w = Math.exp(-elapsed / EWMA_DECAY_NANOS);
+            ewmaNanos = ewmaNanos * w + latencyNanos * (1 - w);
+        }
+    }
+
+    /** Peak-EWMA latency in nanoseconds (0 before the first sample). */
+    public synchronized double ewmaNanos() { return ewmaNanos; }
+
+    @Override
+    public String toString() { return address; }
+
+    /** SplitMix64 finalizer: spreads bits so nearby inputs give unrelated hashes. */
+    public static long mix64(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

@@ -1,0 +1,254 @@
+package io.gatehouse.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A set of endpoints that serve the same thing, and how to spread load over them and cope with their failures.
+ *
+ * @param name             unique name, referenced by routes
+ * @param endpoints        at least one
+ * @param loadBalancer     policy and its options
+ * @param healthCheck      active health checking; null: none (endpoints count as healthy)
+ * @param outlierDetection passive health checking from live traffic; null: defaults (on)
+ * @param timeouts         connect, response-header and idle timeouts toward endpoints
+ * @param connectionPool   per-endpoint keep-alive pool
+ * @param limits           circuit breaking: bounds on connections, pending and concurrent requests
+ * @param retryBudget      retries allowed as a share of requests, so retries never amplify an outage
+ * @param whenAllUnhealthy {@code fail} (503, default) or {@code panic} (route to every endpoint anyway)
+ */
+public record ClusterConfig(
+        String name,
+        List<EndpointConfig> endpoints,
+        LoadBalancerConfig loadBalancer,
+        HealthCheckConfig healthCheck,
+        OutlierDetectionConfig outlierDetection,
+        ClusterTimeoutsConfig timeouts,
+        ConnectionPoolConfig connectionPool,
+        ClusterLimitsConfig limits,
+        RetryBudgetConfig retryBudget,
+        String whenAllUnhealthy) {
+
+    public ClusterConfig {
+        if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
+        if (endpoints == null || endpoints.isEmpty()) throw new IllegalArgumentException("endpoints: at least one is required");
+        endpoints = List.copyOf(endpoints);
+        loadBalancer = loadBalancer == null ? LoadBalancerConfig.DEFAULT : loadBalancer;
+        outlierDetection = outlierDetection == null ? OutlierDetectionConfig.DEFAULT : outlierDetection;
+        timeouts = timeouts == null ? ClusterTimeoutsConfig.DEFAULT : timeouts;
+        connectionPool = connectionPool == null ? ConnectionPoolConfig.DEFAULT : connectionPool;
+        limits = limits == null ? ClusterLimitsConfig.DEFAULT : limits;
+        retryBudget = retryBudget == null ? RetryBudgetConfig.DEFAULT : retryBudget;
+        whenAllUnhealthy = whenAllUnhealthy == null ? "fail" : whenAllUnhealthy;
+        if (!whenAllUnhealthy.equals("fail") && !whenAllUnhealthy.equals("panic")) {
+            throw new IllegalArgumentException("when_all_unhealthy: must be fail or panic");
+        }
+    }
+
+    /**
+     * One endpoint. In YAML either a mapping or the shorthand string {@code host:port}.
+     *
+     * @param address host:port (a name is resolved once at start and on reload)
+     * @param weight  relative share, 1..1000 (default 1)
+     * @param backup  a standby: used only when no primary endpoint is healthy
+     */
+    public record EndpointConfig(String address, int weight, boolean backup) {
+        public EndpointConfig {
+            if (address == null || address.isBlank()) throw new IllegalArgumentException("address: is required");
+            weight = weight == 0 ? 1 : weight;
+            if (weight < 1 || weight > 1000) throw new IllegalArgumentException("weight: must be 1..1000");
+        }
+
+        public static EndpointConfig of(String address) {
+            return new EndpointConfig(address, 1, false);
+        }
+    }
+
+    /**
+     * @param policy       round_robin (smooth weighted, default), random, least_request, least_connections, ewma,
+     *                     ring_hash, maglev
+     * @param hash         for ring_hash/maglev: where the key comes from
+     * @param boundedLoad  for ring_hash/maglev: no endpoint gets more than this × the average in-flight requests
+     *                     (e.g. 1.25); null: unbounded
+     * @param ringSize     ring_hash: virtual nodes in the ring (default 1024 × endpoints, at most 8M)
+     * @param tableSize    maglev: lookup table size, a prime (default 65537)
+     * @param stickyCookie sticky sessions: remember the endpoint in a cookie, any policy
+     * @param slowStart    a new or recovered endpoint's weight ramps up linearly over this window; null: off
+     * @param choices      least_request: endpoints sampled per pick (default 2)
+     */
+    public record LoadBalancerConfig(String policy, HashConfig hash, Double boundedLoad, Integer ringSize,
+                                     Integer tableSize, StickyCookieConfig stickyCookie, Duration slowStart,
+                                     Integer choices) {
+        public static final List<String> POLICIES =
+                List.of("round_robin", "random", "least_request", "least_connections", "ewma", "ring_hash", "maglev");
+        public static final LoadBalancerConfig DEFAULT = new LoadBalancerConfig(null, null, null, null, null, null, null, null);
+
+        public LoadBalancerConfig {
+            policy = policy == null ? "round_robin" : policy;
+            if (!POLICIES.contains(policy)) {
+                throw new IllegalArgumentException("policy: unknown policy '" + policy + "', expected one of " + POLICIES);
+            }
+            boolean hashing = policy.equals("ring_hash") || policy.equals("maglev");
+            if (hashing && hash == null) hash = HashConfig.CLIENT_IP;
+            if (!hashing && hash != null) throw new IllegalArgumentException("hash: only for ring_hash and maglev");
+            if (boundedLoad != null && !hashing) throw new IllegalArgumentException("bounded_load: only for ring_hash and maglev");
+            if (boundedLoad != null && boundedLoad < 1.0) throw new IllegalArgumentException("bounded_load: must be >= 1.0");
+            if (ringSize != null && (ringSize < 1 || ringSize > 8_388_608)) throw new IllegalArgumentException("ring_size: must be 1..8388608");
+            if (tableSize != null && !isPrime(tableSize)) throw new IllegalArgumentException("table_size: must be a prime");
+            choices = choices == null ? 2 : choices;
+            if (choices < 2) throw new IllegalArgumentException("choices: must be >= 2");
+        }
+
+        private static boolean isPrime(int n) {
+            if (n < 2) return false;
+            for (int i = 2; (long) i * i <= n; i++) if (n % i == 0) return false;
+            return true;
+        }
+    }
+
+    /**
+     * Where a hash key comes from: exactly one of header, cookie, client_ip (true), path (true).
+     */
+    public record HashConfig(String header, String cookie, boolean clientIp, boolean path) {
+        public static final HashConfig CLIENT_IP = new HashConfig(null, null, true, false);
+
+        public HashConfig {
+            int kinds = (header != null ? 1 : 0) + (cookie != null ? 1 : 0) + (clientIp ? 1 : 0) + (path ? 1 : 0);
+            if (kinds != 1) throw new IllegalArgumentException("hash needs exactly one of header, cookie, client_ip, path");
+        }
+    }
+
+    /** Sticky sessions: the cookie names the endpoint chosen first; {@code ttl} null makes it a session cookie. */
+    public record StickyCookieConfig(String name, Duration ttl) {
+        public StickyCookieConfig {
+            name = name == null ? "GATEHOUSE_STICKY" : name;
+        }
+    }
+
+    /**
+     * Active health checking. {@code type} http sends {@code GET path} and expects one of {@code expected_statuses};
+     * tcp only connects.
+     */
+    public record HealthCheckConfig(String type, String path, String host, Duration interval, Double jitter,
+                                    Duration timeout, int healthyThreshold, int unhealthyThreshold,
+                                    List<String> expectedStatuses) {
+        public HealthCheckConfig {
+            type = type == null ? "http" : type;
+            if (!type.equals("http") && !type.equals("tcp")) throw new IllegalArgumentException("type: must be http or tcp");
+            path = path == null ? "/health" : path;
+            if (!path.startsWith("/")) throw new IllegalArgumentException("path: must start with /");
+            interval = interval == null ? Duration.ofSeconds(5) : interval;
+            jitter = jitter == null ? 0.1 : jitter;
+            if (jitter < 0 || jitter > 1) throw new IllegalArgumentException("jitter: must be 0..1 (a share of interval)");
+            timeout = timeout == null ? Duration.ofSeconds(1) : timeout;
+            healthyThreshold = healthyThreshold == 0 ? 2 : healthyThreshold;
+            unhealthyThreshold = unhealthyThreshold == 0 ? 3 : unhealthyThreshold;
+            if (healthyThreshold < 1) throw new IllegalArgumentException("healthy_threshold: must be >= 1");
+            if (unhealthyThreshold < 1) throw new IllegalArgumentException("unhealthy_threshold: must be >= 1");
+            expectedStatuses = expectedStatuses == null ? List.of("200-399") : List.copyOf(expectedStatuses);
+            for (String s : expectedStatuses) {
+                if (!s.matches("[1-5][0-9][0-9](-[1-5][0-9][0-9])?")) {
+                    throw new IllegalArgumentException("expected_statuses: '" + s + "' is not a status or a range like 200-399");
+                }
+            }
+        }
+
+        public boolean expects(int status) {
+            for (String s : expectedStatuses) {
+                int dash = s.indexOf('-');
+                int lo = Integer.parseInt(dash < 0 ? s : s.substring(0, dash));
+                int hi = dash < 0 ? lo : Integer.parseInt(s.substring(dash + 1));
+                if (status >= lo && status <= hi) return true;
+            }
+            return false;
+        }
+    }
+
+    /**
+     * Passive health: eject endpoints that fail live traffic.
+     *
+     * @param consecutive5xx               5xx responses in a row that eject (0: off)
+     * @param consecutiveGatewayFailures   connect failures, resets and timeouts in a row that eject (0: off)
+     * @param baseEjectionTime             first ejection; the n-th lasts n × this, up to max_ejection_time
+     * @param maxEjectionPercent           at most this share of the cluster ejected at once
+     */
+    public record OutlierDetectionConfig(Integer consecutive5xx, Integer consecutiveGatewayFailures,
+                                         Duration baseEjectionTime, Duration maxEjectionTime,
+                                         Integer maxEjectionPercent) {
+        public static final OutlierDetectionConfig DEFAULT = new OutlierDetectionConfig(null, null, null, null, null);
+
+        public OutlierDetectionConfig {
+            consecutive5xx = consecutive5xx == null ? 5 : consecutive5xx;
+            consecutiveGatewayFailures = consecutiveGatewayFailures == null ? 3 : consecutiveGatewayFailures;
+            baseEjectionTime = baseEjectionTime == null ? Duration.ofSeconds(30) : baseEjectionTime;
+            maxEjectionTime = maxEjectionTime == null ? Duration.ofSeconds(300) : maxEjectionTime;
+            maxEjectionPercent = maxEjectionPercent == null ? 50 : maxEjectionPercent;
+            if (consecutive5xx < 0) throw new IllegalArgumentException("consecutive_5xx: must be >= 0");
+            if (consecutiveGatewayFailures < 0) throw new IllegalArgumentException("consecutive_gateway_failures: must be >= 0");
+            if (maxEjectionPercent < 0 || maxEjectionPercent > 100) throw new IllegalArgumentException("max_ejection_percent: must be 0..100");
+        }
+    }
+
+    /**
+     * @param connect        TCP connect to an endpoint; on expiry the request is retried elsewhere, then 503
+     * @param responseHeader from the request's last byte sent to the response head; on expiry 504
+     * @param idle           no byte either way on an active exchange for this long: 504 before the head, reset after
+     */
+    public record ClusterTimeoutsConfig(Duration connect, Duration responseHeader, Duration idle) {
+        public static final ClusterTimeoutsConfig DEFAULT = new ClusterTimeoutsConfig(null, null, null);
+
+        public ClusterTimeoutsConfig {
+            connect = connect == null ? Duration.ofSeconds(2) : connect;
+            responseHeader = responseHeader == null ? Duration.ofSeconds(30) : responseHeader;
+            idle = idle == null ? Duration.ofSeconds(60) : idle;
+        }
+    }
+
+    /**
+     * Keep-alive connections to each endpoint (one pool per endpoint and event loop).
+     *
+     * @param maxIdlePerEndpoint idle connections kept per endpoint and event loop
+     * @param idleTimeout        an idle pooled connection is closed after this
+     */
+    public record ConnectionPoolConfig(int maxIdlePerEndpoint, Duration idleTimeout) {
+        public static final ConnectionPoolConfig DEFAULT = new ConnectionPoolConfig(0, null);
+
+        public ConnectionPoolConfig {
+            maxIdlePerEndpoint = maxIdlePerEndpoint == 0 ? 64 : maxIdlePerEndpoint;
+            idleTimeout = idleTimeout == null ? Duration.ofSeconds(60) : idleTimeout;
+        }
+    }
+
+    /**
+     * Circuit breaking and bulkheads for the whole cluster. Over a bound the request gets 503 at once.
+     *
+     * @param maxConnections  open connections to all endpoints together
+     * @param maxPending      requests waiting for a connection
+     * @param maxRequests     requests in flight
+     */
+    public record ClusterLimitsConfig(int maxConnections, int maxPending, int maxRequests) {
+        public static final ClusterLimitsConfig DEFAULT = new ClusterLimitsConfig(0, 0, 0);
+
+        public ClusterLimitsConfig {
+            maxConnections = maxConnections == 0 ? 10_000 : maxConnections;
+            maxPending = maxPending == 0 ? 1_000 : maxPending;
+            maxRequests = maxRequests == 0 ? 10_000 : maxRequests;
+            if (maxConnections < 1 || maxPending < 1 || maxRequests < 1) throw new IllegalArgumentException("limits: must be >= 1");
+        }
+    }
+
+    /**
+     * @param ratio         retries in flight may be at most this share of requests in flight (default 0.2)
+     * @param minRetries    retries always allowed concurrently, so a quiet cluster can still retry
+     */
+    public record RetryBudgetConfig(Double ratio, Integer minRetries) {
+        public static final RetryBudgetConfig DEFAULT = new RetryBudgetConfig(null, null);
+
+        public RetryBudgetConfig {
+            ratio = ratio == null ? 0.2 : ratio;
+            minRetries = minRetries == null ? 3 : minRetries;
+            if (ratio < 0 || ratio > 1) throw new IllegalArgumentException("ratio: must be 0..1");
+            if (minRetries < 0) throw new IllegalArgumentException("min_retries: must be >= 0");
+        }
+    }
+}

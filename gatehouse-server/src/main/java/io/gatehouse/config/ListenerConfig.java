@@ -1,0 +1,31 @@
+package io.gatehouse.config;
+
+import java.util.List;
+
+/**
+ * A bound address that accepts HTTP/1.1 connections and matches each request against its routes, in order.
+ *
+ * @param name         unique name, used in logs and the admin API
+ * @param address      host:port to bind ({@code 0.0.0.0:8080}, {@code [::]:8080}, {@code 127.0.0.1:0})
+ * @param routes       tried in order; the first match wins; no match is a 404
+ * @param limits       request parsing limits (414/431/413)
+ * @param timeouts     client-side timeouts
+ * @param proxyHeaders what the proxy adds (X-Forwarded-*, Via, X-Request-Id) and whom it trusts
+ */
+public record ListenerConfig(
+        String name,
+        String address,
+        List<RouteConfig> routes,
+        HttpLimitsConfig limits,
+        ListenerTimeoutsConfig timeouts,
+        ProxyHeadersConfig proxyHeaders) {
+
+    public ListenerConfig {
+        if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
+        if (address == null || address.isBlank()) throw new IllegalArgumentException("address: is required");
+        routes = routes == null ? List.of() : List.copyOf(routes);
+        limits = limits == null ? HttpLimitsConfig.DEFAULT : limits;
+        timeouts = timeouts == null ? ListenerTimeoutsConfig.DEFAULT : timeouts;
+        proxyHeaders = proxyHeaders == null ? ProxyHeadersConfig.DEFAULT : proxyHeaders;
+    }
+}

@@ -1,0 +1,89 @@
+package io.gatehouse.config;
+
+import java.time.Duration;
+
+/**
+ * One route: a match, and exactly one action ({@code cluster}, {@code direct_response} or {@code redirect}).
+ *
+ * @param name           unique within the listener; used in logs, metrics and the admin API
+ * @param match          what requests this route takes (all of it must hold)
+ * @param cluster        name of the cluster to proxy to
+ * @param directResponse answer with a fixed status and body
+ * @param redirect       answer with a redirect
+ * @param stripPrefix    remove this prefix from the path before proxying ({@code /api} turns {@code /api/x} into {@code /x})
+ * @param rewritePath    replace the path matched by {@code match} (prefix, or the whole path for exact/regex) with this
+ * @param preserveHost   send the client's Host (default) or the endpoint's host:port
+ * @param maxBodySize    request body bytes for this route (413 above); null: the listener's limit; 0: no limit
+ * @param timeouts       per-route timeouts
+ * @param retries        retry policy
+ */
+public record RouteConfig(
+        String name,
+        MatchConfig match,
+        String cluster,
+        DirectResponseConfig directResponse,
+        RedirectConfig redirect,
+        String stripPrefix,
+        String rewritePath,
+        Boolean preserveHost,
+        Long maxBodySize,
+        RouteTimeoutsConfig timeouts,
+        RetryConfig retries) {
+
+    public RouteConfig {
+        if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
+        match = match == null ? MatchConfig.ANY : match;
+        int actions = (cluster != null ? 1 : 0) + (directResponse != null ? 1 : 0) + (redirect != null ? 1 : 0);
+        if (actions != 1) {
+            throw new IllegalArgumentException("route needs exactly one of cluster, direct_response, redirect");
+        }
+        if (stripPrefix != null && rewritePath != null) {
+            throw new IllegalArgumentException("strip_prefix: cannot be combined with rewrite_path");
+        }
+        if (stripPrefix != null && !stripPrefix.startsWith("/")) {
+            throw new IllegalArgumentException("strip_prefix: must start with /");
+        }
+        if (rewritePath != null && !rewritePath.startsWith("/")) {
+            throw new IllegalArgumentException("rewrite_path: must start with /");
+        }
+        preserveHost = preserveHost == null ? Boolean.TRUE : preserveHost;
+        if (maxBodySize != null && maxBodySize < 0) throw new IllegalArgumentException("max_body_size: must be >= 0");
+        timeouts = timeouts == null ? RouteTimeoutsConfig.DEFAULT : timeouts;
+        retries = retries == null ? RetryConfig.DEFAULT : retries;
+    }
+
+    /**
+     * @param total      from the request's arrival to the response's last byte, retries included; 504 if the head
+     *                   has not been sent yet, otherwise the connection is reset. null: no total bound
+     * @param perTry     bound on one attempt until response headers (overrides the cluster's response_header)
+     */
+    public record RouteTimeoutsConfig(Duration total, Duration perTry) {
+        public static final RouteTimeoutsConfig DEFAULT = new RouteTimeoutsConfig(null, null);
+    }
+
+    /** A fixed answer. */
+    public record DirectResponseConfig(int status, String body, String contentType) {
+        public DirectResponseConfig {
+            if (status < 200 || status > 599) throw new IllegalArgumentException("status: must be 200..599");
+            body = body == null ? "" : body;
+            contentType = contentType == null ? "text/plain; charset=utf-8" : contentType;
+        }
+    }
+
+    /**
+     * A redirect. {@code location} is absolute or a path; otherwise scheme/host/path replace parts of the request URL.
+     *
+     * @param status 301, 302, 303, 307 or 308 (default 301)
+     */
+    public record RedirectConfig(int status, String location, String scheme, String host, String path) {
+        public RedirectConfig {
+            status = status == 0 ? 301 : status;
+            if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
+                throw new IllegalArgumentException("status: must be one of 301, 302, 303, 307, 308");
+            }
+            if (location == null && scheme == null && host == null && path == null) {
+                throw new IllegalArgumentException("redirect needs location, or one of scheme, host, path");
+            }
+        }
+    }
+}
