@@ -1,0 +1,194 @@
+package io.gatehouse.cluster;
+
+import io.gatehouse.cluster.loadbalancer.LoadBalancer;
+import io.gatehouse.cluster.loadbalancer.PickContext;
+import io.gatehouse.config.ClusterConfig;
+import io.gatehouse.config.ClusterConfig.EndpointConfig;
+import io.gatehouse.listener.Addresses;
+import io.gatehouse.transport.Transport;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Ticker;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The runtime of one configured cluster, and the one place its changing state lives: endpoints (with health,
+ * ejection, in-flight and latency), the load balancer over the endpoints available now, the connection pools, and
+ * the counters behind circuit breaking and the retry budget.
+ */
+public final class Cluster {
+    private static final Logger log = LoggerFactory.getLogger(Cluster.class);
+
+    private final ClusterConfig config;
+    private final List<Endpoint> endpoints;
+    private final Ticker ticker;
+    private final Transport transport;
+    private final ConcurrentHashMap<EventLoop, ConnectionPool> pools = new ConcurrentHashMap<>();
+    private volatile Selection selection;
+    private volatile boolean closed;
+
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicInteger retries = new AtomicInteger();
+    private final AtomicLong overflows = new AtomicLong();
+    private final AtomicLong retryBudgetExhausted = new AtomicLong();
+
+    /** What the load balancer picks from right now, and whether it is the panic set. */
+    private record Selection(LoadBalancer loadBalancer, int available, boolean panic, boolean backups) {}
+
+    public Cluster(ClusterConfig config, Ticker ticker, Transport transport) {
+        this.config = config;
+        this.ticker = ticker;
+        this.transport = transport;
+        List<Endpoint> list = new ArrayList<>();
+        for (EndpointConfig ec : config.endpoints()) {
+            InetSocketAddress resolved = Addresses.parse(ec.address());
+            list.add(new Endpoint(ec.address(), resolved, ec.weight(), ec.backup(), ticker));
+        }
+        this.endpoints = List.copyOf(list);
+        refresh();
+    }
+
+    public String name() { return config.name(); }
+    public ClusterConfig config() { return config; }
+    public List<Endpoint> endpoints() { return endpoints; }
+    public Ticker ticker() { return ticker; }
+
+    /**
+     * Rebuilds the load balancer over the endpoints available now: healthy primaries; else healthy backups; else,
+     * with {@code when_all_unhealthy: panic}, every endpoint. Called whenever availability may have changed.
+     */
+    public synchronized void refresh() {
+        long now = ticker.nanoTime();
+        List<Endpoint> primaries = new ArrayList<>();
+        List<Endpoint> backups = new ArrayList<>();
+        for (Endpoint e : endpoints) {
+            if (e.available(now)) (e.backup() ? backups : primaries).add(e);
+        }
+        Selection next;
+        if (!primaries.isEmpty()) {
+            next = new Selection(LoadBalancer.create(config.loadBalancer(), primaries, ticker), primaries.size(), false, false);
+        } else if (!backups.isEmpty()) {
+            next = new Selection(LoadBalancer.create(config.loadBalancer(), backups, ticker), backups.size(), false, true);
+        } else if (config.whenAllUnhealthy().equals("panic")) {
+            List<Endpoint> all = endpoints.stream().filter(e -> !e.disabled() && !e.draining()).toList();
+            next = new Selection(LoadBalancer.create(config.loadBalancer(), all, ticker), all.size(), true, false);
+        } else {
+            next = new Selection(null, 0, false, false);
+        }
+        Selection prev = selection;
+        selection = next;
+        if (prev != null && (prev.panic != next.panic || prev.backups != next.backups || (prev.available == 0) != (next.available == 0))) {
+            if (next.available == 0) log.warn("cluster {}: no endpoint available", name());
+            else if (next.panic) log.warn("cluster {}: every endpoint unhealthy, panic mode: routing to all", name());
+            else if (next.backups) log.warn("cluster {}: no primary endpoint healthy, using backups", name());
+            else log.info("cluster {}: {} endpoints available", name(), next.available);
+        }
+    }
+
+    /** The endpoint for a request, or null when none is available (503). */
+    public Endpoint pick(PickContext context) {
+        Selection s = selection;
+        return s.loadBalancer == null ? null : s.loadBalancer.pick(context);
+    }
+
+    /** Number of endpoints the load balancer currently picks from. */
+    public int availableCount() {
+        return selection.available;
+    }
+
+    /** The connection pool of this cluster on {@code loop}. */
+    public ConnectionPool pool(EventLoop loop) {
+        ConnectionPool p = pools.get(loop);
+        return p != null ? p : pools.computeIfAbsent(loop, l -> new ConnectionPool(this, l, transport));
+    }
+
+    boolean removed(Endpoint e) {
+        return closed;
+    }
+
+    // ---- circuit breaking: counter checks, never a queue ----
+
+    /** Admits a request unless {@code limits.max_requests} are already in flight. */
+    public boolean tryStartRequest() {
+        if (requests.incrementAndGet() > config.limits().maxRequests()) {
+            requests.decrementAndGet();
+            overflows.incrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    public void requestDone() { requests.decrementAndGet(); }
+
+    boolean tryOpenConnection() {
+        if (connections.incrementAndGet() > config.limits().maxConnections()) {
+            connections.decrementAndGet();
+            overflows.incrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    void connectionAborted() { connections.decrementAndGet(); }
+    void connectionClosed() { connections.decrementAndGet(); }
+
+    boolean tryPending() {
+        if (pending.incrementAndGet() > config.limits().maxPending()) {
+            pending.decrementAndGet();
+            overflows.incrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    void pendingDone() { pending.decrementAndGet(); }
+
+    /**
+     * Retry budget: a retry may start only while retries in flight stay within {@code ratio} of requests in flight
+     * (or under {@code min_retries}), so retries cannot multiply load during an outage.
+     */
+    public boolean tryStartRetry() {
+        int r = retries.incrementAndGet();
+        int allowed = Math.max(config.retryBudget().minRetries(), (int) (requests.get() * config.retryBudget().ratio()));
+        if (r > allowed) {
+            retries.decrementAndGet();
+            retryBudgetExhausted.incrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    public void retryDone() { retries.decrementAndGet(); }
+
+    public int inFlightRequests() { return requests.get(); }
+    public int openConnections() { return connections.get(); }
+    public int pendingConnections() { return pending.get(); }
+    public long overflowCount() { return overflows.get(); }
+    public long retryBudgetExhaustedCount() { return retryBudgetExhausted.get(); }
+
+    // ---- passive health from live traffic ----
+
+    public void reportSuccess(Endpoint e) {
+    }
+
+    public void report5xx(Endpoint e) {
+    }
+
+    public void reportGatewayFailure(Endpoint e) {
+    }
+
+    /** Stops health checking and closes idle connections; busy ones close when their exchange ends. */
+    public void close() {
+        closed = true;
+        pools.forEach((loop, pool) -> loop.execute(pool::closeIdle));
+    }
+}

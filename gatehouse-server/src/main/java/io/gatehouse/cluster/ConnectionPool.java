@@ -1,0 +1,157 @@
+package io.gatehouse.cluster;
+
+import io.gatehouse.config.ClusterConfig;
+import io.gatehouse.transport.Transport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.net.ConnectException;
+import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * Keep-alive connections of one cluster on one event loop, per endpoint. Confined to that event loop, so it needs
+ * no locks; an exchange always gets connections from the pool of its own event loop.
+ */
+public final class ConnectionPool {
+    private final Cluster cluster;
+    private final EventLoop loop;
+    private final Bootstrap bootstrap;
+    private final Map<Endpoint, ArrayDeque<UpstreamConnection>> idle = new IdentityHashMap<>();
+    private int idleCount;
+    private ScheduledFuture<?> sweeper;
+
+    ConnectionPool(Cluster cluster, EventLoop loop, Transport transport) {
+        this.cluster = cluster;
+        this.loop = loop;
+        ClusterConfig config = cluster.config();
+        this.bootstrap = new Bootstrap()
+                .group(loop)
+                .channel(transport.socketChannelClass())
+                .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.timeouts().connect().toMillis()));
+    }
+
+    /**
+     * A connection to {@code endpoint}: an idle one at once, or a new one when connected. Exactly one of the callbacks
+     * runs, on this pool's event loop. {@code failed} gets a short reason ({@code connect_refused},
+     * {@code connect_timeout}, {@code connect_failed}, {@code cluster_max_connections}, {@code cluster_max_pending}).
+     */
+    public void acquire(Endpoint endpoint, UpstreamConnection.Owner owner,
+                        BiConsumer<UpstreamConnection, Boolean> ready, Consumer<String> failed) {
+        ArrayDeque<UpstreamConnection> q = idle.get(endpoint);
+        if (q != null) {
+            UpstreamConnection c;
+            while ((c = q.pollLast()) != null) {   // most recently used first: warmest, least likely stale
+                idleCount--;
+                if (c.channel().isActive()) {
+                    c.attach(owner, true);
+                    ready.accept(c, Boolean.TRUE);
+                    return;
+                }
+            }
+        }
+        if (!cluster.tryOpenConnection()) {
+            failed.accept("cluster_max_connections");
+            return;
+        }
+        if (!cluster.tryPending()) {
+            cluster.connectionAborted();
+            failed.accept("cluster_max_pending");
+            return;
+        }
+        UpstreamConnection conn = new UpstreamConnection(endpoint, this);
+        conn.attach(owner, false);
+        ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                // validateHeaders=false: headers from endpoints are re-validated where it matters, not twice
+                ch.pipeline().addLast("codec", new HttpClientCodec(8192, 64 * 1024, 64 * 1024, false, false));
+                ch.pipeline().addLast("connection", conn);
+            }
+        }).connect(endpoint.socketAddress());
+        f.addListener(done -> {
+            cluster.pendingDone();
+            if (done.isSuccess()) {
+                ready.accept(conn, Boolean.FALSE);
+            } else {
+                cluster.connectionAborted();
+                Throwable cause = done.cause();
+                String reason = cause instanceof ConnectTimeoutException ? "connect_timeout"
+                        : cause instanceof ConnectException ? "connect_refused" : "connect_failed";
+                failed.accept(reason);
+            }
+        });
+    }
+
+    void offer(UpstreamConnection c) {
+        ArrayDeque<UpstreamConnection> q = idle.computeIfAbsent(c.endpoint(), e -> new ArrayDeque<>());
+        if (q.size() >= cluster.config().connectionPool().maxIdlePerEndpoint() || cluster.removed(c.endpoint())) {
+            c.channel().close();
+            return;
+        }
+        c.idleSinceNanos = cluster.ticker().nanoTime();
+        q.addLast(c);
+        idleCount++;
+        // keep a read armed while idle, so an endpoint closing the connection is noticed before it is reused
+        c.channel().read();
+        if (sweeper == null) {
+            long period = Math.max(100, cluster.config().connectionPool().idleTimeout().toMillis() / 4);
+            sweeper = loop.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Closes connections idle longer than the pool's idle timeout. */
+    private void sweep() {
+        long now = cluster.ticker().nanoTime();
+        long max = cluster.config().connectionPool().idleTimeout().toNanos();
+        for (ArrayDeque<UpstreamConnection> q : idle.values()) {
+            while (!q.isEmpty() && now - q.peekFirst().idleSinceNanos >= max) {
+                idleCount--;
+                q.pollFirst().channel().close();
+            }
+        }
+        if (idleCount == 0 && sweeper != null) {
+            sweeper.cancel(false);
+            sweeper = null;
+        }
+    }
+
+    void connectionOpened(UpstreamConnection c) {
+        c.endpoint().connectionOpened();
+    }
+
+    void connectionClosed(UpstreamConnection c) {
+        c.endpoint().connectionClosed();
+        cluster.connectionClosed();
+        ArrayDeque<UpstreamConnection> q = idle.get(c.endpoint());
+        if (q != null && q.remove(c)) idleCount--;
+    }
+
+    /** Idle connections now held (admin API). */
+    public int idleConnections() {
+        return idleCount;
+    }
+
+    /** Closes every idle connection (cluster removed or shutting down). */
+    void closeIdle() {
+        for (ArrayDeque<UpstreamConnection> q : idle.values()) {
+            for (UpstreamConnection c : q.toArray(new UpstreamConnection[0])) c.channel().close();
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package io.gatehouse.http;
+
+import io.gatehouse.route.Route;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+
+import java.util.ArrayDeque;
+
+/**
+ * One request and its response as it flows through a route's filters to the proxy. Created by the listener's
+ * protocol handler when a request head arrives; the body streams in afterwards through {@link BodyReceiver}.
+ * Confined to the downstream's event loop.
+ */
+public final class HttpExchange {
+
+    /** Receives the request body, piece by piece, after asking for it with {@link Downstream#requestMoreBody()}. */
+    public interface BodyReceiver {
+        void onBody(HttpContent content);
+
+        /**
+         * The request body could not be completed. {@code status} is the answer owed to the client if no response
+         * started yet (413 too large, 400 malformed), or null when the client is gone.
+         */
+        void onBodyError(io.netty.handler.codec.http.HttpResponseStatus status, String reason);
+    }
+
+    private final Downstream downstream;
+    private final HttpRequest request;
+    private final String host;
+    private final String path;
+    private final String query;
+    private final long startNanos;
+    private final String listener;
+    private Route route;
+    private String requestId;
+
+    private BodyReceiver bodyReceiver;
+    // Body pieces that arrived with the head before anyone attached (bounded by one socket read).
+    private ArrayDeque<HttpContent> earlyBody;
+    private boolean requestComplete;
+    private long requestBodyBytes;
+    private String bodyError;
+    private io.netty.handler.codec.http.HttpResponseStatus bodyErrorStatus;
+
+    private boolean responseStarted;
+    private boolean responseComplete;
+    private int responseStatus;
+    private String failureReason;
+    private Runnable writabilityListener;
+    private Runnable completionListener;
+
+    public HttpExchange(Downstream downstream, String listener, HttpRequest request, String host, String path,
+                        String query, long startNanos) {
+        this.downstream = downstream;
+        this.listener = listener;
+        this.request = request;
+        this.host = host;
+        this.path = path;
+        this.query = query;
+        this.startNanos = startNanos;
+    }
+
+    public Downstream downstream() { return downstream; }
+    public String listener() { return listener; }
+    public HttpRequest request() { return request; }
+    /** Request host, lower case, without port; empty if none. */
+    public String host() { return host; }
+    /** Request path without the query. */
+    public String path() { return path; }
+    /** The query string after '?', or null. */
+    public String query() { return query; }
+    public long startNanos() { return startNanos; }
+    public Route route() { return route; }
+    public void route(Route route) { this.route = route; }
+    public String requestId() { return requestId; }
+    public void requestId(String id) { this.requestId = id; }
+
+    // ---- request body ----
+
+    /** Attaches the body consumer and delivers anything that already arrived. */
+    public void bodyReceiver(BodyReceiver receiver) {
+        this.bodyReceiver = receiver;
+        if (earlyBody != null) {
+            HttpContent c;
+            while ((c = earlyBody.poll()) != null) receiver.onBody(c);
+            earlyBody = null;
+        }
+        if (bodyError != null) receiver.onBodyError(bodyErrorStatus, bodyError);
+    }
+
+    /** Called by the protocol handler with each piece of the request body. */
+    public void receiveBody(HttpContent content) {
+        requestBodyBytes += content.content().readableBytes();
+        if (content instanceof LastHttpContent) requestComplete = true;
+        if (bodyReceiver != null) {
+            bodyReceiver.onBody(content);
+        } else {
+            if (earlyBody == null) earlyBody = new ArrayDeque<>(4);
+            earlyBody.add(content);
+        }
+    }
+
+    /** The request body failed; see {@link BodyReceiver#onBodyError}. */
+    public void failBody(io.netty.handler.codec.http.HttpResponseStatus status, String reason) {
+        bodyError = reason;
+        bodyErrorStatus = status;
+        if (bodyReceiver != null) bodyReceiver.onBodyError(status, reason);
+    }
+
+    /** True when nobody consumes the body (a local answer): a failed body then needs answering here. */
+    public boolean hasBodyReceiver() {
+        return bodyReceiver != null;
+    }
+
+    public boolean requestComplete() { return requestComplete; }
+    public long requestBodyBytes() { return requestBodyBytes; }
+
+    /** Releases body pieces nobody consumed (the exchange ended before the proxy read them). */
+    public void discardEarlyBody() {
+        if (earlyBody != null) {
+            earlyBody.forEach(ReferenceCountUtil::release);
+            earlyBody = null;
+        }
+    }
+
+    // ---- response bookkeeping ----
+
+    public boolean responseStarted() { return responseStarted; }
+    public void responseStarted(int status) { this.responseStarted = true; this.responseStatus = status; }
+    public int responseStatus() { return responseStatus; }
+    public boolean responseComplete() { return responseComplete; }
+    public void responseComplete(boolean complete) { this.responseComplete = complete; }
+
+    /** The reason Gatehouse itself answered or aborted (for logs), or null. */
+    public String failureReason() { return failureReason; }
+    public void failureReason(String reason) { this.failureReason = reason; }
+
+    /** Called when the downstream becomes writable again. */
+    public void writabilityListener(Runnable listener) { this.writabilityListener = listener; }
+    public void onWritable() {
+        if (writabilityListener != null) writabilityListener.run();
+    }
+
+    /** Called once the exchange ends, however it ends (used to release upstream resources on client loss). */
+    public void completionListener(Runnable listener) { this.completionListener = listener; }
+    public void onClientGone() {
+        if (completionListener != null) completionListener.run();
+    }
+}

@@ -1,0 +1,56 @@
+package io.gatehouse.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Responses Gatehouse writes itself: errors (with a short reason in the {@code Gatehouse-Reason} header, so an
+ * operator tells "no healthy endpoint" from "upstream timed out"), direct responses and redirects.
+ */
+public final class LocalResponse {
+    /** Response header naming why Gatehouse itself answered. */
+    public static final AsciiString REASON_HEADER = AsciiString.cached("gatehouse-reason");
+
+    private LocalResponse() {}
+
+    /** An error answer: status, reason header, and the reason as a one-line text body. */
+    public static FullHttpResponse error(HttpResponseStatus status, String reason) {
+        FullHttpResponse r = text(status, status.reasonPhrase().toLowerCase() + ": " + reason + "\n", null);
+        r.headers().set(REASON_HEADER, reason);
+        return r;
+    }
+
+    public static FullHttpResponse text(HttpResponseStatus status, String body, String contentType) {
+        ByteBuf content = Unpooled.wrappedBuffer(body.getBytes(StandardCharsets.UTF_8));
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType == null ? "text/plain; charset=utf-8" : contentType);
+        r.headers().set(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+        r.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        return r;
+    }
+
+    /** Sends an error for {@code exchange} unless its response already started, in which case it aborts it. */
+    public static void fail(HttpExchange exchange, HttpResponseStatus status, String reason) {
+        exchange.failureReason(reason);
+        if (exchange.responseStarted()) {
+            exchange.downstream().abort(reason);
+            return;
+        }
+        send(exchange, error(status, reason));
+    }
+
+    /** Writes and flushes a complete response. */
+    public static void send(HttpExchange exchange, FullHttpResponse response) {
+        exchange.downstream().write(response);
+        exchange.downstream().flush();
+    }
+}

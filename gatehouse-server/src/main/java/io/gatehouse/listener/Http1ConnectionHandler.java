@@ -1,0 +1,480 @@
+package io.gatehouse.listener;
+
+import io.gatehouse.filter.FilterChain;
+import io.gatehouse.http.Downstream;
+import io.gatehouse.http.HttpExchange;
+import io.gatehouse.http.LocalResponse;
+import io.gatehouse.route.Route;
+import io.gatehouse.transport.Relay;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One HTTP/1.1 client connection. Requests are served one at a time in arrival order (pipelined requests wait in
+ * a small backlog, bounded by what one socket read holds), so responses always leave in request order. The
+ * request in progress is exposed to filters and the proxy as a {@link Downstream}.
+ *
+ * <p>Reading is explicit (auto-read off): the connection reads while waiting for a request head, while the proxy
+ * asks for more request body, and never while a response is being produced — except to stay able to see the
+ * client go away.
+ */
+final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downstream {
+    private static final Logger log = LoggerFactory.getLogger(Http1ConnectionHandler.class);
+
+    private final Listener listener;
+    private final Http1ResponseEncoder encoder;
+    private ChannelHandlerContext ctx;
+    private InetSocketAddress remote;
+
+    private HttpExchange current;          // the exchange being served, or null when waiting for a request
+    private boolean readingBody;           // current's request body is still arriving
+    private boolean keepAlive;             // current's client wants the connection kept
+    private boolean closeAfterResponse;    // close once current's response is written
+    private boolean interimPending;        // a 1xx head was written; its empty last content follows
+    private boolean tunnelled;             // the connection became a byte tunnel after 101
+    private ArrayDeque<Object> backlog;    // messages of pipelined requests behind current
+    private int backlogRequests;
+
+    private ScheduledFuture<?> waitTimer;  // request-header / keep-alive idle timer while waiting for a request
+    private long waitStartNanos;
+    private long bytesAtWaitStart;
+    private long bytesRead;                // bytes read on this connection (fed by ByteCounter)
+
+    Http1ConnectionHandler(Listener listener, Http1ResponseEncoder encoder) {
+        this.listener = listener;
+        this.encoder = encoder;
+    }
+
+    // ---- connection lifecycle ----
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.remote = (InetSocketAddress) ctx.channel().remoteAddress();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        listener.connectionOpened(ctx.channel());
+        awaitRequest();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelWaitTimer();
+        listener.connectionClosed(ctx.channel());
+        if (current != null) {
+            HttpExchange ex = current;
+            current = null;
+            if (readingBody) ex.failBody(null, "client_closed");
+            ex.discardEarlyBody();
+            ex.onClientGone();
+        }
+        releaseBacklog();
+        ctx.fireChannelInactive();
+    }
+
+    void countBytes(int n) {
+        bytesRead += n;
+    }
+
+    /** Shutdown: close now if idle, otherwise after the response in progress. */
+    void drain() {
+        if (current == null) {
+            ctx.close();
+        } else {
+            closeAfterResponse = true;
+        }
+    }
+
+    // ---- inbound ----
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (current != null) {
+            if (readingBody && msg instanceof HttpContent content && backlog == null) {
+                deliverBody(content);
+                return;
+            }
+            if (backlog == null) backlog = new ArrayDeque<>(4);
+            backlog.add(msg);
+            if (msg instanceof HttpRequest && ++backlogRequests > listener.config().limits().maxPipelined()) {
+                // A client far ahead of its responses: stop accepting more until it catches up; it is already not read.
+                log.debug("{}: pipelining backlog above {} requests", remote, listener.config().limits().maxPipelined());
+            }
+            return;
+        }
+        dispatch(msg);
+    }
+
+    private void dispatch(Object msg) {
+        if (msg instanceof HttpRequest request) {
+            startExchange(request);
+        } else if (msg instanceof io.gatehouse.http.RejectedRequest rejected) {
+            reject(rejected.status(), rejected.reason());
+        } else {
+            // Body of a request we already answered and are closing on, or bytes after a rejection.
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void deliverBody(HttpContent content) {
+        if (content.decoderResult().isFailure()) {
+            log.debug("{}: malformed request body: {}", remote, cause(content.decoderResult()));
+            content.release();
+            failBody(HttpResponseStatus.BAD_REQUEST, "malformed_body");
+            return;
+        }
+        long limit = current.route() == null ? 0 : current.route().maxBodySize();
+        if (limit > 0 && current.requestBodyBytes() + content.content().readableBytes() > limit) {
+            content.release();
+            failBody(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large");
+            return;
+        }
+        if (content instanceof LastHttpContent) readingBody = false;
+        current.receiveBody(content);
+    }
+
+    /** The body cannot be read to its end: whoever consumes it answers; the connection closes after. */
+    private void failBody(HttpResponseStatus status, String reason) {
+        HttpExchange ex = current;
+        readingBody = false;
+        closeAfterResponse = true;
+        tunnelled = true; // never read again from this connection
+        boolean consumed = ex.hasBodyReceiver();
+        ex.failBody(status, reason);
+        // nobody reads this body yet: answer here (a consumer that attaches later sees the answer already sent)
+        if (!consumed && current == ex && !ex.responseStarted()) LocalResponse.fail(ex, status, reason);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (current == null && !tunnelled) {
+            ctx.read(); // waiting for a request head: keep reading
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (current != null && ctx.channel().isWritable()) current.onWritable();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("{}: connection error: {}", remote, cause.toString());
+        ctx.close();
+    }
+
+    private void startExchange(HttpRequest request) {
+        cancelWaitTimer();
+        DecoderResult result = request.decoderResult();
+        if (result.isFailure()) {
+            Throwable c = result.cause();
+            if (c instanceof TooLongHttpLineException) {
+                reject(HttpResponseStatus.REQUEST_URI_TOO_LONG, "uri_too_long");
+            } else if (c instanceof TooLongHttpHeaderException || c instanceof TooLongFrameException) {
+                reject(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large");
+            } else {
+                reject(HttpResponseStatus.BAD_REQUEST, "malformed_request");
+            }
+            return;
+        }
+        HttpHeaders headers = request.headers();
+        keepAlive = HttpUtil.isKeepAlive(request) && !listener.draining();
+        readingBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+
+        String uri = request.uri();
+        int q = uri.indexOf('?');
+        String path = q < 0 ? uri : uri.substring(0, q);
+        String query = q < 0 ? null : uri.substring(q + 1);
+        if (path.startsWith("http://") || path.startsWith("https://")) {
+            // absolute-form: the path starts after the authority
+            int slash = path.indexOf('/', path.indexOf("//") + 2);
+            path = slash < 0 ? "/" : path.substring(slash);
+        }
+        String host = hostOf(headers.get(HttpHeaderNames.HOST));
+        HttpExchange ex = new HttpExchange(this, listener.name(), request, host, path, query, listener.ticker().nanoTime());
+        current = ex;
+        if (!readingBody) ex.receiveBody(LastHttpContent.EMPTY_LAST_CONTENT);
+
+        Route route = listener.routes().match(request.method().name(), host, path, headers);
+        if (route == null) {
+            LocalResponse.fail(ex, HttpResponseStatus.NOT_FOUND, "no_route");
+            return;
+        }
+        ex.route(route);
+        long limit = route.maxBodySize();
+        if (limit > 0 && HttpUtil.getContentLength(request, 0L) > limit) {
+            closeAfterResponse = true; // the body is not read: the connection cannot be reused
+            LocalResponse.fail(ex, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large");
+            return;
+        }
+        FilterChain.start(route.filters(), ex);
+    }
+
+    private static String hostOf(String hostHeader) {
+        if (hostHeader == null || hostHeader.isEmpty()) return "";
+        int end = hostHeader.length();
+        if (hostHeader.charAt(0) == '[') {
+            int close = hostHeader.indexOf(']');
+            end = close < 0 ? end : close + 1;
+        } else {
+            int colon = hostHeader.lastIndexOf(':');
+            if (colon >= 0) end = colon;
+        }
+        return hostHeader.substring(0, end).toLowerCase(Locale.ROOT);
+    }
+
+    /** A request that must not be served: answer, close, and never read from this connection again. */
+    private void reject(HttpResponseStatus status, String reason) {
+        log.info("rejected request from {}: {} {}", remote, status.code(), reason);
+        listener.rejected();
+        cancelWaitTimer();
+        releaseBacklog();
+        readingBody = false;
+        current = null;
+        closeAfterResponse = true;
+        tunnelled = true; // stop reading
+        HttpResponse r = LocalResponse.error(status, reason);
+        r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    // ---- Downstream (the exchange in progress) ----
+
+    @Override
+    public EventLoop eventLoop() { return ctx.channel().eventLoop(); }
+
+    @Override
+    public InetSocketAddress remoteAddress() { return remote; }
+
+    @Override
+    public String scheme() { return "http"; }
+
+    @Override
+    public void requestMoreBody() {
+        if (readingBody) ctx.read();
+    }
+
+    @Override
+    public ChannelFuture write(HttpObject msg) {
+        if (msg instanceof HttpResponse response) {
+            int code = response.status().code();
+            if (code >= 100 && code < 200 && code != 101) {
+                interimPending = true;
+                if (current != null && current.request().protocolVersion() == HttpVersion.HTTP_1_0) {
+                    // HTTP/1.0 clients must not see interim responses
+                    ReferenceCountUtil.release(msg);
+                    return ctx.newSucceededFuture();
+                }
+            } else {
+                prepareFinalHead(response);
+            }
+        }
+        if (msg instanceof LastHttpContent) {
+            if (interimPending) {
+                interimPending = false;
+                if (current != null && current.request().protocolVersion() == HttpVersion.HTTP_1_0) {
+                    ReferenceCountUtil.release(msg);
+                    return ctx.newSucceededFuture();
+                }
+                return ctx.write(msg);
+            }
+            ChannelFuture f = ctx.write(msg);
+            responseDone();
+            return f;
+        }
+        return ctx.write(msg);
+    }
+
+    /** Applies connection semantics to the final response head: keep-alive, close, framing for old clients. */
+    private void prepareFinalHead(HttpResponse response) {
+        HttpExchange ex = current;
+        if (ex == null) return;
+        ex.responseStarted(response.status().code());
+        HttpHeaders h = response.headers();
+        boolean head = ex.request().method().equals(io.netty.handler.codec.http.HttpMethod.HEAD);
+        encoder.expectHeadResponse(head);
+        boolean http10 = ex.request().protocolVersion() == HttpVersion.HTTP_1_0;
+        int code = response.status().code();
+        boolean bodyless = head || code == 204 || code == 304 || code == 101;
+        if (code == 101) return;
+        if (!bodyless && !h.contains(HttpHeaderNames.CONTENT_LENGTH) && !HttpUtil.isTransferEncodingChunked(response)) {
+            if (http10) closeAfterResponse = true; else HttpUtil.setTransferEncodingChunked(response, true);
+        }
+        if (http10 && HttpUtil.isTransferEncodingChunked(response)) {
+            // HTTP/1.0 has no chunked framing: send the body raw and mark its end by closing
+            h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+            closeAfterResponse = true;
+        }
+        if (readingBody) {
+            // answering before the request body is in: the rest of it cannot be told apart from a next request
+            closeAfterResponse = true;
+        }
+        if (!keepAlive || closeAfterResponse || listener.draining()) {
+            closeAfterResponse = true;
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (http10) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    private void responseDone() {
+        HttpExchange ex = current;
+        if (ex == null) return;
+        ex.responseComplete(true);
+        listener.exchangeDone(ex);
+        current = null;
+        ex.discardEarlyBody();
+        if (closeAfterResponse || !ctx.channel().isActive()) {
+            ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            tunnelled = true;
+            releaseBacklog();
+            return;
+        }
+        // Serve pipelined requests that already arrived, in order; otherwise read the next one.
+        while (current == null && backlog != null && !backlog.isEmpty()) {
+            Object msg = backlog.poll();
+            if (msg instanceof HttpRequest) backlogRequests--;
+            dispatch(msg);
+            // the rest of this request's body may be in the backlog too
+            while (current != null && readingBody && backlog != null && backlog.peek() instanceof HttpContent) {
+                deliverBody((HttpContent) backlog.poll());
+            }
+        }
+        if (backlog != null && backlog.isEmpty()) backlog = null;
+        if (current == null) {
+            awaitRequest();
+            ctx.read();
+        } else if (readingBody) {
+            // the proxy asks for more when it is ready
+        }
+    }
+
+    @Override
+    public void flush() {
+        ctx.flush();
+    }
+
+    @Override
+    public boolean isWritable() {
+        return ctx.channel().isWritable();
+    }
+
+    @Override
+    public void abort(String reason) {
+        log.debug("{}: aborting response: {}", remote, reason);
+        HttpExchange ex = current;
+        current = null;
+        if (ex != null) {
+            ex.failureReason(reason);
+            listener.exchangeDone(ex);
+            ex.discardEarlyBody();
+        }
+        releaseBacklog();
+        tunnelled = true;
+        // Closing without the final chunk (or short of Content-Length) tells the client the response is incomplete.
+        ctx.flush();
+        ctx.close();
+    }
+
+    @Override
+    public void tunnel(Channel upstream) {
+        HttpExchange ex = current;
+        current = null;
+        tunnelled = true;
+        if (ex != null) {
+            ex.responseComplete(true);
+            listener.exchangeDone(ex);
+        }
+        releaseBacklog();
+        Relay.join(ctx.channel(), upstream, ctx.pipeline().names());
+    }
+
+    // ---- waiting for a request: header timeout (slowloris) and keep-alive idle timeout ----
+
+    private void awaitRequest() {
+        waitStartNanos = listener.ticker().nanoTime();
+        bytesAtWaitStart = bytesRead;
+        long headerTimeout = listener.config().timeouts().requestHeader().toNanos();
+        waitTimer = ctx.executor().schedule(this::onWaitTimer, headerTimeout, TimeUnit.NANOSECONDS);
+    }
+
+    private void onWaitTimer() {
+        waitTimer = null;
+        if (current != null || tunnelled || !ctx.channel().isActive()) return;
+        long now = listener.ticker().nanoTime();
+        if (bytesRead != bytesAtWaitStart) {
+            // part of a request head arrived but not all of it in time
+            reject(HttpResponseStatus.REQUEST_TIMEOUT, "request_header_timeout");
+            return;
+        }
+        long idle = listener.config().timeouts().idle().toNanos();
+        long waited = now - waitStartNanos;
+        if (waited >= idle || listener.draining()) {
+            ctx.close();
+        } else {
+            long next = Math.min(idle - waited, listener.config().timeouts().requestHeader().toNanos());
+            waitTimer = ctx.executor().schedule(this::onWaitTimer, next, TimeUnit.NANOSECONDS);
+            // bytes that arrive from now on must complete a head within the header timeout
+            bytesAtWaitStart = bytesRead;
+        }
+    }
+
+    private void cancelWaitTimer() {
+        if (waitTimer != null) {
+            waitTimer.cancel(false);
+            waitTimer = null;
+        }
+    }
+
+    private void releaseBacklog() {
+        if (backlog != null) {
+            backlog.forEach(ReferenceCountUtil::release);
+            backlog = null;
+            backlogRequests = 0;
+        }
+    }
+
+    private static String cause(DecoderResult r) {
+        return r.cause() == null ? "unknown" : r.cause().getMessage();
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        ctx.write(msg, promise);
+    }
+}

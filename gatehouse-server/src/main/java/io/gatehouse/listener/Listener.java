@@ -1,0 +1,124 @@
+package io.gatehouse.listener;
+
+import io.gatehouse.config.HttpLimitsConfig;
+import io.gatehouse.config.ListenerConfig;
+import io.gatehouse.http.HttpExchange;
+import io.gatehouse.route.RouteTable;
+import io.gatehouse.transport.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.util.concurrent.Ticker;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A bound address serving HTTP/1.1. Holds the current route table, swapped atomically on reload; a request uses
+ * the table that was current when its head arrived.
+ */
+public final class Listener {
+    private static final Logger log = LoggerFactory.getLogger(Listener.class);
+
+    private final String name;
+    private final Ticker ticker;
+    private volatile ListenerConfig config;
+    private volatile RouteTable routes;
+    private volatile boolean draining;
+    private Channel serverChannel;
+    private final Set<Channel> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicLong rejected = new AtomicLong();
+    private final AtomicLong exchanges = new AtomicLong();
+
+    public Listener(ListenerConfig config, RouteTable routes, Ticker ticker) {
+        this.name = config.name();
+        this.config = config;
+        this.routes = routes;
+        this.ticker = ticker;
+    }
+
+    /** Binds and starts accepting; returns the bound address. */
+    public InetSocketAddress bind(EventLoopGroup group, Transport transport) throws InterruptedException {
+        InetSocketAddress address = Addresses.parse(config.address());
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannelClass())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
+                .childOption(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        initPipeline(ch.pipeline());
+                    }
+                });
+        serverChannel = b.bind(address).sync().channel();
+        InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
+        log.info("listener {} bound {} ({})", name, Addresses.format(bound), transport.name());
+        return bound;
+    }
+
+    /** The HTTP/1.1 pipeline, in order: count bytes, decode requests, encode responses, serve. */
+    private void initPipeline(ChannelPipeline p) {
+        HttpLimitsConfig limits = config.limits();
+        Http1ResponseEncoder encoder = new Http1ResponseEncoder();
+        Http1ConnectionHandler connection = new Http1ConnectionHandler(this, encoder);
+        p.addLast("bytes", new ByteCounter(connection));
+        p.addLast("decoder", new HttpRequestDecoder(limits.maxUriLength() + 32, limits.maxHeaderSize(), 64 * 1024));
+        p.addLast("encoder", encoder);
+        p.addLast("connection", connection);
+    }
+
+    public String name() { return name; }
+    public ListenerConfig config() { return config; }
+    public RouteTable routes() { return routes; }
+    public Ticker ticker() { return ticker; }
+    public boolean draining() { return draining; }
+    public InetSocketAddress boundAddress() { return (InetSocketAddress) serverChannel.localAddress(); }
+    public long rejectedCount() { return rejected.get(); }
+    public long exchangeCount() { return exchanges.get(); }
+    public int connectionCount() { return connections.size(); }
+
+    /** Swaps the configuration and routes in (same address); new requests use them at once. */
+    public void update(ListenerConfig config, RouteTable routes) {
+        this.config = config;
+        this.routes = routes;
+    }
+
+    void connectionOpened(Channel ch) { connections.add(ch); if (draining) ch.close(); }
+    void connectionClosed(Channel ch) { connections.remove(ch); }
+    void rejected() { rejected.incrementAndGet(); }
+    void exchangeDone(HttpExchange ex) { exchanges.incrementAndGet(); }
+
+    /** Stops accepting; idle connections close now, busy ones after their response. */
+    public void startDrain() {
+        draining = true;
+        if (serverChannel != null) serverChannel.close().syncUninterruptibly();
+        for (Channel ch : connections) {
+            ch.eventLoop().execute(() -> {
+                Http1ConnectionHandler h = ch.pipeline().get(Http1ConnectionHandler.class);
+                if (h != null) h.drain(); else ch.close();
+            });
+        }
+    }
+
+    /** Closes every remaining connection. */
+    public void closeAll() {
+        draining = true;
+        if (serverChannel != null) serverChannel.close();
+        connections.forEach(Channel::close);
+    }
+}

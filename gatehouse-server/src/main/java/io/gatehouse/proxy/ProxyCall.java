@@ -1,0 +1,531 @@
+package io.gatehouse.proxy;
+
+import io.gatehouse.cluster.Cluster;
+import io.gatehouse.cluster.Endpoint;
+import io.gatehouse.cluster.UpstreamConnection;
+import io.gatehouse.cluster.loadbalancer.PickContext;
+import io.gatehouse.config.RetryConfig;
+import io.gatehouse.config.RouteConfig;
+import io.gatehouse.http.HttpExchange;
+import io.gatehouse.http.LocalResponse;
+import io.gatehouse.route.Route;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One proxied exchange: attempts on endpoints until a response head is forwarded, then the response stream.
+ * Confined to the exchange's event loop (the upstream connection lives there too).
+ *
+ * <p>Backpressure, both ways (Netty's HexDumpProxy rule): the client's body is read only when the upstream connection
+ * can take more, and the upstream response is read only when the client can take more; writes are flushed once per
+ * read batch.
+ *
+ * <p>Retries: connect failures always go to another endpoint; 502/503/504, resets and per-try timeouts only where
+ * the route says so and for idempotent methods (unless {@code non_idempotent}); a request body is replayed from
+ * a copy kept while it is at most {@link #REPLAY_LIMIT} bytes; every retry needs room in the cluster's retry budget.
+ */
+final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.Owner {
+    private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
+    static final int REPLAY_LIMIT = 64 * 1024;
+
+    private final HttpExchange ex;
+    private final Route route;
+    private final Cluster cluster;
+    private final ProxyHeaders headers;
+    private final EventLoop loop;
+    private final HttpRequest request;
+    private final RetryConfig retry;
+    private final boolean idempotent;
+    private final boolean upgrade;
+
+    private int attempt;                     // 0 for the first try
+    private final ArrayList<Endpoint> tried = new ArrayList<>(2);
+    private Endpoint endpoint;               // endpoint of the current attempt (in-flight counted while set)
+    private UpstreamConnection conn;
+    private boolean bodyAttached;
+    private boolean requestSent;             // the last piece of the request went upstream
+    private ArrayList<HttpContent> replay = new ArrayList<>(2);
+    private int replayBytes;
+    private boolean responseHeadSent;        // a final response head went to the client
+    private boolean interim;                 // between a 1xx head and its empty last content
+    private boolean tunnelPending;           // a 101 head was forwarded; tunnel once its last content passes
+    private boolean done;
+    private boolean countedRetry;
+    private long attemptStartNanos;
+    private long lastActivityNanos;
+    private ScheduledFuture<?> headerTimer;
+    private ScheduledFuture<?> idleTimer;
+    private ScheduledFuture<?> totalTimer;
+
+    ProxyCall(HttpExchange ex, Route route, Cluster cluster, ProxyHeaders headers) {
+        this.ex = ex;
+        this.route = route;
+        this.cluster = cluster;
+        this.headers = headers;
+        this.loop = ex.downstream().eventLoop();
+        this.request = ex.request();
+        this.retry = route.config().retries();
+        this.idempotent = isIdempotent(request.method());
+        this.upgrade = request.headers().contains(HttpHeaderNames.UPGRADE)
+                && request.headers().containsValue(HttpHeaderNames.CONNECTION, "upgrade", true);
+    }
+
+    void start() {
+        if (!cluster.tryStartRequest()) {
+            LocalResponse.fail(ex, HttpResponseStatus.SERVICE_UNAVAILABLE, "cluster_max_requests");
+            return;
+        }
+        ex.completionListener(this::onClientGone);
+        ex.writabilityListener(this::onClientWritable);
+        prepareRequest();
+        RouteConfig.RouteTimeoutsConfig t = route.config().timeouts();
+        if (t.total() != null) {
+            totalTimer = loop.schedule(() -> timeout("route_timeout"), t.total().toNanos(), TimeUnit.NANOSECONDS);
+        }
+        attemptNext();
+    }
+
+    private void prepareRequest() {
+        String path = route.rewrite(ex.path());
+        request.setUri(ex.query() == null ? path : path + "?" + ex.query());
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+        headers.request(ex, request.headers(), upgrade);
+        if (request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            HttpUtil.setTransferEncodingChunked(request, true); // the encoder re-frames the body
+        }
+    }
+
+    // ---- attempts ----
+
+    private void attemptNext() {
+        if (done) return;
+        Endpoint e = cluster.pick(pickContext());
+        if (e == null) {
+            finishWithError(HttpResponseStatus.SERVICE_UNAVAILABLE, "no_healthy_endpoint");
+            return;
+        }
+        endpoint = e;
+        tried.add(e);
+        e.incrementInFlight();
+        attemptStartNanos = cluster.ticker().nanoTime();
+        lastActivityNanos = attemptStartNanos;
+        if (!route.config().preserveHost()) request.headers().set(HttpHeaderNames.HOST, e.address());
+        cluster.pool(loop).acquire(e, this, this::onConnected, this::onConnectFailed);
+    }
+
+    private PickContext pickContext() {
+        return new PickContext() {
+            @Override public long hash() { return 0; }
+            @Override public boolean hasHash() { return false; }
+            @Override public boolean excluded(Endpoint endpoint) { return tried.contains(endpoint); }
+        };
+    }
+
+    private void onConnected(UpstreamConnection c, boolean reused) {
+        if (done) {
+            c.release(true);
+            return;
+        }
+        conn = c;
+        Channel ch = c.channel();
+        ch.write(request);
+        if (!bodyAttached) {
+            bodyAttached = true;
+            ex.bodyReceiver(this); // delivers what arrived with the head
+        } else {
+            for (HttpContent piece : replay) ch.write(piece.retainedDuplicate());
+            if (ex.requestComplete() && !replayLast()) ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+        ch.flush();
+        if (ex.requestComplete()) requestSent();
+        else if (ch.isWritable()) ex.downstream().requestMoreBody();
+        armIdleTimer();
+        ch.read(); // the response may come before the request body is complete
+    }
+
+    private boolean replayLast() {
+        return !replay.isEmpty() && replay.get(replay.size() - 1) instanceof LastHttpContent;
+    }
+
+    private void onConnectFailed(String reason) {
+        if (done) return;
+        log.debug("cluster {}: {} to {}", cluster.name(), reason, endpoint);
+        if (reason.startsWith("connect_")) cluster.reportGatewayFailure(endpoint);
+        endAttempt();
+        // nothing reached the endpoint: safe to retry anywhere, whatever the method
+        if (reason.startsWith("connect_") && canRetry(true)) {
+            retryLater();
+            return;
+        }
+        finishWithError(HttpResponseStatus.SERVICE_UNAVAILABLE, reason);
+    }
+
+    private void requestSent() {
+        requestSent = true;
+        long perTry = route.config().timeouts().perTry() != null ? route.config().timeouts().perTry().toNanos()
+                : cluster.config().timeouts().responseHeader().toNanos();
+        if (!responseHeadSent && headerTimer == null) {
+            headerTimer = loop.schedule(() -> timeout("response_timeout"), perTry, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    // ---- request body (from the client) ----
+
+    @Override
+    public void onBody(HttpContent content) {
+        if (done) {
+            content.release();
+            return;
+        }
+        lastActivityNanos = cluster.ticker().nanoTime();
+        keepForReplay(content);
+        boolean last = content instanceof LastHttpContent;
+        if (conn == null) {
+            // between attempts: the copy above is all we need
+            content.release();
+            return;
+        }
+        Channel ch = conn.channel();
+        ch.write(content);
+        ch.flush();
+        if (last) {
+            requestSent();
+        } else if (ch.isWritable()) {
+            ex.downstream().requestMoreBody();
+        }
+    }
+
+    private void keepForReplay(HttpContent content) {
+        if (replay == null) return;
+        int n = content.content().readableBytes();
+        if (replayBytes + n > REPLAY_LIMIT || retry.attempts() == 0) {
+            replay.forEach(ReferenceCountUtil::release);
+            replay = null;
+            return;
+        }
+        replayBytes += n;
+        replay.add(content.retainedDuplicate());
+    }
+
+    @Override
+    public void onBodyError(HttpResponseStatus status, String reason) {
+        if (done) return;
+        dropConnection();
+        if (status != null && !ex.responseStarted()) {
+            finishWithError(status, reason);
+        } else {
+            finish(reason);
+        }
+    }
+
+    @Override
+    public void onUpstreamWritable(UpstreamConnection c) {
+        if (!requestSent && !done) ex.downstream().requestMoreBody();
+    }
+
+    // ---- response (from the endpoint) ----
+
+    @Override
+    public void onResponse(UpstreamConnection c, HttpObject msg) {
+        if (done || c != conn) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        lastActivityNanos = cluster.ticker().nanoTime();
+        if (msg instanceof HttpResponse response) {
+            onResponseHead(response);
+            if (!(msg instanceof HttpContent)) return;
+        }
+        HttpContent content = (HttpContent) msg;
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            upstreamBroke("invalid_response_body");
+            return;
+        }
+        if (interim) {
+            interim = false;
+            ex.downstream().write(content);
+            return;
+        }
+        if (!responseHeadSent) { // discarding the body of a response we retry
+            content.release();
+            return;
+        }
+        ex.downstream().write(content);
+        if (content instanceof LastHttpContent) {
+            if (tunnelPending) {
+                startTunnel();
+                return;
+            }
+            responseComplete();
+        }
+    }
+
+    private void onResponseHead(HttpResponse response) {
+        if (response.decoderResult().isFailure()) {
+            log.debug("cluster {}: invalid response from {}: {}", cluster.name(), endpoint, response.decoderResult().cause().toString());
+            cluster.reportGatewayFailure(endpoint);
+            dropConnection();
+            endAttempt();
+            finishWithError(HttpResponseStatus.BAD_GATEWAY, "invalid_response");
+            return;
+        }
+        int code = response.status().code();
+        if (code >= 100 && code < 200 && code != 101) {
+            interim = true;
+            headers.response(response, null, false);
+            ex.downstream().write(response);
+            ex.downstream().flush();
+            return;
+        }
+        cancel(headerTimer);
+        headerTimer = null;
+        endpoint.recordLatency(cluster.ticker().nanoTime() - attemptStartNanos, cluster.ticker().nanoTime());
+        if (code >= 500) cluster.report5xx(endpoint); else cluster.reportSuccess(endpoint);
+        if (code == 101) {
+            if (!upgrade) {
+                dropConnection();
+                endAttempt();
+                finishWithError(HttpResponseStatus.BAD_GATEWAY, "unexpected_101");
+                return;
+            }
+            tunnelPending = true;
+        } else if (retryableStatus(code) && canRetry(false)) {
+            log.debug("cluster {}: {} from {}, retrying", cluster.name(), code, endpoint);
+            dropConnection();
+            endAttempt();
+            retryLater();
+            return;
+        }
+        responseHeadSent = true;
+        keepAliveUpstream = HttpUtil.isKeepAlive(response); // read before hop-by-hop headers are removed
+        headers.response(response, ex.requestId(), code == 101);
+        ex.downstream().write(response);
+    }
+
+    @Override
+    public void onResponseReadComplete(UpstreamConnection c) {
+        if (done || c != conn) return;
+        ex.downstream().flush();
+        if (ex.downstream().isWritable()) c.channel().read();
+        // else: onClientWritable reads on
+    }
+
+    private void onClientWritable() {
+        if (!done && conn != null) conn.channel().read();
+    }
+
+    @Override
+    public void onUpstreamClosed(UpstreamConnection c) {
+        if (done || c != conn) return;
+        conn = null;
+        if (responseHeadSent) {
+            upstreamBroke("upstream_closed_mid_body");
+            return;
+        }
+        cluster.reportGatewayFailure(endpoint);
+        boolean staleReuse = c.reused() && idempotent;
+        endAttempt();
+        if ((staleReuse || (retry.on().contains("reset") && methodRetryable())) && canRetry(false)) {
+            retryLater();
+            return;
+        }
+        finishWithError(HttpResponseStatus.BAD_GATEWAY, "upstream_reset");
+    }
+
+    private void upstreamBroke(String reason) {
+        log.debug("cluster {}: {} ({})", cluster.name(), reason, endpoint);
+        cluster.reportGatewayFailure(endpoint);
+        dropConnection();
+        endAttempt();
+        if (responseHeadSent) {
+            ex.failureReason(reason);
+            ex.downstream().abort(reason);
+            finish(reason);
+        } else {
+            finishWithError(HttpResponseStatus.BAD_GATEWAY, reason);
+        }
+    }
+
+    private void responseComplete() {
+        UpstreamConnection c = conn;
+        conn = null;
+        // reuse only a connection whose request and response both went through whole
+        boolean reusable = requestSent && ex.requestComplete() && keepAliveUpstream;
+        endAttempt();
+        if (c != null) c.release(reusable);
+        ex.downstream().flush();
+        finish(null);
+    }
+
+    private boolean keepAliveUpstream;
+
+    private void startTunnel() {
+        UpstreamConnection c = conn;
+        conn = null;
+        c.detach();
+        endAttempt();
+        finish(null);
+        ex.downstream().tunnel(c.channel());
+    }
+
+    // ---- timeouts ----
+
+    private void armIdleTimer() {
+        if (idleTimer != null) return;
+        long idle = cluster.config().timeouts().idle().toNanos();
+        idleTimer = loop.schedule(this::checkIdle, idle, TimeUnit.NANOSECONDS);
+    }
+
+    private void checkIdle() {
+        idleTimer = null;
+        if (done) return;
+        long idle = cluster.config().timeouts().idle().toNanos();
+        long quiet = cluster.ticker().nanoTime() - lastActivityNanos;
+        if (quiet >= idle) {
+            timeout("idle_timeout");
+        } else {
+            idleTimer = loop.schedule(this::checkIdle, idle - quiet, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void timeout(String reason) {
+        if (done) return;
+        if (endpoint != null) cluster.reportGatewayFailure(endpoint);
+        if (reason.equals("response_timeout")) {
+            headerTimer = null;
+            dropConnection();
+            endAttempt();
+            if (retry.on().contains("timeout") && methodRetryable() && canRetry(false)) {
+                retryLater();
+                return;
+            }
+        } else {
+            dropConnection();
+            endAttempt();
+        }
+        if (responseHeadSent) {
+            ex.downstream().abort(reason);
+            finish(reason);
+        } else {
+            finishWithError(HttpResponseStatus.GATEWAY_TIMEOUT, reason);
+        }
+    }
+
+    // ---- retry decisions ----
+
+    private boolean methodRetryable() {
+        return idempotent || retry.nonIdempotent();
+    }
+
+    private boolean retryableStatus(int code) {
+        return (code == 502 || code == 503 || code == 504) && retry.on().contains(Integer.toString(code)) && methodRetryable();
+    }
+
+    /** Attempts left, a body we can send again, another endpoint, and room in the retry budget. */
+    private boolean canRetry(boolean connectFailure) {
+        if (attempt >= retry.attempts() || upgrade) return false;
+        if (!connectFailure && bodyAttached && replay == null) return false;
+        if (responseHeadSent) return false;
+        if (cluster.availableCount() == 0) return false;
+        if (!countedRetry) {
+            if (!cluster.tryStartRetry()) {
+                log.warn("cluster {}: retry budget exhausted; answering without retry", cluster.name());
+                return false;
+            }
+            countedRetry = true;
+        }
+        return true;
+    }
+
+    private void retryLater() {
+        attempt++;
+        requestSent = false;
+        long base = retry.backoffBase().toNanos();
+        long cap = retry.backoffMax().toNanos();
+        long ceiling = Math.min(cap, base << Math.min(attempt - 1, 20));
+        long delay = ceiling <= 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling + 1); // full jitter
+        loop.schedule(this::attemptNext, delay, TimeUnit.NANOSECONDS);
+    }
+
+    // ---- endings ----
+
+    /** Ends the current attempt's bookkeeping (in-flight count). */
+    private void endAttempt() {
+        if (endpoint != null) {
+            endpoint.decrementInFlight();
+            endpoint = null;
+        }
+    }
+
+    /** The connection of this attempt cannot be reused (state unknown): close it. */
+    private void dropConnection() {
+        UpstreamConnection c = conn;
+        conn = null;
+        if (c != null) c.close();
+    }
+
+    private void onClientGone() {
+        if (done) return;
+        dropConnection();
+        endAttempt();
+        finish("client_gone");
+    }
+
+    private void finishWithError(HttpResponseStatus status, String reason) {
+        if (done) return;
+        if (!ex.responseComplete()) {
+            if (ex.responseStarted()) {
+                ex.downstream().abort(reason);
+            } else {
+                log.info("{} {} {} -> {} {} (route {}, cluster {})", ex.listener(), request.method(), ex.path(),
+                        status.code(), reason, route.name(), cluster.name());
+                LocalResponse.fail(ex, status, reason);
+            }
+        }
+        finish(reason);
+    }
+
+    private void finish(String reason) {
+        if (done) return;
+        done = true;
+        if (reason != null && ex.failureReason() == null) ex.failureReason(reason);
+        cancel(headerTimer);
+        cancel(idleTimer);
+        cancel(totalTimer);
+        endAttempt();
+        if (replay != null) {
+            replay.forEach(ReferenceCountUtil::release);
+            replay = null;
+        }
+        if (countedRetry) cluster.retryDone();
+        cluster.requestDone();
+    }
+
+    private static void cancel(ScheduledFuture<?> f) {
+        if (f != null) f.cancel(false);
+    }
+
+    private static boolean isIdempotent(HttpMethod m) {
+        return m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.OPTIONS || m == HttpMethod.PUT
+                || m == HttpMethod.DELETE || m == HttpMethod.TRACE;
+    }
+}

@@ -1,0 +1,41 @@
+package io.gatehouse.route;
+
+import io.gatehouse.config.RouteConfig;
+import io.gatehouse.filter.Filter;
+
+import java.util.List;
+
+/**
+ * A compiled route: what it matches, the filters a matched request passes through, and its terminal action
+ * (proxy to a cluster, a direct response or a redirect — each is the last {@link Filter} of {@link #filters()}).
+ * Requests flow down the filters in order; responses flow back up.
+ *
+ * @param listener     the listener it belongs to (for logs and metrics)
+ * @param config       the route's configuration
+ * @param match        compiled match
+ * @param filters      the chain, terminal action last
+ * @param maxBodySize  request body limit in bytes (0: none)
+ */
+public record Route(String listener, RouteConfig config, RouteMatch match, List<Filter> filters, long maxBodySize) {
+    public String name() {
+        return config.name();
+    }
+
+    /** The path to send upstream for a request path that matched this route (strip_prefix / rewrite_path). */
+    public String rewrite(String path) {
+        String strip = config.stripPrefix();
+        if (strip != null) {
+            String base = strip.endsWith("/") ? strip.substring(0, strip.length() - 1) : strip;
+            if (path.startsWith(base)) {
+                String rest = path.substring(base.length());
+                return rest.isEmpty() ? "/" : rest.startsWith("/") ? rest : "/" + rest;
+            }
+            return path;
+        }
+        String rewrite = config.rewritePath();
+        if (rewrite != null) {
+            return match.rewrite(path, rewrite);
+        }
+        return path;
+    }
+}

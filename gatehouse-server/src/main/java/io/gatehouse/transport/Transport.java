@@ -1,0 +1,73 @@
+package io.gatehouse.transport;
+
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+/**
+ * The I/O transport: native epoll where available (NIO otherwise), io_uring on request. One event-loop group
+ * serves listeners and upstream connections alike, so an upstream connection lives on the event loop of the
+ * downstream connection that uses it (no locks, no cross-thread hand-off).
+ */
+public record Transport(String name, IoHandlerFactory ioHandlerFactory,
+                        Class<? extends ServerChannel> serverChannelClass,
+                        Class<? extends SocketChannel> socketChannelClass) {
+
+    /**
+     * Pooled allocator, explicitly: on JDK 25 Netty's default adaptive allocator frees memory through shared-arena
+     * closes and costs 2x CPU on 16 KiB bodies (measured, ../shared/README.md).
+     */
+    public static final PooledByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
+
+    /** Bounds what one connection buffers for a slow peer before reading from the other side pauses. */
+    public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
+    /** {@code auto} (epoll, else NIO), {@code epoll}, {@code io_uring} or {@code nio}. */
+    public static Transport select(String wanted) {
+        return switch (wanted) {
+            case "nio" -> nio();
+            case "epoll" -> {
+                if (!Epoll.isAvailable()) throw new IllegalStateException("transport epoll is not available: " + Epoll.unavailabilityCause());
+                yield epoll();
+            }
+            case "io_uring" -> {
+                if (!IoUring.isAvailable()) throw new IllegalStateException("transport io_uring is not available: " + IoUring.unavailabilityCause());
+                yield new Transport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class, IoUringSocketChannel.class);
+            }
+            default -> Epoll.isAvailable() ? epoll() : nio();
+        };
+    }
+
+    private static Transport epoll() {
+        return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
+    }
+
+    private static Transport nio() {
+        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
+    }
+
+    /** An event-loop group of {@code threads} threads (0: one per core). */
+    public EventLoopGroup newGroup(int threads, String threadPrefix) {
+        int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        return new MultiThreadIoEventLoopGroup(n, new DefaultThreadFactory(threadPrefix, true), ioHandlerFactory);
+    }
+
+
+}
