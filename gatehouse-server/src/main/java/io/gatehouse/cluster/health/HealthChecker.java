@@ -51,7 +51,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Starting state: endpoints start healthy and the first check is decisive (see {@link HealthState}).
  *
  * <p>{@code onChange} runs on an event loop whenever an endpoint's active health flips (the cluster rebuilds its
- * load balancer then); it must be quick and must not block.
+ * load balancer then); it must be quick, must not block, and may run on several event loops at once.
  */
 public final class HealthChecker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HealthChecker.class);
@@ -215,7 +215,13 @@ public final class HealthChecker implements AutoCloseable {
                     }
                 }
             });
-            ChannelFuture connect = bootstrap.connect(endpoint.socketAddress());
+            ChannelFuture connect;
+            try {
+                connect = bootstrap.connect(endpoint.socketAddress());
+            } catch (RuntimeException e) {   // e.g. the channel could not be created: a failed check, not a dead session
+                finish(a, ProbeResult.failure(describe(e)));
+                return;
+            }
             a.channel = connect.channel();
             connect.addListener(f -> {
                 if (!f.isSuccess()) {

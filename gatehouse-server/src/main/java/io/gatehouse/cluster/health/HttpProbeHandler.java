@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 
+import java.util.function.Consumer;
 import java.util.function.IntPredicate;
 
 /**
@@ -15,14 +16,10 @@ import java.util.function.IntPredicate;
 final class HttpProbeHandler extends SimpleChannelInboundHandler<HttpObject> {
     private final HttpRequest request;
     private final IntPredicate expected;
-    private final ProbeCallback callback;
+    private final Consumer<ProbeResult> callback;
     private boolean reported;
 
-    interface ProbeCallback {
-        void done(ProbeResult result);
-    }
-
-    HttpProbeHandler(HttpRequest request, IntPredicate expected, ProbeCallback callback) {
+    HttpProbeHandler(HttpRequest request, IntPredicate expected, Consumer<ProbeResult> callback) {
         this.request = request;
         this.expected = expected;
         this.callback = callback;
@@ -62,6 +59,6 @@ final class HttpProbeHandler extends SimpleChannelInboundHandler<HttpObject> {
     private void report(ProbeResult result) {
         if (reported) return;
         reported = true;
-        callback.done(result);
+        callback.accept(result);
     }
 }

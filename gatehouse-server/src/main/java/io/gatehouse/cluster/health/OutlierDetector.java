@@ -64,7 +64,8 @@ public final class OutlierDetector implements AutoCloseable {
 
     /**
      * @param scheduler runs the expiry tasks (any event loop)
-     * @param onChange  called when an endpoint is ejected or returns; must be quick and must not block
+     * @param onChange  called when an endpoint is ejected (on the reporting event loop) or returns (on
+     *                  {@code scheduler}); must be quick, must not block, and may run on several threads at once
      */
     public OutlierDetector(String clusterName, OutlierDetectionConfig config, List<Endpoint> endpoints, Ticker ticker,
                            EventExecutor scheduler, Runnable onChange) {
