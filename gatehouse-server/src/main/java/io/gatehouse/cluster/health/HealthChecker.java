@@ -1,0 +1,321 @@
+package io.gatehouse.cluster.health;
+
+import io.gatehouse.cluster.Endpoint;
+import io.gatehouse.config.ClusterConfig.HealthCheckConfig;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.resolver.NoopAddressResolverGroup;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.concurrent.Ticker;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.UnresolvedAddressException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Active health checking for one cluster (Envoy's {@code HealthChecker}): every endpoint gets its own probe session,
+ * pinned to one event loop of the given group, that probes it every {@code interval × (1 ± jitter·random)} and
+ * feeds the results through {@link HealthState}'s thresholds into {@link Endpoint#activeHealthy(boolean)}.
+ *
+ * <p>Probes: {@code http} opens a fresh connection, sends {@code GET path} (Host = {@code health_check.host} or the
+ * endpoint's address, {@code User-Agent: gatehouse-health/1}, {@code Connection: close}) and succeeds iff the
+ * response status is expected; {@code tcp} succeeds iff the connection opens. A probe that has no answer within
+ * {@code timeout} fails. Each probe runs on its session's event loop from start to end and never blocks it.
+ *
+ * <p>Starting state: endpoints start healthy and the first check is decisive (see {@link HealthState}).
+ *
+ * <p>{@code onChange} runs on an event loop whenever an endpoint's active health flips (the cluster rebuilds its
+ * load balancer then); it must be quick, must not block, and may run on several event loops at once.
+ */
+public final class HealthChecker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HealthChecker.class);
+    static final String USER_AGENT = "gatehouse-health/1";
+    /** The first probe of each endpoint lands at a random point of this window, so a fleet is not probed in lock-step. */
+    private static final long MAX_INITIAL_DELAY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final String clusterName;
+    private final HealthCheckConfig config;
+    private final Ticker ticker;
+    private final Runnable onChange;
+    private final long intervalNanos;
+    private final long timeoutNanos;
+    private final String timeoutText;
+    private final Map<Endpoint, ProbeSession> sessions = new LinkedHashMap<>();   // not modified after construction
+    private final AtomicBoolean started = new AtomicBoolean();
+    private volatile boolean closed;
+
+    /**
+     * @param channelClass the socket channel class matching {@code group}'s transport (epoll, io_uring or NIO)
+     * @param ticker       clock for status timestamps and {@link Endpoint#markAvailableSince(long)}
+     * @param onChange     called when any endpoint's active health changes
+     */
+    public HealthChecker(String clusterName, HealthCheckConfig config, List<Endpoint> endpoints, EventLoopGroup group,
+                         Class<? extends SocketChannel> channelClass, Ticker ticker, Runnable onChange) {
+        this.clusterName = clusterName;
+        this.config = config;
+        this.ticker = ticker;
+        this.onChange = onChange;
+        this.intervalNanos = config.interval().toNanos();
+        this.timeoutNanos = config.timeout().toNanos();
+        this.timeoutText = "timeout after " + humanDuration(config.timeout());
+        for (Endpoint endpoint : endpoints) {
+            EventLoop loop = group.next();
+            Bootstrap bootstrap = new Bootstrap()
+                    .group(loop)
+                    .channel(channelClass)
+                    // Addresses are resolved when the cluster is built; resolving here could block the event loop.
+                    .resolver(NoopAddressResolverGroup.INSTANCE)
+                    .option(ChannelOption.TCP_NODELAY, true);
+            sessions.put(endpoint, new ProbeSession(endpoint, loop, bootstrap));
+        }
+    }
+
+    /** Schedules the first probe of every endpoint at a small random offset. Idempotent. */
+    public void start() {
+        if (closed || !started.compareAndSet(false, true)) return;
+        long window = Math.min(intervalNanos, MAX_INITIAL_DELAY_NANOS);
+        for (ProbeSession session : sessions.values()) {
+            long delay = (long) (ThreadLocalRandom.current().nextDouble() * window);
+            session.loop.execute(() -> session.schedule(delay));
+        }
+    }
+
+    /** Stops probing: cancels the timers and closes the probe connections in flight. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        for (ProbeSession session : sessions.values()) {
+            if (session.loop.inEventLoop()) {
+                session.stop();
+            } else {
+                try {
+                    session.loop.execute(session::stop);
+                } catch (RejectedExecutionException e) {
+                    // The loop is shutting down and closes its channels and timers itself.
+                }
+            }
+        }
+    }
+
+    /** Latest check status of {@code endpoint}, or null if this checker does not probe it. */
+    public HealthStatus status(Endpoint endpoint) {
+        ProbeSession session = sessions.get(endpoint);
+        return session == null ? null : session.status;
+    }
+
+    /** Latest check status of every endpoint, in the cluster's order. */
+    public Map<Endpoint, HealthStatus> statuses() {
+        Map<Endpoint, HealthStatus> out = new LinkedHashMap<>();
+        sessions.forEach((endpoint, session) -> out.put(endpoint, session.status));
+        return out;
+    }
+
+    /** {@code interval × (1 + jitter × (2·random − 1))}: uniformly within ±jitter of the interval. */
+    static long jittered(long intervalNanos, double jitter, double random) {
+        return Math.max(1, (long) (intervalNanos * (1 + jitter * (2 * random - 1))));
+    }
+
+    /** A short reason for a failed probe, for logs and the admin API. */
+    static String describe(Throwable cause) {
+        String message = cause.getMessage() == null ? "" : cause.getMessage();
+        if (cause instanceof ConnectTimeoutException) return "connect timeout";
+        if (cause instanceof ConnectException) {
+            return message.toLowerCase(Locale.ROOT).contains("refused") ? "connect refused" : "connect failed: " + message;
+        }
+        if (cause instanceof UnresolvedAddressException) return "unresolved address";
+        if (cause instanceof ClosedChannelException) return "connection closed";
+        if (cause instanceof IOException && message.toLowerCase(Locale.ROOT).contains("reset")) return "connection reset";
+        return cause.getClass().getSimpleName() + (message.isEmpty() ? "" : ": " + message);
+    }
+
+    static String humanDuration(Duration d) {
+        long millis = d.toMillis();
+        return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+    }
+
+    /** One probe in flight. */
+    private static final class Attempt {
+        Channel channel;
+        ScheduledFuture<?> timeout;
+        boolean done;
+    }
+
+    /**
+     * The probing of one endpoint (Envoy's {@code ActiveHealthCheckSession}). Everything but {@link #status} is
+     * confined to {@link #loop}.
+     */
+    private final class ProbeSession {
+        final Endpoint endpoint;
+        final EventLoop loop;
+        final Bootstrap bootstrap;
+        final HealthState state = new HealthState(config.healthyThreshold(), config.unhealthyThreshold());
+        volatile HealthStatus status = HealthStatus.INITIAL;
+
+        ScheduledFuture<?> next;
+        Attempt attempt;
+        boolean stopped;
+        String lastFailureReason;
+        long lastTransitionNanos;
+
+        ProbeSession(Endpoint endpoint, EventLoop loop, Bootstrap bootstrap) {
+            this.endpoint = endpoint;
+            this.loop = loop;
+            this.bootstrap = bootstrap;
+        }
+
+        void schedule(long delayNanos) {
+            if (stopped || closed) return;
+            try {
+                next = loop.schedule(this::probe, delayNanos, TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                stopped = true;   // the event loop is shutting down: probing ends with it
+            }
+        }
+
+        void probe() {
+            next = null;
+            if (stopped || closed) return;
+            Attempt a = new Attempt();
+            attempt = a;
+            a.timeout = loop.schedule(() -> finish(a, ProbeResult.failure(timeoutText)), timeoutNanos, TimeUnit.NANOSECONDS);
+            boolean http = config.type().equals("http");
+            bootstrap.handler(new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    if (http) {
+                        ch.pipeline().addLast(new HttpClientCodec(),
+                                new HttpProbeHandler(request(), config::expects, result -> finish(a, result)));
+                    }
+                }
+            });
+            ChannelFuture connect;
+            try {
+                connect = bootstrap.connect(endpoint.socketAddress());
+            } catch (RuntimeException e) {   // e.g. the channel could not be created: a failed check, not a dead session
+                finish(a, ProbeResult.failure(describe(e)));
+                return;
+            }
+            a.channel = connect.channel();
+            connect.addListener(f -> {
+                if (!f.isSuccess()) {
+                    finish(a, ProbeResult.failure(describe(f.cause())));
+                } else if (!http) {
+                    finish(a, ProbeResult.success("connected"));
+                }
+            });
+        }
+
+        private FullHttpRequest request() {
+            FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, config.path());
+            request.headers()
+                    .set(HttpHeaderNames.HOST, config.host() != null ? config.host() : endpoint.address())
+                    .set(HttpHeaderNames.USER_AGENT, USER_AGENT)
+                    .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
+                    .set(HttpHeaderNames.CONTENT_LENGTH, 0);
+            return request;
+        }
+
+        /** Ends an attempt exactly once, whichever of response, failure and timeout comes first. */
+        void finish(Attempt a, ProbeResult result) {
+            if (a.done) return;
+            a.done = true;
+            a.timeout.cancel(false);
+            if (a.channel != null) a.channel.close();
+            if (attempt == a) attempt = null;
+            if (stopped || closed) return;
+            record(result);
+            schedule(jittered(intervalNanos, config.jitter(), ThreadLocalRandom.current().nextDouble()));
+        }
+
+        private void record(ProbeResult result) {
+            long now = ticker.nanoTime();
+            HealthTransition transition = result.success() ? state.recordSuccess() : state.recordFailure();
+            if (!result.success()) lastFailureReason = result.detail();
+            if (transition == HealthTransition.CHANGED) {
+                lastTransitionNanos = now;
+                if (state.healthy()) {
+                    endpoint.markAvailableSince(now);   // before the flag, so slow start ramps from this moment
+                    endpoint.activeHealthy(true);
+                } else {
+                    endpoint.activeHealthy(false);
+                }
+            }
+            status = new HealthStatus(state.healthy(),
+                    result.success() ? HealthStatus.Result.SUCCESS : HealthStatus.Result.FAILURE, lastFailureReason,
+                    state.consecutiveSuccesses(), state.consecutiveFailures(), now, lastTransitionNanos);
+            if (transition == HealthTransition.CHANGED) {
+                logTransition(result);
+                try {
+                    onChange.run();
+                } catch (RuntimeException e) {
+                    log.error("health: cluster={} change listener failed", clusterName, e);
+                }
+            } else if (transition == HealthTransition.CHANGE_PENDING && log.isDebugEnabled()) {
+                log.debug("health: cluster={} endpoint={} still {} ({} consecutive {}; last: {})", clusterName,
+                        endpoint.address(), state.healthy() ? "healthy" : "unhealthy",
+                        result.success() ? state.consecutiveSuccesses() : state.consecutiveFailures(),
+                        result.success() ? "successes" : "failures", result.detail());
+            }
+        }
+
+        private void logTransition(ProbeResult result) {
+            if (state.healthy()) {
+                log.info("health: cluster={} endpoint={} unhealthy -> healthy ({} consecutive {})", clusterName,
+                        endpoint.address(), state.consecutiveSuccesses(), plural(state.consecutiveSuccesses(), "success", "successes"));
+            } else if (state.consecutiveFailures() < config.unhealthyThreshold()) {
+                log.warn("health: cluster={} endpoint={} healthy -> unhealthy (first check failed; last: {})", clusterName,
+                        endpoint.address(), result.detail());
+            } else {
+                log.warn("health: cluster={} endpoint={} healthy -> unhealthy ({} consecutive {}; last: {})", clusterName,
+                        endpoint.address(), state.consecutiveFailures(),
+                        plural(state.consecutiveFailures(), "failure", "failures"), result.detail());
+            }
+        }
+
+        void stop() {
+            stopped = true;
+            if (next != null) {
+                next.cancel(false);
+                next = null;
+            }
+            Attempt a = attempt;
+            if (a != null) {
+                a.done = true;
+                a.timeout.cancel(false);
+                if (a.channel != null) a.channel.close();
+                attempt = null;
+            }
+        }
+    }
+
+    private static String plural(int n, String one, String many) {
+        return n == 1 ? one : many;
+    }
+}
