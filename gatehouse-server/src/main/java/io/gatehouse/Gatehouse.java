@@ -78,7 +78,7 @@ public final class Gatehouse implements AutoCloseable {
         for (ClusterConfig cc : next.clusters()) {
             Cluster old = previous.get(cc.name());
             // an unchanged cluster keeps its pools and health state across reloads
-            built.put(cc.name(), old != null && old.config().equals(cc) ? old : new Cluster(cc, ticker, transport));
+            built.put(cc.name(), old != null && old.config().equals(cc) ? old : new Cluster(cc, ticker, transport, group));
         }
         return built;
     }

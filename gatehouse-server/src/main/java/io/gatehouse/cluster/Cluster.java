@@ -1,5 +1,7 @@
 package io.gatehouse.cluster;
 
+import io.gatehouse.cluster.health.HealthChecker;
+import io.gatehouse.cluster.health.OutlierDetector;
 import io.gatehouse.cluster.loadbalancer.LoadBalancer;
 import io.gatehouse.cluster.loadbalancer.PickContext;
 import io.gatehouse.config.ClusterConfig;
@@ -7,6 +9,7 @@ import io.gatehouse.config.ClusterConfig.EndpointConfig;
 import io.gatehouse.listener.Addresses;
 import io.gatehouse.transport.Transport;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.Ticker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +34,8 @@ public final class Cluster {
     private final Ticker ticker;
     private final Transport transport;
     private final ConcurrentHashMap<EventLoop, ConnectionPool> pools = new ConcurrentHashMap<>();
+    private final HealthChecker healthChecker;     // null without health_check
+    private final OutlierDetector outlierDetector;
     private volatile Selection selection;
     private volatile boolean closed;
 
@@ -44,7 +49,8 @@ public final class Cluster {
     /** What the load balancer picks from right now, and whether it is the panic set. */
     private record Selection(LoadBalancer loadBalancer, int available, boolean panic, boolean backups) {}
 
-    public Cluster(ClusterConfig config, Ticker ticker, Transport transport) {
+    /** Builds the cluster and starts its health checking on {@code group}. */
+    public Cluster(ClusterConfig config, Ticker ticker, Transport transport, EventLoopGroup group) {
         this.config = config;
         this.ticker = ticker;
         this.transport = transport;
@@ -55,6 +61,14 @@ public final class Cluster {
         }
         this.endpoints = List.copyOf(list);
         refresh();
+        this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), endpoints, ticker, group.next(), this::refresh);
+        if (config.healthCheck() != null) {
+            healthChecker = new HealthChecker(config.name(), config.healthCheck(), endpoints, group,
+                    transport.socketChannelClass(), ticker, this::refresh);
+            healthChecker.start();
+        } else {
+            healthChecker = null;
+        }
     }
 
     public String name() { return config.name(); }
@@ -177,18 +191,31 @@ public final class Cluster {
 
     // ---- passive health from live traffic ----
 
+    /** A response below 500 from {@code e}. */
     public void reportSuccess(Endpoint e) {
+        outlierDetector.onSuccess(e);
     }
 
+    /** A 5xx response from {@code e}. */
     public void report5xx(Endpoint e) {
+        outlierDetector.on5xx(e);
     }
 
+    /** A connect failure, reset, malformed response or timeout at {@code e}. */
     public void reportGatewayFailure(Endpoint e) {
+        outlierDetector.onGatewayFailure(e);
     }
+
+    /** Active health checking, or null when the cluster has none. */
+    public HealthChecker healthChecker() { return healthChecker; }
+
+    public OutlierDetector outlierDetector() { return outlierDetector; }
 
     /** Stops health checking and closes idle connections; busy ones close when their exchange ends. */
     public void close() {
         closed = true;
+        if (healthChecker != null) healthChecker.close();
+        outlierDetector.close();
         pools.forEach((loop, pool) -> loop.execute(pool::closeIdle));
     }
 }

@@ -2,6 +2,7 @@ package io.gatehouse.listener;
 
 import io.gatehouse.filter.FilterChain;
 import io.gatehouse.http.Downstream;
+import io.gatehouse.http.Http1RequestDecoder;
 import io.gatehouse.http.HttpExchange;
 import io.gatehouse.http.LocalResponse;
 import io.gatehouse.route.Route;
@@ -19,6 +20,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -52,6 +54,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
 
     private final Listener listener;
     private final Http1ResponseEncoder encoder;
+    private final Http1RequestDecoder decoder;
     private ChannelHandlerContext ctx;
     private InetSocketAddress remote;
 
@@ -61,6 +64,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
     private boolean closeAfterResponse;    // close once current's response is written
     private boolean interimPending;        // a 1xx head was written; its empty last content follows
     private boolean tunnelled;             // the connection became a byte tunnel after 101
+    private boolean switching;             // current asked to switch protocols: the decoder holds what follows
     private ArrayDeque<Object> backlog;    // messages of pipelined requests behind current
     private int backlogRequests;
 
@@ -69,9 +73,10 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
     private long bytesAtWaitStart;
     private long bytesRead;                // bytes read on this connection (fed by ByteCounter)
 
-    Http1ConnectionHandler(Listener listener, Http1ResponseEncoder encoder) {
+    Http1ConnectionHandler(Listener listener, Http1ResponseEncoder encoder, Http1RequestDecoder decoder) {
         this.listener = listener;
         this.encoder = encoder;
+        this.decoder = decoder;
     }
 
     // ---- connection lifecycle ----
@@ -87,6 +92,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
         listener.connectionOpened(ctx.channel());
         awaitRequest();
         ctx.fireChannelActive();
+        ctx.read();
     }
 
     @Override
@@ -212,6 +218,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
             return;
         }
         HttpHeaders headers = request.headers();
+        switching = headers.contains(HttpHeaderNames.UPGRADE) || request.method().equals(HttpMethod.CONNECT);
         keepAlive = HttpUtil.isKeepAlive(request) && !listener.draining();
         readingBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
 
@@ -229,6 +236,10 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
         current = ex;
         if (!readingBody) ex.receiveBody(LastHttpContent.EMPTY_LAST_CONTENT);
 
+        if (request.method().equals(HttpMethod.CONNECT)) {
+            LocalResponse.fail(ex, HttpResponseStatus.METHOD_NOT_ALLOWED, "connect_not_supported");
+            return;
+        }
         Route route = listener.routes().match(request.method().name(), host, path, headers);
         if (route == null) {
             LocalResponse.fail(ex, HttpResponseStatus.NOT_FOUND, "no_route");
@@ -325,7 +336,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
         if (ex == null) return;
         ex.responseStarted(response.status().code());
         HttpHeaders h = response.headers();
-        boolean head = ex.request().method().equals(io.netty.handler.codec.http.HttpMethod.HEAD);
+        boolean head = ex.request().method().equals(HttpMethod.HEAD);
         encoder.expectHeadResponse(head);
         boolean http10 = ex.request().protocolVersion() == HttpVersion.HTTP_1_0;
         int code = response.status().code();
@@ -359,6 +370,11 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
         listener.exchangeDone(ex);
         current = null;
         ex.discardEarlyBody();
+        if (switching) {
+            switching = false;
+            // the decoder paused after an Upgrade/CONNECT request; the switch did not happen: parse on
+            decoder.resume();
+        }
         if (closeAfterResponse || !ctx.channel().isActive()) {
             ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             tunnelled = true;

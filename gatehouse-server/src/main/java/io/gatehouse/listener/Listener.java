@@ -11,7 +11,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.gatehouse.http.Http1RequestDecoder;
 import io.netty.util.concurrent.Ticker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,9 +75,10 @@ public final class Listener {
     private void initPipeline(ChannelPipeline p) {
         HttpLimitsConfig limits = config.limits();
         Http1ResponseEncoder encoder = new Http1ResponseEncoder();
-        Http1ConnectionHandler connection = new Http1ConnectionHandler(this, encoder);
+        Http1RequestDecoder decoder = new Http1RequestDecoder(limits.maxUriLength(), limits.maxHeaderSize(), limits.maxHeaders());
+        Http1ConnectionHandler connection = new Http1ConnectionHandler(this, encoder, decoder);
         p.addLast("bytes", new ByteCounter(connection));
-        p.addLast("decoder", new HttpRequestDecoder(limits.maxUriLength() + 32, limits.maxHeaderSize(), 64 * 1024));
+        p.addLast("decoder", decoder);
         p.addLast("encoder", encoder);
         p.addLast("connection", connection);
     }
