@@ -56,7 +56,7 @@ class HashKeyTest {
     void scansCookieHeadersLikeTheRfc() {
         String line = "novalue; a = 1 ;b=\"\"; c=x=y";
         assertThat(range(line, "a")).isEqualTo("1");
-        assertThat(range(line, "b")).isEqualTo("\"\"".substring(1, 1) + "");
+        assertThat(range(line, "b")).isEmpty();
         assertThat(range(line, "c")).isEqualTo("x=y");
         assertThat(HashKey.cookieValue(line, "novalue")).isEqualTo(-1);
     }
