@@ -30,6 +30,8 @@ final class RoundRobinLoadBalancer implements LoadBalancer {
     private final Endpoint[] endpoints;
     private final Ticker ticker;
     private final long slowStartNanos;
+    /** After this instant no endpoint is ramping (an endpoint that becomes available again rebuilds the balancer). */
+    private final long rampEndsNanos;
     private final long[] current;   // guarded by this
 
     RoundRobinLoadBalancer(List<Endpoint> endpoints, Ticker ticker, long slowStartNanos) {
@@ -37,19 +39,23 @@ final class RoundRobinLoadBalancer implements LoadBalancer {
         this.ticker = ticker;
         this.slowStartNanos = slowStartNanos;
         this.current = new long[this.endpoints.length];
+        long latest = Long.MIN_VALUE;
+        for (Endpoint e : this.endpoints) latest = Math.max(latest, e.availableSinceNanos());
+        this.rampEndsNanos = latest + slowStartNanos;
     }
 
     @Override
     public Endpoint pick(PickContext context) {
         long now = slowStartNanos > 0 ? ticker.nanoTime() : 0;
+        boolean ramping = slowStartNanos > 0 && now - rampEndsNanos < 0;
         synchronized (this) {
-            int best = select(context, now, true);
-            if (best < 0) best = select(context, now, false); // every endpoint tried already: go round again
+            int best = select(context, now, ramping, true);
+            if (best < 0) best = select(context, now, ramping, false); // every endpoint tried already: go round again
             return endpoints[best];
         }
     }
 
-    private int select(PickContext context, long now, boolean honourExcluded) {
+    private int select(PickContext context, long now, boolean ramping, boolean honourExcluded) {
         Endpoint[] eps = endpoints;
         long[] cur = current;
         long total = 0;
@@ -57,7 +63,7 @@ final class RoundRobinLoadBalancer implements LoadBalancer {
         for (int i = 0; i < eps.length; i++) {
             Endpoint e = eps[i];
             if (honourExcluded && context.excluded(e)) continue;
-            long w = slowStartNanos > 0
+            long w = ramping
                     ? Math.max(1, Math.round(e.effectiveWeight(now, slowStartNanos) * SCALE))
                     : e.weight() * SCALE;
             cur[i] += w;
