@@ -7,19 +7,44 @@ import io.netty.util.concurrent.Ticker;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** Policy factory. Placeholder until the policies land: weighted random over every policy name. */
+/** Builds the policy a {@link LoadBalancerConfig} names, and the helpers the policies share. */
 final class LoadBalancers {
     private LoadBalancers() {}
 
+    /** The balancer over no endpoints: the caller answers 503. */
+    static final LoadBalancer NONE = context -> null;
+
     static LoadBalancer create(LoadBalancerConfig config, List<Endpoint> endpoints, Ticker ticker) {
-        List<Endpoint> list = List.copyOf(endpoints);
-        return ctx -> {
-            if (list.isEmpty()) return null;
-            for (int i = 0; i < list.size() * 2; i++) {
-                Endpoint e = list.get(ThreadLocalRandom.current().nextInt(list.size()));
-                if (!ctx.excluded(e)) return e;
-            }
-            return list.get(ThreadLocalRandom.current().nextInt(list.size()));
+        double bounded = config.boundedLoad() == null ? LoadBalancer.UNBOUNDED : config.boundedLoad();
+        return switch (config.policy()) {
+            case "round_robin" -> LoadBalancer.roundRobin(endpoints, ticker, config.slowStart());
+            case "random" -> LoadBalancer.random(endpoints, ticker, config.slowStart());
+            case "least_request" -> LoadBalancer.leastRequest(endpoints, ticker, config.slowStart(), config.choices());
+            case "least_connections" -> LoadBalancer.leastConnections(endpoints);
+            case "ewma" -> LoadBalancer.ewma(endpoints);
+            case "ring_hash" -> LoadBalancer.ringHash(endpoints, config.ringSize() == null ? 0 : config.ringSize(), bounded);
+            case "maglev" -> LoadBalancer.maglev(endpoints,
+                    config.tableSize() == null ? LoadBalancer.DEFAULT_MAGLEV_TABLE_SIZE : config.tableSize(), bounded);
+            default -> throw new IllegalArgumentException("unknown load balancer policy: " + config.policy());
         };
+    }
+
+    static double checkBoundedLoad(double c) {
+        if (!(c >= 1.0)) throw new IllegalArgumentException("bounded_load: must be >= 1.0, got " + c);
+        return c;
+    }
+
+    /**
+     * Any endpoint not excluded, starting at a random index (so retries spread), else {@code fallback}. Used when a
+     * policy's own choice is excluded; O(n), but only on retries.
+     */
+    static Endpoint anyNotExcluded(Endpoint[] endpoints, PickContext context, Endpoint fallback) {
+        int n = endpoints.length;
+        int start = ThreadLocalRandom.current().nextInt(n);
+        for (int i = 0; i < n; i++) {
+            Endpoint e = endpoints[(start + i) % n];
+            if (!context.excluded(e)) return e;
+        }
+        return fallback;
     }
 }
