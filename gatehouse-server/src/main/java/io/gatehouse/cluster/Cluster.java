@@ -2,7 +2,9 @@ package io.gatehouse.cluster;
 
 import io.gatehouse.cluster.health.HealthChecker;
 import io.gatehouse.cluster.health.OutlierDetector;
+import io.gatehouse.cluster.loadbalancer.HashKey;
 import io.gatehouse.cluster.loadbalancer.LoadBalancer;
+import io.gatehouse.cluster.loadbalancer.StickyCookie;
 import io.gatehouse.cluster.loadbalancer.PickContext;
 import io.gatehouse.config.ClusterConfig;
 import io.gatehouse.config.ClusterConfig.EndpointConfig;
@@ -47,7 +49,12 @@ public final class Cluster {
     private final AtomicLong retryBudgetExhausted = new AtomicLong();
 
     /** What the load balancer picks from right now, and whether it is the panic set. */
-    private record Selection(LoadBalancer loadBalancer, int available, boolean panic, boolean backups) {}
+    private record Selection(LoadBalancer loadBalancer, List<Endpoint> members, boolean panic, boolean backups) {
+        int available() { return members.size(); }
+    }
+
+    private final HashKey hashKey;            // null unless ring_hash/maglev
+    private final StickyCookie stickyCookie;  // null unless sticky_cookie
 
     /** Builds the cluster and starts its health checking on {@code group}. */
     public Cluster(ClusterConfig config, Ticker ticker, Transport transport, EventLoopGroup group) {
@@ -60,6 +67,8 @@ public final class Cluster {
             list.add(new Endpoint(ec.address(), resolved, ec.weight(), ec.backup(), ticker));
         }
         this.endpoints = List.copyOf(list);
+        this.hashKey = config.loadBalancer().hash() == null ? null : new HashKey(config.loadBalancer().hash());
+        this.stickyCookie = config.loadBalancer().stickyCookie() == null ? null : new StickyCookie(config.loadBalancer().stickyCookie());
         refresh();
         this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), endpoints, ticker, group.next(), this::refresh);
         if (config.healthCheck() != null) {
@@ -89,22 +98,22 @@ public final class Cluster {
         }
         Selection next;
         if (!primaries.isEmpty()) {
-            next = new Selection(LoadBalancer.create(config.loadBalancer(), primaries, ticker), primaries.size(), false, false);
+            next = new Selection(LoadBalancer.create(config.loadBalancer(), primaries, ticker), List.copyOf(primaries), false, false);
         } else if (!backups.isEmpty()) {
-            next = new Selection(LoadBalancer.create(config.loadBalancer(), backups, ticker), backups.size(), false, true);
+            next = new Selection(LoadBalancer.create(config.loadBalancer(), backups, ticker), List.copyOf(backups), false, true);
         } else if (config.whenAllUnhealthy().equals("panic")) {
             List<Endpoint> all = endpoints.stream().filter(e -> !e.disabled() && !e.draining()).toList();
-            next = new Selection(LoadBalancer.create(config.loadBalancer(), all, ticker), all.size(), true, false);
+            next = new Selection(LoadBalancer.create(config.loadBalancer(), all, ticker), all, true, false);
         } else {
-            next = new Selection(null, 0, false, false);
+            next = new Selection(null, List.of(), false, false);
         }
         Selection prev = selection;
         selection = next;
-        if (prev != null && (prev.panic != next.panic || prev.backups != next.backups || (prev.available == 0) != (next.available == 0))) {
-            if (next.available == 0) log.warn("cluster {}: no endpoint available", name());
+        if (prev != null && (prev.panic != next.panic || prev.backups != next.backups || (prev.available() == 0) != (next.available() == 0))) {
+            if (next.available() == 0) log.warn("cluster {}: no endpoint available", name());
             else if (next.panic) log.warn("cluster {}: every endpoint unhealthy, panic mode: routing to all", name());
             else if (next.backups) log.warn("cluster {}: no primary endpoint healthy, using backups", name());
-            else log.info("cluster {}: {} endpoints available", name(), next.available);
+            else log.info("cluster {}: {} endpoints available", name(), next.available());
         }
     }
 
@@ -114,9 +123,25 @@ public final class Cluster {
         return s.loadBalancer == null ? null : s.loadBalancer.pick(context);
     }
 
+    /** The request's hash key for ring_hash/maglev ({@link HashKey#NO_KEY} when absent or not hashing). */
+    public long hash(io.netty.handler.codec.http.HttpHeaders headers, String path, java.net.InetAddress client) {
+        return hashKey == null ? HashKey.NO_KEY : hashKey.hash(headers, path, client);
+    }
+
+    /** Sticky sessions: the available endpoint the request's cookie names, or null. */
+    public Endpoint stickyEndpoint(io.netty.handler.codec.http.HttpHeaders headers) {
+        return stickyCookie == null ? null : stickyCookie.find(selection.members(), headers);
+    }
+
+    /** The Set-Cookie value that pins a client to {@code e}, or null without sticky sessions. */
+    public String stickyCookieFor(Endpoint e, io.netty.handler.codec.http.HttpHeaders requestHeaders) {
+        if (stickyCookie == null) return null;
+        return stickyCookie.find(List.of(e), requestHeaders) == e ? null : stickyCookie.setCookie(e);
+    }
+
     /** Number of endpoints the load balancer currently picks from. */
     public int availableCount() {
-        return selection.available;
+        return selection.available();
     }
 
     /** The connection pool of this cluster on {@code loop}. */

@@ -35,7 +35,7 @@ public final class Endpoint {
 
     // Peak-EWMA of response-header latency (Finagle/linkerd): jumps up on a slow response, decays with time.
     private static final double EWMA_DECAY_NANOS = 10e9;
-    private double ewmaNanos;                  // guarded by this
+    private volatile double ewmaNanos;         // written under this, read lock-free by load balancers
     private long ewmaStampNanos;               // guarded by this
 
     public Endpoint(String address, InetSocketAddress socketAddress, int weight, boolean backup, Ticker ticker) {
@@ -118,7 +118,7 @@ public final class Endpoint {
     }
 
     /** Peak-EWMA latency in nanoseconds (0 before the first sample). */
-    public synchronized double ewmaNanos() { return ewmaNanos; }
+    public double ewmaNanos() { return ewmaNanos; }
 
     @Override
     public String toString() { return address; }

@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  * the route says so and for idempotent methods (unless {@code non_idempotent}); a request body is replayed from
  * a copy kept while it is at most {@link #REPLAY_LIMIT} bytes; every retry needs room in the cluster's retry budget.
  */
-final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.Owner {
+final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.Owner, PickContext {
     private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
     static final int REPLAY_LIMIT = 64 * 1024;
 
@@ -57,6 +57,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
     private final boolean upgrade;
 
     private int attempt;                     // 0 for the first try
+    private long hash;                       // hash key for ring_hash/maglev, HashKey.NO_KEY if none
     private final ArrayList<Endpoint> tried = new ArrayList<>(2);
     private Endpoint endpoint;               // endpoint of the current attempt (in-flight counted while set)
     private UpstreamConnection conn;
@@ -95,6 +96,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
         }
         ex.completionListener(this::onClientGone);
         ex.writabilityListener(this::onClientWritable);
+        java.net.InetSocketAddress client = ex.downstream().remoteAddress();
+        hash = cluster.hash(request.headers(), ex.path(), client == null ? null : client.getAddress());
         prepareRequest();
         RouteConfig.RouteTimeoutsConfig t = route.config().timeouts();
         if (t.total() != null) {
@@ -117,7 +120,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
 
     private void attemptNext() {
         if (done) return;
-        Endpoint e = cluster.pick(pickContext());
+        Endpoint e = attempt == 0 ? cluster.stickyEndpoint(request.headers()) : null;
+        if (e == null) e = cluster.pick(this);
         if (e == null) {
             finishWithError(HttpResponseStatus.SERVICE_UNAVAILABLE, "no_healthy_endpoint");
             return;
@@ -131,13 +135,16 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
         cluster.pool(loop).acquire(e, this, this::onConnected, this::onConnectFailed);
     }
 
-    private PickContext pickContext() {
-        return new PickContext() {
-            @Override public long hash() { return 0; }
-            @Override public boolean hasHash() { return false; }
-            @Override public boolean excluded(Endpoint endpoint) { return tried.contains(endpoint); }
-        };
-    }
+    // PickContext: no allocation per pick
+
+    @Override
+    public long hash() { return hash; }
+
+    @Override
+    public boolean hasHash() { return hash != io.gatehouse.cluster.loadbalancer.HashKey.NO_KEY; }
+
+    @Override
+    public boolean excluded(Endpoint e) { return tried.contains(e); }
 
     private void onConnected(UpstreamConnection c, boolean reused) {
         if (done) {
@@ -318,6 +325,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
         responseHeadSent = true;
         keepAliveUpstream = HttpUtil.isKeepAlive(response); // read before hop-by-hop headers are removed
         headers.response(response, ex.requestId(), code == 101);
+        String sticky = cluster.stickyCookieFor(endpoint, request.headers());
+        if (sticky != null) response.headers().add(HttpHeaderNames.SET_COOKIE, sticky);
         ex.downstream().write(response);
     }
 
