@@ -16,8 +16,10 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -167,10 +169,30 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, B
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
             serverChannel = null;
+            awaitListeningSocketGone();
         }
         if (connections != null) {
             connections.close().syncUninterruptibly();
         }
+    }
+
+    /**
+     * NIO defers the kernel close of a channel registered with a selector until the event loop's next select, so a
+     * connect right after {@code close()} can still land in the old accept backlog. Probe until connects are
+     * refused, so that "stopped" means refused from the moment stop() returns (probes are never accepted).
+     */
+    private void awaitListeningSocketGone() {
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline) {
+            try (Socket probe = new Socket()) {
+                probe.connect(address, 1000);
+            } catch (IOException refused) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        throw new IllegalStateException(this + " still accepts connections 5 s after stop()");
     }
 
     /** Binds the same port again after {@link #stop()} (for recovery tests). */
@@ -346,10 +368,16 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, B
     /**
      * Takes the oldest request not taken yet, waiting up to {@code timeout} for one to arrive.
      *
-     * @throws AssertionError when no request arrives in time
+     * @throws AssertionError when no request arrives in time (or the waiting thread is interrupted)
      */
-    public RecordedRequest takeRequest(Duration timeout) throws InterruptedException {
-        RecordedRequest request = untaken.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    public RecordedRequest takeRequest(Duration timeout) {
+        RecordedRequest request;
+        try {
+            request = untaken.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for a request to " + name(), e);
+        }
         if (request == null) {
             throw new AssertionError(name() + " received no request within " + timeout);
         }
