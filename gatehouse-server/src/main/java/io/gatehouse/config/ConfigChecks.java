@@ -56,7 +56,7 @@ final class ConfigChecks {
         for (int i = 0; i < seq.items().size(); i++) {
             if (!(seq.items().get(i) instanceof Mapping cluster)) continue;
             String path = Problems.index("clusters", i);
-            unique(cluster, path, names, "cluster name");
+            unique(cluster, path, names, "cluster name", "");
             if (cluster.get("endpoints") instanceof Sequence endpoints) {
                 Map<String, Mark> seen = new LinkedHashMap<>();
                 for (int j = 0; j < endpoints.items().size(); j++) {
@@ -71,7 +71,7 @@ final class ConfigChecks {
                         String canonical = HostPort.parse(text(e), false).toString();
                         Mark first = seen.putIfAbsent(canonical, e.mark());
                         if (first != null) {
-                            problems.add(e.mark(), epPath, "duplicate endpoint " + canonical + " (first at line " + first.line() + ")");
+                            problems.add(e.mark(), epPath, "duplicate endpoint " + canonical + " (first at " + where(first, e.mark()) + ")");
                         }
                     } catch (IllegalArgumentException ex) {
                         problems.add(e.mark(), epPath, ex.getMessage());
@@ -83,7 +83,7 @@ final class ConfigChecks {
     }
 
     private void listener(Mapping listener, String path, Map<String, Mark> names, Map<String, Mark> clusters, List<Bound> bound) {
-        unique(listener, path, names, "listener name");
+        unique(listener, path, names, "listener name", "");
         YamlNode address = listener.get("address");
         if (text(address) != null) {
             try {
@@ -111,7 +111,7 @@ final class ConfigChecks {
     }
 
     private void route(Mapping route, String path, Map<String, Mark> names, Map<String, Mark> clusters) {
-        unique(route, path, names, "route name in this listener");
+        unique(route, path, names, "route name", " in this listener");
         YamlNode cluster = route.get("cluster");
         String target = text(cluster);
         if (target != null && !clusters.containsKey(target)) {
@@ -185,14 +185,19 @@ final class ConfigChecks {
         return wildcard.isIpv6() || !other.isIpv6();
     }
 
-    private void unique(Mapping object, String path, Map<String, Mark> seen, String what) {
+    private void unique(Mapping object, String path, Map<String, Mark> seen, String what, String where) {
         YamlNode name = object.get("name");
         String text = text(name);
         if (text == null) return;
         Mark first = seen.putIfAbsent(text, name.mark());
         if (first != null) {
-            problems.add(name.mark(), path + ".name", "duplicate " + what + " '" + text + "' (first at line " + first.line() + ")");
+            problems.add(name.mark(), path + ".name", "duplicate " + what + " '" + text + "'" + where + " (first at " + where(first, name.mark()) + ")");
         }
+    }
+
+    /** "line 5", or "column 18" when both are on one line (flow style). */
+    private static String where(Mark first, Mark here) {
+        return first.line() == here.line() ? "column " + first.column() : "line " + first.line();
     }
 
     private void regex(YamlNode node, String path) {

@@ -172,7 +172,7 @@ final class RecordBinder {
     }
 
     private Object nullItem(YamlNode node, String path) {
-        problems.add(node.mark(), path, "empty list item");
+        if (((Scalar) node).text() != null) problems.add(node.mark(), path, "empty list item");
         return FAILED;
     }
 

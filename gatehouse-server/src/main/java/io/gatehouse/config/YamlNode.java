@@ -22,7 +22,8 @@ sealed interface YamlNode {
 
     /**
      * A scalar after {@code ${VAR}} substitution. {@code text} is the source text (so {@code off} stays
-     * {@code off}, not YAML 1.1's false); {@code isNull} for {@code ~}, {@code null} or an empty value.
+     * {@code off}, not YAML 1.1's false); {@code isNull} for {@code ~}, {@code null} or an empty value; {@code text} is null only for a value
+     * whose problem was already reported (unset variable, unknown alias).
      */
     record Scalar(String text, boolean isNull, Mark mark) implements YamlNode {
         @Override

@@ -55,7 +55,10 @@ final class YamlReader {
     private void syntaxError(IOException e) {
         if (e.getCause() instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblemMark() != null) {
             var pm = m.getProblemMark();
-            problems.add(new Mark(pm.getLine() + 1, pm.getColumn() + 1), "", "invalid YAML: " + m.getProblem());
+            var cm = m.getContextMark();
+            String context = m.getContext() == null || cm == null ? ""
+                    : " (" + m.getContext() + " started at line " + (cm.getLine() + 1) + ", column " + (cm.getColumn() + 1) + ")";
+            problems.add(new Mark(pm.getLine() + 1, pm.getColumn() + 1), "", "invalid YAML: " + m.getProblem() + context);
         } else if (e instanceof com.fasterxml.jackson.core.JsonProcessingException j) {
             problems.add(mark(j.getLocation()), "", "invalid YAML: " + j.getOriginalMessage());
         } else {
@@ -79,7 +82,9 @@ final class YamlReader {
                     }
                     yield target;
                 }
-                yield new Scalar(substitute(parser.getText(), path, mark), false, mark);
+                // A failed substitution (already reported) becomes a null, so it causes no second error.
+                String text = substitute(parser.getText(), path, mark);
+                yield new Scalar(text, text == null, mark);
             }
         };
         if (anchor != null) anchors.put(anchor, node);
@@ -129,7 +134,7 @@ final class YamlReader {
         return new Sequence(items, mark);
     }
 
-    /** {@code ${NAME}}, {@code ${NAME:-default}} (default also when NAME is empty) and {@code $${} for a literal. */
+    /** Null when it failed (and was reported). {@code ${NAME}}, {@code ${NAME:-default}} (default also when NAME is empty) and {@code $${} for a literal. */
     private String substitute(String text, String path, Mark mark) {
         if (text == null || !text.contains("${")) return text;
         StringBuilder out = new StringBuilder(text.length());
@@ -142,14 +147,14 @@ final class YamlReader {
                 int close = text.indexOf('}', i + 2);
                 if (close < 0) {
                     problems.add(mark, path, "unclosed '${' in '" + text + "'; write $${ for a literal ${");
-                    return text;
+                    return null;
                 }
                 String inner = text.substring(i + 2, close);
                 int sep = inner.indexOf(":-");
                 String name = sep < 0 ? inner : inner.substring(0, sep);
                 if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
                     problems.add(mark, path, "'${" + inner + "}' is not a valid variable reference; use ${NAME} or ${NAME:-default}");
-                    return text;
+                    return null;
                 }
                 String value = env.apply(name);
                 if (value == null || value.isEmpty()) {
@@ -157,7 +162,7 @@ final class YamlReader {
                         value = inner.substring(sep + 2);
                     } else if (value == null) {
                         problems.add(mark, path, "environment variable " + name + " is not set and has no default (write ${" + name + ":-default})");
-                        return text;
+                        return null;
                     }
                 }
                 out.append(value);
