@@ -1,41 +1,51 @@
 package io.gatehouse.config;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Function;
 
 /**
- * Reads a YAML file into a {@link GatehouseConfig}. Placeholder: plain Jackson mapping; the validating loader with
- * file:line:column errors replaces it.
+ * Reads a YAML file into a {@link GatehouseConfig}, or fails with every problem it can find, each located as
+ * {@code file:line:column: key.path: message}, e.g.
+ * {@code gatehouse.yaml:14:9: clusters[0].endpoints[1].weight: must be 1..1000}.
+ *
+ * <p>Steps: parse the YAML into a located tree ({@code ${VAR}} substituted in scalars), bind it onto the records
+ * (their compact constructors hold the defaults and rules), then check what spans records (references, unique names,
+ * address collisions, regexes, CIDRs). The format is described in {@code docs/configuration.md}.
  */
 public final class ConfigLoader {
     private ConfigLoader() {}
 
     public static GatehouseConfig load(Path file) throws ConfigException {
+        return load(file, System::getenv);
+    }
+
+    /** @param env looks up {@code ${NAME}} references; null for an unset variable */
+    public static GatehouseConfig load(Path file, Function<String, String> env) throws ConfigException {
+        String yaml;
         try {
-            return parse(Files.readString(file), file.toString());
+            yaml = Files.readString(file);
         } catch (IOException e) {
-            throw new ConfigException(List.of(new ConfigException.ConfigProblem(file.toString(), 0, 0, "", e.getMessage())));
+            throw new ConfigException(List.of(new ConfigException.ConfigProblem(file.toString(), 0, 0, "",
+                    "cannot read: " + e)));
         }
+        return parse(yaml, file.toString(), env);
     }
 
     public static GatehouseConfig parse(String yaml, String fileName) throws ConfigException {
-        ObjectMapper mapper = JsonMapper.builder(new YAMLFactory())
-                .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .findAndAddModules()
-                .build();
-        try {
-            return mapper.readValue(yaml, GatehouseConfig.class);
-        } catch (IOException e) {
-            throw new ConfigException(List.of(new ConfigException.ConfigProblem(fileName, 0, 0, "", e.getMessage())));
-        }
+        return parse(yaml, fileName, System::getenv);
+    }
+
+    /** @param env looks up {@code ${NAME}} references; null for an unset variable */
+    public static GatehouseConfig parse(String yaml, String fileName, Function<String, String> env) throws ConfigException {
+        Problems problems = new Problems(fileName);
+        YamlNode root = new YamlReader(problems, env).read(yaml);
+        if (!problems.isEmpty() && root == null) throw new ConfigException(problems.sorted());
+        GatehouseConfig config = new RecordBinder(problems).bind(GatehouseConfig.class, root);
+        new ConfigChecks(problems).run(root);
+        if (!problems.isEmpty() || config == null) throw new ConfigException(problems.sorted());
+        return config;
     }
 }

@@ -1,0 +1,45 @@
+package io.gatehouse.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+/** Every shipped example must load as it is, so the examples never rot. */
+class ExamplesTest {
+
+    private static List<Path> examples() throws IOException {
+        // Surefire runs in the module directory; the examples live at the repository root.
+        Path dir = Path.of("..", "examples").toAbsolutePath().normalize();
+        assertThat(dir).as("examples folder").isDirectory();
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+        }
+    }
+
+    @Test
+    void everyExampleLoadsWithoutProblems() throws IOException {
+        List<Path> examples = examples();
+        assertThat(examples).as("examples/*.yaml").isNotEmpty();
+        for (Path example : examples) {
+            // An empty environment: examples must work with their ${VAR:-default} defaults alone.
+            assertThatCode(() -> ConfigLoader.load(example, name -> null)).as(example.toString()).doesNotThrowAnyException();
+        }
+    }
+
+    @Test
+    void examplesExerciseTheFeaturesTheyAdvertise() throws Exception {
+        Path dir = Path.of("..", "examples");
+        GatehouseConfig sticky = ConfigLoader.load(dir.resolve("sticky-ring-hash.yaml"), name -> null);
+        assertThat(sticky.cluster("profile-cache").loadBalancer().boundedLoad()).isEqualTo(1.25);
+        GatehouseConfig resilient = ConfigLoader.load(dir.resolve("resilient-backend.yaml"), name -> null);
+        assertThat(resilient.cluster("orders").healthCheck().expects(204)).isTrue();
+        assertThat(resilient.listeners().get(0).limits().maxBodySize()).isEqualTo(10L << 20);
+    }
+}
