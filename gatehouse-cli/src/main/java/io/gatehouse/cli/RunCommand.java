@@ -46,7 +46,7 @@ final class RunCommand implements Callable<Integer> {
         Gatehouse gatehouse = Gatehouse.start(current);
         log.info("gatehouse {} serving {} ({})", GatehouseCommand.Version.number(), file,
                 ValidateCommand.summary(current));
-        current.listeners().forEach(l -> log.info("listener {} on {}", l.name(), gatehouse.listenerAddress(l.name())));
+        current.listeners().forEach(l -> log.info("listener {} on {}", l.name(), HostPort.format(gatehouse.listenerAddress(l.name()))));
         reloadOnHangup(gatehouse);
         Foreground.runUntilStopped(() -> {
             log.info("stopping: draining for up to {}", current.server().drainTimeout());

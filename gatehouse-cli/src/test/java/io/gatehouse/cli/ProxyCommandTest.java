@@ -1,12 +1,20 @@
 package io.gatehouse.cli;
 
+import io.gatehouse.Gatehouse;
+import io.gatehouse.cli.demo.DemoEndpoint;
 import io.gatehouse.config.ClusterConfig;
 import io.gatehouse.config.ClusterConfig.EndpointConfig;
 import io.gatehouse.config.GatehouseConfig;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -75,6 +83,29 @@ class ProxyCommandTest {
         assertThat(new DurationConverter().convert("1m")).isEqualTo(Duration.ofMinutes(1));
         assertThat(new DurationConverter().convert("PT3S")).isEqualTo(Duration.ofSeconds(3));
         assertThatThrownBy(() -> new DurationConverter().convert("soon")).hasMessageContaining("soon");
+    }
+
+    // End to end through the real edge: needs the data plane (Gatehouse.start).
+    @Test
+    void servesTheBuiltConfigurationInFrontOfTwoEndpoints() throws Exception {
+        try (DemoEndpoint a = DemoEndpoint.start("a", "127.0.0.1", 0);
+             DemoEndpoint b = DemoEndpoint.start("b", "127.0.0.1", 0);
+             HttpClient client = HttpClient.newHttpClient()) {
+            GatehouseConfig config = ProxyCommand.config("127.0.0.1:0",
+                    List.of(HostPort.format(a.address()), HostPort.format(b.address())),
+                    "round_robin", "/health", Duration.ofSeconds(1), "off");
+            try (Gatehouse gatehouse = Gatehouse.start(config)) {
+                URI edge = URI.create("http://" + HostPort.format(gatehouse.listenerAddress(ProxyCommand.LISTENER)) + "/x");
+                Set<String> seen = new HashSet<>();
+                for (int i = 0; i < 4; i++) {
+                    HttpResponse<String> response = client.send(HttpRequest.newBuilder(edge).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(response.statusCode()).isEqualTo(200);
+                    response.headers().firstValue("x-endpoint").ifPresent(seen::add);
+                }
+                assertThat(seen).containsExactlyInAnyOrder("a", "b");
+            }
+        }
     }
 
     @Test
