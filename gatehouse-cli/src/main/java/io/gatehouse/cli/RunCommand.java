@@ -1,0 +1,86 @@
+package io.gatehouse.cli;
+
+import io.gatehouse.Gatehouse;
+import io.gatehouse.config.ConfigException;
+import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.config.GatehouseConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import sun.misc.Signal;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code gatehouse run FILE}: serves a configuration file in the foreground; SIGHUP reloads it. */
+@Command(name = "run", description = {"Serve a configuration file in the foreground.",
+        "SIGHUP reloads the file (a broken file is reported and the old configuration keeps serving);",
+        "SIGTERM or Ctrl-C stops accepting, drains in-flight requests (server.drain_timeout) and exits."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:stopped by a signal", "1:could not start (e.g. a port is in use)", "2:the file has problems"})
+final class RunCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "FILE", description = "YAML configuration file.")
+    Path file;
+
+    private volatile GatehouseConfig current;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            current = ConfigLoader.load(file);
+        } catch (ConfigException e) {
+            e.problems().forEach(err::println);
+            err.flush();
+            return 2;
+        }
+        Gatehouse gatehouse = Gatehouse.start(current);
+        log.info("gatehouse {} serving {} ({})", GatehouseCommand.Version.number(), file,
+                ValidateCommand.summary(current));
+        current.listeners().forEach(l -> log.info("listener {} on {}", l.name(), HostPort.format(gatehouse.listenerAddress(l.name()))));
+        reloadOnHangup(gatehouse);
+        Foreground.runUntilStopped(() -> {
+            log.info("stopping: draining for up to {}", current.server().drainTimeout());
+            gatehouse.shutdown(current.server().drainTimeout());
+            log.info("stopped");
+        });
+        return 0;
+    }
+
+    private void reloadOnHangup(Gatehouse gatehouse) {
+        try {
+            // sun.misc.Signal (module jdk.unsupported) is the only JDK way to catch SIGHUP; it is stable on 21 and 25.
+            Signal.handle(new Signal("HUP"), signal -> reload(gatehouse));
+        } catch (IllegalArgumentException e) {
+            log.warn("SIGHUP is not available on this platform: reload by restarting");
+        }
+    }
+
+    /** Loads the file again; on problems logs them and keeps the running configuration. */
+    synchronized void reload(Gatehouse gatehouse) {
+        GatehouseConfig next;
+        try {
+            next = ConfigLoader.load(file);
+        } catch (ConfigException e) {
+            log.error("reload of {} failed; still serving the previous configuration:", file);
+            e.problems().forEach(p -> log.error("  {}", p));
+            return;
+        }
+        try {
+            gatehouse.reload(next);
+            current = next;
+            log.info("reloaded {} ({})", file, ValidateCommand.summary(next));
+        } catch (RuntimeException e) {
+            log.error("reload of {} failed; still serving the previous configuration: {}", file, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package io.gatehouse.cli;
+
+import io.gatehouse.cli.demo.DemoEndpoint;
+import io.gatehouse.cli.demo.DemoStack;
+import io.gatehouse.config.ConfigException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code gatehouse up}: the edge in front of three demo endpoints, to see load balancing and failover in a minute. */
+@Command(name = "up", description = {"Start the edge in front of three demo endpoints (127.0.0.1:9001-9003)",
+        "and print what to curl to see round robin, failover and recovery."})
+final class UpCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(UpCommand.class);
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:8080",
+            description = "Address of the edge (default: ${DEFAULT-VALUE}).")
+    String listen;
+
+    @Option(names = "--admin", paramLabel = "HOST:PORT|off", defaultValue = "127.0.0.1:9090",
+            description = "Admin listener (default: ${DEFAULT-VALUE}).")
+    String admin;
+
+    @Option(names = "--print-config", description = "Print the bundled configuration (a starting point for `gatehouse run`) and exit.")
+    boolean printConfig;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        if (printConfig) {
+            out.print(DemoStack.bundledYaml());
+            out.flush();
+            return 0;
+        }
+        try {
+            HostPort.require("--listen", listen);
+            if (!"off".equals(admin)) HostPort.require("--admin", admin);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        DemoStack stack;
+        try {
+            stack = DemoStack.start(listen, admin, DemoStack.DEFAULT_PORTS);
+        } catch (ConfigException e) {
+            // The bundled file is part of the build; this is a bug, not a user error.
+            e.problems().forEach(spec.commandLine().getErr()::println);
+            return 1;
+        }
+        out.print(banner(stack));
+        out.flush();
+        Foreground.runUntilStopped(() -> {
+            log.info("stopping: draining for up to {}", stack.config().server().drainTimeout());
+            stack.shutdown(stack.config().server().drainTimeout());
+            log.info("stopped");
+        });
+        return 0;
+    }
+
+    /** The friendly "what to try" text, with the addresses actually bound. */
+    static String banner(DemoStack stack) {
+        String edge = HostPort.reachable(stack.edgeAddress());
+        List<DemoEndpoint> endpoints = stack.endpoints();
+        DemoEndpoint second = endpoints.get(Math.min(1, endpoints.size() - 1));
+        String secondAddress = HostPort.format(second.address());
+        StringBuilder sb = new StringBuilder();
+        sb.append("\nGatehouse ").append(GatehouseCommand.Version.number()).append(" is up on http://").append(edge)
+                .append(", in front of:\n");
+        for (DemoEndpoint e : endpoints) {
+            sb.append("    ").append(e.name()).append("  http://").append(HostPort.format(e.address())).append('\n');
+        }
+        sb.append("\nTry it:\n")
+                .append("  curl -s ").append(edge).append("/                # a few times: round robin over the three\n")
+                .append("  curl -X POST ").append(secondAddress).append("/down   # switch ").append(second.name())
+                .append(" off, then curl the edge again: no errors, it is skipped\n")
+                .append("  curl -X POST ").append(secondAddress).append("/up     # switch it back on: it rejoins within seconds\n");
+        if (stack.config().admin().enabled()) {
+            sb.append("  admin: http://").append(stack.config().admin().address()).append("/\n");
+        }
+        sb.append("\nThe configuration: gatehouse up --print-config   (serve your own with: gatehouse run FILE.yaml)\n")
+                .append("Ctrl-C stops (in-flight requests finish first).\n\n");
+        return sb.toString();
+    }
+}
