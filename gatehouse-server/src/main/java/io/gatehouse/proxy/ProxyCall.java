@@ -85,8 +85,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
         this.request = ex.request();
         this.retry = route.config().retries();
         this.idempotent = isIdempotent(request.method());
-        this.upgrade = request.headers().contains(HttpHeaderNames.UPGRADE)
-                && request.headers().containsValue(HttpHeaderNames.CONNECTION, "upgrade", true);
+        this.upgrade = isTunnelUpgrade(request);
     }
 
     void start() {
@@ -451,7 +450,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
 
     /** Attempts left, a body we can send again, another endpoint, and room in the retry budget. */
     private boolean canRetry(boolean connectFailure) {
-        if (attempt >= retry.attempts() || upgrade) return false;
+        if (attempt >= retry.attempts()) return false;
         if (!connectFailure && bodyAttached && replay == null) return false;
         if (responseHeadSent) return false;
         if (cluster.availableCount() == 0) return false;
@@ -531,6 +530,16 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
 
     private static void cancel(ScheduledFuture<?> f) {
         if (f != null) f.cancel(false);
+    }
+
+    /**
+     * An Upgrade the endpoint may accept with 101 and that we then tunnel (WebSocket and the like). {@code h2c} is not
+     * one: HTTP/2 is negotiated per hop, so that Upgrade is dropped and the request proxied as HTTP/1.1.
+     */
+    static boolean isTunnelUpgrade(HttpRequest request) {
+        String value = request.headers().get(HttpHeaderNames.UPGRADE);
+        return value != null && !value.equalsIgnoreCase("h2c")
+                && request.headers().containsValue(HttpHeaderNames.CONNECTION, "upgrade", true);
     }
 
     private static boolean isIdempotent(HttpMethod m) {
