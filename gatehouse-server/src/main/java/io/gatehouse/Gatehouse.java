@@ -1,5 +1,6 @@
 package io.gatehouse;
 
+import io.gatehouse.admin.AdminServer;
 import io.gatehouse.cluster.Cluster;
 import io.gatehouse.config.ClusterConfig;
 import io.gatehouse.config.GatehouseConfig;
@@ -41,6 +42,8 @@ public final class Gatehouse implements AutoCloseable {
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
     private volatile Map<String, Cluster> clusters = Map.of();
     private boolean stopped;
+    private volatile boolean ready;
+    private AdminServer admin;
 
     private Gatehouse(GatehouseConfig config, Ticker ticker) {
         this.ticker = ticker;
@@ -64,6 +67,11 @@ public final class Gatehouse implements AutoCloseable {
                 l.bind(g.group, g.transport);
                 g.listeners.put(lc.name(), l);
             }
+            if (config.admin().enabled()) {
+                g.admin = new AdminServer(g, config.admin());
+                g.admin.bind(g.group, g.transport);
+            }
+            g.ready = true;
         } catch (Exception e) {
             g.shutdown(Duration.ZERO);
             if (e instanceof InterruptedException) Thread.currentThread().interrupt();
@@ -111,6 +119,12 @@ public final class Gatehouse implements AutoCloseable {
     }
 
     public GatehouseConfig config() { return config; }
+
+    /** True from the moment every listener is bound until shutdown begins. */
+    public boolean ready() { return ready; }
+
+    /** The admin listener's bound address, or null when admin is off. */
+    public InetSocketAddress adminAddress() { return admin == null ? null : admin.boundAddress(); }
 
     public Cluster cluster(String name) { return clusters.get(name); }
 
@@ -174,6 +188,7 @@ public final class Gatehouse implements AutoCloseable {
         synchronized (this) {
             if (stopped) return;
             stopped = true;
+            ready = false;
             ls = List.copyOf(listeners.values());
         }
         log.info("shutting down: draining for up to {}", drainTimeout);
@@ -188,6 +203,7 @@ public final class Gatehouse implements AutoCloseable {
             }
         }
         ls.forEach(Listener::closeAll);
+        if (admin != null) admin.close();
         clusters.values().forEach(Cluster::close);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         log.info("stopped");
