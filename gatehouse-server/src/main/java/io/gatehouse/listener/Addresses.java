@@ -25,6 +25,7 @@ public final class Addresses {
     }
 
     public static String format(InetSocketAddress a) {
+        if (a.getAddress() != null && a.getAddress().isAnyLocalAddress()) return "*:" + a.getPort();
         String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
