@@ -2,8 +2,10 @@ package io.gatehouse.testing;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
@@ -101,7 +103,7 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, B
     private EventLoopGroup group;
     private ChannelGroup connections;
     private Channel serverChannel;
-    private int port;
+    private volatile int port;
     private boolean classScoped;
 
     /** A backend that is not started yet (the JUnit extension or {@link #start()} starts it). */
@@ -147,7 +149,8 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, B
                     protected void initChannel(SocketChannel ch) {
                         connections.add(ch);
                         ch.pipeline()
-                                .addLast(BackendHandler.RAW, new io.netty.channel.ChannelDuplexHandler())
+                                // marker: writes from its context bypass the HTTP encoder (raw bytes)
+                                .addLast(BackendHandler.RAW, new ChannelDuplexHandler())
                                 .addLast(BackendHandler.CODEC, new HttpServerCodec(new HttpDecoderConfig()
                                         .setMaxInitialLineLength(64 * 1024)
                                         .setMaxHeaderSize(64 * 1024)))
@@ -168,8 +171,8 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, B
     public synchronized void stop() {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
+            awaitListeningSocketGone(serverChannel.eventLoop());
             serverChannel = null;
-            awaitListeningSocketGone();
         }
         if (connections != null) {
             connections.close().syncUninterruptibly();
@@ -179,12 +182,14 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, B
     /**
      * NIO defers the kernel close of a channel registered with a selector until the event loop's next select, so a
      * connect right after {@code close()} can still land in the old accept backlog. Probe until connects are
-     * refused, so that "stopped" means refused from the moment stop() returns (probes are never accepted).
+     * refused, so that "stopped" means refused from the moment stop() returns (probes are never accepted). Each
+     * empty task wakes the loop's selector, which makes it finish the close.
      */
-    private void awaitListeningSocketGone() {
+    private void awaitListeningSocketGone(EventLoop loop) {
         InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (System.nanoTime() < deadline) {
+            loop.submit(() -> { }).syncUninterruptibly();
             try (Socket probe = new Socket()) {
                 probe.connect(address, 1000);
             } catch (IOException refused) {
@@ -245,7 +250,7 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, B
     // ---------------------------------------------------------------- addressing
 
     /** The listening port (kept across {@link #stop()}/{@link #restart()}). */
-    public synchronized int port() {
+    public int port() {
         if (port == 0) {
             throw new IllegalStateException("backend not started");
         }
@@ -342,10 +347,12 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, B
      * Forgets the recordings, the script, the responder and the modes (name, port and connections stay). Called
      * before each test when the backend is a {@code static} extension.
      */
-    public synchronized void reset() {
+    public void reset() {
         script.clear();
-        untaken.clear();
-        recorded.clear();
+        synchronized (recorded) {
+            untaken.clear();
+            recorded.clear();
+        }
         healthChecks.set(0);
         responder = null;
         bodyMode = BodyMode.AGGREGATE;
@@ -356,13 +363,17 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, B
     // ---------------------------------------------------------------- recordings
 
     /** All requests received so far, oldest first (health probes excluded). */
-    public synchronized List<RecordedRequest> requests() {
-        return List.copyOf(recorded);
+    public List<RecordedRequest> requests() {
+        synchronized (recorded) {
+            return List.copyOf(recorded);
+        }
     }
 
     /** The number of requests received so far (health probes excluded). */
-    public synchronized int requestCount() {
-        return recorded.size();
+    public int requestCount() {
+        synchronized (recorded) {
+            return recorded.size();
+        }
     }
 
     /**
@@ -402,9 +413,12 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, B
 
     // ---------------------------------------------------------------- used by BackendHandler (event loop)
 
-    synchronized void record(RecordedRequest request) {
-        recorded.add(request);
-        untaken.add(request);
+    void record(RecordedRequest request) {
+        // Never the monitor of `this`: lifecycle methods hold it while waiting for the event loop.
+        synchronized (recorded) {
+            recorded.add(request);
+            untaken.add(request);
+        }
     }
 
     void countHealthCheck() {
