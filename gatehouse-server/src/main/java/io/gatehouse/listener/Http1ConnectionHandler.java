@@ -132,6 +132,14 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
                 deliverBody(content);
                 return;
             }
+            if (readingBody && msg instanceof io.gatehouse.http.RejectedRequest rejected && backlog == null) {
+                // the body's framing broke (bad chunk line, forbidden trailer): nothing more comes from the decoder,
+                // so the body must fail now rather than wait behind the response it blocks
+                log.info("rejected request body from {}: {} {}", remote, rejected.status().code(), rejected.reason());
+                listener.rejected();
+                failBody(rejected.status(), rejected.reason());
+                return;
+            }
             if (backlog == null) backlog = new ArrayDeque<>(4);
             backlog.add(msg);
             if (msg instanceof HttpRequest && ++backlogRequests > listener.config().limits().maxPipelined()) {
