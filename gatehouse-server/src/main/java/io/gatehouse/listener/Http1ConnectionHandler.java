@@ -61,6 +61,8 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
     private HttpExchange current;          // the exchange being served, or null when waiting for a request
     private boolean readingBody;           // current's request body is still arriving
     private boolean keepAlive;             // current's client wants the connection kept
+    private boolean http10;                // current's client speaks HTTP/1.0 (read at arrival: the proxy rewrites
+                                           // the request's version to 1.1 for the upstream hop)
     private boolean closeAfterResponse;    // close once current's response is written
     private boolean interimPending;        // a 1xx head was written; its empty last content follows
     private boolean tunnelled;             // the connection became a byte tunnel after 101
@@ -130,6 +132,14 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
         if (current != null) {
             if (readingBody && msg instanceof HttpContent content && backlog == null) {
                 deliverBody(content);
+                return;
+            }
+            if (readingBody && msg instanceof io.gatehouse.http.RejectedRequest rejected && backlog == null) {
+                // the body's framing broke (bad chunk line, forbidden trailer): nothing more comes from the decoder,
+                // so the body must fail now rather than wait behind the response it blocks
+                log.info("rejected request body from {}: {} {}", remote, rejected.status().code(), rejected.reason());
+                listener.rejected();
+                failBody(rejected.status(), rejected.reason());
                 return;
             }
             if (backlog == null) backlog = new ArrayDeque<>(4);
@@ -220,6 +230,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
         HttpHeaders headers = request.headers();
         switching = headers.contains(HttpHeaderNames.UPGRADE) || request.method().equals(HttpMethod.CONNECT);
         keepAlive = HttpUtil.isKeepAlive(request) && !listener.draining();
+        http10 = request.protocolVersion() == HttpVersion.HTTP_1_0;
         readingBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
 
         String uri = request.uri();
@@ -305,7 +316,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
             int code = response.status().code();
             if (code >= 100 && code < 200 && code != 101) {
                 interimPending = true;
-                if (current != null && current.request().protocolVersion() == HttpVersion.HTTP_1_0) {
+                if (current != null && http10) {
                     // HTTP/1.0 clients must not see interim responses
                     ReferenceCountUtil.release(msg);
                     return ctx.newSucceededFuture();
@@ -317,7 +328,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
         if (msg instanceof LastHttpContent) {
             if (interimPending) {
                 interimPending = false;
-                if (current != null && current.request().protocolVersion() == HttpVersion.HTTP_1_0) {
+                if (current != null && http10) {
                     ReferenceCountUtil.release(msg);
                     return ctx.newSucceededFuture();
                 }
@@ -338,7 +349,6 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
         HttpHeaders h = response.headers();
         boolean head = ex.request().method().equals(HttpMethod.HEAD);
         encoder.expectHeadResponse(head);
-        boolean http10 = ex.request().protocolVersion() == HttpVersion.HTTP_1_0;
         int code = response.status().code();
         boolean bodyless = head || code == 204 || code == 304 || code == 101;
         if (code == 101) return;

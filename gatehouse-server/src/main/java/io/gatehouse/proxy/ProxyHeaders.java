@@ -45,8 +45,12 @@ public final class ProxyHeaders {
     public void request(HttpExchange ex, HttpHeaders h, boolean upgrade) {
         String upgradeValue = upgrade ? h.get(HttpHeaderNames.UPGRADE) : null;
         String te = h.get(HttpHeaderNames.TE);
+        // the decoder accepts no other Transfer-Encoding; it is framing, not only a hop-by-hop header: a chunked body
+        // sent upstream without it would be read there as the next request (smuggling)
+        boolean chunked = h.contains(HttpHeaderNames.TRANSFER_ENCODING);
         removeHopByHop(h);
         h.remove(HttpHeaderNames.PROXY_AUTHORIZATION);
+        if (chunked) h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         if (te != null && te.toLowerCase().contains("trailers")) h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
         if (upgradeValue != null) {
             h.set(HttpHeaderNames.UPGRADE, upgradeValue);
