@@ -8,7 +8,8 @@ package io.gatehouse.config;
  * @param maxHeaderSize     bytes of the whole header section (request line excluded); over it: 431
  * @param maxHeaders        number of header fields; over it: 431
  * @param maxBodySize       request body bytes, default for every route; over it: 413; 0 means no limit
- * @param maxPipelined      requests a client may send ahead of their responses before reading pauses
+ * @param maxPipelined      pipelined requests a client may queue behind the one being answered; beyond it the extra ones
+ *                          are dropped and the connection closes after the ones within the limit are answered
  */
 public record HttpLimitsConfig(int maxUriLength, int maxHeaderSize, int maxHeaders, long maxBodySize, int maxPipelined) {
     public static final HttpLimitsConfig DEFAULT = new HttpLimitsConfig(0, 0, 0, -1, 0);

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
  * operator tells "no healthy endpoint" from "upstream timed out"), direct responses and redirects.
  */
 public final class LocalResponse {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LocalResponse.class);
     /** Response header naming why Gatehouse itself answered. */
     public static final AsciiString REASON_HEADER = AsciiString.cached("gatehouse-reason");
 
@@ -41,6 +42,11 @@ public final class LocalResponse {
     /** Sends an error for {@code exchange} unless its response already started, in which case it aborts it. */
     public static void fail(HttpExchange exchange, HttpResponseStatus status, String reason) {
         exchange.failureReason(reason);
+        if (log.isInfoEnabled() && status.code() != 404) {
+            log.info("{} {} {} -> {} {}", exchange.listener(), exchange.request().method(), exchange.path(), status.code(), reason);
+        } else if (log.isDebugEnabled()) {
+            log.debug("{} {} {} -> {} {}", exchange.listener(), exchange.request().method(), exchange.path(), status.code(), reason);
+        }
         if (exchange.responseStarted()) {
             exchange.downstream().abort(reason);
             return;

@@ -69,6 +69,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
     private boolean switching;             // current asked to switch protocols: the decoder holds what follows
     private ArrayDeque<Object> backlog;    // messages of pipelined requests behind current
     private int backlogRequests;
+    private boolean pipelineOverflow;      // more pipelined requests arrived than max_pipelined: close after the backlog
 
     private ScheduledFuture<?> waitTimer;  // request-header / keep-alive idle timer while waiting for a request
     private long waitStartNanos;
@@ -142,12 +143,18 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
                 failBody(rejected.status(), rejected.reason());
                 return;
             }
+            if (msg instanceof HttpRequest && backlogRequests >= listener.config().limits().maxPipelined()) {
+                // A client far ahead of its responses: the requests within the limit are answered, the rest dropped,
+                // and the connection closes after the last answer (a pipelining client resends what went unanswered).
+                pipelineOverflow = true;
+            }
+            if (pipelineOverflow) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
             if (backlog == null) backlog = new ArrayDeque<>(4);
             backlog.add(msg);
-            if (msg instanceof HttpRequest && ++backlogRequests > listener.config().limits().maxPipelined()) {
-                // A client far ahead of its responses: stop accepting more until it catches up; it is already not read.
-                log.debug("{}: pipelining backlog above {} requests", remote, listener.config().limits().maxPipelined());
-            }
+            if (msg instanceof HttpRequest) backlogRequests++;
             return;
         }
         dispatch(msg);
@@ -360,6 +367,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
             h.remove(HttpHeaderNames.TRANSFER_ENCODING);
             closeAfterResponse = true;
         }
+        if (pipelineOverflow && backlogRequests == 0) closeAfterResponse = true;
         if (readingBody) {
             // answering before the request body is in: the rest of it cannot be told apart from a next request
             closeAfterResponse = true;

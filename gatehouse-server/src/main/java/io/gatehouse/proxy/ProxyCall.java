@@ -109,10 +109,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
         String path = route.rewrite(ex.path());
         request.setUri(ex.query() == null ? path : path + "?" + ex.query());
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
-        headers.request(ex, request.headers(), upgrade);
-        if (request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
-            HttpUtil.setTransferEncodingChunked(request, true); // the encoder re-frames the body
-        }
+        headers.request(ex, request.headers(), upgrade); // keeps Transfer-Encoding: chunked, the encoder re-frames
     }
 
     // ---- attempts ----
@@ -504,9 +501,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
             if (ex.responseStarted()) {
                 ex.downstream().abort(reason);
             } else {
-                log.info("{} {} {} -> {} {} (route {}, cluster {})", ex.listener(), request.method(), ex.path(),
-                        status.code(), reason, route.name(), cluster.name());
-                LocalResponse.fail(ex, status, reason);
+                LocalResponse.fail(ex, status, reason); // logs the reason
             }
         }
         finish(reason);

@@ -1,0 +1,107 @@
+package io.gatehouse.cluster;
+
+import io.gatehouse.GatehouseFixture;
+import io.gatehouse.testing.RawClient;
+import io.gatehouse.testing.TestBackend;
+import io.gatehouse.testing.TestResponse;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Upstream keep-alive: reuse, idle eviction, endpoint-side closes, and no reuse of half-read connections. */
+class ConnectionPoolTest {
+    @RegisterExtension
+    final TestBackend backend = new TestBackend().name("b");
+
+    private GatehouseFixture gatehouse(String pool, String clusterExtra) {
+        return GatehouseFixture.start("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    routes: [ { name: all, cluster: app, retries: { attempts: 0 } } ]
+                server: { event_loops: 1 }
+                clusters:
+                  - name: app
+                    endpoints: [ "%s" ]
+                    connection_pool: %s
+                    %s
+                """.formatted(backend.address(), pool, clusterExtra));
+    }
+
+    @Test
+    void closesPooledConnectionsIdleLongerThanTheIdleTimeout() {
+        try (GatehouseFixture g = gatehouse("{ idle_timeout: 300ms }", "")) {
+            assertThat(g.get("/").statusCode()).isEqualTo(200);
+            assertThat(backend.openConnections()).isEqualTo(1);
+            await().atMost(Duration.ofSeconds(5)).until(() -> backend.openConnections() == 0);
+            assertThat(g.gatehouse().cluster("app").openConnections()).isZero();
+            // and a new request simply opens a new one
+            assertThat(g.get("/").statusCode()).isEqualTo(200);
+            assertThat(backend.connectionsAccepted()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void noticesAnEndpointClosingAnIdleConnectionAndDoesNotReuseIt() {
+        try (GatehouseFixture g = gatehouse("{ idle_timeout: 60s }", "")) {
+            assertThat(g.get("/1").statusCode()).isEqualTo(200);
+            backend.stop();
+            backend.restart();
+            await().atMost(Duration.ofSeconds(5)).until(() -> g.gatehouse().cluster("app").openConnections() == 0);
+            HttpResponse<String> r = g.get("/2");
+            assertThat(r.statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void keepsAtMostMaxIdlePerEndpoint() throws Exception {
+        backend.respond(req -> TestResponse.ok("slow").delayHeaders(Duration.ofMillis(300)));
+        try (GatehouseFixture g = gatehouse("{ max_idle_per_endpoint: 1 }", "")) {
+            RawClient[] clients = new RawClient[3];
+            for (int i = 0; i < 3; i++) {
+                clients[i] = g.raw();
+                clients[i].send("GET /" + i + " HTTP/1.1\r\nHost: t\r\n\r\n");
+            }
+            for (RawClient c : clients) {
+                assertThat(c.readResponse(Duration.ofSeconds(5)).status()).isEqualTo(200);
+                c.close();
+            }
+            assertThat(backend.connectionsAccepted()).isEqualTo(3);
+            await().atMost(Duration.ofSeconds(5)).until(() -> backend.openConnections() == 1);
+        }
+    }
+
+    @Test
+    void aResponseCutShortByTheClientIsNotReused() {
+        backend.respond(req -> req.path().equals("/big")
+                ? TestResponse.ok().generatedBody(64L << 20)
+                : TestResponse.ok("small"));
+        try (GatehouseFixture g = gatehouse("{ idle_timeout: 60s }", "")) {
+            try (RawClient c = g.raw()) {
+                c.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+                assertThat(c.readRaw(Duration.ofSeconds(5)).length).isPositive();
+            } // client leaves mid-body
+            await().atMost(Duration.ofSeconds(5)).until(() -> backend.openConnections() == 0);
+            assertThat(g.get("/small").body()).isEqualTo("small");
+            assertThat(backend.connectionsAccepted()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void idleTimeoutBetweenBytesAbortsAStalledResponse() {
+        backend.respond(req -> TestResponse.ok().body("x".repeat(1000)).dripBody(10, Duration.ofSeconds(2)));
+        try (GatehouseFixture g = gatehouse("{ idle_timeout: 60s }", "timeouts: { idle: 300ms }")) {
+            try (RawClient c = g.raw()) {
+                c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+                byte[] got = c.readUntilClose(Duration.ofSeconds(10));
+                assertThat(new String(got)).startsWith("HTTP/1.1 200");
+                assertThat(got.length).isLessThan(1000); // aborted, not completed
+            }
+        }
+    }
+}
