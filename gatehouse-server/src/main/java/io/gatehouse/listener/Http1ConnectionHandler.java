@@ -49,7 +49,7 @@ import java.util.concurrent.TimeUnit;
  * asks for more request body, and never while a response is being produced — except to stay able to see the
  * client go away.
  */
-final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downstream {
+final class Http1ConnectionHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(Http1ConnectionHandler.class);
 
     private final Listener listener;
@@ -65,6 +65,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
                                            // the request's version to 1.1 for the upstream hop)
     private boolean closeAfterResponse;    // close once current's response is written
     private boolean interimPending;        // a 1xx head was written; its empty last content follows
+    private boolean switchingResponse;     // a 101 head was written; the tunnel starts after its empty last content
     private boolean tunnelled;             // the connection became a byte tunnel after 101
     private boolean switching;             // current asked to switch protocols: the decoder holds what follows
     private ArrayDeque<Object> backlog;    // messages of pipelined requests behind current
@@ -250,7 +251,9 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
             path = slash < 0 ? "/" : path.substring(slash);
         }
         String host = hostOf(headers.get(HttpHeaderNames.HOST));
-        HttpExchange ex = new HttpExchange(this, listener.name(), request, host, path, query, listener.ticker().nanoTime());
+        ExchangeDownstream downstream = new ExchangeDownstream();
+        HttpExchange ex = new HttpExchange(downstream, listener.name(), request, host, path, query, listener.ticker().nanoTime());
+        downstream.exchange = ex;
         current = ex;
         if (!readingBody) ex.receiveBody(LastHttpContent.EMPTY_LAST_CONTENT);
 
@@ -303,21 +306,58 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
 
     // ---- Downstream (the exchange in progress) ----
 
-    @Override
+    /**
+     * The connection as one exchange sees it. Once that exchange is no longer the current one (answered, aborted,
+     * tunnelled), what it still writes or asks for is dropped, so it can never leak into the next response.
+     */
+    private final class ExchangeDownstream implements Downstream {
+        HttpExchange exchange;
+
+        private boolean stale() {
+            return current != exchange;
+        }
+
+        @Override public EventLoop eventLoop() { return Http1ConnectionHandler.this.eventLoop(); }
+        @Override public InetSocketAddress remoteAddress() { return remote; }
+        @Override public String scheme() { return Http1ConnectionHandler.this.scheme(); }
+        @Override public void flush() { Http1ConnectionHandler.this.flush(); }
+        @Override public boolean isWritable() { return Http1ConnectionHandler.this.isWritable(); }
+
+        @Override
+        public void requestMoreBody() {
+            if (!stale()) Http1ConnectionHandler.this.requestMoreBody();
+        }
+
+        @Override
+        public ChannelFuture write(HttpObject message) {
+            if (stale()) {
+                ReferenceCountUtil.release(message);
+                return ctx.newFailedFuture(new IllegalStateException("exchange already ended"));
+            }
+            return Http1ConnectionHandler.this.write(message);
+        }
+
+        @Override
+        public void abort(String reason) {
+            if (!stale()) Http1ConnectionHandler.this.abort(reason);
+        }
+
+        @Override
+        public void tunnel(Channel upstream) {
+            if (stale()) upstream.close(); else Http1ConnectionHandler.this.tunnel(upstream);
+        }
+    }
+
     public EventLoop eventLoop() { return ctx.channel().eventLoop(); }
 
-    @Override
     public InetSocketAddress remoteAddress() { return remote; }
 
-    @Override
     public String scheme() { return "http"; }
 
-    @Override
     public void requestMoreBody() {
         if (readingBody) ctx.read();
     }
 
-    @Override
     public ChannelFuture write(HttpObject msg) {
         if (msg instanceof HttpResponse response) {
             int code = response.status().code();
@@ -341,6 +381,11 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
                 }
                 return ctx.write(msg);
             }
+            if (switchingResponse) {
+                // the end of a 101 head: the exchange goes on as a tunnel (see tunnel()), it is not done
+                switchingResponse = false;
+                return ctx.write(msg);
+            }
             ChannelFuture f = ctx.write(msg);
             responseDone();
             return f;
@@ -358,7 +403,10 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
         encoder.expectHeadResponse(head);
         int code = response.status().code();
         boolean bodyless = head || code == 204 || code == 304 || code == 101;
-        if (code == 101) return;
+        if (code == 101) {
+            switchingResponse = true;
+            return;
+        }
         if (!bodyless && !h.contains(HttpHeaderNames.CONTENT_LENGTH) && !HttpUtil.isTransferEncodingChunked(response)) {
             if (http10) closeAfterResponse = true; else HttpUtil.setTransferEncodingChunked(response, true);
         }
@@ -418,17 +466,14 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
         }
     }
 
-    @Override
     public void flush() {
         ctx.flush();
     }
 
-    @Override
     public boolean isWritable() {
         return ctx.channel().isWritable();
     }
 
-    @Override
     public void abort(String reason) {
         log.debug("{}: aborting response: {}", remote, reason);
         HttpExchange ex = current;
@@ -445,7 +490,6 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler implements Downs
         ctx.close();
     }
 
-    @Override
     public void tunnel(Channel upstream) {
         HttpExchange ex = current;
         current = null;
