@@ -143,6 +143,10 @@ public final class ConnectionPool {
         if (q != null && q.remove(c)) idleCount--;
     }
 
+    io.netty.util.concurrent.Ticker ticker() {
+        return cluster.ticker();
+    }
+
     /** Idle connections now held (admin API). */
     public int idleConnections() {
         return idleCount;

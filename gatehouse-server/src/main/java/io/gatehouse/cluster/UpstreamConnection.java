@@ -5,6 +5,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.util.concurrent.TimeUnit;
 
 /**
  * One connection to an endpoint, owned by one exchange at a time or idle in its {@link ConnectionPool}. It is also
@@ -18,6 +21,15 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         void onResponseReadComplete(UpstreamConnection connection);
         void onUpstreamWritable(UpstreamConnection connection);
         void onUpstreamClosed(UpstreamConnection connection);
+
+        /** The earliest moment (ticker nanos) something must happen on this exchange, or it times out. */
+        long nextDeadlineNanos();
+
+        /** Upper bound on how late a deadline may be noticed: the timer re-checks at least this often. */
+        long deadlineCheckNanos();
+
+        /** {@link #nextDeadlineNanos()} has passed. */
+        void onDeadline(UpstreamConnection connection);
     }
 
     private final Endpoint endpoint;
@@ -26,6 +38,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     private Owner owner;
     private boolean reused;
     long idleSinceNanos;
+    private ScheduledFuture<?> deadlineTimer;
 
     UpstreamConnection(Endpoint endpoint, ConnectionPool pool) {
         this.endpoint = endpoint;
@@ -49,6 +62,33 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
             pool.offer(this);
         } else {
             channel.close();
+        }
+    }
+
+    /**
+     * Watches the owner's deadlines. One timer per connection, armed once and kept across the exchanges it serves:
+     * an exchange only moves its deadline fields, and the timer, on firing, either times the exchange out or
+     * re-arms for what is left (no timer scheduled and cancelled per request).
+     */
+    public void watchDeadlines() {
+        Owner o = owner;
+        if (deadlineTimer == null && o != null) arm(o.deadlineCheckNanos());
+    }
+
+    private void arm(long delayNanos) {
+        deadlineTimer = channel.eventLoop().schedule(this::onDeadlineTimer, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+    }
+
+    private void onDeadlineTimer() {
+        deadlineTimer = null;
+        Owner o = owner;
+        if (o == null || !channel.isActive()) return; // idle in the pool: the pool's sweeper watches it
+        long left = o.nextDeadlineNanos() - pool.ticker().nanoTime();
+        if (left <= 0) {
+            o.onDeadline(this);
+            if (owner != null && deadlineTimer == null) arm(owner.deadlineCheckNanos());
+        } else {
+            arm(Math.min(left, o.deadlineCheckNanos()));
         }
     }
 

@@ -73,6 +73,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler {
     private boolean pipelineOverflow;      // more pipelined requests arrived than max_pipelined: close after the backlog
 
     private ScheduledFuture<?> waitTimer;  // request-header / keep-alive idle timer while waiting for a request
+    private boolean waiting;               // waiting for a request head (no exchange in progress)
     private long waitStartNanos;
     private long bytesAtWaitStart;
     private long bytesRead;                // bytes read on this connection (fed by ByteCounter)
@@ -222,7 +223,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler {
     }
 
     private void startExchange(HttpRequest request) {
-        cancelWaitTimer();
+        waiting = false;
         DecoderResult result = request.decoderResult();
         if (result.isFailure()) {
             Throwable c = result.cause();
@@ -504,32 +505,47 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler {
 
     // ---- waiting for a request: header timeout (slowloris) and keep-alive idle timeout ----
 
+    /*
+     * One lazy timer per connection instead of one per request: awaitRequest only records when waiting began; the
+     * timer, armed once, checks on firing whether that wait is due and re-arms for the rest when it is not.
+     */
     private void awaitRequest() {
+        waiting = true;
         waitStartNanos = listener.ticker().nanoTime();
         bytesAtWaitStart = bytesRead;
-        long headerTimeout = listener.config().timeouts().requestHeader().toNanos();
-        waitTimer = ctx.executor().schedule(this::onWaitTimer, headerTimeout, TimeUnit.NANOSECONDS);
+        if (waitTimer == null) armWaitTimer(listener.config().timeouts().requestHeader().toNanos());
+    }
+
+    private void armWaitTimer(long delayNanos) {
+        waitTimer = ctx.executor().schedule(this::onWaitTimer, delayNanos, TimeUnit.NANOSECONDS);
     }
 
     private void onWaitTimer() {
         waitTimer = null;
-        if (current != null || tunnelled || !ctx.channel().isActive()) return;
-        long now = listener.ticker().nanoTime();
+        if (tunnelled || !ctx.channel().isActive()) return;
+        long headerTimeout = listener.config().timeouts().requestHeader().toNanos();
+        if (!waiting) {
+            armWaitTimer(headerTimeout); // busy serving; look again later
+            return;
+        }
+        long waited = listener.ticker().nanoTime() - waitStartNanos;
+        if (waited < headerTimeout) {
+            armWaitTimer(headerTimeout - waited);
+            return;
+        }
         if (bytesRead != bytesAtWaitStart) {
             // part of a request head arrived but not all of it in time
             reject(HttpResponseStatus.REQUEST_TIMEOUT, "request_header_timeout");
             return;
         }
         long idle = listener.config().timeouts().idle().toNanos();
-        long waited = now - waitStartNanos;
         if (waited >= idle || listener.draining()) {
             ctx.close();
-        } else {
-            long next = Math.min(idle - waited, listener.config().timeouts().requestHeader().toNanos());
-            waitTimer = ctx.executor().schedule(this::onWaitTimer, next, TimeUnit.NANOSECONDS);
-            // bytes that arrive from now on must complete a head within the header timeout
-            bytesAtWaitStart = bytesRead;
+            return;
         }
+        // bytes that arrive from now on must complete a head within the header timeout
+        bytesAtWaitStart = bytesRead;
+        armWaitTimer(Math.min(idle - waited, headerTimeout));
     }
 
     private void cancelWaitTimer() {

@@ -72,9 +72,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
     private boolean countedRetry;
     private long attemptStartNanos;
     private long lastActivityNanos;
-    private ScheduledFuture<?> headerTimer;
-    private ScheduledFuture<?> idleTimer;
-    private ScheduledFuture<?> totalTimer;
+    private long headerDeadlineNanos;        // 0 unless waiting for a response head
+    private ScheduledFuture<?> totalTimer;   // only when the route sets timeouts.total
 
     ProxyCall(HttpExchange ex, Route route, Cluster cluster, ProxyHeaders headers) {
         this.ex = ex;
@@ -160,7 +159,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
         ch.flush();
         if (ex.requestComplete()) requestSent();
         else if (ch.isWritable()) ex.downstream().requestMoreBody();
-        armIdleTimer();
+        c.watchDeadlines();
         ch.read(); // the response may come before the request body is complete
     }
 
@@ -183,11 +182,32 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
 
     private void requestSent() {
         requestSent = true;
-        long perTry = route.config().timeouts().perTry() != null ? route.config().timeouts().perTry().toNanos()
+        if (!responseHeadSent) headerDeadlineNanos = cluster.ticker().nanoTime() + perTryNanos();
+    }
+
+    private long perTryNanos() {
+        return route.config().timeouts().perTry() != null ? route.config().timeouts().perTry().toNanos()
                 : cluster.config().timeouts().responseHeader().toNanos();
-        if (!responseHeadSent && headerTimer == null) {
-            headerTimer = loop.schedule(() -> timeout("response_timeout"), perTry, TimeUnit.NANOSECONDS);
-        }
+    }
+
+    // ---- deadlines, watched by the upstream connection's timer ----
+
+    @Override
+    public long nextDeadlineNanos() {
+        long idle = lastActivityNanos + cluster.config().timeouts().idle().toNanos();
+        return headerDeadlineNanos != 0 && headerDeadlineNanos - idle < 0 ? headerDeadlineNanos : idle;
+    }
+
+    @Override
+    public long deadlineCheckNanos() {
+        return Math.min(cluster.config().timeouts().idle().toNanos(), perTryNanos());
+    }
+
+    @Override
+    public void onDeadline(UpstreamConnection c) {
+        if (done || c != conn) return;
+        boolean header = headerDeadlineNanos != 0 && cluster.ticker().nanoTime() - headerDeadlineNanos >= 0;
+        timeout(header ? "response_timeout" : "idle_timeout");
     }
 
     // ---- request body (from the client) ----
@@ -299,8 +319,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
             ex.downstream().flush();
             return;
         }
-        cancel(headerTimer);
-        headerTimer = null;
+        headerDeadlineNanos = 0;
         endpoint.recordLatency(cluster.ticker().nanoTime() - attemptStartNanos, cluster.ticker().nanoTime());
         if (code >= 500) cluster.report5xx(endpoint); else cluster.reportSuccess(endpoint);
         if (code == 101) {
@@ -394,29 +413,11 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
 
     // ---- timeouts ----
 
-    private void armIdleTimer() {
-        if (idleTimer != null) return;
-        long idle = cluster.config().timeouts().idle().toNanos();
-        idleTimer = loop.schedule(this::checkIdle, idle, TimeUnit.NANOSECONDS);
-    }
-
-    private void checkIdle() {
-        idleTimer = null;
-        if (done) return;
-        long idle = cluster.config().timeouts().idle().toNanos();
-        long quiet = cluster.ticker().nanoTime() - lastActivityNanos;
-        if (quiet >= idle) {
-            timeout("idle_timeout");
-        } else {
-            idleTimer = loop.schedule(this::checkIdle, idle - quiet, TimeUnit.NANOSECONDS);
-        }
-    }
-
     private void timeout(String reason) {
         if (done) return;
         if (endpoint != null) cluster.reportGatewayFailure(endpoint);
         if (reason.equals("response_timeout")) {
-            headerTimer = null;
+            headerDeadlineNanos = 0;
             dropConnection();
             endAttempt();
             if (retry.on().contains("timeout") && methodRetryable() && canRetry(false)) {
@@ -464,6 +465,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
     private void retryLater() {
         attempt++;
         requestSent = false;
+        headerDeadlineNanos = 0;
         long base = retry.backoffBase().toNanos();
         long cap = retry.backoffMax().toNanos();
         long ceiling = Math.min(cap, base << Math.min(attempt - 1, 20));
@@ -511,8 +513,6 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
         if (done) return;
         done = true;
         if (reason != null && ex.failureReason() == null) ex.failureReason(reason);
-        cancel(headerTimer);
-        cancel(idleTimer);
         cancel(totalTimer);
         endAttempt();
         if (replay != null) {
