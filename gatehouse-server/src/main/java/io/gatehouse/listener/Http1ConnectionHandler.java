@@ -14,6 +14,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
@@ -70,6 +71,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler {
     private boolean switching;             // current asked to switch protocols: the decoder holds what follows
     private ArrayDeque<Object> backlog;    // messages of pipelined requests behind current
     private int backlogRequests;
+    private int backlogBytes;              // body bytes held in the backlog
     private boolean pipelineOverflow;      // more pipelined requests arrived than max_pipelined: close after the backlog
 
     private ScheduledFuture<?> waitTimer;  // request-header / keep-alive idle timer while waiting for a request
@@ -157,6 +159,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler {
             if (backlog == null) backlog = new ArrayDeque<>(4);
             backlog.add(msg);
             if (msg instanceof HttpRequest) backlogRequests++;
+            else if (msg instanceof HttpContent c) backlogBytes += c.content().readableBytes();
             return;
         }
         dispatch(msg);
@@ -202,12 +205,40 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler {
         if (!consumed && current == ex && !ex.responseStarted()) LocalResponse.fail(ex, status, reason);
     }
 
+    /** Bytes of pipelined input held before reading pauses. */
+    private static final int BACKLOG_BYTES = 64 * 1024;
+
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (current == null && !tunnelled) {
-            ctx.read(); // waiting for a request head: keep reading
+        if (!tunnelled) {
+            if (current == null) {
+                ctx.read(); // waiting for a request head: keep reading
+            } else if (!readingBody && !switching && !pipelineOverflow && backlogBytes < BACKLOG_BYTES) {
+                // The request is in, its response is being made. Keep one read armed: with auto-read off, epoll
+                // would otherwise drop and re-add EPOLLIN (two epoll_ctl calls) around every request, and a client
+                // that goes away is noticed at once. What a pipelining client sends meanwhile waits in the backlog,
+                // which is bounded: past BACKLOG_BYTES or max_pipelined, reading pauses.
+                ctx.read();
+            }
         }
         ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // The client will send nothing more. An exchange in progress is still answered, then the connection
+            // closes; a request cut off in its body cannot be completed.
+            releaseBacklog();
+            if (current == null || tunnelled) {
+                ctx.close();
+            } else {
+                closeAfterResponse = true;
+                if (readingBody) failBody(HttpResponseStatus.BAD_REQUEST, "truncated_body");
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override
@@ -452,10 +483,13 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler {
         while (current == null && backlog != null && !backlog.isEmpty()) {
             Object msg = backlog.poll();
             if (msg instanceof HttpRequest) backlogRequests--;
+            else if (msg instanceof HttpContent c) backlogBytes -= c.content().readableBytes();
             dispatch(msg);
             // the rest of this request's body may be in the backlog too
-            while (current != null && readingBody && backlog != null && backlog.peek() instanceof HttpContent) {
-                deliverBody((HttpContent) backlog.poll());
+            while (current != null && readingBody && backlog != null && backlog.peek() instanceof HttpContent c) {
+                backlog.poll();
+                backlogBytes -= c.content().readableBytes();
+                deliverBody(c);
             }
         }
         if (backlog != null && backlog.isEmpty()) backlog = null;
@@ -560,6 +594,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler {
             backlog.forEach(ReferenceCountUtil::release);
             backlog = null;
             backlogRequests = 0;
+            backlogBytes = 0;
         }
     }
 
