@@ -25,7 +25,7 @@ def frames_of(event):
     out = []
     for f in st.get("frames", []):
         m = f["method"]
-        out.append(f'{m["type"]["name"]}.{m["name"]}')
+        out.append(f'{m["type"]["name"]}.{m["name"]}'.replace("/", "."))
     return out  # top first
 
 
@@ -39,6 +39,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("recording")
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--focus", action="append", default=[],
+                    help="LABEL=substr1|substr2: share of samples with any matching frame on the stack (repeatable)")
     ap.add_argument("--jfr", default=shutil.which("jfr") or os.path.join(os.environ.get("JAVA_HOME", ""), "bin", "jfr"))
     a = ap.parse_args()
 
@@ -79,23 +81,39 @@ def main():
             if shown >= a.top:
                 break
 
+    if a.focus:
+        print("\nfocus (share of samples with a matching frame anywhere on the stack):")
+        stacks = [frames_of(e) for e in samples]
+        for spec in a.focus:
+            label, _, subs = spec.partition("=")
+            keys = subs.split("|")
+            hit = sum(1 for fr in stacks if any(k in m for m in fr for k in keys))
+            print(f"  {100 * hit / n:5.1f}%  {label}")
+
     allocs = load(a.jfr, a.recording, "jdk.ObjectAllocationSample")
     if allocs:
-        by_class, by_site = collections.Counter(), collections.Counter()
+        by_class, by_site, by_stack = collections.Counter(), collections.Counter(), collections.Counter()
         weight = 0
         for e in allocs:
             w = e["values"].get("weight", 0)
             weight += w
-            by_class[e["values"]["objectClass"]["name"]] += w
-            site = next((m for m in frames_of(e) if m.startswith("io.gatehouse.")), None) \
-                or next((m for m in frames_of(e) if m.startswith("io.netty.")), "other")
+            cls = e["values"]["objectClass"]["name"]
+            by_class[cls] += w
+            fr = frames_of(e)
+            site = next((m for m in fr if m.startswith("io.gatehouse.")), None) \
+                or next((m for m in fr if m.startswith("io.netty.")), "other")
             by_site[site] += w
+            # the allocating frame and its two callers, to name the exact site
+            by_stack[cls + " <- " + " <- ".join(fr[:4])] += w
         print(f"\nallocation samples: {len(allocs)}, sampled weight {weight / 2**20:.0f} MiB")
         print("top classes by weight:")
         for m, w in by_class.most_common(15):
             print(f"  {100 * w / weight:5.1f}%  {m}")
         print("top allocating frames (first io.gatehouse frame, else first io.netty frame):")
         for m, w in by_site.most_common(15):
+            print(f"  {100 * w / weight:5.1f}%  {m}")
+        print("top allocation stacks (class <- allocating frame <- callers):")
+        for m, w in by_stack.most_common(12):
             print(f"  {100 * w / weight:5.1f}%  {m}")
 
 

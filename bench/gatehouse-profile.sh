@@ -120,7 +120,7 @@ for p in "${PL[@]}"; do
     log "$p: perf stat 5 s"
     wrk_run "$p" 6 >"$RUN/wrk.txt" &
     w=$!; sleep 0.5
-    perf stat -e task-clock,context-switches,cpu-migrations,page-faults --per-thread -p "$WORKER" -- sleep 5 \
+    perf stat -e task-clock,context-switches,cpu-migrations,page-faults -p "$WORKER" -- sleep 5 \
         >"$OUTDIR/$tag-perfstat.txt" 2>&1 || true
     wait "$w"
     # 5 of wrk's 6 s were under perf stat: scale the request count to the window
