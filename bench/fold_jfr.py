@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Top self and total methods from a JFR recording, and where allocation comes from.
 
-    bench/fold_jfr.py RECORDING.jfr [--top 25] [--jfr /path/to/jfr]
+    bench/fold_jfr.py RECORDING.jfr [--top 25] [--jfr /path/to/jfr] [--focus-file bench/jfr-focus.txt]
 
 Reads `jfr print --json` (jdk.ExecutionSample, jdk.ObjectAllocationSample) and prints:
   * self: share of execution samples whose top frame is the method;
@@ -42,7 +42,11 @@ def main():
     ap.add_argument("--focus", action="append", default=[],
                     help="LABEL=substr1|substr2: share of samples with any matching frame on the stack (repeatable)")
     ap.add_argument("--jfr", default=shutil.which("jfr") or os.path.join(os.environ.get("JAVA_HOME", ""), "bin", "jfr"))
+    ap.add_argument("--focus-file", help="file with one --focus spec per line (e.g. bench/jfr-focus.txt)")
     a = ap.parse_args()
+    if a.focus_file:
+        with open(a.focus_file) as f:
+            a.focus += [line.strip() for line in f if line.strip() and not line.startswith("#")]
 
     samples = load(a.jfr, a.recording, "jdk.ExecutionSample")
     n = len(samples)

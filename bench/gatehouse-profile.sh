@@ -114,7 +114,7 @@ for p in "${PL[@]}"; do
         "$JAVA_HOME/bin/jcmd" "$PROXY_PID" JFR.start name=bench settings=profile duration=25s filename="$OUTDIR/$tag.jfr" >/dev/null
         wrk_run "$p" 27 >"$OUTDIR/$tag-jfr-wrk.txt"
         sleep 1
-        python3 "$ROOT/bench/fold_jfr.py" --jfr "$JAVA_HOME/bin/jfr" "$OUTDIR/$tag.jfr" >"$OUTDIR/$tag-jfr.txt" 2>&1 || true
+        python3 "$ROOT/bench/fold_jfr.py" --jfr "$JAVA_HOME/bin/jfr" --top 30 --focus-file "$ROOT/bench/jfr-focus.txt" "$OUTDIR/$tag.jfr" >"$OUTDIR/$tag-jfr.txt" 2>&1 || true
         "$JAVA_HOME/bin/jfr" summary "$OUTDIR/$tag.jfr" >"$OUTDIR/$tag-jfr-summary.txt" 2>&1 || true
     fi
     log "$p: perf stat 5 s"
