@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016  # proxy commands are single-quoted on purpose: the harness expands them
+#
+# gatehouse-bench.sh — Gatehouse beside nginx and HAProxy on the shared harness
+# (../shared/bench/proxy-bench.sh), in interleaved rounds, one TSV, one summary.
+#
+# Each round runs nginx, HAProxy and Gatehouse, one after the other, over /small (100 B), /16k and /1m with
+# 50 keep-alive connections (wrk and the origin nginx on CPU 0, the proxy on CPU 1). Round 1 also opens 9000 idle
+# keep-alive connections to each proxy and records RSS per connection. Every invocation of the harness restarts
+# the origin and the proxy, so rounds are independent samples; interleaving spreads machine noise over all three.
+#
+# Usage (from anywhere; paths are resolved from this script):
+#   bench/gatehouse-bench.sh                    # 3 rounds, ~12 minutes
+#   bench/gatehouse-bench.sh --rounds 5
+#   bench/gatehouse-bench.sh --quick            # 1 round, 5 s per path, 30 s JIT warm-up: ~3 minutes
+#   bench/gatehouse-bench.sh --only gatehouse   # one target (nginx | haproxy | gatehouse); repeatable
+# Options:
+#   --rounds N       interleaved rounds (default 3)
+#   --quick          1 round, --duration 5 --warmup 2, JIT warm-up 30 s
+#   --only NAME      run only this target (may be given several times)
+#   --no-idle        skip the 9000-idle-connection probe
+#   --out FILE       TSV to append to (default bench/results/<date>-<host>.tsv)
+#   --duration S     measured seconds per path (default 10)   --warmup S  per-path warm-up (default 3)
+#   --jit-warmup S   Gatehouse JIT warm-up before the first path (default 60, as the harness recommends)
+#   --java-opts STR  extra JVM flags for Gatehouse (appended, so they win over the defaults below)
+# Env: BENCH_HARNESS (default ../shared/bench/proxy-bench.sh), JAVA_HOME (a JDK >= 21; found like ./gatehouse).
+#
+# What it needs and installs when missing: nginx, haproxy, wrk (apt-get update once, then apt-get install -y);
+# the jar (./mvnw -B -q -ntp -DskipTests -pl gatehouse-cli -am package) when absent or older than the sources.
+# It stops by itself: every harness run has fixed durations and stops what it started (process groups).
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HARNESS="${BENCH_HARNESS:-$ROOT/../shared/bench/proxy-bench.sh}"
+[[ -x "$HARNESS" ]] || { echo "gatehouse-bench: harness not found at $HARNESS (set BENCH_HARNESS)" >&2; exit 1; }
+HARNESS="$(realpath "$HARNESS")"
+PEERS="$(dirname "$HARNESS")/peers"
+JAR="$ROOT/gatehouse-cli/target/gatehouse.jar"
+CONF="$ROOT/bench/gatehouse-bench.yaml"
+
+ROUNDS=3
+DURATION=10
+WARMUP=3
+JIT_WARMUP=60
+IDLE_CONNS=9000
+ONLY=()
+OUT=""
+EXTRA_JAVA_OPTS=""
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --rounds) ROUNDS="$2"; shift 2 ;;
+        --quick) ROUNDS=1; DURATION=5; WARMUP=2; JIT_WARMUP=30; shift ;;
+        --only) ONLY+=("$2"); shift 2 ;;
+        --no-idle) IDLE_CONNS=0; shift ;;
+        --out) OUT="$2"; shift 2 ;;
+        --duration) DURATION="$2"; shift 2 ;;
+        --warmup) WARMUP="$2"; shift 2 ;;
+        --jit-warmup) JIT_WARMUP="$2"; shift 2 ;;
+        --java-opts) EXTRA_JAVA_OPTS="$2"; shift 2 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e 's/^# \{0,1\}//' -e '/^set -euo/d'; exit 0 ;;
+        *) echo "gatehouse-bench: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+TARGETS=(nginx haproxy gatehouse)
+[[ ${#ONLY[@]} -eq 0 ]] || TARGETS=("${ONLY[@]}")
+for t in "${TARGETS[@]}"; do
+    case "$t" in nginx|haproxy|gatehouse) ;; *) echo "gatehouse-bench: unknown target $t" >&2; exit 2 ;; esac
+done
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+# ---- tools: install only what is missing (the harness also needs taskset, curl, setsid, python3) ----
+missing=()
+for tool in nginx haproxy wrk; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    log "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# The packaged nginx starts a system instance on install; the harness runs its own and needs only the binary.
+
+# ---- JDK and jar ----
+# shellcheck source=/dev/null
+. "$ROOT/.mvn/find-jdk.sh"
+gatehouse_find_jdk
+JAVA="$JAVA_HOME/bin/java"
+if [[ ! -f "$JAR" || -n "$(find "$ROOT"/*/src "$ROOT/pom.xml" "$ROOT"/*/pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]]; then
+    log "building $JAR"
+    (cd "$ROOT" && ./mvnw -B -q -ntp -DskipTests -pl gatehouse-cli -am package) >/tmp/gatehouse-bench-build.log 2>&1 \
+        || { cat /tmp/gatehouse-bench-build.log >&2; exit 1; }
+fi
+
+# JVM flags, chosen for one pinned core:
+#  pooled allocator (JDK 25 without Unsafe: the adaptive one stops every thread on frees, ../shared/README.md);
+#  SerialGC (what the JVM picks on one CPU anyway, stated so a machine with more CPUs measures the same);
+#  a small fixed heap: RSS counts against us, and a proxy's heap holds little beyond per-request objects.
+JAVA_OPTS="-Dio.netty.allocator.type=pooled -XX:+UseSerialGC -Xms64m -Xmx128m -XX:+ExitOnOutOfMemoryError -Xshare:auto"
+[[ -z "$EXTRA_JAVA_OPTS" ]] || JAVA_OPTS="$JAVA_OPTS $EXTRA_JAVA_OPTS"
+GATEHOUSE_CMD="$JAVA $JAVA_OPTS -jar $JAR run \"\$PROXY_CONF\""
+NGINX_CMD='nginx -p "$BENCH_RUN_DIR" -c "$PROXY_CONF" -g "daemon off;"'
+HAPROXY_CMD='haproxy -db -f "$PROXY_CONF"'
+
+mkdir -p "$ROOT/bench/results"
+[[ -n "$OUT" ]] || OUT="$ROOT/bench/results/$(date +%F)-$(hostname -s).tsv"
+COMMON=(--duration "$DURATION" --warmup "$WARMUP" --out "$OUT")
+
+{
+    echo "# $(date -u +%FT%TZ) $0 rounds=$ROUNDS duration=$DURATION warmup=$WARMUP jit_warmup=$JIT_WARMUP idle=$IDLE_CONNS targets=${TARGETS[*]}"
+    echo "# $(nginx -v 2>&1) | $(haproxy -v 2>&1 | head -1) | $(wrk -v 2>&1 | head -1)"
+    echo "# $("$JAVA" -version 2>&1 | head -1) | $(nproc) CPUs | $(uname -r) | $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+    echo "# gatehouse: $GATEHOUSE_CMD ($(git -C "$ROOT" rev-parse --short HEAD))"
+} | tee -a "$OUT.meta" >&2
+
+run_target() {  # name round
+    local name="$1" round="$2" idle=()
+    if [[ "$round" == 1 && "$IDLE_CONNS" -gt 0 ]]; then idle=(--idle-conns "$IDLE_CONNS" --idle-hold 5); fi
+    case "$name" in
+        nginx)     "$HARNESS" --name nginx --proxy-conf "$PEERS/nginx-proxy.conf" --proxy-cmd "$NGINX_CMD" \
+                       --round "$round" "${COMMON[@]}" "${idle[@]}" ;;
+        haproxy)   "$HARNESS" --name haproxy --proxy-conf "$PEERS/haproxy.cfg" --proxy-cmd "$HAPROXY_CMD" \
+                       --round "$round" "${COMMON[@]}" "${idle[@]}" ;;
+        gatehouse) "$HARNESS" --name gatehouse --proxy-conf "$CONF" --proxy-cmd "$GATEHOUSE_CMD" \
+                       --jit-warmup "$JIT_WARMUP" --round "$round" "${COMMON[@]}" "${idle[@]}" ;;
+    esac
+}
+
+for (( r = 1; r <= ROUNDS; r++ )); do
+    for t in "${TARGETS[@]}"; do
+        log "=== round $r/$ROUNDS: $t"
+        # one retry: a harness run dies on the first failed wrk call (set -e), e.g. when a peer's test holds a port
+        run_target "$t" "$r" >/dev/null || { log "!!! $t round $r failed; retrying once"; run_target "$t" "$r" >/dev/null; } \
+            || log "!!! $t round $r failed again (rows it wrote are kept)"
+    done
+done
+
+log "=== summary (median [min-max] over $ROUNDS interleaved rounds) — $OUT"
+"$HARNESS" --summarize "$OUT"

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016
+#
+# gatehouse-profile.sh — where a proxy's CPU goes under wrk load, on the topology of ../shared/bench/proxy-bench.sh
+# (origin nginx and wrk on CPU 0, the proxy on CPU 1, 50 keep-alive connections, loopback only).
+#
+#   bench/gatehouse-profile.sh OUTDIR               # Gatehouse: JFR + perf stat + strace -c on /small and /16k
+#   bench/gatehouse-profile.sh OUTDIR --proxy nginx # the same counts for the nginx peer (no JFR)
+#   bench/gatehouse-profile.sh OUTDIR --startup     # Gatehouse cold start: wrk /small in 1 s slices for 40 s
+#
+# Per path, in this order, each step with its own wrk run of fixed length:
+#   1. JFR (Gatehouse only): 25 s recording with settings=profile -> OUTDIR/<path>.jfr, folded by bench/fold_jfr.py
+#      into OUTDIR/<path>-jfr.txt;
+#   2. perf stat -e task-clock,context-switches,cpu-migrations,page-faults on the proxy's pid for 5 s, beside
+#      a 5 s wrk run (its request count is the divisor) -> OUTDIR/<path>-perfstat.txt;
+#   3. perf record -g (kernel + JIT symbols via jcmd Compiler.perfmap) 5 s -> OUTDIR/<path>-perf.txt;
+#   4. strace -c -f on the proxy for one 5 s wrk run -> OUTDIR/<path>-strace.txt. strace slows the proxy several
+#      times over; syscalls per request stay meaningful (same work per request), rps during it do not.
+# Options: --proxy gatehouse|nginx, --paths LIST (default /small,/16k), --warmup S (default 60, JVM JIT),
+#          --startup (cold-start curve only).
+# Stops by itself: fixed durations, and everything started is killed by process group on exit.
+
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PEERS="$(realpath "${BENCH_HARNESS:-$ROOT/../shared/bench/proxy-bench.sh}" | xargs dirname)/peers"
+OUTDIR="${1:?usage: gatehouse-profile.sh OUTDIR [--proxy gatehouse|nginx] [--paths LIST] [--warmup S] [--startup]}"; shift
+PROXY=gatehouse; PATHS=/small,/16k; WARMUP=60; STARTUP=0
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --proxy) PROXY="$2"; shift 2 ;;
+        --paths) PATHS="$2"; shift 2 ;;
+        --warmup) WARMUP="$2"; shift 2 ;;
+        --startup) STARTUP=1; shift ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+mkdir -p "$OUTDIR"; OUTDIR="$(realpath "$OUTDIR")"
+PROXY_PORT=18090; BACKEND_PORT=18091
+RUN="$(mktemp -d -t gh-profile.XXXXXX)"; chmod 755 "$RUN"
+. "$ROOT/.mvn/find-jdk.sh"; gatehouse_find_jdk
+JAVA="$JAVA_HOME/bin/java"
+PIDS=()
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+cleanup() {
+    for p in "${PIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
+    sleep 1
+    for p in "${PIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
+    rm -rf "$RUN"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- origin: the harness's nginx origin, same settings ----
+head -c 100 /dev/zero | tr '\0' a >"$RUN/small"; head -c 16384 /dev/zero | tr '\0' b >"$RUN/16k"
+head -c 1048576 /dev/zero | tr '\0' c >"$RUN/1m"; mkdir -p "$RUN/backend"
+cat >"$RUN/backend/nginx.conf" <<EOF
+worker_processes 1; worker_rlimit_nofile 20000; pid $RUN/backend/nginx.pid; error_log $RUN/backend/error.log warn;
+events { worker_connections 19000; multi_accept on; }
+http { access_log off; sendfile on; tcp_nopush on; tcp_nodelay on; keepalive_timeout 300s; keepalive_requests 10000000;
+  open_file_cache max=100 inactive=300s; client_body_temp_path $RUN/backend/tmp; default_type application/octet-stream;
+  etag off; expires 1h;
+  server { listen 127.0.0.1:$BACKEND_PORT backlog=4096 reuseport;
+    location = /small { alias $RUN/small; } location = /16k { alias $RUN/16k; } location = /1m { alias $RUN/1m; } } }
+EOF
+setsid taskset -c 0 nginx -p "$RUN/backend" -c "$RUN/backend/nginx.conf" -g 'daemon off;' >/dev/null 2>&1 & PIDS+=($!)
+
+# ---- proxy on CPU 1 ----
+render() { sed -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" -e "s|@RUN_DIR@|$RUN|g" "$1" >"$2"; }
+if [[ "$PROXY" == gatehouse ]]; then
+    render "$ROOT/bench/gatehouse-bench.yaml" "$RUN/gatehouse.yaml"
+    setsid taskset -c 1 "$JAVA" -Dio.netty.allocator.type=pooled -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto \
+        -jar "$ROOT/gatehouse-cli/target/gatehouse.jar" run "$RUN/gatehouse.yaml" >"$RUN/proxy.log" 2>&1 &
+else
+    render "$PEERS/nginx-proxy.conf" "$RUN/nginx-proxy.conf"
+    setsid taskset -c 1 nginx -p "$RUN" -c "$RUN/nginx-proxy.conf" -g 'daemon off;' >"$RUN/proxy.log" 2>&1 &
+fi
+PROXY_PID=$!; PIDS+=("$PROXY_PID")
+T0=$(date +%s.%N)
+until curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$PROXY_PORT/small" 2>/dev/null; do
+    kill -0 "$PROXY_PID" 2>/dev/null || { cat "$RUN/proxy.log" >&2; exit 1; }
+    sleep 0.05
+done
+READY=$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+log "$PROXY ready after ${READY}s"
+# the process that does the work: the JVM itself, or nginx's worker
+WORKER="$PROXY_PID"
+[[ "$PROXY" == gatehouse ]] || { sleep 0.5; WORKER="$(pgrep -P "$PROXY_PID" | head -1)"; }
+URL="http://127.0.0.1:$PROXY_PORT"
+wrk_run() { taskset -c 0 wrk -t1 -c50 -d"$2s" --timeout 5s "$URL$1"; }
+requests() { awk '/requests in/ { print $1 }'; }
+
+if [[ $STARTUP -eq 1 ]]; then
+    # rps per 1 s slice from the first second after the proxy answers (no warm-up at all)
+    echo "# $PROXY cold start: ready after ${READY}s; wrk -c50 /small in 1 s slices (t = seconds since ready)" >"$OUTDIR/startup.txt"
+    for i in $(seq 1 40); do
+        r="$(wrk_run /small 1 | awk '/^Requests\/sec:/ { print $2 }')"
+        echo "$i $r" >>"$OUTDIR/startup.txt"
+    done
+    cat "$OUTDIR/startup.txt"
+    exit 0
+fi
+
+if [[ "$PROXY" == gatehouse && "$WARMUP" -gt 0 ]]; then
+    log "JIT warm-up ${WARMUP}s"
+    IFS=',' read -r -a PL <<<"$PATHS"
+    for p in "${PL[@]}"; do wrk_run "$p" $(( WARMUP / ${#PL[@]} )) >/dev/null; done
+fi
+
+IFS=',' read -r -a PL <<<"$PATHS"
+for p in "${PL[@]}"; do
+    tag="${p#/}"
+    if [[ "$PROXY" == gatehouse ]]; then
+        log "$p: JFR 25 s"
+        "$JAVA_HOME/bin/jcmd" "$PROXY_PID" JFR.start name=bench settings=profile duration=25s filename="$OUTDIR/$tag.jfr" >/dev/null
+        wrk_run "$p" 27 >"$OUTDIR/$tag-jfr-wrk.txt"
+        sleep 1
+        python3 "$ROOT/bench/fold_jfr.py" --jfr "$JAVA_HOME/bin/jfr" --top 30 --focus-file "$ROOT/bench/jfr-focus.txt" "$OUTDIR/$tag.jfr" >"$OUTDIR/$tag-jfr.txt" 2>&1 || true
+        "$JAVA_HOME/bin/jfr" summary "$OUTDIR/$tag.jfr" >"$OUTDIR/$tag-jfr-summary.txt" 2>&1 || true
+    fi
+    log "$p: perf stat 5 s"
+    wrk_run "$p" 6 >"$RUN/wrk.txt" &
+    w=$!; sleep 0.5
+    perf stat -e task-clock,context-switches,cpu-migrations,page-faults -p "$WORKER" -- sleep 5 \
+        >"$OUTDIR/$tag-perfstat.txt" 2>&1 || true
+    wait "$w"
+    # 5 of wrk's 6 s were under perf stat: scale the request count to the window
+    echo "wrk: $(requests <"$RUN/wrk.txt") requests in 6 s -> $(( $(requests <"$RUN/wrk.txt") * 5 / 6 )) in the 5 s window" >>"$OUTDIR/$tag-perfstat.txt"
+
+    log "$p: perf record 5 s"
+    wrk_run "$p" 6 >"$RUN/wrk.txt" &
+    w=$!; sleep 0.5
+    perf record -q -F 499 -g -p "$WORKER" -o "$RUN/perf.data" -- sleep 5 >/dev/null 2>&1 || true
+    wait "$w"
+    [[ "$PROXY" != gatehouse ]] || "$JAVA_HOME/bin/jcmd" "$PROXY_PID" Compiler.perfmap >/dev/null 2>&1 || true
+    perf report -i "$RUN/perf.data" --no-children --sort dso,sym --stdio -g none --percent-limit 0.7 \
+        >"$OUTDIR/$tag-perf.txt" 2>/dev/null || true
+    perf report -i "$RUN/perf.data" --no-children --sort dso --stdio -g none >"$OUTDIR/$tag-perf-dso.txt" 2>/dev/null || true
+
+    log "$p: strace -c 5 s"
+    strace -c -f -p "$WORKER" -o "$OUTDIR/$tag-strace.txt" &
+    s=$!; sleep 1
+    wrk_run "$p" 5 >"$RUN/wrk.txt"
+    kill -INT "$s"; wait "$s" 2>/dev/null || true
+    echo "wrk: $(requests <"$RUN/wrk.txt") requests during strace" >>"$OUTDIR/$tag-strace.txt"
+done
+log "done: $OUTDIR"
