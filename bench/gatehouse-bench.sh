@@ -96,7 +96,9 @@ fi
 #  pooled allocator (JDK 25 without Unsafe: the adaptive one stops every thread on frees, ../shared/README.md);
 #  SerialGC (what the JVM picks on one CPU anyway, stated so a machine with more CPUs measures the same);
 #  a small fixed heap: RSS counts against us, and a proxy's heap holds little beyond per-request objects.
-JAVA_OPTS="-Dio.netty.allocator.type=pooled -XX:+UseSerialGC -Xms64m -Xmx128m -XX:+ExitOnOutOfMemoryError -Xshare:auto"
+# The launcher's production flags (see ./gatehouse), plus SerialGC and a small heap for one pinned core.
+JAVA_OPTS="-Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled -XX:+UseSerialGC -Xms64m -Xmx128m -XX:+ExitOnOutOfMemoryError -Xshare:auto"
+if [ "$(gatehouse_java_major "$JAVA_HOME")" -ge 23 ]; then JAVA_OPTS="$JAVA_OPTS --sun-misc-unsafe-memory-access=allow"; fi
 [[ -z "$EXTRA_JAVA_OPTS" ]] || JAVA_OPTS="$JAVA_OPTS $EXTRA_JAVA_OPTS"
 GATEHOUSE_CMD="$JAVA $JAVA_OPTS -jar $JAR run \"\$PROXY_CONF\""
 NGINX_CMD='nginx -p "$BENCH_RUN_DIR" -c "$PROXY_CONF" -g "daemon off;"'

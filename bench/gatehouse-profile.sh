@@ -39,6 +39,7 @@ PROXY_PORT=18090; BACKEND_PORT=18091
 RUN="$(mktemp -d -t gh-profile.XXXXXX)"; chmod 755 "$RUN"
 . "$ROOT/.mvn/find-jdk.sh"; gatehouse_find_jdk
 JAVA="$JAVA_HOME/bin/java"
+UNSAFE_FLAG=""; [ "$(gatehouse_java_major "$JAVA_HOME")" -ge 23 ] && UNSAFE_FLAG="--sun-misc-unsafe-memory-access=allow"
 PIDS=()
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 cleanup() {
@@ -68,7 +69,7 @@ setsid taskset -c 0 nginx -p "$RUN/backend" -c "$RUN/backend/nginx.conf" -g 'dae
 render() { sed -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" -e "s|@RUN_DIR@|$RUN|g" "$1" >"$2"; }
 if [[ "$PROXY" == gatehouse ]]; then
     render "$ROOT/bench/gatehouse-bench.yaml" "$RUN/gatehouse.yaml"
-    setsid taskset -c 1 "$JAVA" -Dio.netty.allocator.type=pooled -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto \
+    setsid taskset -c 1 "$JAVA" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled $UNSAFE_FLAG -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto \
         -jar "$ROOT/gatehouse-cli/target/gatehouse.jar" run "$RUN/gatehouse.yaml" >"$RUN/proxy.log" 2>&1 &
 else
     render "$PEERS/nginx-proxy.conf" "$RUN/nginx-proxy.conf"
