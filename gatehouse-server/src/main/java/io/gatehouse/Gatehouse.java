@@ -149,7 +149,7 @@ public final class Gatehouse implements AutoCloseable {
         try {
             for (ListenerConfig lc : next.listeners()) {
                 Listener old = listeners.get(lc.name());
-                if (old != null && old.config().address().equals(lc.address())) {
+                if (old != null && sameAddress(old, lc.address())) {
                     nextListeners.put(lc.name(), old);
                 } else {
                     Listener l = new Listener(lc, tables.get(lc.name()), ticker);
@@ -180,6 +180,16 @@ public final class Gatehouse implements AutoCloseable {
             if (!nextClusters.containsValue(c)) c.close();
         }
         log.info("reload applied: {} listeners, {} clusters", listeners.size(), nextClusters.size());
+    }
+
+    /** The listener keeps its socket when the address is the same as configured, or as bound (port 0 at start). */
+    private static boolean sameAddress(Listener listener, String address) {
+        if (listener.config().address().equals(address)) return true;
+        try {
+            return io.gatehouse.listener.Addresses.parse(address).equals(listener.boundAddress());
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** Stops accepting, lets in-flight requests finish for up to {@code drainTimeout}, then closes everything. */

@@ -140,8 +140,12 @@ public class ProxyHeadersBenchmark {
         return r;
     }
 
-    /** The client side of the exchange: only what ProxyHeaders asks for (address and scheme). */
-    private record StubDownstream(InetSocketAddress remoteAddress) implements Downstream {
+    /** The client side of the exchange: only what ProxyHeaders asks for (address, its text and scheme). */
+    private record StubDownstream(InetSocketAddress remoteAddress, io.netty.util.AsciiString remoteIp) implements Downstream {
+        StubDownstream(InetSocketAddress remoteAddress) {
+            this(remoteAddress, new io.netty.util.AsciiString(remoteAddress.getAddress().getHostAddress())); // once per connection, as in the server
+        }
+
         @Override public EventLoop eventLoop() { throw new UnsupportedOperationException(); }
         @Override public String scheme() { return "http"; }
         @Override public void requestMoreBody() { throw new UnsupportedOperationException(); }

@@ -17,8 +17,6 @@ import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 
 /**
  * Keep-alive connections of one cluster on one event loop, per endpoint. Confined to that event loop, so it needs
@@ -48,12 +46,12 @@ public final class ConnectionPool {
     }
 
     /**
-     * A connection to {@code endpoint}: an idle one at once, or a new one when connected. Exactly one of the callbacks
-     * runs, on this pool's event loop. {@code failed} gets a short reason ({@code connect_refused},
-     * {@code connect_timeout}, {@code connect_failed}, {@code cluster_max_connections}, {@code cluster_max_pending}).
+     * A connection to {@code endpoint}: an idle one at once, or a new one when connected. Exactly one of
+     * {@link UpstreamConnection.Owner#onConnected} and {@link UpstreamConnection.Owner#onConnectFailed} runs, on this
+     * pool's event loop, the latter with a short reason ({@code connect_refused}, {@code connect_timeout},
+     * {@code connect_failed}, {@code cluster_max_connections}, {@code cluster_max_pending}).
      */
-    public void acquire(Endpoint endpoint, UpstreamConnection.Owner owner,
-                        BiConsumer<UpstreamConnection, Boolean> ready, Consumer<String> failed) {
+    public void acquire(Endpoint endpoint, UpstreamConnection.Owner owner) {
         ArrayDeque<UpstreamConnection> q = idle.get(endpoint);
         if (q != null) {
             UpstreamConnection c;
@@ -61,18 +59,18 @@ public final class ConnectionPool {
                 idleCount--;
                 if (c.channel().isActive()) {
                     c.attach(owner, true);
-                    ready.accept(c, Boolean.TRUE);
+                    owner.onConnected(c, true);
                     return;
                 }
             }
         }
         if (!cluster.tryOpenConnection()) {
-            failed.accept("cluster_max_connections");
+            owner.onConnectFailed("cluster_max_connections");
             return;
         }
         if (!cluster.tryPending()) {
             cluster.connectionAborted();
-            failed.accept("cluster_max_pending");
+            owner.onConnectFailed("cluster_max_pending");
             return;
         }
         UpstreamConnection conn = new UpstreamConnection(endpoint, this);
@@ -88,13 +86,13 @@ public final class ConnectionPool {
         f.addListener(done -> {
             cluster.pendingDone();
             if (done.isSuccess()) {
-                ready.accept(conn, Boolean.FALSE);
+                owner.onConnected(conn, false);
             } else {
                 cluster.connectionAborted();
                 Throwable cause = done.cause();
                 String reason = cause instanceof ConnectTimeoutException ? "connect_timeout"
                         : cause instanceof ConnectException ? "connect_refused" : "connect_failed";
-                failed.accept(reason);
+                owner.onConnectFailed(reason);
             }
         });
     }

@@ -35,8 +35,8 @@ public final class Endpoint {
 
     // Peak-EWMA of response-header latency (Finagle/linkerd): jumps up on a slow response, decays with time.
     private static final double EWMA_DECAY_NANOS = 10e9;
-    private volatile double ewmaNanos;         // written under this, read lock-free by load balancers
-    private long ewmaStampNanos;               // guarded by this
+    private volatile double ewmaNanos;         // read lock-free by load balancers
+    private volatile long ewmaStampNanos;
 
     public Endpoint(String address, InetSocketAddress socketAddress, int weight, boolean backup, Ticker ticker) {
         this.address = address;
@@ -105,8 +105,11 @@ public final class Endpoint {
         return activeHealthy && !draining && !disabled && !ejected(nowNanos);
     }
 
-    /** Records one response-header latency sample. */
-    public synchronized void recordLatency(long latencyNanos, long nowNanos) {
+    /**
+     * Records one response-header latency sample. Not locked: two event loops recording at once may lose one sample
+     * of an average that is an estimate anyway, which is cheaper than a lock on every response.
+     */
+    public void recordLatency(long latencyNanos, long nowNanos) {
         long elapsed = Math.max(0, nowNanos - ewmaStampNanos);
         ewmaStampNanos = nowNanos;
         if (latencyNanos > ewmaNanos) {

@@ -17,6 +17,12 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     /** Whoever uses the connection now (the proxy's exchange). Called on the connection's event loop. */
     public interface Owner {
+        /** The connection is ready for this owner: an idle one ({@code reused}) or a new one. */
+        void onConnected(UpstreamConnection connection, boolean reused);
+
+        /** No connection: {@code reason} is {@code connect_refused}, {@code connect_timeout}, {@code cluster_max_…}. */
+        void onConnectFailed(String reason);
+
         void onResponse(UpstreamConnection connection, HttpObject message);
         void onResponseReadComplete(UpstreamConnection connection);
         void onUpstreamWritable(UpstreamConnection connection);

@@ -18,6 +18,9 @@ public interface Downstream {
 
     InetSocketAddress remoteAddress();
 
+    /** The client's IP as text, formatted once per connection (for X-Forwarded-For and logs). */
+    io.netty.util.AsciiString remoteIp();
+
     /** "http" or "https". */
     String scheme();
 

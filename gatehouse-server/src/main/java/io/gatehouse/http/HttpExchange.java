@@ -48,8 +48,7 @@ public final class HttpExchange {
     private boolean responseComplete;
     private int responseStatus;
     private String failureReason;
-    private Runnable writabilityListener;
-    private Runnable completionListener;
+    private ClientListener clientListener;
 
     public HttpExchange(Downstream downstream, String listener, HttpRequest request, String host, String path,
                         String query, long startNanos) {
@@ -137,15 +136,22 @@ public final class HttpExchange {
     public String failureReason() { return failureReason; }
     public void failureReason(String reason) { this.failureReason = reason; }
 
-    /** Called when the downstream becomes writable again. */
-    public void writabilityListener(Runnable listener) { this.writabilityListener = listener; }
-    public void onWritable() {
-        if (writabilityListener != null) writabilityListener.run();
+    /** Hears about the client side of the exchange: it can take more again, or it went away. */
+    public interface ClientListener {
+        void onClientWritable();
+
+        void onClientGone();
     }
 
-    /** Called once the exchange ends, however it ends (used to release upstream resources on client loss). */
-    public void completionListener(Runnable listener) { this.completionListener = listener; }
+    public void clientListener(ClientListener listener) { this.clientListener = listener; }
+
+    /** Called when the downstream becomes writable again. */
+    public void onWritable() {
+        if (clientListener != null) clientListener.onClientWritable();
+    }
+
+    /** Called when the client goes away before the exchange ended (upstream resources are released then). */
     public void onClientGone() {
-        if (completionListener != null) completionListener.run();
+        if (clientListener != null) clientListener.onClientGone();
     }
 }

@@ -58,6 +58,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler {
     private final Http1RequestDecoder decoder;
     private ChannelHandlerContext ctx;
     private InetSocketAddress remote;
+    private io.netty.util.AsciiString remoteIp;
 
     private HttpExchange current;          // the exchange being served, or null when waiting for a request
     private boolean readingBody;           // current's request body is still arriving
@@ -92,6 +93,8 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        this.remoteIp = remote == null || remote.getAddress() == null ? io.netty.util.AsciiString.cached("unknown")
+                : new io.netty.util.AsciiString(remote.getAddress().getHostAddress());
     }
 
     @Override
@@ -351,6 +354,7 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler {
 
         @Override public EventLoop eventLoop() { return Http1ConnectionHandler.this.eventLoop(); }
         @Override public InetSocketAddress remoteAddress() { return remote; }
+        @Override public io.netty.util.AsciiString remoteIp() { return remoteIp; }
         @Override public String scheme() { return Http1ConnectionHandler.this.scheme(); }
         @Override public void flush() { Http1ConnectionHandler.this.flush(); }
         @Override public boolean isWritable() { return Http1ConnectionHandler.this.isWritable(); }

@@ -42,7 +42,8 @@ import java.util.concurrent.TimeUnit;
  * the route says so and for idempotent methods (unless {@code non_idempotent}); a request body is replayed from
  * a copy kept while it is at most {@link #REPLAY_LIMIT} bytes; every retry needs room in the cluster's retry budget.
  */
-final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.Owner, PickContext {
+final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientListener, UpstreamConnection.Owner,
+        PickContext {
     private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
     static final int REPLAY_LIMIT = 64 * 1024;
 
@@ -58,12 +59,14 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
 
     private int attempt;                     // 0 for the first try
     private long hash;                       // hash key for ring_hash/maglev, HashKey.NO_KEY if none
-    private final ArrayList<Endpoint> tried = new ArrayList<>(2);
+    private Endpoint firstTried;             // endpoints already tried: the first, then any others (retries only)
+    private ArrayList<Endpoint> moreTried;
     private Endpoint endpoint;               // endpoint of the current attempt (in-flight counted while set)
     private UpstreamConnection conn;
     private boolean bodyAttached;
     private boolean requestSent;             // the last piece of the request went upstream
-    private ArrayList<HttpContent> replay = new ArrayList<>(2);
+    private ArrayList<HttpContent> replay;   // copies of the request body for retries, made only for non-empty pieces
+    private boolean replayDisabled;          // the body outgrew REPLAY_LIMIT (or retries are off): no replay
     private int replayBytes;
     private boolean responseHeadSent;        // a final response head went to the client
     private boolean interim;                 // between a 1xx head and its empty last content
@@ -92,8 +95,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
             LocalResponse.fail(ex, HttpResponseStatus.SERVICE_UNAVAILABLE, "cluster_max_requests");
             return;
         }
-        ex.completionListener(this::onClientGone);
-        ex.writabilityListener(this::onClientWritable);
+        ex.clientListener(this);
         java.net.InetSocketAddress client = ex.downstream().remoteAddress();
         hash = cluster.hash(request.headers(), ex.path(), client == null ? null : client.getAddress());
         prepareRequest();
@@ -122,12 +124,17 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
             return;
         }
         endpoint = e;
-        tried.add(e);
+        if (firstTried == null) {
+            firstTried = e;
+        } else {
+            if (moreTried == null) moreTried = new ArrayList<>(2);
+            moreTried.add(e);
+        }
         e.incrementInFlight();
         attemptStartNanos = cluster.ticker().nanoTime();
         lastActivityNanos = attemptStartNanos;
         if (!route.config().preserveHost()) request.headers().set(HttpHeaderNames.HOST, e.address());
-        cluster.pool(loop).acquire(e, this, this::onConnected, this::onConnectFailed);
+        cluster.pool(loop).acquire(e, this);
     }
 
     // PickContext: no allocation per pick
@@ -139,9 +146,10 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
     public boolean hasHash() { return hash != io.gatehouse.cluster.loadbalancer.HashKey.NO_KEY; }
 
     @Override
-    public boolean excluded(Endpoint e) { return tried.contains(e); }
+    public boolean excluded(Endpoint e) { return e == firstTried || (moreTried != null && moreTried.contains(e)); }
 
-    private void onConnected(UpstreamConnection c, boolean reused) {
+    @Override
+    public void onConnected(UpstreamConnection c, boolean reused) {
         if (done) {
             c.release(true);
             return;
@@ -153,7 +161,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
             bodyAttached = true;
             ex.bodyReceiver(this); // delivers what arrived with the head
         } else {
-            for (HttpContent piece : replay) ch.write(piece.retainedDuplicate());
+            if (replay != null) for (HttpContent piece : replay) ch.write(piece.retainedDuplicate());
             if (ex.requestComplete() && !replayLast()) ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
         }
         ch.flush();
@@ -164,10 +172,11 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
     }
 
     private boolean replayLast() {
-        return !replay.isEmpty() && replay.get(replay.size() - 1) instanceof LastHttpContent;
+        return replay != null && !replay.isEmpty() && replay.get(replay.size() - 1) instanceof LastHttpContent;
     }
 
-    private void onConnectFailed(String reason) {
+    @Override
+    public void onConnectFailed(String reason) {
         if (done) return;
         log.debug("cluster {}: {} to {}", cluster.name(), reason, endpoint);
         if (reason.startsWith("connect_")) cluster.reportGatewayFailure(endpoint);
@@ -237,15 +246,24 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
     }
 
     private void keepForReplay(HttpContent content) {
-        if (replay == null) return;
+        if (replayDisabled) return;
+        if (content == LastHttpContent.EMPTY_LAST_CONTENT) return; // nothing to copy: a replay ends with it anyway
         int n = content.content().readableBytes();
         if (replayBytes + n > REPLAY_LIMIT || retry.attempts() == 0) {
-            replay.forEach(ReferenceCountUtil::release);
-            replay = null;
+            releaseReplay();
+            replayDisabled = true;
             return;
         }
         replayBytes += n;
+        if (replay == null) replay = new ArrayList<>(2);
         replay.add(content.retainedDuplicate());
+    }
+
+    private void releaseReplay() {
+        if (replay != null) {
+            replay.forEach(ReferenceCountUtil::release);
+            replay = null;
+        }
     }
 
     @Override
@@ -353,7 +371,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
         // else: onClientWritable reads on
     }
 
-    private void onClientWritable() {
+    @Override
+    public void onClientWritable() {
         if (!done && conn != null) conn.channel().read();
     }
 
@@ -449,7 +468,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
     /** Attempts left, a body we can send again, another endpoint, and room in the retry budget. */
     private boolean canRetry(boolean connectFailure) {
         if (attempt >= retry.attempts()) return false;
-        if (!connectFailure && bodyAttached && replay == null) return false;
+        if (!connectFailure && bodyAttached && replayDisabled) return false;
         if (responseHeadSent) return false;
         if (cluster.availableCount() == 0) return false;
         if (!countedRetry) {
@@ -490,7 +509,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
         if (c != null) c.close();
     }
 
-    private void onClientGone() {
+    @Override
+    public void onClientGone() {
         if (done) return;
         dropConnection();
         endAttempt();
@@ -515,10 +535,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, UpstreamConnection.O
         if (reason != null && ex.failureReason() == null) ex.failureReason(reason);
         cancel(totalTimer);
         endAttempt();
-        if (replay != null) {
-            replay.forEach(ReferenceCountUtil::release);
-            replay = null;
-        }
+        releaseReplay();
+        replayDisabled = true;
         if (countedRetry) cluster.retryDone();
         cluster.requestDone();
     }

@@ -1,6 +1,7 @@
 package io.gatehouse.proxy;
 
 import io.gatehouse.config.ProxyHeadersConfig;
+import io.gatehouse.http.Downstream;
 import io.gatehouse.http.HttpExchange;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -29,12 +30,12 @@ public final class ProxyHeaders {
 
     private final ProxyHeadersConfig config;
     private final TrustedProxies trusted;
-    private final String via;
+    private final AsciiString via;
 
     public ProxyHeaders(ProxyHeadersConfig config) {
         this.config = config;
         this.trusted = new TrustedProxies(config.trustedProxies());
-        this.via = "1.1 " + config.viaName();
+        this.via = new AsciiString("1.1 " + config.viaName());
     }
 
     /**
@@ -44,33 +45,39 @@ public final class ProxyHeaders {
      */
     public void request(HttpExchange ex, HttpHeaders h, boolean upgrade) {
         String upgradeValue = upgrade ? h.get(HttpHeaderNames.UPGRADE) : null;
-        String te = h.get(HttpHeaderNames.TE);
+        boolean trailers = h.containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         // the decoder accepts no other Transfer-Encoding; it is framing, not only a hop-by-hop header: a chunked body
         // sent upstream without it would be read there as the next request (smuggling)
         boolean chunked = h.contains(HttpHeaderNames.TRANSFER_ENCODING);
         removeHopByHop(h);
         h.remove(HttpHeaderNames.PROXY_AUTHORIZATION);
         if (chunked) h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        if (te != null && te.toLowerCase().contains("trailers")) h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        if (trailers) h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
         if (upgradeValue != null) {
             h.set(HttpHeaderNames.UPGRADE, upgradeValue);
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
         }
 
-        InetSocketAddress client = ex.downstream().remoteAddress();
-        InetAddress clientIp = client == null ? null : client.getAddress();
-        String ip = clientIp == null ? "unknown" : clientIp.getHostAddress();
-        boolean fromTrusted = trusted.trusts(clientIp);
-        String host = h.get(HttpHeaderNames.HOST);
-        String scheme = ex.downstream().scheme();
+        Downstream client = ex.downstream();
+        InetSocketAddress clientAddress = client.remoteAddress();
+        InetAddress clientIp = clientAddress == null ? null : clientAddress.getAddress();
+        AsciiString ip = client.remoteIp(); // formatted once per connection
+        boolean fromTrusted = !trusted.isEmpty() && trusted.trusts(clientIp);
+        String scheme = client.scheme();
 
-        String xff = fromTrusted ? h.get(X_FORWARDED_FOR) : null;
-        h.set(X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
-        if (!fromTrusted || !h.contains(X_FORWARDED_PROTO)) h.set(X_FORWARDED_PROTO, scheme);
+        if (fromTrusted) {
+            String xff = h.get(X_FORWARDED_FOR);
+            h.set(X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
+        } else {
+            h.set(X_FORWARDED_FOR, ip);
+        }
+        if (!fromTrusted || !h.contains(X_FORWARDED_PROTO)) h.set(X_FORWARDED_PROTO, schemeValue(scheme));
         if (!fromTrusted || !h.contains(X_FORWARDED_HOST)) {
+            CharSequence host = h.get(HttpHeaderNames.HOST);
             if (host != null) h.set(X_FORWARDED_HOST, host); else h.remove(X_FORWARDED_HOST);
         }
         if (config.forwarded()) {
+            String host = h.get(HttpHeaderNames.HOST);
             String element = "for=" + forwardedNode(clientIp) + ";proto=" + scheme + (host != null ? ";host=\"" + host + "\"" : "");
             String prior = fromTrusted ? h.get(FORWARDED) : null;
             h.set(FORWARDED, prior == null ? element : prior + ", " + element);
@@ -81,11 +88,19 @@ public final class ProxyHeaders {
         if (config.requestId()) {
             String id = h.get(X_REQUEST_ID);
             if (!validRequestId(id)) {
-                id = newRequestId();
-                h.set(X_REQUEST_ID, id);
+                AsciiString generated = newRequestId();
+                h.set(X_REQUEST_ID, generated);
+                id = generated.toString();
             }
             ex.requestId(id);
         }
+    }
+
+    private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final AsciiString HTTPS = AsciiString.cached("https");
+
+    private static CharSequence schemeValue(String scheme) {
+        return "http".equals(scheme) ? HTTP : "https".equals(scheme) ? HTTPS : scheme;
     }
 
     /** Rewrites the response headers in place for the client hop. */
@@ -105,12 +120,12 @@ public final class ProxyHeaders {
 
     private void appendVia(HttpHeaders h) {
         String prior = h.get(HttpHeaderNames.VIA);
-        h.set(HttpHeaderNames.VIA, prior == null ? via : prior + ", " + via);
+        if (prior == null) h.set(HttpHeaderNames.VIA, via); else h.set(HttpHeaderNames.VIA, prior + ", " + via);
     }
 
     /** Removes the fixed hop-by-hop headers and every header the Connection header names. */
     static void removeHopByHop(HttpHeaders h) {
-        List<String> connection = h.getAll(HttpHeaderNames.CONNECTION);
+        List<String> connection = h.contains(HttpHeaderNames.CONNECTION) ? h.getAll(HttpHeaderNames.CONNECTION) : List.of();
         for (String value : connection) {
             int start = 0;
             while (start < value.length()) {
@@ -146,17 +161,17 @@ public final class ProxyHeaders {
         return true;
     }
 
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
-
-    /** 128 random bits as 32 hex characters (no UUID formatting cost on the hot path). */
-    static String newRequestId() {
+    /** 128 random bits as 32 hex characters, as ASCII bytes (no UUID formatting, no char[] → String copy). */
+    static AsciiString newRequestId() {
         ThreadLocalRandom r = ThreadLocalRandom.current();
         long a = r.nextLong(), b = r.nextLong();
-        char[] out = new char[32];
+        byte[] out = new byte[32];
         for (int i = 0; i < 16; i++) {
             out[i] = HEX[(int) (a >>> (60 - 4 * i)) & 0xF];
             out[16 + i] = HEX[(int) (b >>> (60 - 4 * i)) & 0xF];
         }
-        return new String(out);
+        return new AsciiString(out, false);
     }
+
+    private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 }
