@@ -4,8 +4,8 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.util.AsciiString;
 
 /**
- * Interned lower-case names of the request headers browsers and proxies actually send, so decoding them allocates
- * nothing and the decoder can recognise framing headers by identity.
+ * Interned lower-case names of the request headers browsers and proxies actually send, and of the response headers
+ * origin servers send, so decoding them allocates nothing and the decoders can recognise framing headers by identity.
  */
 final class KnownHeaderNames {
     private static final AsciiString[][] BY_LENGTH;
@@ -30,6 +30,19 @@ final class KnownHeaderNames {
             AsciiString.cached("sec-fetch-dest"), AsciiString.cached("sec-fetch-user"),
             AsciiString.cached("sec-ch-ua"), AsciiString.cached("sec-ch-ua-mobile"),
             AsciiString.cached("sec-ch-ua-platform"), AsciiString.cached("http2-settings"),
+            // response headers
+            HttpHeaderNames.SERVER, HttpHeaderNames.LAST_MODIFIED, HttpHeaderNames.ETAG, HttpHeaderNames.ACCEPT_RANGES,
+            HttpHeaderNames.EXPIRES, HttpHeaderNames.VARY, HttpHeaderNames.SET_COOKIE, HttpHeaderNames.LOCATION,
+            HttpHeaderNames.AGE, HttpHeaderNames.CONTENT_RANGE, HttpHeaderNames.CONTENT_LANGUAGE,
+            HttpHeaderNames.CONTENT_DISPOSITION, HttpHeaderNames.CONTENT_SECURITY_POLICY,
+            HttpHeaderNames.WWW_AUTHENTICATE, HttpHeaderNames.RETRY_AFTER, HttpHeaderNames.ALT_SVC,
+            AsciiString.cached("strict-transport-security"), HttpHeaderNames.X_FRAME_OPTIONS,
+            AsciiString.cached("x-content-type-options"), HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN,
+            HttpHeaderNames.ACCESS_CONTROL_ALLOW_CREDENTIALS, HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS,
+            HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS,
+            HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, HttpHeaderNames.TRAILER, HttpHeaderNames.PROXY_AUTHENTICATE,
+            AsciiString.cached("x-powered-by"), AsciiString.cached("x-cache"), AsciiString.cached("referrer-policy"),
+            AsciiString.cached("server-timing"), AsciiString.cached("x-xss-protection"),
         };
         int max = 0;
         for (AsciiString n : names) {
