@@ -9,7 +9,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
+import io.gatehouse.http.Http1ClientCodec;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.ConnectException;
@@ -78,8 +78,8 @@ public final class ConnectionPool {
         ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                // validateHeaders=false: headers from endpoints are re-validated where it matters, not twice
-                ch.pipeline().addLast("codec", new HttpClientCodec(8192, 64 * 1024, 64 * 1024, false, false));
+                // our strict response decoder (ASCII headers, re-encoded toward the client without char copies)
+                ch.pipeline().addLast("codec", new Http1ClientCodec(8192, 64 * 1024));
                 ch.pipeline().addLast("connection", conn);
             }
         }).connect(endpoint.socketAddress());

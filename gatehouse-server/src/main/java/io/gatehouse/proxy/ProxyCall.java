@@ -356,7 +356,10 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             return;
         }
         responseHeadSent = true;
-        keepAliveUpstream = HttpUtil.isKeepAlive(response); // read before hop-by-hop headers are removed
+        // read before hop-by-hop headers are removed; a body delimited by the close cannot share the connection
+        keepAliveUpstream = HttpUtil.isKeepAlive(response) && (code == 204 || code == 304
+                || request.method() == HttpMethod.HEAD || response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
+                || HttpUtil.isTransferEncodingChunked(response));
         headers.response(response, ex.requestId(), code == 101);
         String sticky = cluster.stickyCookieFor(endpoint, request.headers());
         if (sticky != null) response.headers().add(HttpHeaderNames.SET_COOKIE, sticky);

@@ -13,7 +13,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpClientCodec;
+import io.gatehouse.http.Http1ClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -210,7 +210,7 @@ public final class HealthChecker implements AutoCloseable {
                 @Override
                 protected void initChannel(Channel ch) {
                     if (http) {
-                        ch.pipeline().addLast(new HttpClientCodec(),
+                        ch.pipeline().addLast(new Http1ClientCodec(),
                                 new HttpProbeHandler(request(), config::expects, result -> finish(a, result)));
                     }
                 }
