@@ -150,7 +150,8 @@ public final class Cluster {
         return p != null ? p : pools.computeIfAbsent(loop, l -> new ConnectionPool(this, l, transport));
     }
 
-    boolean removed(Endpoint e) {
+    /** True once the cluster left the configuration: its connections are not kept idle any more. */
+    boolean closed() {
         return closed;
     }
 

@@ -99,7 +99,7 @@ public final class ConnectionPool {
 
     void offer(UpstreamConnection c) {
         ArrayDeque<UpstreamConnection> q = idle.computeIfAbsent(c.endpoint(), e -> new ArrayDeque<>());
-        if (q.size() >= cluster.config().connectionPool().maxIdlePerEndpoint() || cluster.removed(c.endpoint())) {
+        if (q.size() >= cluster.config().connectionPool().maxIdlePerEndpoint() || cluster.closed()) {
             c.channel().close();
             return;
         }

@@ -8,11 +8,10 @@ import io.gatehouse.http.LocalResponse;
 import io.gatehouse.route.Route;
 import io.gatehouse.transport.Relay;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DecoderResult;
@@ -50,7 +49,7 @@ import java.util.concurrent.TimeUnit;
  * asks for more request body, and never while a response is being produced — except to stay able to see the
  * client go away.
  */
-final class Http1ConnectionHandler extends ChannelDuplexHandler {
+final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(Http1ConnectionHandler.class);
 
     private final Listener listener;
@@ -606,8 +605,4 @@ final class Http1ConnectionHandler extends ChannelDuplexHandler {
         return r.cause() == null ? "unknown" : r.cause().getMessage();
     }
 
-    @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        ctx.write(msg, promise);
-    }
 }
