@@ -36,8 +36,13 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
      */
     public static final PooledByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
 
-    /** Bounds what one connection buffers for a slow peer before reading from the other side pauses. */
-    public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+    /**
+     * Bounds what one connection buffers for a slow peer before reading from the other side pauses: at most 256 KiB
+     * per connection. 32/64 KiB made a 1 MiB response take many small pause/resume cycles (1.12–1.35x nginx's CPU
+     * on /1m); 128/256 KiB measured at parity (bench/results/2026-11-23-watermark.tsv). Envoy's default per-connection
+     * buffer limit is 1 MiB.
+     */
+    public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(128 * 1024, 256 * 1024);
 
     /** {@code auto} (epoll, else NIO), {@code epoll}, {@code io_uring} or {@code nio}. */
     public static Transport select(String wanted) {
