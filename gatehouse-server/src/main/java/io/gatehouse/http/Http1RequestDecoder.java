@@ -1,5 +1,16 @@
 package io.gatehouse.http;
 
+import static io.gatehouse.http.HttpSyntax.CR;
+import static io.gatehouse.http.HttpSyntax.HTAB;
+import static io.gatehouse.http.HttpSyntax.LF;
+import static io.gatehouse.http.HttpSyntax.SP;
+import static io.gatehouse.http.HttpSyntax.TCHAR;
+import static io.gatehouse.http.HttpSyntax.hexValue;
+import static io.gatehouse.http.HttpSyntax.invalid;
+import static io.gatehouse.http.HttpSyntax.isDigit;
+import static io.gatehouse.http.HttpSyntax.skipOws;
+import static io.gatehouse.http.HttpSyntax.validChunkExtensions;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -75,30 +86,19 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
     private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
     private static final AsciiString CHUNKED = AsciiString.cached("chunked");
 
-    private static final byte CR = '\r';
-    private static final byte LF = '\n';
-    private static final byte SP = ' ';
-    private static final byte HTAB = '\t';
 
     // Character classes, indexed by (b & 0xFF).
-    private static final boolean[] TCHAR = new boolean[256];
     private static final boolean[] FIELD_VALUE = new boolean[256];
     private static final boolean[] TARGET = new boolean[256];
     private static final boolean[] REG_NAME = new boolean[256];
 
     static {
         for (int c = '0'; c <= '9'; c++) {
-            TCHAR[c] = true;
             REG_NAME[c] = true;
         }
         for (int c = 'a'; c <= 'z'; c++) {
-            TCHAR[c] = true;
-            TCHAR[c - 32] = true;
             REG_NAME[c] = true;
             REG_NAME[c - 32] = true;
-        }
-        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
-            TCHAR[c] = true;
         }
         // unreserved and sub-delims of RFC 3986; '%' is checked as pct-encoded separately
         for (char c : "-._~!$&'()*+,;=".toCharArray()) {
@@ -623,7 +623,7 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
         if (i == 0 || size < 0) {
             return reject(in, out, HttpResponseStatus.BAD_REQUEST, "invalid chunk size");
         }
-        if (i < n && !validChunkExtensions(line, i)) {
+        if (i < n && !validChunkExtensions(line, i, FIELD_VALUE)) {
             boolean extension = line[i] == ';' || line[i] == SP || line[i] == HTAB;
             return reject(in, out, HttpResponseStatus.BAD_REQUEST,
                     extension ? "invalid chunk extension" : "invalid chunk size");
@@ -652,66 +652,6 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
         in.skipBytes(2);
         state = State.CHUNK_SIZE;
         return true;
-    }
-
-    /** chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), RFC 9112 §7.1.1. */
-    private static boolean validChunkExtensions(byte[] b, int i) {
-        int n = b.length;
-        while (i < n) {
-            i = skipOws(b, i);
-            if (i == n || b[i] != ';') {
-                return false;
-            }
-            i = skipOws(b, i + 1);
-            int nameStart = i;
-            while (i < n && TCHAR[b[i] & 0xFF]) {
-                i++;
-            }
-            if (i == nameStart) {
-                return false;
-            }
-            int afterName = skipOws(b, i);
-            if (afterName < n && b[afterName] == '=') {
-                i = skipOws(b, afterName + 1);
-                if (i < n && b[i] == '"') {
-                    i = endOfQuotedString(b, i + 1);
-                    if (i < 0) {
-                        return false;
-                    }
-                } else {
-                    int valueStart = i;
-                    while (i < n && TCHAR[b[i] & 0xFF]) {
-                        i++;
-                    }
-                    if (i == valueStart) {
-                        return false;
-                    }
-                }
-            }
-        }
-        return true;
-    }
-
-    /** Index after the closing quote of a quoted-string whose content starts at i, or -1. */
-    private static int endOfQuotedString(byte[] b, int i) {
-        int n = b.length;
-        while (i < n) {
-            int c = b[i] & 0xFF;
-            if (c == '"') {
-                return i + 1;
-            }
-            if (c == '\\') {
-                if (i + 1 == n || !FIELD_VALUE[b[i + 1] & 0xFF]) {
-                    return -1;
-                }
-                i += 2;
-            } else if (FIELD_VALUE[c]) {
-                i++;
-            } else {
-                return -1;
-            }
-        }
-        return -1;
     }
 
     // ---- shared ----
@@ -848,24 +788,6 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
         return v;
     }
 
-    private static String invalid(byte b, String otherwise) {
-        if (b == CR) {
-            return "bare CR";
-        }
-        int c = b & 0xFF;
-        if (c < 0x20 || c == 0x7F) {
-            return "control char";
-        }
-        return otherwise;
-    }
-
-    private static int skipOws(byte[] b, int i) {
-        while (i < b.length && (b[i] == SP || b[i] == HTAB)) {
-            i++;
-        }
-        return i;
-    }
-
     private static boolean regionMatchesIgnoreCase(byte[] b, int start, int end, String lowerPrefix) {
         int len = lowerPrefix.length();
         if (end - start < len) {
@@ -881,22 +803,5 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
             }
         }
         return true;
-    }
-
-    private static boolean isDigit(byte c) {
-        return c >= '0' && c <= '9';
-    }
-
-    private static int hexValue(byte c) {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return -1;
     }
 }

@@ -1,5 +1,16 @@
 package io.gatehouse.http;
 
+import static io.gatehouse.http.HttpSyntax.CR;
+import static io.gatehouse.http.HttpSyntax.HTAB;
+import static io.gatehouse.http.HttpSyntax.LF;
+import static io.gatehouse.http.HttpSyntax.SP;
+import static io.gatehouse.http.HttpSyntax.TCHAR;
+import static io.gatehouse.http.HttpSyntax.hexValue;
+import static io.gatehouse.http.HttpSyntax.invalid;
+import static io.gatehouse.http.HttpSyntax.isDigit;
+import static io.gatehouse.http.HttpSyntax.skipOws;
+import static io.gatehouse.http.HttpSyntax.validChunkExtensions;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -105,30 +116,15 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
     /** The status of the placeholder response carrying a head failure, as {@code HttpResponseDecoder} uses. */
     static final HttpResponseStatus INVALID_STATUS = new HttpResponseStatus(999, "Unknown");
 
-    private static final byte CR = '\r';
-    private static final byte LF = '\n';
-    private static final byte SP = ' ';
-    private static final byte HTAB = '\t';
 
     /** Netty's status constants by code (100-599), whose reason phrases are matched without allocating. */
     private static final HttpResponseStatus[] STATUSES = new HttpResponseStatus[600];
     // Character classes, indexed by (b & 0xFF).
-    private static final boolean[] TCHAR = new boolean[256];
     private static final boolean[] FIELD_VALUE = new boolean[256];
 
     static {
         for (int code = 100; code < STATUSES.length; code++) {
             STATUSES[code] = HttpResponseStatus.valueOf(code);
-        }
-        for (int c = '0'; c <= '9'; c++) {
-            TCHAR[c] = true;
-        }
-        for (int c = 'a'; c <= 'z'; c++) {
-            TCHAR[c] = true;
-            TCHAR[c - 32] = true;
-        }
-        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
-            TCHAR[c] = true;
         }
         for (int c = 0x21; c <= 0xFF; c++) {
             FIELD_VALUE[c] = c != 0x7F;
@@ -529,7 +525,7 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
             // rare: chunk extensions, validated on a copy
             byte[] ext = new byte[end - i];
             in.getBytes(i, ext);
-            if (!validChunkExtensions(ext)) {
+            if (!validChunkExtensions(ext, 0, FIELD_VALUE)) {
                 return failBody(in, out, ext[0] == ';' || ext[0] == SP || ext[0] == HTAB
                         ? "invalid chunk extension" : "invalid chunk size");
             }
@@ -604,67 +600,6 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
             }
             trailers.add(fieldName, fieldValue);
         }
-    }
-
-    /** chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), RFC 9112 §7.1.1. */
-    private static boolean validChunkExtensions(byte[] b) {
-        int n = b.length;
-        int i = 0;
-        while (i < n) {
-            i = skipOws(b, i);
-            if (i == n || b[i] != ';') {
-                return false;
-            }
-            i = skipOws(b, i + 1);
-            int nameStart = i;
-            while (i < n && TCHAR[b[i] & 0xFF]) {
-                i++;
-            }
-            if (i == nameStart) {
-                return false;
-            }
-            int afterName = skipOws(b, i);
-            if (afterName < n && b[afterName] == '=') {
-                i = skipOws(b, afterName + 1);
-                if (i < n && b[i] == '"') {
-                    i = endOfQuotedString(b, i + 1);
-                    if (i < 0) {
-                        return false;
-                    }
-                } else {
-                    int valueStart = i;
-                    while (i < n && TCHAR[b[i] & 0xFF]) {
-                        i++;
-                    }
-                    if (i == valueStart) {
-                        return false;
-                    }
-                }
-            }
-        }
-        return true;
-    }
-
-    /** Index after the closing quote of a quoted-string whose content starts at i, or -1. */
-    private static int endOfQuotedString(byte[] b, int i) {
-        int n = b.length;
-        while (i < n) {
-            int c = b[i] & 0xFF;
-            if (c == '"') {
-                return i + 1;
-            }
-            if (c == '\\') {
-                if (i + 1 == n || !FIELD_VALUE[b[i + 1] & 0xFF]) {
-                    return -1;
-                }
-                i += 2;
-            } else if (FIELD_VALUE[c]) {
-                i++;
-            } else {
-                return -1;
-            }
-        }
-        return -1;
     }
 
     // ---- shared ----
@@ -762,41 +697,6 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
                 i++;
             }
         }
-    }
-
-    private static String invalid(byte b, String otherwise) {
-        if (b == CR) {
-            return "bare CR";
-        }
-        int c = b & 0xFF;
-        if (c < 0x20 || c == 0x7F) {
-            return "control char";
-        }
-        return otherwise;
-    }
-
-    private static int skipOws(byte[] b, int i) {
-        while (i < b.length && (b[i] == SP || b[i] == HTAB)) {
-            i++;
-        }
-        return i;
-    }
-
-    private static boolean isDigit(byte c) {
-        return c >= '0' && c <= '9';
-    }
-
-    private static int hexValue(byte c) {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return -1;
     }
 
     /** Why a response was rejected; no stack trace, since any endpoint can make us build one per response. */
