@@ -81,6 +81,14 @@ final class KnownHeaderNames {
     private static boolean equalsLowerCase(AsciiString lower, byte[] b, int start, int len) {
         byte[] a = lower.array();
         int offset = lower.arrayOffset();
+        // names of one length mostly differ in their last byte: compare it first (len >= 1 here)
+        int last = b[start + len - 1];
+        if (last >= 'A' && last <= 'Z') {
+            last += 'a' - 'A';
+        }
+        if (last != a[offset + len - 1]) {
+            return false;
+        }
         for (int i = 0; i < len; i++) {
             int c = b[start + i];
             if (c >= 'A' && c <= 'Z') {

@@ -11,7 +11,8 @@ import io.netty.util.AsciiString;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.List;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -44,14 +45,13 @@ public final class ProxyHeaders {
      * @param upgrade keep {@code Upgrade} and send {@code Connection: upgrade} (WebSocket and other tunnels)
      */
     public void request(HttpExchange ex, HttpHeaders h, boolean upgrade) {
-        String upgradeValue = upgrade ? h.get(HttpHeaderNames.UPGRADE) : null;
-        boolean trailers = h.containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
-        // the decoder accepts no other Transfer-Encoding; it is framing, not only a hop-by-hop header: a chunked body
-        // sent upstream without it would be read there as the next request (smuggling)
-        boolean chunked = h.contains(HttpHeaderNames.TRANSFER_ENCODING);
-        removeHopByHop(h);
-        h.remove(HttpHeaderNames.PROXY_AUTHORIZATION);
-        if (chunked) h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        int found = scan(h);
+        String upgradeValue = upgrade && (found & UPGRADE_H) != 0 ? h.get(HttpHeaderNames.UPGRADE) : null;
+        boolean trailers = (found & TE_H) != 0 && h.containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
+        // Transfer-Encoding stays: the decoder accepts only "chunked", and it is framing, not only a hop-by-hop
+        // header (a chunked body sent upstream without it would be read there as the next request)
+        removeHopByHop(h, found);
+        if ((found & PROXY_AUTHORIZATION_H) != 0) h.remove(HttpHeaderNames.PROXY_AUTHORIZATION);
         if (trailers) h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
         if (upgradeValue != null) {
             h.set(HttpHeaderNames.UPGRADE, upgradeValue);
@@ -65,28 +65,28 @@ public final class ProxyHeaders {
         boolean fromTrusted = !trusted.isEmpty() && trusted.trusts(clientIp);
         String scheme = client.scheme();
 
-        if (fromTrusted) {
+        if (fromTrusted && (found & X_FORWARDED_FOR_H) != 0) {
             String xff = h.get(X_FORWARDED_FOR);
             h.set(X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
         } else {
             h.set(X_FORWARDED_FOR, ip);
         }
-        if (!fromTrusted || !h.contains(X_FORWARDED_PROTO)) h.set(X_FORWARDED_PROTO, schemeValue(scheme));
-        if (!fromTrusted || !h.contains(X_FORWARDED_HOST)) {
+        if (!fromTrusted || (found & X_FORWARDED_PROTO_H) == 0) h.set(X_FORWARDED_PROTO, schemeValue(scheme));
+        if (!fromTrusted || (found & X_FORWARDED_HOST_H) == 0) {
             CharSequence host = h.get(HttpHeaderNames.HOST);
-            if (host != null) h.set(X_FORWARDED_HOST, host); else h.remove(X_FORWARDED_HOST);
+            if (host != null) h.set(X_FORWARDED_HOST, host); else if ((found & X_FORWARDED_HOST_H) != 0) h.remove(X_FORWARDED_HOST);
         }
         if (config.forwarded()) {
             String host = h.get(HttpHeaderNames.HOST);
             String element = "for=" + forwardedNode(clientIp) + ";proto=" + scheme + (host != null ? ";host=\"" + host + "\"" : "");
             String prior = fromTrusted ? h.get(FORWARDED) : null;
             h.set(FORWARDED, prior == null ? element : prior + ", " + element);
-        } else if (!fromTrusted) {
+        } else if (!fromTrusted && (found & FORWARDED_H) != 0) {
             h.remove(FORWARDED);
         }
-        if (config.via()) appendVia(h);
+        if (config.via()) appendVia(h, (found & VIA_H) != 0);
         if (config.requestId()) {
-            String id = h.get(X_REQUEST_ID);
+            String id = (found & X_REQUEST_ID_H) != 0 ? h.get(X_REQUEST_ID) : null;
             if (!validRequestId(id)) {
                 AsciiString generated = newRequestId();
                 h.set(X_REQUEST_ID, generated);
@@ -106,44 +106,89 @@ public final class ProxyHeaders {
     /** Rewrites the response headers in place for the client hop. */
     public void response(HttpResponse response, String requestId, boolean upgrade) {
         HttpHeaders h = response.headers();
+        int found = scan(h);
         if (upgrade) {
             // a 101 keeps its Upgrade/Connection: they are the switch itself
-            if (config.via()) appendVia(h);
+            if (config.via()) appendVia(h, (found & VIA_H) != 0);
             return;
         }
-        boolean chunked = h.containsValue(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED, true);
-        removeHopByHop(h);
-        if (chunked) h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // framing, re-applied by the encoder
-        if (config.via()) appendVia(h);
-        if (requestId != null && !h.contains(X_REQUEST_ID)) h.set(X_REQUEST_ID, requestId);
+        // Transfer-Encoding stays: the response decoder accepts only "chunked", and the encoder re-frames with it
+        removeHopByHop(h, found);
+        if (config.via()) appendVia(h, (found & VIA_H) != 0);
+        if (requestId != null && (found & X_REQUEST_ID_H) == 0) h.set(X_REQUEST_ID, requestId);
     }
 
-    private void appendVia(HttpHeaders h) {
-        String prior = h.get(HttpHeaderNames.VIA);
+    private void appendVia(HttpHeaders h, boolean present) {
+        String prior = present ? h.get(HttpHeaderNames.VIA) : null;
         if (prior == null) h.set(HttpHeaderNames.VIA, via); else h.set(HttpHeaderNames.VIA, prior + ", " + via);
     }
 
-    /** Removes the fixed hop-by-hop headers and every header the Connection header names. */
-    static void removeHopByHop(HttpHeaders h) {
-        List<String> connection = h.contains(HttpHeaderNames.CONNECTION) ? h.getAll(HttpHeaderNames.CONNECTION) : List.of();
-        for (String value : connection) {
-            int start = 0;
-            while (start < value.length()) {
-                int comma = value.indexOf(',', start);
-                int end = comma < 0 ? value.length() : comma;
-                String name = value.substring(start, end).trim();
-                if (!name.isEmpty()) h.remove(name);
-                start = end + 1;
-            }
+    // The names the rewrite cares about, as bits. The header list is scanned once; the header map (which hashes the
+    // name on every get, contains and remove) is touched only for the names found.
+    static final int CONNECTION_H = 1, KEEP_ALIVE_H = 1 << 1, PROXY_CONNECTION_H = 1 << 2, TE_H = 1 << 3,
+            TRANSFER_ENCODING_H = 1 << 4, UPGRADE_H = 1 << 5, PROXY_AUTHENTICATE_H = 1 << 6,
+            PROXY_AUTHORIZATION_H = 1 << 7, VIA_H = 1 << 8, X_REQUEST_ID_H = 1 << 9, FORWARDED_H = 1 << 10,
+            X_FORWARDED_FOR_H = 1 << 11, X_FORWARDED_PROTO_H = 1 << 12, X_FORWARDED_HOST_H = 1 << 13;
+
+    static int scan(HttpHeaders h) {
+        int found = 0;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
+            found |= bit(it.next().getKey());
         }
-        h.remove(HttpHeaderNames.CONNECTION);
-        h.remove(KEEP_ALIVE);
-        h.remove(PROXY_CONNECTION);
-        h.remove(HttpHeaderNames.TE);
-        h.remove(HttpHeaderNames.TRANSFER_ENCODING);
-        h.remove(HttpHeaderNames.UPGRADE);
-        h.remove(HttpHeaderNames.PROXY_AUTHENTICATE);
+        return found;
     }
+
+    private static int bit(CharSequence n) {
+        return switch (n.length()) {
+            case 2 -> is(n, HttpHeaderNames.TE) ? TE_H : 0;
+            case 3 -> is(n, HttpHeaderNames.VIA) ? VIA_H : 0;
+            case 7 -> is(n, HttpHeaderNames.UPGRADE) ? UPGRADE_H : 0;
+            case 9 -> is(n, FORWARDED) ? FORWARDED_H : 0;
+            case 10 -> is(n, HttpHeaderNames.CONNECTION) ? CONNECTION_H : is(n, KEEP_ALIVE) ? KEEP_ALIVE_H : 0;
+            case 12 -> is(n, X_REQUEST_ID) ? X_REQUEST_ID_H : 0;
+            case 15 -> is(n, X_FORWARDED_FOR) ? X_FORWARDED_FOR_H : 0;
+            case 16 -> is(n, PROXY_CONNECTION) ? PROXY_CONNECTION_H : is(n, X_FORWARDED_HOST) ? X_FORWARDED_HOST_H : 0;
+            case 17 -> is(n, HttpHeaderNames.TRANSFER_ENCODING) ? TRANSFER_ENCODING_H
+                    : is(n, X_FORWARDED_PROTO) ? X_FORWARDED_PROTO_H : 0;
+            case 18 -> is(n, HttpHeaderNames.PROXY_AUTHENTICATE) ? PROXY_AUTHENTICATE_H : 0;
+            case 19 -> is(n, HttpHeaderNames.PROXY_AUTHORIZATION) ? PROXY_AUTHORIZATION_H : 0;
+            default -> 0;
+        };
+    }
+
+    private static boolean is(CharSequence name, AsciiString known) {
+        return name == known || AsciiString.contentEqualsIgnoreCase(name, known);
+    }
+
+    /**
+     * Removes the hop-by-hop headers {@code found} by {@link #scan} and every header the Connection header names,
+     * except the framing headers and Host: a client naming Content-Length there must not get its body forwarded
+     * unframed (it would be read upstream as the next request).
+     */
+    static void removeHopByHop(HttpHeaders h, int found) {
+        if ((found & CONNECTION_H) != 0) {
+            for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
+                int start = 0;
+                while (start < value.length()) {
+                    int comma = value.indexOf(',', start);
+                    int end = comma < 0 ? value.length() : comma;
+                    String name = value.substring(start, end).trim();
+                    if (!name.isEmpty() && !PROTECTED.contains(name.toLowerCase(java.util.Locale.ROOT))) h.remove(name);
+                    start = end + 1;
+                }
+            }
+            h.remove(HttpHeaderNames.CONNECTION);
+        }
+        if ((found & KEEP_ALIVE_H) != 0) h.remove(KEEP_ALIVE);
+        if ((found & PROXY_CONNECTION_H) != 0) h.remove(PROXY_CONNECTION);
+        if ((found & TE_H) != 0) h.remove(HttpHeaderNames.TE);
+        if ((found & UPGRADE_H) != 0) h.remove(HttpHeaderNames.UPGRADE);
+        if ((found & PROXY_AUTHENTICATE_H) != 0) h.remove(HttpHeaderNames.PROXY_AUTHENTICATE);
+    }
+
+    /** Never removed because a Connection header names them: "close" and "keep-alive" are options, not headers. */
+    private static final java.util.Set<String> PROTECTED =
+            java.util.Set.of("content-length", "transfer-encoding", "host", "close", "keep-alive");
 
     private static String forwardedNode(InetAddress ip) {
         if (ip == null) return "unknown";

@@ -226,6 +226,25 @@ class SmugglingTest {
         assertThat(backend.requests()).extracting(RecordedRequest::path).containsExactly("/first", "/second");
     }
 
+    // A Connection header may name hop-by-hop headers to drop; naming the framing headers (or Host) must not strip
+    // them, or the body would reach the backend unframed and be read there as the next request.
+    @ParameterizedTest(name = "Connection: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"content-length", "transfer-encoding", "host", "Content-Length, close"})
+    void connectionHeaderCannotStripFramingOrHost(String token) {
+        boolean chunked = token.equals("transfer-encoding");
+        String body = chunked ? Integer.toHexString(SMUGGLED.length()) + "\r\n" + SMUGGLED + "\r\n0\r\n\r\n" : SMUGGLED;
+        String framing = chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: " + SMUGGLED.length() + "\r\n";
+        try (RawClient client = gatehouse.raw()) {
+            client.send("POST /upload HTTP/1.1\r\nHost: a\r\nConnection: " + token + "\r\n" + framing + "\r\n" + body);
+            RawResponse r = client.readResponse(WAIT);
+            assertThat(r.status()).isEqualTo(200);
+        }
+        assertThat(backend.requests()).extracting(RecordedRequest::path).containsExactly("/upload");
+        RecordedRequest upload = backend.requests().get(0);
+        assertThat(upload.bodyAsString()).isEqualTo(SMUGGLED);
+        assertThat(upload.header("host")).isEqualTo("a");
+    }
+
     /**
      * Anything Gatehouse forwarded for the bad connection went out before it answered; a control request sent after
      * the answer proves the backend is reachable, and must then be the only request it recorded.
