@@ -151,6 +151,8 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
      *                      line and final empty line excluded; over it 431
      * @param maxHeaders    most header (or trailer) fields; over it 431
      */
+    private long bytesReceived;
+
     public Http1RequestDecoder(int maxUriLength, int maxHeaderSize, int maxHeaders) {
         if (maxUriLength < 1 || maxHeaderSize < 1 || maxHeaders < 1) {
             throw new IllegalArgumentException("limits must be positive: maxUriLength=" + maxUriLength
@@ -166,6 +168,20 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
     public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
         context = ctx;
         super.handlerAdded(ctx);
+    }
+
+    /** Bytes received on this connection so far (lets the connection tell a slow request head from an idle one). */
+    public long bytesReceived() {
+        return bytesReceived;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        // counted here rather than in a handler of its own: one pipeline hop less on every read
+        if (msg instanceof ByteBuf buf) {
+            bytesReceived += buf.readableBytes();
+        }
+        super.channelRead(ctx, msg);
     }
 
     /**

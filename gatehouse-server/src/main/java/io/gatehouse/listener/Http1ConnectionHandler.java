@@ -78,7 +78,6 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean waiting;               // waiting for a request head (no exchange in progress)
     private long waitStartNanos;
     private long bytesAtWaitStart;
-    private long bytesRead;                // bytes read on this connection (fed by ByteCounter)
 
     Http1ConnectionHandler(Listener listener, Http1ResponseEncoder encoder, Http1RequestDecoder decoder) {
         this.listener = listener;
@@ -117,10 +116,6 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         releaseBacklog();
         ctx.fireChannelInactive();
-    }
-
-    void countBytes(int n) {
-        bytesRead += n;
     }
 
     /** Shutdown: close now if idle, otherwise after the response in progress. */
@@ -549,7 +544,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     private void awaitRequest() {
         waiting = true;
         waitStartNanos = listener.ticker().nanoTime();
-        bytesAtWaitStart = bytesRead;
+        bytesAtWaitStart = decoder.bytesReceived();
         if (waitTimer == null) armWaitTimer(listener.config().timeouts().requestHeader().toNanos());
     }
 
@@ -570,7 +565,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             armWaitTimer(headerTimeout - waited);
             return;
         }
-        if (bytesRead != bytesAtWaitStart) {
+        if (decoder.bytesReceived() != bytesAtWaitStart) {
             // part of a request head arrived but not all of it in time
             reject(HttpResponseStatus.REQUEST_TIMEOUT, "request_header_timeout");
             return;
@@ -581,7 +576,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         // bytes that arrive from now on must complete a head within the header timeout
-        bytesAtWaitStart = bytesRead;
+        bytesAtWaitStart = decoder.bytesReceived();
         armWaitTimer(Math.min(idle - waited, headerTimeout));
     }
 

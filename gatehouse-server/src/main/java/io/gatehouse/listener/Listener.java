@@ -73,13 +73,12 @@ public final class Listener {
         return bound;
     }
 
-    /** The HTTP/1.1 pipeline, in order: count bytes, decode requests, encode responses, serve. */
+    /** The HTTP/1.1 pipeline, in order: decode requests, encode responses, serve. */
     private void initPipeline(ChannelPipeline p) {
         HttpLimitsConfig limits = config.limits();
         Http1ResponseEncoder encoder = new Http1ResponseEncoder();
         Http1RequestDecoder decoder = new Http1RequestDecoder(limits.maxUriLength(), limits.maxHeaderSize(), limits.maxHeaders());
         Http1ConnectionHandler connection = new Http1ConnectionHandler(this, encoder, decoder);
-        p.addLast("bytes", new ByteCounter(connection));
         p.addLast("decoder", decoder);
         p.addLast("encoder", encoder);
         p.addLast("connection", connection);
