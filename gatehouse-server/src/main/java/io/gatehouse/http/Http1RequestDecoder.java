@@ -425,18 +425,11 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
                 in.readerIndex(lf + 1);
                 return endOfHead(in, out);
             }
-            int lineBytes = lf + 1 - start;
-            if (lineBytes > maxHeaderSize - fieldBytes) {
-                return reject(in, out, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large");
+            String tooLarge = countField(lf + 1 - start, "headers");
+            if (tooLarge != null) {
+                return reject(in, out, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, tooLarge);
             }
-            if (++fieldCount > maxHeaders) {
-                return reject(in, out, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many headers");
-            }
-            fieldBytes += lineBytes;
-            byte[] line = new byte[end - start];
-            in.getBytes(start, line);
-            in.readerIndex(lf + 1);
-            String violation = parseField(line);
+            String violation = readField(in, start, end, lf);
             if (violation == null) {
                 violation = header(fieldName, fieldValue);
             }
@@ -527,18 +520,11 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
                         ? LastHttpContent.EMPTY_LAST_CONTENT
                         : new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, fields));
             }
-            int lineBytes = lf + 1 - start;
-            if (lineBytes > maxHeaderSize - fieldBytes) {
-                return reject(in, out, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "trailers too large");
+            String tooLarge = countField(lf + 1 - start, "trailers");
+            if (tooLarge != null) {
+                return reject(in, out, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, tooLarge);
             }
-            if (++fieldCount > maxHeaders) {
-                return reject(in, out, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many trailers");
-            }
-            fieldBytes += lineBytes;
-            byte[] line = new byte[end - start];
-            in.getBytes(start, line);
-            in.readerIndex(lf + 1);
-            String violation = parseField(line);
+            String violation = readField(in, start, end, lf);
             if (violation != null) {
                 return reject(in, out, HttpResponseStatus.BAD_REQUEST, violation);
             }
@@ -654,6 +640,29 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
             state = State.CHUNK_DATA;
         }
         return true;
+    }
+
+    /**
+     * Counts one field line of {@code lineBytes} against the section's limits (header section and trailers share
+     * them); returns why it is over them ("headers too large", "too many trailers", …) or null.
+     */
+    private String countField(int lineBytes, String section) {
+        if (lineBytes > maxHeaderSize - fieldBytes) {
+            return section + " too large";
+        }
+        if (++fieldCount > maxHeaders) {
+            return "too many " + section;
+        }
+        fieldBytes += lineBytes;
+        return null;
+    }
+
+    /** Consumes the field line [start, end) ending at {@code lf} into fieldName/fieldValue; returns a violation or null. */
+    private String readField(ByteBuf in, int start, int end, int lf) {
+        byte[] line = new byte[end - start];
+        in.getBytes(start, line);
+        in.readerIndex(lf + 1);
+        return parseField(line);
     }
 
     private boolean readChunkDataEnd(ByteBuf in, List<Object> out) {

@@ -494,9 +494,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (current == null) {
             awaitRequest();
             ctx.read();
-        } else if (readingBody) {
-            // the proxy asks for more when it is ready
         }
+        // else a pipelined request started; if its body is still coming, the proxy asks for more when it is ready
     }
 
     public void flush() {
