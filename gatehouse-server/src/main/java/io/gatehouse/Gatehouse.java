@@ -26,6 +26,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -44,12 +46,34 @@ public final class Gatehouse implements AutoCloseable {
     private boolean stopped;
     private volatile boolean ready;
     private AdminServer admin;
+    /** Closes traffic-stats intervals off the event loops (histogram copies are not free). */
+    private final ScheduledExecutorService statsSampler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "gatehouse-stats");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** How often traffic stats close an interval: the resolution of the admin API's history and the dashboard. */
+    public static final Duration STATS_INTERVAL = Duration.ofSeconds(5);
 
     private Gatehouse(GatehouseConfig config, Ticker ticker) {
         this.ticker = ticker;
         this.config = config;
         this.transport = Transport.select(config.server().transport());
         this.group = transport.newGroup(config.server().eventLoops(), "gatehouse");
+        long every = STATS_INTERVAL.toMillis();
+        statsSampler.scheduleAtFixedRate(this::sampleTraffic, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** Closes one traffic-stats interval for every cluster (and its endpoints). */
+    public void sampleTraffic() {
+        try {
+            long now = ticker.nanoTime();
+            long epochMillis = System.currentTimeMillis();
+            for (Cluster c : clusters.values()) c.sampleTraffic(now, epochMillis);
+        } catch (RuntimeException e) {
+            log.warn("traffic sampling failed", e);
+        }
     }
 
     /** Starts serving {@code config}; returns once every listener is bound. Fails if any listener cannot bind. */
@@ -213,6 +237,7 @@ public final class Gatehouse implements AutoCloseable {
             }
         }
         ls.forEach(Listener::closeAll);
+        statsSampler.shutdownNow();
         if (admin != null) admin.close();
         clusters.values().forEach(Cluster::close);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

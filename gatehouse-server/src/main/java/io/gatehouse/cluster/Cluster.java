@@ -47,6 +47,7 @@ public final class Cluster {
     private final AtomicInteger retries = new AtomicInteger();
     private final AtomicLong overflows = new AtomicLong();
     private final AtomicLong retryBudgetExhausted = new AtomicLong();
+    private final TrafficStats traffic = new TrafficStats();
 
     /** What the load balancer picks from right now, and whether it is the panic set. */
     private record Selection(LoadBalancer loadBalancer, List<Endpoint> members, boolean panic, boolean backups) {
@@ -84,6 +85,15 @@ public final class Cluster {
     public ClusterConfig config() { return config; }
     public List<Endpoint> endpoints() { return endpoints; }
     public Ticker ticker() { return ticker; }
+
+    /** Requests routed to this cluster (whoever answered them) and their total latency. */
+    public TrafficStats traffic() { return traffic; }
+
+    /** Closes a traffic sampling interval for the cluster and each endpoint; see {@link TrafficStats#sample}. */
+    public void sampleTraffic(long nowNanos, long epochMillis) {
+        traffic.sample(nowNanos, epochMillis);
+        for (Endpoint e : endpoints) e.traffic().sample(nowNanos, epochMillis);
+    }
 
     /**
      * Rebuilds the load balancer over the endpoints available now: healthy primaries; else healthy backups; else,
@@ -212,6 +222,12 @@ public final class Cluster {
     public int inFlightRequests() { return requests.get(); }
     public int openConnections() { return connections.get(); }
     public int pendingConnections() { return pending.get(); }
+    /** Idle keep-alive connections over every event loop's pool (a racy read, fine for stats). */
+    public int idleConnections() {
+        int n = 0;
+        for (ConnectionPool p : pools.values()) n += p.idleConnections();
+        return n;
+    }
     public long overflowCount() { return overflows.get(); }
     public long retryBudgetExhaustedCount() { return retryBudgetExhausted.get(); }
 

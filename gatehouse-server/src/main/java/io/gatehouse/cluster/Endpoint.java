@@ -32,6 +32,8 @@ public final class Endpoint {
 
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
+    private final TrafficStats traffic = new TrafficStats();
+    private final java.util.concurrent.atomic.AtomicLong healthTransitions = new java.util.concurrent.atomic.AtomicLong();
 
     // Peak-EWMA of response-header latency (Finagle/linkerd): jumps up on a slow response, decays with time.
     private static final double EWMA_DECAY_NANOS = 10e9;
@@ -79,12 +81,20 @@ public final class Endpoint {
     public int incrementInFlight() { return inFlight.incrementAndGet(); }
     public int decrementInFlight() { return inFlight.decrementAndGet(); }
 
+    /** Requests this endpoint answered (or failed) and their latency. */
+    public TrafficStats traffic() { return traffic; }
+
     public int connections() { return connections.get(); }
     public void connectionOpened() { connections.incrementAndGet(); }
     public void connectionClosed() { connections.decrementAndGet(); }
 
     public boolean activeHealthy() { return activeHealthy; }
-    public void activeHealthy(boolean healthy) { this.activeHealthy = healthy; }
+    public void activeHealthy(boolean healthy) {
+        if (healthy != activeHealthy) healthTransitions.incrementAndGet();
+        this.activeHealthy = healthy;
+    }
+    /** Times the active health verdict changed (either way); one writer, the health checker. */
+    public long healthTransitions() { return healthTransitions.get(); }
 
     public boolean ejected(long nowNanos) {
         long until = ejectedUntilNanos;

@@ -62,6 +62,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     private Endpoint firstTried;             // endpoints already tried: the first, then any others (retries only)
     private ArrayList<Endpoint> moreTried;
     private Endpoint endpoint;               // endpoint of the current attempt (in-flight counted while set)
+    private Endpoint lastEndpoint;           // endpoint of the latest attempt, kept after it ends (stats)
+    private long startNanos;
     private UpstreamConnection conn;
     private boolean bodyAttached;
     private boolean requestSent;             // the last piece of the request went upstream
@@ -95,6 +97,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             LocalResponse.fail(ex, HttpResponseStatus.SERVICE_UNAVAILABLE, "cluster_max_requests");
             return;
         }
+        startNanos = cluster.ticker().nanoTime();
         ex.clientListener(this);
         java.net.InetSocketAddress client = ex.downstream().remoteAddress();
         hash = cluster.hash(request.headers(), ex.path(), client == null ? null : client.getAddress());
@@ -124,6 +127,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             return;
         }
         endpoint = e;
+        lastEndpoint = e;
         if (firstTried == null) {
             firstTried = e;
         } else {
@@ -542,6 +546,11 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         replayDisabled = true;
         if (countedRetry) cluster.retryDone();
         cluster.requestDone();
+        // 499 as nginx logs it: the client went away before an answer started
+        int status = ex.responseStarted() ? ex.responseStatus() : 499;
+        long now = cluster.ticker().nanoTime();
+        cluster.traffic().record(status, now - startNanos);
+        if (lastEndpoint != null) lastEndpoint.traffic().record(status, now - attemptStartNanos);
     }
 
     private static void cancel(ScheduledFuture<?> f) {
