@@ -39,7 +39,7 @@ final class StateViews {
     static final long LATENCY_WINDOW_SECONDS = TrafficStats.WINDOW_INTERVALS * Gatehouse.STATS_INTERVAL.toSeconds();
     private static final String VERSION = readVersion();
     private static final ObjectMapper CONFIG_JSON = new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .setPropertyNamingStrategy(new YamlKeys())
             .registerModule(new SimpleModule().addSerializer(Duration.class, new DurationSerializer()));
 
     private final Gatehouse gatehouse;
@@ -290,6 +290,24 @@ final class StateViews {
             return "unknown";
         }
         return p.getProperty("version", "unknown");
+    }
+
+    /**
+     * Keys as the config file spells them. Jackson's SNAKE_CASE keeps digits glued ({@code consecutive5xx}); the
+     * file starts a new word at a digit run ({@code consecutive_5xx}), the rule of the config binder.
+     */
+    private static final class YamlKeys extends PropertyNamingStrategies.NamingBase {
+        @Override
+        public String translate(String name) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < name.length(); i++) {
+                char c = name.charAt(i);
+                char prev = i == 0 ? 0 : name.charAt(i - 1);
+                if (i > 0 && (Character.isUpperCase(c) || (Character.isDigit(c) && !Character.isDigit(prev)))) sb.append('_');
+                sb.append(Character.toLowerCase(c));
+            }
+            return sb.toString();
+        }
     }
 
     /** Durations as in the config file: {@code 30s}, {@code 250ms}. */

@@ -105,6 +105,7 @@ class AdminApiTest {
             assertThat(config.toString()).doesNotContain("s3cret");
             assertThat(config.get("clusters").get(0).get("endpoints").get(0).get("address").asText()).isEqualTo(one.address());
             assertThat(config.get("server").get("drain_timeout").asText()).isEqualTo("30s");
+            assertThat(config.get("clusters").get(0).get("outlier_detection").get("consecutive_5xx").asInt()).isEqualTo(5);
         }
     }
 
