@@ -88,6 +88,8 @@ public final class Cluster {
                 if (previous.healthChecker != null && previous.healthChecker.status(old) != null) {
                     resumed.put(old, previous.healthChecker.status(old));
                 }
+                // with health checks gone from the config nothing would ever vouch for it again
+                if (config.healthCheck() == null && !old.activeHealthy()) old.activeHealthy(true);
                 list.add(old);
             } else {
                 list.add(new Endpoint(ec.address(), resolved, ec.weight(), ec.backup(), ticker));

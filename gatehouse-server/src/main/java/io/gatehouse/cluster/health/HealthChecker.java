@@ -304,6 +304,15 @@ public final class HealthChecker implements AutoCloseable {
                 } catch (RuntimeException e) {
                     log.error("health: cluster={} change listener failed", clusterName, e);
                 }
+            } else if (transition == HealthTransition.UNCHANGED && endpoint.activeHealthy() != state.healthy()) {
+                // During a reload the checker being replaced may still flip the shared endpoint after this one took
+                // its status; the verdict of the live checker wins, so an endpoint cannot stay stuck either way.
+                endpoint.activeHealthy(state.healthy());
+                try {
+                    onChange.run();
+                } catch (RuntimeException e) {
+                    log.error("health: cluster={} change listener failed", clusterName, e);
+                }
             } else if (transition == HealthTransition.CHANGE_PENDING && log.isDebugEnabled()) {
                 log.debug("health: cluster={} endpoint={} still {} ({} consecutive {}; last: {})", clusterName,
                         endpoint.address(), state.healthy() ? "healthy" : "unhealthy",
