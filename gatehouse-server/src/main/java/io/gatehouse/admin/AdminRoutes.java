@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.gatehouse.Gatehouse;
-import io.gatehouse.ReloadOutcome;
 import io.gatehouse.cluster.Cluster;
 import io.gatehouse.cluster.Endpoint;
 import io.netty.buffer.ByteBuf;

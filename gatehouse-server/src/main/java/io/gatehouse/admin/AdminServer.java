@@ -32,7 +32,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The admin listener: JSON about the running edge, with the same names as the configuration (listener, route,
  * cluster, endpoint). Off the public port, loopback by default; a token is required when one is configured.
- * Requests are small and answered on the event loop from in-memory state, so nothing blocks.
+ * Requests are small and answered on the event loop from in-memory state, so nothing blocks; a reload runs on
+ * Gatehouse's reload thread and is answered when done. What each path does is in {@link AdminRoutes}; the
+ * dashboard's static files need no token (the page sends it on its API calls).
  */
 public final class AdminServer {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
