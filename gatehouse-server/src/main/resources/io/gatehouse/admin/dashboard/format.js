@@ -20,6 +20,7 @@ export function percent(fraction) {
 
 export function ms(millis) {
   if (millis === null || millis === undefined) return '–';
+  if (millis === 0) return '0 ms';
   if (millis >= 1000) return `${(millis / 1000).toFixed(2)} s`;
   return `${millis >= 10 ? millis.toFixed(0) : millis.toFixed(1)} ms`;
 }
@@ -30,6 +31,11 @@ export function duration(seconds) {
   if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
   if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
   return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
+
+/** "1 route", "2 routes". */
+export function plural(n, noun) {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** Wall-clock time of an ISO-8601 string or epoch millis, in the viewer's time zone. */

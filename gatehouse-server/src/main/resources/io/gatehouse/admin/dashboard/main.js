@@ -1,7 +1,7 @@
 // Wires the page: polls the admin API every two seconds and hands each part of the answer to its view.
 import { api, captureToken } from './api.js';
 import { setText } from './dom.js';
-import { count, rate, percent, duration, clock } from './format.js';
+import { count, rate, percent, duration, clock, plural } from './format.js';
 import { topology } from './topology.js';
 import { ClusterPanels } from './clusters.js';
 import { renderEvents, ReloadPanel } from './activity.js';
@@ -35,7 +35,7 @@ function showTotals(stats) {
     errors_total: `${count(stats.errors_total)} (${percent(stats.requests_total ? stats.errors_total / stats.requests_total : 0)})`,
     requests_in_flight: count(stats.requests_in_flight),
     endpoints: `${stats.endpoints_available} / ${stats.endpoints}`,
-    config: `${stats.listeners} listeners · ${stats.routes} routes · ${stats.clusters} clusters`,
+    config: [plural(stats.listeners, 'listener'), plural(stats.routes, 'route'), plural(stats.clusters, 'cluster')].join(' · '),
   };
   for (const [field, text] of Object.entries(totals)) {
     const element = document.querySelector(`#totals [data-field="${field}"]`);

@@ -5,7 +5,7 @@ const COLUMN_W = 190;
 const GAP = 70;
 const NODE_H = 38;
 const ROW_H = 48;
-const MAX_CHARS = 24;
+const MAX_CHARS = 27;
 
 const clip = (text) => (text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS - 1)}…` : text);
 
@@ -72,7 +72,7 @@ export function topology(listeners, routes, clusters) {
   });
 
   const width = 4 * COLUMN_W + 3 * GAP;
-  const svg = s('svg', { class: 'topology', viewBox: `0 -24 ${width} ${height + 24}`, role: 'img', 'aria-label': 'topology' });
+  const svg = s('svg', { class: 'topology', viewBox: `-4 -24 ${width + 8} ${height + 28}`, role: 'img', 'aria-label': 'topology' });
   ['listeners', 'routes', 'clusters', 'endpoints'].forEach((title, column) =>
     svg.append(s('text', { class: 'column-title', x: column * (COLUMN_W + GAP), y: -8 }, title)));
 
@@ -89,7 +89,7 @@ export function topology(listeners, routes, clusters) {
   });
   for (const name of clusterOrder) {
     const cluster = byName.get(name);
-    const detail = cluster ? `${cluster.policy} · ${cluster.available_endpoints}/${cluster.endpoints.length} available` : 'not defined';
+    const detail = cluster ? `${cluster.policy} · ${cluster.available_endpoints}/${cluster.endpoints.length} up` : 'not defined';
     nodes.append(node(2, clusterY.get(name), {
       kind: 'cluster', name, detail, cls: cluster ? `mode-${cluster.mode}` : 'missing', href: `#cluster-${encodeURIComponent(name)}`,
     }));
