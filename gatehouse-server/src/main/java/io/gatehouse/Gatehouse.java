@@ -1,8 +1,11 @@
 package io.gatehouse;
 
 import io.gatehouse.admin.AdminServer;
+import io.gatehouse.admin.EventLog;
 import io.gatehouse.cluster.Cluster;
 import io.gatehouse.config.ClusterConfig;
+import io.gatehouse.config.ConfigException;
+import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.config.RouteConfig;
@@ -21,13 +24,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -41,11 +48,25 @@ public final class Gatehouse implements AutoCloseable {
     private final Transport transport;
     private final EventLoopGroup group;
     private volatile GatehouseConfig config;
+    private final GatehouseConfig startConfig;
+    private final io.gatehouse.config.AdminConfig adminConfigInEffect;
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
     private volatile Map<String, Cluster> clusters = Map.of();
     private boolean stopped;
     private volatile boolean ready;
     private AdminServer admin;
+    private final Path configFile;   // null when started from a config in memory
+    private final EventLog events = new EventLog();
+    private final Instant startedAt = Instant.now();
+    private volatile ReloadOutcome lastReload;
+    /** Reloads from the file (and polls it when watched): binding new listeners blocks, so never on an event loop. */
+    private final ScheduledExecutorService reloader = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "gatehouse-reload");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Object reloadLock = new Object();
+    private ScheduledFuture<?> watch;   // guarded by reloadLock
     /** Closes traffic-stats intervals off the event loops (histogram copies are not free). */
     private final ScheduledExecutorService statsSampler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "gatehouse-stats");
@@ -55,10 +76,15 @@ public final class Gatehouse implements AutoCloseable {
 
     /** How often traffic stats close an interval: the resolution of the admin API's history and the dashboard. */
     public static final Duration STATS_INTERVAL = Duration.ofSeconds(5);
+    /** How often {@code server.watch_config} looks at the file. */
+    static final Duration WATCH_INTERVAL = Duration.ofSeconds(1);
 
-    private Gatehouse(GatehouseConfig config, Ticker ticker) {
+    private Gatehouse(GatehouseConfig config, Ticker ticker, Path configFile) {
         this.ticker = ticker;
         this.config = config;
+        this.configFile = configFile;
+        this.startConfig = config;
+        this.adminConfigInEffect = config.admin();
         this.transport = Transport.select(config.server().transport());
         this.group = transport.newGroup(config.server().eventLoops(), "gatehouse");
         long every = STATS_INTERVAL.toMillis();
@@ -83,7 +109,15 @@ public final class Gatehouse implements AutoCloseable {
 
     /** As {@link #start(GatehouseConfig)}, with the clock that drives health checks, ejections and timeouts. */
     public static Gatehouse start(GatehouseConfig config, Ticker ticker) {
-        Gatehouse g = new Gatehouse(config, ticker);
+        return start(config, ticker, null);
+    }
+
+    /**
+     * As {@link #start(GatehouseConfig, Ticker)}, for {@code config} read from {@code configFile}: then SIGHUP,
+     * {@code POST /reload} and {@code server.watch_config} can reload that file ({@link #reloadFromFile}).
+     */
+    public static Gatehouse start(GatehouseConfig config, Ticker ticker, Path configFile) {
+        Gatehouse g = new Gatehouse(config, ticker, configFile);
         try {
             g.clusters = g.buildClusters(config, Map.of());
             for (ListenerConfig lc : config.listeners()) {
@@ -96,12 +130,15 @@ public final class Gatehouse implements AutoCloseable {
                 g.admin.bind(g.group, g.transport);
             }
             g.ready = true;
+            g.watchIfConfigured(config);
         } catch (Exception e) {
             g.shutdown(Duration.ZERO);
             if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             throw new IllegalStateException("cannot start: " + e.getMessage(), e);
         }
         log.info("gatehouse started: {} listeners, {} clusters, transport {}", g.listeners.size(), g.clusters.size(), g.transport.name());
+        g.events.record("start", null, null, "started: " + g.summary() + ", transport " + g.transport.name()
+                + (configFile == null ? "" : ", from " + configFile));
         return g;
     }
 
@@ -109,8 +146,10 @@ public final class Gatehouse implements AutoCloseable {
         Map<String, Cluster> built = new LinkedHashMap<>();
         for (ClusterConfig cc : next.clusters()) {
             Cluster old = previous.get(cc.name());
-            // an unchanged cluster keeps its pools and health state across reloads
-            built.put(cc.name(), old != null && old.config().equals(cc) ? old : new Cluster(cc, ticker, transport, group));
+            // An unchanged cluster is kept whole (pools, health). A changed one is rebuilt, adopting the endpoints
+            // it still has, so their health, ejection, drain and weight survive (see Cluster's constructor).
+            built.put(cc.name(), old != null && old.config().equals(cc) ? old
+                    : new Cluster(cc, ticker, transport, group, old, events));
         }
         return built;
     }
@@ -143,6 +182,21 @@ public final class Gatehouse implements AutoCloseable {
     }
 
     public GatehouseConfig config() { return config; }
+
+    /** The file the configuration was read from, or null. */
+    public Path configFile() { return configFile; }
+
+    /** What happened lately: start, health, ejections, reloads, admin changes. */
+    public EventLog events() { return events; }
+
+    public Instant startedAt() { return startedAt; }
+
+    /** The latest reload of the file, or null if there was none. */
+    public ReloadOutcome lastReload() { return lastReload; }
+
+    private String summary() {
+        return listeners.size() + " listeners, " + clusters.size() + " clusters";
+    }
 
     /** True from the moment every listener is bound until shutdown begins. */
     public boolean ready() { return ready; }
@@ -206,6 +260,82 @@ public final class Gatehouse implements AutoCloseable {
         log.info("reload applied: {} listeners, {} clusters", listeners.size(), nextClusters.size());
     }
 
+    /**
+     * Reads the configuration file again and applies it: the one path SIGHUP, {@code POST /reload} and
+     * {@code server.watch_config} share. A file with problems, or a config that cannot apply, is refused: the
+     * running configuration keeps serving, and the error goes to the log, the result, {@link #lastReload()} and the
+     * event log. Blocks (file I/O, binding); call it off the event loops, or use {@link #reloadFromFileAsync}.
+     *
+     * @param source {@code signal}, {@code admin} or {@code file_watch}
+     * @throws IllegalStateException when Gatehouse was not started from a file
+     */
+    public ReloadOutcome reloadFromFile(String source) {
+        if (configFile == null) throw new IllegalStateException("gatehouse was started without a config file: nothing to reload");
+        synchronized (reloadLock) {
+            ReloadOutcome outcome;
+            try {
+                GatehouseConfig next = ConfigLoader.load(configFile);
+                reload(next);
+                warnAboutRestartOnlyChanges(next);
+                watchIfConfigured(next);
+                outcome = new ReloadOutcome(Instant.now(), source, ReloadOutcome.APPLIED, null, summary());
+                log.info("reload ({}) of {} applied: {}", source, configFile, outcome.summary());
+                events.record("reload", null, null, "reload (" + source + ") of " + configFile + " applied: " + outcome.summary());
+            } catch (ConfigException e) {
+                outcome = refused(source, e.getMessage());
+                log.error("reload ({}) of {} refused; still serving the previous configuration:", source, configFile);
+                e.problems().forEach(p -> log.error("  {}", p));
+            } catch (RuntimeException e) {
+                outcome = refused(source, e.getMessage());
+                log.error("reload ({}) of {} refused; still serving the previous configuration: {}", source, configFile, e.getMessage());
+            }
+            lastReload = outcome;
+            return outcome;
+        }
+    }
+
+    /** {@link #reloadFromFile} on the reload thread. */
+    public CompletableFuture<ReloadOutcome> reloadFromFileAsync(String source) {
+        if (configFile == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("gatehouse was started without a config file: nothing to reload"));
+        }
+        return CompletableFuture.supplyAsync(() -> reloadFromFile(source), reloader);
+    }
+
+    private ReloadOutcome refused(String source, String error) {
+        events.record("reload", null, null, "reload (" + source + ") of " + configFile + " refused: " + error);
+        return new ReloadOutcome(Instant.now(), source, ReloadOutcome.REFUSED, error, summary());
+    }
+
+    /** Settings bound at start cannot change on a reload: say so rather than pretend. */
+    private void warnAboutRestartOnlyChanges(GatehouseConfig next) {
+        if (!next.admin().equals(adminConfigInEffect)) {
+            log.warn("reload: admin settings changed; they take effect on restart");
+        }
+        if (next.server().eventLoops() != startConfig.server().eventLoops()
+                || !next.server().transport().equals(startConfig.server().transport())) {
+            log.warn("reload: server.event_loops and server.transport take effect on restart");
+        }
+    }
+
+    /** Starts or stops polling the file to match {@code server.watch_config}. */
+    private void watchIfConfigured(GatehouseConfig current) {
+        if (configFile == null) return;
+        synchronized (reloadLock) {
+            boolean wanted = current.server().watchConfig();
+            if (wanted && watch == null) {
+                ConfigWatcher watcher = new ConfigWatcher(configFile, () -> reloadFromFile("file_watch"));
+                long every = WATCH_INTERVAL.toMillis();
+                watch = reloader.scheduleWithFixedDelay(watcher::poll, every, every, TimeUnit.MILLISECONDS);
+                log.info("watching {} for changes", configFile);
+            } else if (!wanted && watch != null) {
+                watch.cancel(false);
+                watch = null;
+                log.info("no longer watching {}", configFile);
+            }
+        }
+    }
+
     /** The listener keeps its socket when the address is the same as configured, or as bound (port 0 at start). */
     private static boolean sameAddress(Listener listener, String address) {
         if (listener.config().address().equals(address)) return true;
@@ -238,6 +368,7 @@ public final class Gatehouse implements AutoCloseable {
         }
         ls.forEach(Listener::closeAll);
         statsSampler.shutdownNow();
+        reloader.shutdownNow();
         if (admin != null) admin.close();
         clusters.values().forEach(Cluster::close);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -4,6 +4,7 @@ import io.gatehouse.Gatehouse;
 import io.gatehouse.config.ConfigException;
 import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.config.GatehouseConfig;
+import io.netty.util.concurrent.Ticker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -14,6 +15,7 @@ import sun.misc.Signal;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /** {@code gatehouse run FILE}: serves a configuration file in the foreground; SIGHUP reloads it. */
@@ -31,11 +33,10 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "YAML configuration file.")
     Path file;
 
-    private volatile GatehouseConfig current;
-
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
+        GatehouseConfig current;
         try {
             current = ConfigLoader.load(file);
         } catch (ConfigException e) {
@@ -43,14 +44,15 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
             return 2;
         }
-        Gatehouse gatehouse = Gatehouse.start(current);
+        Gatehouse gatehouse = Gatehouse.start(current, Ticker.systemTicker(), file);
         log.info("gatehouse {} serving {} ({})", GatehouseCommand.Version.number(), file,
                 ValidateCommand.summary(current));
         current.listeners().forEach(l -> log.info("listener {} on {}", l.name(), HostPort.format(gatehouse.listenerAddress(l.name()))));
         reloadOnHangup(gatehouse);
         Foreground.runUntilStopped(() -> {
-            log.info("stopping: draining for up to {}", current.server().drainTimeout());
-            gatehouse.shutdown(current.server().drainTimeout());
+            Duration drain = gatehouse.config().server().drainTimeout();
+            log.info("stopping: draining for up to {}", drain);
+            gatehouse.shutdown(drain);
             log.info("stopped");
         });
         return 0;
@@ -59,28 +61,10 @@ final class RunCommand implements Callable<Integer> {
     private void reloadOnHangup(Gatehouse gatehouse) {
         try {
             // sun.misc.Signal (module jdk.unsupported) is the only JDK way to catch SIGHUP; it is stable on 21 and 25.
-            Signal.handle(new Signal("HUP"), signal -> reload(gatehouse));
+            // The reload itself is Gatehouse's, shared with POST /reload and server.watch_config; it logs the outcome.
+            Signal.handle(new Signal("HUP"), signal -> gatehouse.reloadFromFileAsync("signal"));
         } catch (IllegalArgumentException e) {
             log.warn("SIGHUP is not available on this platform: reload by restarting");
-        }
-    }
-
-    /** Loads the file again; on problems logs them and keeps the running configuration. */
-    synchronized void reload(Gatehouse gatehouse) {
-        GatehouseConfig next;
-        try {
-            next = ConfigLoader.load(file);
-        } catch (ConfigException e) {
-            log.error("reload of {} failed; still serving the previous configuration:", file);
-            e.problems().forEach(p -> log.error("  {}", p));
-            return;
-        }
-        try {
-            gatehouse.reload(next);
-            current = next;
-            log.info("reloaded {} ({})", file, ValidateCommand.summary(next));
-        } catch (RuntimeException e) {
-            log.error("reload of {} failed; still serving the previous configuration: {}", file, e.getMessage());
         }
     }
 }

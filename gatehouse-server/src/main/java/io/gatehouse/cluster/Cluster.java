@@ -1,6 +1,8 @@
 package io.gatehouse.cluster;
 
 import io.gatehouse.cluster.health.HealthChecker;
+import io.gatehouse.cluster.health.HealthEvents;
+import io.gatehouse.cluster.health.HealthStatus;
 import io.gatehouse.cluster.health.OutlierDetector;
 import io.gatehouse.cluster.loadbalancer.HashKey;
 import io.gatehouse.cluster.loadbalancer.LoadBalancer;
@@ -19,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -47,7 +50,7 @@ public final class Cluster {
     private final AtomicInteger retries = new AtomicInteger();
     private final AtomicLong overflows = new AtomicLong();
     private final AtomicLong retryBudgetExhausted = new AtomicLong();
-    private final TrafficStats traffic = new TrafficStats();
+    private final TrafficStats traffic;
 
     /** What the load balancer picks from right now, and whether it is the panic set. */
     private record Selection(LoadBalancer loadBalancer, List<Endpoint> members, boolean panic, boolean backups) {
@@ -59,22 +62,47 @@ public final class Cluster {
 
     /** Builds the cluster and starts its health checking on {@code group}. */
     public Cluster(ClusterConfig config, Ticker ticker, Transport transport, EventLoopGroup group) {
+        this(config, ticker, transport, group, null, HealthEvents.NONE);
+    }
+
+    /**
+     * Builds the cluster that replaces {@code previous} (same name, changed config; null for a new cluster) and
+     * starts its health checking. Endpoints of {@code previous} with the same address (resolving to the same socket
+     * address) and backup flag are adopted, not rebuilt: they keep their health verdict, ejection, drain, disable,
+     * admin weight (unless the configured weight changed), counters and traffic stats, and so do the cluster's
+     * traffic stats. The caller closes {@code previous} once this one is in service.
+     */
+    public Cluster(ClusterConfig config, Ticker ticker, Transport transport, EventLoopGroup group, Cluster previous,
+                   HealthEvents events) {
         this.config = config;
         this.ticker = ticker;
         this.transport = transport;
         List<Endpoint> list = new ArrayList<>();
+        Map<Endpoint, HealthStatus> resumed = new java.util.HashMap<>();
         for (EndpointConfig ec : config.endpoints()) {
             InetSocketAddress resolved = Addresses.parse(ec.address());
-            list.add(new Endpoint(ec.address(), resolved, ec.weight(), ec.backup(), ticker));
+            Endpoint old = previous == null ? null : previous.endpoint(ec.address());
+            if (old != null && old.backup() == ec.backup() && old.socketAddress().equals(resolved)) {
+                EndpointConfig was = previous.endpointConfig(ec.address());
+                if (was != null && was.weight() != ec.weight()) old.weight(ec.weight());   // the file changed it: file wins
+                if (previous.healthChecker != null && previous.healthChecker.status(old) != null) {
+                    resumed.put(old, previous.healthChecker.status(old));
+                }
+                list.add(old);
+            } else {
+                list.add(new Endpoint(ec.address(), resolved, ec.weight(), ec.backup(), ticker));
+            }
         }
         this.endpoints = List.copyOf(list);
+        this.traffic = previous != null ? previous.traffic : new TrafficStats();
         this.hashKey = config.loadBalancer().hash() == null ? null : new HashKey(config.loadBalancer().hash());
         this.stickyCookie = config.loadBalancer().stickyCookie() == null ? null : new StickyCookie(config.loadBalancer().stickyCookie());
         refresh();
-        this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), endpoints, ticker, group.next(), this::refresh);
+        this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), endpoints, ticker,
+                group.next(), this::refresh, events);
         if (config.healthCheck() != null) {
             healthChecker = new HealthChecker(config.name(), config.healthCheck(), endpoints, group,
-                    transport.socketChannelClass(), ticker, this::refresh);
+                    transport.socketChannelClass(), ticker, this::refresh, resumed, events);
             healthChecker.start();
         } else {
             healthChecker = null;
@@ -85,6 +113,27 @@ public final class Cluster {
     public ClusterConfig config() { return config; }
     public List<Endpoint> endpoints() { return endpoints; }
     public Ticker ticker() { return ticker; }
+
+    /** The endpoint with this configured address, or null. */
+    public Endpoint endpoint(String address) {
+        for (Endpoint e : endpoints) if (e.address().equals(address)) return e;
+        return null;
+    }
+
+    private EndpointConfig endpointConfig(String address) {
+        for (EndpointConfig ec : config.endpoints()) if (ec.address().equals(address)) return ec;
+        return null;
+    }
+
+    /**
+     * What the load balancer picks from now: {@code normal} (healthy primaries), {@code backups}, {@code panic}
+     * (every endpoint, all being unhealthy) or {@code unavailable} (nothing: requests get 503).
+     */
+    public String mode() {
+        Selection s = selection;
+        if (s.available() == 0) return "unavailable";
+        return s.panic ? "panic" : s.backups ? "backups" : "normal";
+    }
 
     /** Requests routed to this cluster (whoever answered them) and their total latency. */
     public TrafficStats traffic() { return traffic; }

@@ -8,9 +8,10 @@ import java.time.Duration;
  * @param eventLoops    event-loop threads; 0 means one per core
  * @param transport     {@code auto} (epoll if available, else NIO), {@code epoll}, {@code io_uring}, {@code nio}
  * @param drainTimeout  on SIGTERM, how long in-flight requests may take before connections are closed
+ * @param watchConfig   reload the configuration file by itself when its content changes (polled every second)
  */
-public record ServerConfig(int eventLoops, String transport, Duration drainTimeout) {
-    public static final ServerConfig DEFAULT = new ServerConfig(0, null, null);
+public record ServerConfig(int eventLoops, String transport, Duration drainTimeout, boolean watchConfig) {
+    public static final ServerConfig DEFAULT = new ServerConfig(0, null, null, false);
 
     public ServerConfig {
         if (eventLoops < 0) throw new IllegalArgumentException("event_loops: must be >= 0");

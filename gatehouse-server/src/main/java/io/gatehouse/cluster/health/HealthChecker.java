@@ -63,6 +63,7 @@ public final class HealthChecker implements AutoCloseable {
     private final HealthCheckConfig config;
     private final Ticker ticker;
     private final Runnable onChange;
+    private final HealthEvents events;
     private final long intervalNanos;
     private final long timeoutNanos;
     private final String timeoutText;
@@ -77,10 +78,22 @@ public final class HealthChecker implements AutoCloseable {
      */
     public HealthChecker(String clusterName, HealthCheckConfig config, List<Endpoint> endpoints, EventLoopGroup group,
                          Class<? extends SocketChannel> channelClass, Ticker ticker, Runnable onChange) {
+        this(clusterName, config, endpoints, group, channelClass, ticker, onChange, Map.of(), HealthEvents.NONE);
+    }
+
+    /**
+     * @param previous the last status of endpoints carried over from a checker this one replaces (config reload):
+     *                 their verdict and runs continue instead of starting over
+     * @param events   told of every transition, besides the log
+     */
+    public HealthChecker(String clusterName, HealthCheckConfig config, List<Endpoint> endpoints, EventLoopGroup group,
+                         Class<? extends SocketChannel> channelClass, Ticker ticker, Runnable onChange,
+                         Map<Endpoint, HealthStatus> previous, HealthEvents events) {
         this.clusterName = clusterName;
         this.config = config;
         this.ticker = ticker;
         this.onChange = onChange;
+        this.events = events;
         this.intervalNanos = config.interval().toNanos();
         this.timeoutNanos = config.timeout().toNanos();
         this.timeoutText = "timeout after " + humanDuration(config.timeout());
@@ -92,7 +105,12 @@ public final class HealthChecker implements AutoCloseable {
                     // Addresses are resolved when the cluster is built; resolving here could block the event loop.
                     .resolver(NoopAddressResolverGroup.INSTANCE)
                     .option(ChannelOption.TCP_NODELAY, true);
-            sessions.put(endpoint, new ProbeSession(endpoint, loop, bootstrap));
+            HealthStatus resumed = previous.get(endpoint);
+            if (resumed == null && !endpoint.activeHealthy()) {
+                // carried over from a cluster that had no checker of this kind: keep the verdict it holds
+                resumed = new HealthStatus(false, HealthStatus.Result.NONE, null, 0, 0, 0, 0);
+            }
+            sessions.put(endpoint, new ProbeSession(endpoint, loop, bootstrap, resumed));
         }
     }
 
@@ -175,8 +193,8 @@ public final class HealthChecker implements AutoCloseable {
         final Endpoint endpoint;
         final EventLoop loop;
         final Bootstrap bootstrap;
-        final HealthState state = new HealthState(config.healthyThreshold(), config.unhealthyThreshold());
-        volatile HealthStatus status = HealthStatus.INITIAL;
+        final HealthState state;
+        volatile HealthStatus status;
 
         ScheduledFuture<?> next;
         Attempt attempt;
@@ -184,10 +202,19 @@ public final class HealthChecker implements AutoCloseable {
         String lastFailureReason;
         long lastTransitionNanos;
 
-        ProbeSession(Endpoint endpoint, EventLoop loop, Bootstrap bootstrap) {
+        ProbeSession(Endpoint endpoint, EventLoop loop, Bootstrap bootstrap, HealthStatus resumed) {
             this.endpoint = endpoint;
             this.loop = loop;
             this.bootstrap = bootstrap;
+            if (resumed == null) {
+                state = new HealthState(config.healthyThreshold(), config.unhealthyThreshold());
+                status = HealthStatus.INITIAL;
+            } else {
+                state = new HealthState(config.healthyThreshold(), config.unhealthyThreshold(), resumed);
+                status = resumed;
+                lastFailureReason = resumed.lastFailureReason();
+                lastTransitionNanos = resumed.lastTransitionNanos();
+            }
         }
 
         void schedule(long delayNanos) {
@@ -286,16 +313,22 @@ public final class HealthChecker implements AutoCloseable {
         }
 
         private void logTransition(ProbeResult result) {
+            String message;
             if (state.healthy()) {
-                log.info("health: cluster={} endpoint={} unhealthy -> healthy ({} consecutive {})", clusterName,
-                        endpoint.address(), state.consecutiveSuccesses(), plural(state.consecutiveSuccesses(), "success", "successes"));
-            } else if (state.consecutiveFailures() < config.unhealthyThreshold()) {
-                log.warn("health: cluster={} endpoint={} healthy -> unhealthy (first check failed; last: {})", clusterName,
-                        endpoint.address(), result.detail());
+                message = "unhealthy -> healthy (" + state.consecutiveSuccesses() + " consecutive "
+                        + plural(state.consecutiveSuccesses(), "success", "successes") + ")";
+                log.info("health: cluster={} endpoint={} {}", clusterName, endpoint.address(), message);
             } else {
-                log.warn("health: cluster={} endpoint={} healthy -> unhealthy ({} consecutive {}; last: {})", clusterName,
-                        endpoint.address(), state.consecutiveFailures(),
-                        plural(state.consecutiveFailures(), "failure", "failures"), result.detail());
+                message = state.consecutiveFailures() < config.unhealthyThreshold()
+                        ? "healthy -> unhealthy (first check failed; last: " + result.detail() + ")"
+                        : "healthy -> unhealthy (" + state.consecutiveFailures() + " consecutive "
+                                + plural(state.consecutiveFailures(), "failure", "failures") + "; last: " + result.detail() + ")";
+                log.warn("health: cluster={} endpoint={} {}", clusterName, endpoint.address(), message);
+            }
+            try {
+                events.healthChanged(clusterName, endpoint.address(), state.healthy(), message);
+            } catch (RuntimeException e) {
+                log.error("health: cluster={} event listener failed", clusterName, e);
             }
         }
 

@@ -27,6 +27,18 @@ final class HealthState {
         this.unhealthyThreshold = unhealthyThreshold;
     }
 
+    /**
+     * Continues from {@code previous} (an endpoint carried over by a config reload), so a reload neither forgets an
+     * unhealthy verdict nor restarts the runs towards a threshold.
+     */
+    HealthState(int healthyThreshold, int unhealthyThreshold, HealthStatus previous) {
+        this(healthyThreshold, unhealthyThreshold);
+        this.healthy = previous.healthy();
+        this.checked = previous.lastResult() != HealthStatus.Result.NONE || !previous.healthy();
+        this.consecutiveSuccesses = previous.consecutiveSuccesses();
+        this.consecutiveFailures = previous.consecutiveFailures();
+    }
+
     HealthTransition recordSuccess() {
         checked = true;
         consecutiveFailures = 0;

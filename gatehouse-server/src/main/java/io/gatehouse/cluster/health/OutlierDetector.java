@@ -45,6 +45,7 @@ public final class OutlierDetector implements AutoCloseable {
     private final Ticker ticker;
     private final EventExecutor scheduler;
     private final Runnable onChange;
+    private final HealthEvents events;
     private final long baseNanos;
     private final long maxNanos;
     private final Map<Endpoint, Tracker> trackers = new IdentityHashMap<>();   // not modified after construction
@@ -69,7 +70,14 @@ public final class OutlierDetector implements AutoCloseable {
      */
     public OutlierDetector(String clusterName, OutlierDetectionConfig config, List<Endpoint> endpoints, Ticker ticker,
                            EventExecutor scheduler, Runnable onChange) {
+        this(clusterName, config, endpoints, ticker, scheduler, onChange, HealthEvents.NONE);
+    }
+
+    /** As above; {@code events} is told of every ejection and return, besides the log. */
+    public OutlierDetector(String clusterName, OutlierDetectionConfig config, List<Endpoint> endpoints, Ticker ticker,
+                           EventExecutor scheduler, Runnable onChange, HealthEvents events) {
         this.clusterName = clusterName;
+        this.events = events;
         this.config = config;
         this.endpoints = List.copyOf(endpoints);
         this.ticker = ticker;
@@ -184,8 +192,10 @@ public final class OutlierDetector implements AutoCloseable {
             t.reset();
             scheduleExpiry(endpoint, t, until, duration);
         }
-        log.warn("outlier: cluster={} endpoint={} ejected for {} ({}; ejection #{})", clusterName, endpoint.address(),
-                HealthChecker.humanDuration(Duration.ofNanos(duration)), reason, n);
+        String message = "ejected for " + HealthChecker.humanDuration(Duration.ofNanos(duration)) + " (" + reason
+                + "; ejection #" + n + ")";
+        log.warn("outlier: cluster={} endpoint={} {}", clusterName, endpoint.address(), message);
+        tell(endpoint, true, message);
         notifyChange();
     }
 
@@ -212,9 +222,18 @@ public final class OutlierDetector implements AutoCloseable {
             endpoint.markAvailableSince(now);
             t.reset();
         }
-        log.info("outlier: cluster={} endpoint={} returned after ejection #{}", clusterName, endpoint.address(),
-                endpoint.ejections());
+        String message = "returned after ejection #" + endpoint.ejections();
+        log.info("outlier: cluster={} endpoint={} {}", clusterName, endpoint.address(), message);
+        tell(endpoint, false, message);
         notifyChange();
+    }
+
+    private void tell(Endpoint endpoint, boolean ejected, String message) {
+        try {
+            events.ejectionChanged(clusterName, endpoint.address(), ejected, message);
+        } catch (RuntimeException e) {
+            log.error("outlier: cluster={} event listener failed", clusterName, e);
+        }
     }
 
     private void notifyChange() {
