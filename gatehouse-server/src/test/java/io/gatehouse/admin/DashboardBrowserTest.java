@@ -10,6 +10,7 @@ import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.assertions.PlaywrightAssertions;
 import io.gatehouse.GatehouseFixture;
 import io.gatehouse.testing.TestBackend;
+import io.gatehouse.testing.TestResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -72,7 +73,11 @@ class DashboardBrowserTest {
                 "dashboard browser test skipped: no Chromium at " + CHROMIUM + " (apt-get install chromium; .ci/run does)");
         try (GatehouseFixture g = GatehouseFixture.start(yaml())) {
             String admin = "http://127.0.0.1:" + g.gatehouse().adminAddress().getPort();
-            for (int i = 0; i < 30; i++) assertThat(g.get("/api/item/" + i).statusCode()).isEqualTo(200);
+            g.gatehouse().sampleTraffic();   // the baseline, so the next sample has a rate
+            one.enqueue(TestResponse.status(500), TestResponse.status(500));
+            List<Integer> statuses = new ArrayList<>();
+            for (int i = 0; i < 30; i++) statuses.add(g.get("/api/item/" + i).statusCode());
+            assertThat(statuses).filteredOn(s -> s == 500).hasSize(2);
             three.healthy(false);
             await().atMost(Duration.ofSeconds(10)).until(() -> endpoint(api(admin, "/clusters/app"), three.address())
                     .path("state").asText().equals("unhealthy"));
@@ -92,6 +97,7 @@ class DashboardBrowserTest {
                 Page page = browser.newPage(new Browser.NewPageOptions().setViewportSize(1400, 900));
                 page.onConsoleMessage(m -> { if (m.type().equals("error")) pageErrors.add(m.text()); });
                 page.onPageError(pageErrors::add);
+                page.onResponse(r -> { if (r.status() >= 400) pageErrors.add(r.status() + " " + r.url()); });
 
                 page.navigate(admin + "/dashboard/?token=" + TOKEN);
                 PlaywrightAssertions.assertThat(page.locator("#status")).hasClass(Pattern.compile("\\blive\\b"));
@@ -112,12 +118,14 @@ class DashboardBrowserTest {
                 // the totals and the cluster card show what the API says
                 PlaywrightAssertions.assertThat(page.locator("#totals [data-field=requests_total]"))
                         .hasText(stats.path("requests_total").asText());
+                assertThat(stats.path("errors_total").asLong()).isEqualTo(2);
+                PlaywrightAssertions.assertThat(page.locator("#totals [data-field=errors_total]")).hasText("2 (6.7%)");
                 PlaywrightAssertions.assertThat(page.locator("#totals [data-field=endpoints]"))
                         .hasText(stats.path("endpoints_available").asInt() + " / " + stats.path("endpoints").asInt());
                 Locator card = page.locator("section.cluster[data-cluster=app]");
-                PlaywrightAssertions.assertThat(card.locator("[data-field=requests_total]"))
+                PlaywrightAssertions.assertThat(card.locator(".figures [data-field=requests_total]"))
                         .hasText(app.path("requests_total").asText());
-                PlaywrightAssertions.assertThat(card.locator("[data-field=endpoints]"))
+                PlaywrightAssertions.assertThat(card.locator(".figures [data-field=endpoints]"))
                         .hasText(app.path("available_endpoints").asInt() + " / " + app.path("endpoints").size());
                 PlaywrightAssertions.assertThat(card.locator("[data-field=mode]")).hasText(app.path("mode").asText());
                 for (JsonNode ep : app.path("endpoints")) {
@@ -125,6 +133,8 @@ class DashboardBrowserTest {
                     PlaywrightAssertions.assertThat(row).hasAttribute("data-state", ep.path("state").asText());
                     PlaywrightAssertions.assertThat(row.locator("[data-field=requests_total]"))
                             .hasText(ep.path("requests_total").asText());
+                    PlaywrightAssertions.assertThat(row.locator("[data-field=errors_total]"))
+                            .hasText(ep.path("errors_total").asText());
                 }
                 PlaywrightAssertions.assertThat(card.locator(".charts path.line").first()).isAttached();
                 PlaywrightAssertions.assertThat(card.locator(".share-bars .share")).hasCount(3);
@@ -133,7 +143,8 @@ class DashboardBrowserTest {
                 Locator row = card.locator("tr.endpoint[data-address=\"" + two.address() + "\"]");
                 row.locator("button[data-action=drain]").click();
                 PlaywrightAssertions.assertThat(row).hasAttribute("data-state", "draining");
-                PlaywrightAssertions.assertThat(card.locator("td.result").first()).containsText("draining");
+                PlaywrightAssertions.assertThat(card.locator("tr.result-row[data-for=\"" + two.address() + "\"]"))
+                        .hasText("drain: " + two.address() + " is now draining");
                 PlaywrightAssertions.assertThat(topology.locator("[data-kind=endpoint][data-name=\"" + two.address() + "\"]"))
                         .hasAttribute("data-state", "draining");
                 assertThat(endpoint(api(admin, "/clusters"), two.address()).path("state").asText()).isEqualTo("draining");

@@ -79,7 +79,6 @@ export class ClusterPanels {
   fillCard(card, cluster, history) {
     const f = card.figures;
     setText(f.requests_total.value, count(cluster.requests_total));
-    f.requests_total.value.dataset.value = cluster.requests_total;
     setText(f.requests_per_second.value, rate(cluster.requests_per_second));
     setText(f.error_rate.value, percent(cluster.error_rate));
     setText(f.p50.value, ms(cluster.latency_ms.p50));
@@ -142,7 +141,7 @@ export class ClusterPanels {
       h('td', { class: 'address' }, address),
       Object.values(cells),
       h('td', { class: 'actions' }, Object.values(buttons)));
-    const row = { tr, cells, buttons, result, resultRow: h('tr', { class: 'result-row', hidden: true }, result) };
+    const row = { tr, cells, buttons, result, resultRow: h('tr', { class: 'result-row', 'data-for': address, hidden: true }, result) };
     return row;
   }
 
@@ -174,7 +173,6 @@ function fillRow(row, ep) {
   if (ep.last_health_failure) row.cells.state.title = `last health failure: ${ep.last_health_failure}`;
   setText(row.cells.weight, ep.weight);
   setText(row.cells.requests_total, count(ep.requests_total));
-  row.cells.requests_total.dataset.value = ep.requests_total;
   setText(row.cells.requests_per_second, rate(ep.requests_per_second));
   setText(row.cells.errors_total, count(ep.errors_total));
   setText(row.cells.latency, `${ms(ep.latency_ms.p50)} / ${ms(ep.latency_ms.p99)}`);

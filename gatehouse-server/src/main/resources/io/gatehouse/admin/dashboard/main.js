@@ -41,7 +41,6 @@ function showTotals(stats) {
     const element = document.querySelector(`#totals [data-field="${field}"]`);
     if (element) setText(element, text);
   }
-  document.querySelector('#totals [data-field="requests_total"]').dataset.value = stats.requests_total;
   document.title = `Gatehouse · ${count(stats.requests_total)} requests`;
 }
 
