@@ -62,14 +62,14 @@ class DashboardBrowserTest {
                 clusters:
                   - name: app
                     endpoints: [ "%s", "%s", "%s" ]
-                    health_check: { path: /health, interval: 200ms, unhealthy_threshold: 1, healthy_threshold: 1 }
+                    health_check: { path: /health, interval: 200ms, timeout: 5s, unhealthy_threshold: 3 }
                 admin: { address: "127.0.0.1:0", token: %s }
                 """.formatted(one.address(), two.address(), three.address(), TOKEN);
     }
 
     @Test
     void showsTheTopologyAndLiveNumbersOfTheAdminApiAndDrainsAnEndpointFromItsButton() throws Exception {
-        assumeTrue(Files.isExecutable(CHROMIUM),
+        assumeTrue(Files.exists(CHROMIUM),
                 "dashboard browser test skipped: no Chromium at " + CHROMIUM + " (apt-get install chromium; .ci/run does)");
         try (GatehouseFixture g = GatehouseFixture.start(yaml())) {
             String admin = "http://127.0.0.1:" + g.gatehouse().adminAddress().getPort();
@@ -150,9 +150,18 @@ class DashboardBrowserTest {
                 assertThat(endpoint(api(admin, "/clusters"), two.address()).path("state").asText()).isEqualTo("draining");
 
                 PlaywrightAssertions.assertThat(page.locator("#events [data-kind=admin]").first()).isVisible();
+                assertThat(pageErrors).as("errors in the browser console and failed requests").isEmpty();
+
+                // errors from the API are shown, not swallowed: this Gatehouse has no config file to reload
+                page.locator("button[data-action=reload]").click();
+                PlaywrightAssertions.assertThat(page.locator("#reload .result.error")).containsText("409");
                 page.screenshot(new Page.ScreenshotOptions().setFullPage(true).setPath(projectRoot().resolve("docs/dashboard.png")));
+
+                // without the token the page says why it shows nothing
+                Page anonymous = browser.newPage();
+                anonymous.navigate(admin + "/dashboard/");
+                PlaywrightAssertions.assertThat(anonymous.locator("#status.error")).containsText("401");
             }
-            assertThat(pageErrors).as("errors in the browser console").isEmpty();
         }
     }
 
