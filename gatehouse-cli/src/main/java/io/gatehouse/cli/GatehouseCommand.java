@@ -19,7 +19,7 @@ import java.util.Properties;
         mixinStandardHelpOptions = true,
         versionProvider = GatehouseCommand.Version.class,
         description = "A Netty edge server: reverse proxy and L7 load balancer.",
-        subcommands = {UpCommand.class, RunCommand.class, ValidateCommand.class, ProxyCommand.class,
+        subcommands = {UpCommand.class, RunCommand.class, ValidateCommand.class, ProxyCommand.class, StatusCommand.class,
                 VersionCommand.class, CommandLine.HelpCommand.class})
 public final class GatehouseCommand {
 
