@@ -122,6 +122,7 @@ public final class AdminServer {
         if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
             return json(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", request.method() + " " + path + " is not supported"));
         }
+        if (path.equals("/metrics")) return gatehouse.scrapeMetrics(request);
         if (path.equals("/live")) return json(HttpResponseStatus.OK, Map.of("status", "live"));
         if (path.equals("/ready")) {
             boolean ready = gatehouse.ready();
