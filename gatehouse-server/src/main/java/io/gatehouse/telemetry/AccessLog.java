@@ -172,11 +172,11 @@ public final class AccessLog implements AutoCloseable {
     /** Writes what is queued (waiting up to 5 s), then stops the writer. */
     @Override
     public void close() {
-        // the stop marker may not fit a full queue: make room by dropping one line, which is counted
-        while (!queue.offer(STOP)) {
-            if (queue.poll() != null) dropped.increment();
-        }
         try {
+            // a writer stuck for 5 s on a full queue: make room for the stop marker by dropping a line (counted)
+            while (!queue.offer(STOP, 5, TimeUnit.SECONDS)) {
+                if (queue.poll() != null) dropped.increment();
+            }
             writer.join(TimeUnit.SECONDS.toMillis(5));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
