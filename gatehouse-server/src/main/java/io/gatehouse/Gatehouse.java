@@ -17,6 +17,9 @@ import io.gatehouse.route.Route;
 import io.gatehouse.route.RouteActions;
 import io.gatehouse.route.RouteMatch;
 import io.gatehouse.route.RouteTable;
+import io.gatehouse.telemetry.MeteredAction;
+import io.gatehouse.telemetry.RouteMeters;
+import io.gatehouse.telemetry.Telemetry;
 import io.gatehouse.transport.Transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.Ticker;
@@ -67,6 +70,7 @@ public final class Gatehouse implements AutoCloseable {
     });
     private final Object reloadLock = new Object();
     private ScheduledFuture<?> watch;   // guarded by reloadLock
+    private final Telemetry telemetry;
     /** Closes traffic-stats intervals off the event loops (histogram copies are not free). */
     private final ScheduledExecutorService statsSampler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "gatehouse-stats");
@@ -79,10 +83,11 @@ public final class Gatehouse implements AutoCloseable {
     /** How often {@code server.watch_config} looks at the file. */
     static final Duration WATCH_INTERVAL = Duration.ofSeconds(1);
 
-    private Gatehouse(GatehouseConfig config, Ticker ticker, Path configFile) {
+    private Gatehouse(GatehouseConfig config, Ticker ticker, Path configFile, Telemetry telemetry) {
         this.ticker = ticker;
         this.config = config;
         this.configFile = configFile;
+        this.telemetry = telemetry;
         this.startConfig = config;
         this.adminConfigInEffect = config.admin();
         this.transport = Transport.select(config.server().transport());
@@ -109,7 +114,7 @@ public final class Gatehouse implements AutoCloseable {
 
     /** As {@link #start(GatehouseConfig)}, with the clock that drives health checks, ejections and timeouts. */
     public static Gatehouse start(GatehouseConfig config, Ticker ticker) {
-        return start(config, ticker, null);
+        return start(config, ticker, (Path) null);
     }
 
     /**
@@ -117,14 +122,25 @@ public final class Gatehouse implements AutoCloseable {
      * {@code POST /reload} and {@code server.watch_config} can reload that file ({@link #reloadFromFile}).
      */
     public static Gatehouse start(GatehouseConfig config, Ticker ticker, Path configFile) {
-        Gatehouse g = new Gatehouse(config, ticker, configFile);
+        return start(config, ticker, configFile, Telemetry.create(config));
+    }
+
+    /** As {@link #start(GatehouseConfig, Ticker)}, reporting through {@code telemetry} (closed at shutdown). */
+    public static Gatehouse start(GatehouseConfig config, Ticker ticker, Telemetry telemetry) {
+        return start(config, ticker, null, telemetry);
+    }
+
+    /** The general form: {@code configFile} may be null (no reload from file), {@code telemetry} is closed at shutdown. */
+    public static Gatehouse start(GatehouseConfig config, Ticker ticker, Path configFile, Telemetry telemetry) {
+        Gatehouse g = new Gatehouse(config, ticker, configFile, telemetry);
         try {
             g.clusters = g.buildClusters(config, Map.of());
             for (ListenerConfig lc : config.listeners()) {
-                Listener l = new Listener(lc, g.routeTable(lc, g.clusters), ticker);
+                Listener l = new Listener(lc, g.routeTable(lc, g.clusters), ticker, telemetry);
                 l.bind(g.group, g.transport);
                 g.listeners.put(lc.name(), l);
             }
+            g.syncMetrics();
             if (config.admin().enabled()) {
                 g.admin = new AdminServer(g, config.admin());
                 g.admin.bind(g.group, g.transport);
@@ -162,14 +178,15 @@ public final class Gatehouse implements AutoCloseable {
             if (rc.cluster() != null) {
                 Cluster c = clusters.get(rc.cluster());
                 if (c == null) throw new IllegalArgumentException("route " + rc.name() + ": unknown cluster " + rc.cluster());
-                action = new HttpProxy(c, proxyHeaders);
+                action = new HttpProxy(c, proxyHeaders, telemetry.tracing());
             } else if (rc.directResponse() != null) {
                 action = RouteActions.directResponse(rc.directResponse());
             } else {
                 action = RouteActions.redirect(rc.redirect());
             }
             long maxBody = rc.maxBodySize() != null ? rc.maxBodySize() : lc.limits().maxBodySize();
-            routes.add(new Route(lc.name(), rc, new RouteMatch(rc.match()), List.of(action), maxBody));
+            RouteMeters meters = telemetry.metrics().route(lc.name(), rc.name(), rc.cluster() == null ? null : clusters.get(rc.cluster()));
+            routes.add(new Route(lc.name(), rc, new RouteMatch(rc.match()), List.of(new MeteredAction(meters, action)), maxBody));
         }
         return new RouteTable(routes);
     }
@@ -208,6 +225,20 @@ public final class Gatehouse implements AutoCloseable {
 
     public Map<String, Cluster> clusters() { return clusters; }
 
+    /** Metrics, access log and tracing of this process. */
+    public Telemetry telemetry() { return telemetry; }
+
+    /** Aligns metrics with the running listeners and clusters (drops those a reload removed). */
+    public synchronized void syncMetrics() {
+        telemetry.metrics().sync(listeners.values(), clusters);
+    }
+
+    /** {@code GET /metrics} on the admin listener. */
+    public io.netty.handler.codec.http.FullHttpResponse scrapeMetrics(io.netty.handler.codec.http.HttpRequest request) {
+        syncMetrics();
+        return telemetry.scrape(request);
+    }
+
     public synchronized List<Listener> listeners() { return List.copyOf(listeners.values()); }
 
     /**
@@ -230,7 +261,7 @@ public final class Gatehouse implements AutoCloseable {
                 if (old != null && sameAddress(old, lc.address())) {
                     nextListeners.put(lc.name(), old);
                 } else {
-                    Listener l = new Listener(lc, tables.get(lc.name()), ticker);
+                    Listener l = new Listener(lc, tables.get(lc.name()), ticker, telemetry);
                     l.bind(group, transport);
                     bound.add(l);
                     nextListeners.put(lc.name(), l);
@@ -257,6 +288,7 @@ public final class Gatehouse implements AutoCloseable {
         for (Cluster c : previous.values()) {
             if (!nextClusters.containsValue(c)) c.close();
         }
+        syncMetrics();
         log.info("reload applied: {} listeners, {} clusters", listeners.size(), nextClusters.size());
     }
 
@@ -372,6 +404,7 @@ public final class Gatehouse implements AutoCloseable {
         if (admin != null) admin.close();
         clusters.values().forEach(Cluster::close);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        telemetry.close();
         log.info("stopped");
     }
 

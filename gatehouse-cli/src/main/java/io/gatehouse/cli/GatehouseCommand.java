@@ -28,9 +28,17 @@ public final class GatehouseCommand {
     @Option(names = "--log-format", scope = ScopeType.INHERIT, paramLabel = "text|json",
             description = "Log lines as text (default) or one JSON object per event.")
     void logFormat(LogFormat format) {
+        logFormatOption = true;
         if (format == LogFormat.json) {
             useLogbackConfig("/logback-json.xml");
         }
+    }
+
+    private static volatile boolean logFormatOption;
+
+    /** Applies the configuration's {@code logging.format} unless {@code --log-format} was given (the option wins). */
+    static void applyConfiguredLogFormat(String format) {
+        if (!logFormatOption && "json".equals(format)) useLogbackConfig("/logback-json.xml");
     }
 
     public static void main(String[] args) {

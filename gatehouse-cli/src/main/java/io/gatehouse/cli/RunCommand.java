@@ -44,6 +44,7 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
             return 2;
         }
+        GatehouseCommand.applyConfiguredLogFormat(current.logging().format());
         Gatehouse gatehouse = Gatehouse.start(current, Ticker.systemTicker(), file);
         log.info("gatehouse {} serving {} ({})", GatehouseCommand.Version.number(), file,
                 ValidateCommand.summary(current));

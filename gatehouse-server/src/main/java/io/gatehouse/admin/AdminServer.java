@@ -15,6 +15,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -39,11 +40,13 @@ import java.util.concurrent.CompletableFuture;
 public final class AdminServer {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
 
+    private final Gatehouse gatehouse;
     private final AdminConfig config;
     private final AdminRoutes routes;
     private Channel channel;
 
     public AdminServer(Gatehouse gatehouse, AdminConfig config) {
+        this.gatehouse = gatehouse;
         this.config = config;
         this.routes = new AdminRoutes(gatehouse);
     }
@@ -115,6 +118,9 @@ public final class AdminServer {
         if (!AdminRoutes.isPublic(request.method(), path) && !authorized(request)) {
             return CompletableFuture.completedFuture(AdminRoutes.error(HttpResponseStatus.UNAUTHORIZED,
                     "missing or wrong bearer token: send Authorization: Bearer <admin.token>"));
+        }
+        if (path.equals("/metrics") && request.method().equals(HttpMethod.GET)) {
+            return CompletableFuture.completedFuture(gatehouse.scrapeMetrics(request));
         }
         return routes.answer(request.method(), request.uri(), request.content());
     }

@@ -50,6 +50,10 @@ public final class Cluster {
     private final AtomicInteger retries = new AtomicInteger();
     private final AtomicLong overflows = new AtomicLong();
     private final AtomicLong retryBudgetExhausted = new AtomicLong();
+    private final java.util.concurrent.atomic.LongAdder retriesStarted = new java.util.concurrent.atomic.LongAdder();
+    /** When the retry budget was last reported exhausted in the log (rate limit); MIN_VALUE: never. */
+    private final AtomicLong budgetLoggedNanos = new AtomicLong(Long.MIN_VALUE);
+    private static final long BUDGET_LOG_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
     private final TrafficStats traffic;
 
     /** What the load balancer picks from right now, and whether it is the panic set. */
@@ -269,6 +273,23 @@ public final class Cluster {
     }
 
     public void retryDone() { retries.decrementAndGet(); }
+
+    /** A retry attempt begins (counted for metrics). */
+    public void retryStarted() { retriesStarted.increment(); }
+
+    /** Retry attempts made so far. */
+    public long retryCount() { return retriesStarted.sum(); }
+
+    /**
+     * True at most once per 5 s per cluster: an outage can exhaust the budget thousands of times a second, and one
+     * log line says as much as all of them (the metric has the count).
+     */
+    public boolean shouldLogRetryBudgetExhausted() {
+        long now = ticker.nanoTime();
+        long last = budgetLoggedNanos.get();
+        if (last != Long.MIN_VALUE && now - last < BUDGET_LOG_EVERY_NANOS) return false;
+        return budgetLoggedNanos.compareAndSet(last, now);
+    }
 
     public int inFlightRequests() { return requests.get(); }
     public int openConnections() { return connections.get(); }

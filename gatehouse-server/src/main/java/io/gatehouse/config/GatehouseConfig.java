@@ -10,13 +10,23 @@ public record GatehouseConfig(
         List<ListenerConfig> listeners,
         List<ClusterConfig> clusters,
         AdminConfig admin,
-        ServerConfig server) {
+        ServerConfig server,
+        AccessLogConfig accessLog,
+        TracingConfig tracing,
+        LoggingConfig logging) {
 
     public GatehouseConfig {
         listeners = listeners == null ? List.of() : List.copyOf(listeners);
         clusters = clusters == null ? List.of() : List.copyOf(clusters);
         admin = admin == null ? AdminConfig.DEFAULT : admin;
         server = server == null ? ServerConfig.DEFAULT : server;
+        // accessLog and tracing stay null when absent: off
+        logging = logging == null ? LoggingConfig.DEFAULT : logging;
+    }
+
+    /** Without access log, tracing and logging settings (all off or default). */
+    public GatehouseConfig(List<ListenerConfig> listeners, List<ClusterConfig> clusters, AdminConfig admin, ServerConfig server) {
+        this(listeners, clusters, admin, server, null, null, null);
     }
 
     /** The cluster with this name, or null. */

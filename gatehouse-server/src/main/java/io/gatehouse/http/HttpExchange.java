@@ -50,6 +50,13 @@ public final class HttpExchange {
     private String failureReason;
     private ClientListener clientListener;
 
+    // what telemetry (metrics, access log) reports when the exchange ends
+    private io.gatehouse.telemetry.RouteMeters meters;
+    private io.netty.handler.codec.http.HttpVersion clientVersion = io.netty.handler.codec.http.HttpVersion.HTTP_1_1;
+    private String upstream;
+    private long upstreamNanos = -1;
+    private int retries;
+
     public HttpExchange(Downstream downstream, String listener, HttpRequest request, String host, String path,
                         String query, long startNanos) {
         this.downstream = downstream;
@@ -153,5 +160,28 @@ public final class HttpExchange {
     /** Called when the client goes away before the exchange ended (upstream resources are released then). */
     public void onClientGone() {
         if (clientListener != null) clientListener.onClientGone();
+    }
+
+    // ---- telemetry facts ----
+
+    /** Metrics of the route that took the exchange (set by the route), or null before routing / without a route. */
+    public io.gatehouse.telemetry.RouteMeters meters() { return meters; }
+    public void meters(io.gatehouse.telemetry.RouteMeters meters) { this.meters = meters; }
+
+    /** The protocol the client spoke (the proxy rewrites the request's own version for the upstream hop). */
+    public io.netty.handler.codec.http.HttpVersion clientVersion() { return clientVersion; }
+    public void clientVersion(io.netty.handler.codec.http.HttpVersion version) { this.clientVersion = version; }
+
+    /** The endpoint address of the last upstream attempt, or null when none was made. */
+    public String upstream() { return upstream; }
+    /** Duration of the last upstream attempt in nanoseconds, or -1 when none was made. */
+    public long upstreamNanos() { return upstreamNanos; }
+    /** Retries made after the first attempt. */
+    public int retries() { return retries; }
+
+    public void upstream(String address, long nanos, int retries) {
+        this.upstream = address;
+        this.upstreamNanos = nanos;
+        this.retries = retries;
     }
 }

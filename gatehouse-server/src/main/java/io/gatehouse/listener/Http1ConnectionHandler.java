@@ -79,6 +79,10 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     private long waitStartNanos;
     private long bytesAtWaitStart;
 
+    private long sentAtExchangeStart;      // encoder's byte count when current's request arrived
+    private long reportedReceived;         // bytes already added to the listener's counters
+    private long reportedSent;
+
     Http1ConnectionHandler(Listener listener, Http1ResponseEncoder encoder, Http1RequestDecoder decoder) {
         this.listener = listener;
         this.encoder = encoder;
@@ -113,7 +117,9 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             if (readingBody) ex.failBody(null, "client_closed");
             ex.discardEarlyBody();
             ex.onClientGone();
+            exchangeEnded(ex);
         }
+        reportBytes();
         releaseBacklog();
         ctx.fireChannelInactive();
     }
@@ -282,6 +288,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         String host = hostOf(headers.get(HttpHeaderNames.HOST));
         ExchangeDownstream downstream = new ExchangeDownstream();
         HttpExchange ex = new HttpExchange(downstream, listener.name(), request, host, path, query, listener.ticker().nanoTime());
+        ex.clientVersion(request.protocolVersion());
+        sentAtExchangeStart = encoder.bytesEncoded();
         downstream.exchange = ex;
         current = ex;
         if (!readingBody) ex.receiveBody(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -321,7 +329,6 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     /** A request that must not be served: answer, close, and never read from this connection again. */
     private void reject(HttpResponseStatus status, String reason) {
         log.info("rejected request from {}: {} {}", remote, status.code(), reason);
-        listener.rejected();
         cancelWaitTimer();
         releaseBacklog();
         readingBody = false;
@@ -330,7 +337,24 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         tunnelled = true; // stop reading
         HttpResponse r = LocalResponse.error(status, reason);
         r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        long before = encoder.bytesEncoded();
         ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+        listener.rejectedRequest(remoteIp.toString(), status.code(), reason, encoder.bytesEncoded() - before);
+    }
+
+    /** Metrics and the access log line of an exchange that ended (once per exchange). */
+    private void exchangeEnded(HttpExchange ex) {
+        reportBytes();
+        listener.exchangeDone(ex, encoder.bytesEncoded() - sentAtExchangeStart);
+    }
+
+    /** Adds this connection's traffic since the last report to the listener's byte counters. */
+    private void reportBytes() {
+        long received = decoder.bytesReceived();
+        long sent = encoder.bytesEncoded();
+        listener.countBytes(received - reportedReceived, sent - reportedSent);
+        reportedReceived = received;
+        reportedSent = sent;
     }
 
     // ---- Downstream (the exchange in progress) ----
@@ -463,7 +487,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         HttpExchange ex = current;
         if (ex == null) return;
         ex.responseComplete(true);
-        listener.exchangeDone(ex);
+        exchangeEnded(ex);
         current = null;
         ex.discardEarlyBody();
         if (switching) {
@@ -512,7 +536,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         current = null;
         if (ex != null) {
             ex.failureReason(reason);
-            listener.exchangeDone(ex);
+            exchangeEnded(ex);
             ex.discardEarlyBody();
         }
         releaseBacklog();
@@ -528,7 +552,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         tunnelled = true;
         if (ex != null) {
             ex.responseComplete(true);
-            listener.exchangeDone(ex);
+            exchangeEnded(ex);
         }
         releaseBacklog();
         Relay.join(ctx.channel(), upstream, ctx.pipeline().names());

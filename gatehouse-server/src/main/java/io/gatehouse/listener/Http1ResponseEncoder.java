@@ -9,6 +9,22 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
  */
 final class Http1ResponseEncoder extends HttpResponseEncoder {
     private boolean headResponse;
+    private long bytesEncoded;
+
+    /** Bytes this connection's responses took on the wire so far (heads, bodies, chunk framing). */
+    long bytesEncoded() {
+        return bytesEncoded;
+    }
+
+    @Override
+    protected void encode(io.netty.channel.ChannelHandlerContext ctx, Object msg, java.util.List<Object> out) throws Exception {
+        int from = out.size();
+        super.encode(ctx, msg, out);
+        // counted here rather than in a handler of its own: one pipeline hop less per write
+        for (int i = from; i < out.size(); i++) {
+            if (out.get(i) instanceof io.netty.buffer.ByteBuf b) bytesEncoded += b.readableBytes();
+        }
+    }
 
     void expectHeadResponse(boolean head) {
         this.headResponse = head;

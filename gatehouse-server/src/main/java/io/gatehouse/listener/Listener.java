@@ -4,6 +4,8 @@ import io.gatehouse.config.HttpLimitsConfig;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.http.HttpExchange;
 import io.gatehouse.route.RouteTable;
+import io.gatehouse.telemetry.RouteMeters;
+import io.gatehouse.telemetry.Telemetry;
 import io.gatehouse.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -37,12 +39,18 @@ public final class Listener {
     private final Set<Channel> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong exchanges = new AtomicLong();
+    private final java.util.concurrent.atomic.LongAdder bytesReceived = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder bytesSent = new java.util.concurrent.atomic.LongAdder();
+    private final Telemetry telemetry;
+    private final RouteMeters unrouted;
 
-    public Listener(ListenerConfig config, RouteTable routes, Ticker ticker) {
+    public Listener(ListenerConfig config, RouteTable routes, Ticker ticker, Telemetry telemetry) {
         this.name = config.name();
         this.config = config;
         this.routes = routes;
         this.ticker = ticker;
+        this.telemetry = telemetry;
+        this.unrouted = telemetry.metrics().unrouted(name);
     }
 
     /** Binds and starts accepting; returns the bound address. */
@@ -93,6 +101,10 @@ public final class Listener {
     public long rejectedCount() { return rejected.get(); }
     public long exchangeCount() { return exchanges.get(); }
     public int connectionCount() { return connections.size(); }
+    /** Bytes read from clients' HTTP connections (request heads and bodies; tunnels not included). */
+    public long bytesReceived() { return bytesReceived.sum(); }
+    /** Bytes of HTTP responses written to clients (tunnels not included). */
+    public long bytesSent() { return bytesSent.sum(); }
 
     /** Swaps the configuration and routes in (same address); new requests use them at once. */
     public void update(ListenerConfig config, RouteTable routes) {
@@ -103,7 +115,24 @@ public final class Listener {
     void connectionOpened(Channel ch) { connections.add(ch); if (draining) ch.close(); }
     void connectionClosed(Channel ch) { connections.remove(ch); }
     void rejected() { rejected.incrementAndGet(); }
-    void exchangeDone(HttpExchange ex) { exchanges.incrementAndGet(); }
+
+    /** A request refused before routing, answered with {@code status} and the connection closed. */
+    void rejectedRequest(String clientIp, int status, String reason, long responseBytes) {
+        rejected.incrementAndGet();
+        telemetry.rejected(unrouted, clientIp, status, reason, responseBytes);
+    }
+
+    /** An exchange ended; {@code responseBytes} went to the client for it (head and body). */
+    void exchangeDone(HttpExchange ex, long responseBytes) {
+        exchanges.incrementAndGet();
+        telemetry.exchangeDone(ex, unrouted, responseBytes, ticker.nanoTime());
+    }
+
+    /** Traffic of a connection since it last reported. */
+    void countBytes(long received, long sent) {
+        if (received != 0) bytesReceived.add(received);
+        if (sent != 0) bytesSent.add(sent);
+    }
 
     /** Stops accepting; idle connections close now, busy ones after their response. */
     public void startDrain() {

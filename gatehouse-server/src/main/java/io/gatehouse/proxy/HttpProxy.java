@@ -4,6 +4,7 @@ import io.gatehouse.cluster.Cluster;
 import io.gatehouse.filter.Filter;
 import io.gatehouse.filter.FilterChain;
 import io.gatehouse.http.HttpExchange;
+import io.gatehouse.telemetry.Tracing;
 
 /**
  * The terminal step of a route that proxies: picks an endpoint of the route's cluster, leases a connection on the
@@ -13,10 +14,17 @@ import io.gatehouse.http.HttpExchange;
 public final class HttpProxy implements Filter {
     private final Cluster cluster;
     private final ProxyHeaders headers;
+    private final Tracing tracing;
 
     public HttpProxy(Cluster cluster, ProxyHeaders headers) {
+        this(cluster, headers, null);
+    }
+
+    /** @param tracing null when tracing is off */
+    public HttpProxy(Cluster cluster, ProxyHeaders headers, Tracing tracing) {
         this.cluster = cluster;
         this.headers = headers;
+        this.tracing = tracing;
     }
 
     public Cluster cluster() {
@@ -25,6 +33,6 @@ public final class HttpProxy implements Filter {
 
     @Override
     public void filter(HttpExchange exchange, FilterChain chain) {
-        new ProxyCall(exchange, exchange.route(), cluster, headers).start();
+        new ProxyCall(exchange, exchange.route(), cluster, headers, tracing).start();
     }
 }

@@ -9,6 +9,9 @@ import io.gatehouse.config.RouteConfig;
 import io.gatehouse.http.HttpExchange;
 import io.gatehouse.http.LocalResponse;
 import io.gatehouse.route.Route;
+import io.gatehouse.telemetry.ClusterMeters;
+import io.gatehouse.telemetry.Tracing;
+import io.opentelemetry.api.trace.Span;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpContent;
@@ -79,9 +82,14 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     private long lastActivityNanos;
     private long headerDeadlineNanos;        // 0 unless waiting for a response head
     private ScheduledFuture<?> totalTimer;   // only when the route sets timeouts.total
+    private final ClusterMeters meters;      // null when the exchange came without route meters (tests)
+    private final Tracing tracing;           // null when tracing is off
+    private Span span;                       // the SERVER span, only with tracing
 
-    ProxyCall(HttpExchange ex, Route route, Cluster cluster, ProxyHeaders headers) {
+    ProxyCall(HttpExchange ex, Route route, Cluster cluster, ProxyHeaders headers, Tracing tracing) {
         this.ex = ex;
+        this.tracing = tracing;
+        this.meters = ex.meters() == null ? null : ex.meters().clusterMeters();
         this.route = route;
         this.cluster = cluster;
         this.headers = headers;
@@ -98,6 +106,11 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             return;
         }
         startNanos = cluster.ticker().nanoTime();
+        if (tracing != null) {
+            // before the proxy headers are applied: the span's traceparent replaces the client's on the way up
+            span = tracing.start(request.headers(), request.method().name(), ex.path(),
+                    ex.downstream().remoteIp().toString(), route.name(), cluster.name());
+        }
         ex.clientListener(this);
         java.net.InetSocketAddress client = ex.downstream().remoteAddress();
         hash = cluster.hash(request.headers(), ex.path(), client == null ? null : client.getAddress());
@@ -128,6 +141,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         }
         endpoint = e;
         lastEndpoint = e;
+        if (span != null) Tracing.endpoint(span, e);
         if (firstTried == null) {
             firstTried = e;
         } else {
@@ -314,6 +328,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             content.release();
             return;
         }
+        // the exchange ends with this write: what the access log says about the upstream must be in place before
+        if (content instanceof LastHttpContent) noteUpstream();
         ex.downstream().write(content);
         if (content instanceof LastHttpContent) {
             if (tunnelPending) {
@@ -480,7 +496,10 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         if (cluster.availableCount() == 0) return false;
         if (!countedRetry) {
             if (!cluster.tryStartRetry()) {
-                log.warn("cluster {}: retry budget exhausted; answering without retry", cluster.name());
+                if (cluster.shouldLogRetryBudgetExhausted()) {
+                    log.warn("cluster {}: retry budget exhausted; answering without retry (logged at most every 5 s; "
+                            + "{} times so far)", cluster.name(), cluster.retryBudgetExhaustedCount());
+                }
                 return false;
             }
             countedRetry = true;
@@ -490,6 +509,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
 
     private void retryLater() {
         attempt++;
+        cluster.retryStarted();
         requestSent = false;
         headerDeadlineNanos = 0;
         long base = retry.backoffBase().toNanos();
@@ -504,9 +524,15 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     /** Ends the current attempt's bookkeeping (in-flight count). */
     private void endAttempt() {
         if (endpoint != null) {
+            noteUpstream();
             endpoint.decrementInFlight();
             endpoint = null;
         }
+    }
+
+    /** Tells the exchange (for the access log) which endpoint the latest attempt went to and how long it took. */
+    private void noteUpstream() {
+        if (lastEndpoint != null) ex.upstream(lastEndpoint.address(), cluster.ticker().nanoTime() - attemptStartNanos, attempt);
     }
 
     /** The connection of this attempt cannot be reused (state unknown): close it. */
@@ -550,7 +576,11 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         int status = ex.responseStarted() ? ex.responseStatus() : 499;
         long now = cluster.ticker().nanoTime();
         cluster.traffic().record(status, now - startNanos);
-        if (lastEndpoint != null) lastEndpoint.traffic().record(status, now - attemptStartNanos);
+        if (lastEndpoint != null) {
+            lastEndpoint.traffic().record(status, now - attemptStartNanos);
+            if (meters != null) meters.recordUpstream(lastEndpoint, now - attemptStartNanos);
+        }
+        if (span != null) Tracing.end(span, status, ex.failureReason());
     }
 
     private static void cancel(ScheduledFuture<?> f) {

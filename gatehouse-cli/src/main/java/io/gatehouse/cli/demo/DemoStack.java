@@ -71,7 +71,8 @@ public final class DemoStack implements AutoCloseable {
                                 c.outlierDetection(), c.timeouts(), c.connectionPool(), c.limits(), c.retryBudget(),
                                 c.whenAllUnhealthy()))
                 .toList();
-        return new GatehouseConfig(listeners, clusters, new AdminConfig(admin, base.admin().token()), base.server());
+        return new GatehouseConfig(listeners, clusters, new AdminConfig(admin, base.admin().token()), base.server(),
+                base.accessLog(), base.tracing(), base.logging());
     }
 
     /**

@@ -1,0 +1,107 @@
+package io.gatehouse.telemetry;
+
+import io.gatehouse.cluster.Cluster;
+import io.gatehouse.cluster.Endpoint;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Meters of one cluster name: gauges and counters read from the {@link Cluster} and its endpoints at scrape time
+ * (the cluster keeps the counts; nothing is counted twice), and upstream latency per endpoint. A reload that replaces
+ * the cluster object re-binds the read-at-scrape meters to the new one; endpoint timers of unchanged addresses carry on.
+ */
+public final class ClusterMeters {
+    private final MeterRegistry registry;
+    private final String name;
+    private Cluster bound;
+    private final List<Meter> bindings = new ArrayList<>();
+    private final Map<String, Timer> timersByAddress = new HashMap<>();
+    /** Per endpoint object of the bound cluster; Endpoint has identity equality, so this is an identity lookup. */
+    private volatile Map<Endpoint, Timer> upstream = Map.of();
+
+    ClusterMeters(MeterRegistry registry, String name) {
+        this.registry = registry;
+        this.name = name;
+    }
+
+    public String name() { return name; }
+
+    /** Upstream duration of one attempt on {@code e} (an endpoint of a replaced cluster is not counted). */
+    public void recordUpstream(Endpoint e, long nanos) {
+        Timer t = upstream.get(e);
+        if (t != null) t.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Points the meters at {@code cluster} (the current object of this name). */
+    synchronized void bind(Cluster cluster) {
+        if (cluster == bound) return;
+        bindings.forEach(registry::remove);
+        bindings.clear();
+        bound = cluster;
+        Tags t = Tags.of("cluster", name);
+        bindings.add(Gauge.builder("gatehouse.upstream.connections", cluster,
+                        c -> Math.max(0, c.openConnections() - c.idleConnections() - c.pendingConnections()))
+                .description("Upstream connections by state").tags(t).tag("state", "active").register(registry));
+        bindings.add(Gauge.builder("gatehouse.upstream.connections", cluster, Cluster::idleConnections)
+                .description("Upstream connections by state").tags(t).tag("state", "idle").register(registry));
+        bindings.add(Gauge.builder("gatehouse.upstream.connections", cluster, Cluster::pendingConnections)
+                .description("Upstream connections by state").tags(t).tag("state", "pending").register(registry));
+        bindings.add(Gauge.builder("gatehouse.cluster.requests.active", cluster, Cluster::inFlightRequests)
+                .description("Requests in flight to the cluster").tags(t).register(registry));
+        bindings.add(Gauge.builder("gatehouse.cluster.endpoints.available", cluster, Cluster::availableCount)
+                .description("Endpoints the load balancer picks from now").tags(t).register(registry));
+        bindings.add(FunctionCounter.builder("gatehouse.cluster.overflows", cluster, Cluster::overflowCount)
+                .description("Requests and connections refused by the cluster's limits (circuit breaking)").tags(t).register(registry));
+        bindings.add(FunctionCounter.builder("gatehouse.cluster.retries", cluster, Cluster::retryCount)
+                .description("Retries started").tags(t).register(registry));
+        bindings.add(FunctionCounter.builder("gatehouse.cluster.retry.budget.exhausted", cluster, Cluster::retryBudgetExhaustedCount)
+                .description("Retries not made because the retry budget was used up").tags(t).register(registry));
+
+        Map<Endpoint, Timer> byEndpoint = new HashMap<>();
+        Map<String, Timer> keep = new HashMap<>();
+        for (Endpoint e : cluster.endpoints()) {
+            Tags et = t.and("endpoint", e.address());
+            bindings.add(FunctionCounter.builder("gatehouse.endpoint.health.transitions", e, Endpoint::healthTransitions)
+                    .description("Active health verdict changes").tags(et).register(registry));
+            bindings.add(FunctionCounter.builder("gatehouse.endpoint.ejections", e, Endpoint::ejections)
+                    .description("Ejections by outlier detection").tags(et).register(registry));
+            bindings.add(Gauge.builder("gatehouse.endpoint.available", e, x -> x.available(x.ticker().nanoTime()) ? 1 : 0)
+                    .description("1 when the endpoint may take new requests").tags(et).register(registry));
+            bindings.add(Gauge.builder("gatehouse.endpoint.requests.active", e, Endpoint::inFlight)
+                    .description("Requests in flight to the endpoint").tags(et).register(registry));
+            Timer timer = timersByAddress.get(e.address());
+            if (timer == null) {
+                timer = Timer.builder("gatehouse.upstream.duration")
+                        .description("Upstream attempts, from picking the endpoint to the end of its response")
+                        .tags(et).serviceLevelObjectives(Metrics.LATENCY_BUCKETS).register(registry);
+            }
+            keep.put(e.address(), timer);
+            byEndpoint.put(e, timer);
+        }
+        timersByAddress.forEach((address, timer) -> {
+            if (!keep.containsKey(address)) registry.remove(timer);
+        });
+        timersByAddress.clear();
+        timersByAddress.putAll(keep);
+        upstream = Map.copyOf(byEndpoint);
+    }
+
+    synchronized void remove() {
+        bindings.forEach(registry::remove);
+        bindings.clear();
+        timersByAddress.values().forEach(registry::remove);
+        timersByAddress.clear();
+        upstream = Map.of();
+        bound = null;
+    }
+}

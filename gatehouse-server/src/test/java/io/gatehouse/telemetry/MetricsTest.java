@@ -1,0 +1,191 @@
+package io.gatehouse.telemetry;
+
+import io.gatehouse.GatehouseFixture;
+import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.testing.TestBackend;
+import io.gatehouse.testing.TestResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalDouble;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code GET /metrics} on the admin listener after real traffic through the proxy. */
+class MetricsTest {
+    private final List<TestBackend> backends = new ArrayList<>();
+    private final HttpClient client = HttpClient.newHttpClient();
+
+    @AfterEach
+    void stop() {
+        backends.forEach(TestBackend::close);
+    }
+
+    private TestBackend backend() {
+        TestBackend b = TestBackend.started();
+        backends.add(b);
+        return b;
+    }
+
+    private static GatehouseFixture gatehouse(String clusters, String routes) {
+        return GatehouseFixture.start("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    routes: %s
+                clusters: %s
+                admin: { address: 127.0.0.1:0 }
+                """.formatted(routes, clusters));
+    }
+
+    private HttpResponse<String> scrape(GatehouseFixture g, String accept) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.gatehouse().adminAddress().getPort() + "/metrics"))
+                .timeout(Duration.ofSeconds(10));
+        if (accept != null) b.header("Accept", accept);
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private String scrape(GatehouseFixture g) throws Exception {
+        HttpResponse<String> r = scrape(g, null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        return r.body();
+    }
+
+    /** The value of the sample {@code name} whose labels include every one of {@code labels} ("key=\"value\""). */
+    static OptionalDouble sample(String scrape, String name, String... labels) {
+        for (String line : scrape.split("\n")) {
+            if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) continue;
+            boolean all = true;
+            for (String l : labels) all &= line.contains(l);
+            if (all) return OptionalDouble.of(Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+        }
+        return OptionalDouble.empty();
+    }
+
+    @Test
+    void countsRequestsPerRouteClusterAndStatusClassWithLatencyBuckets() throws Exception {
+        TestBackend b = backend();
+        try (GatehouseFixture g = gatehouse("[ { name: app, endpoints: [ \"%s\" ] } ]".formatted(b.address()),
+                "[ { name: all, cluster: app } ]")) {
+            for (int i = 0; i < 3; i++) assertThat(g.get("/x?q=" + i).statusCode()).isEqualTo(200);
+
+            HttpResponse<String> response = scrape(g, null);
+            assertThat(response.headers().firstValue("content-type").orElseThrow()).startsWith("text/plain; version=0.0.4");
+            String s = response.body();
+            String[] route = {"listener=\"edge\"", "route=\"all\"", "cluster=\"app\"", "status_class=\"2xx\""};
+            assertThat(sample(s, "gatehouse_requests_seconds_count", route)).hasValue(3.0);
+            assertThat(sample(s, "gatehouse_requests_seconds_bucket", concat(route, "le=\"+Inf\""))).hasValue(3.0);
+            assertThat(sample(s, "gatehouse_requests_seconds_bucket", concat(route, "le=\"10.0\""))).hasValue(3.0);
+            assertThat(sample(s, "gatehouse_requests_seconds_count", "status_class=\"5xx\"")).isEmpty();
+            String endpoint = "endpoint=\"" + b.address() + "\"";
+            assertThat(sample(s, "gatehouse_upstream_duration_seconds_count", "cluster=\"app\"", endpoint)).hasValue(3.0);
+            assertThat(sample(s, "gatehouse_downstream_received_bytes_total", "listener=\"edge\"").orElseThrow()).isGreaterThan(0);
+            assertThat(sample(s, "gatehouse_downstream_sent_bytes_total", "listener=\"edge\"").orElseThrow()).isGreaterThan(0);
+            assertThat(sample(s, "gatehouse_upstream_connections", "cluster=\"app\"", "state=\"idle\"")).hasValue(1.0);
+            assertThat(sample(s, "gatehouse_endpoint_health_transitions_total", "cluster=\"app\"", endpoint)).hasValue(0.0);
+            assertThat(sample(s, "gatehouse_cluster_overflows_total", "cluster=\"app\"")).hasValue(0.0);
+            assertThat(s).contains("jvm_memory_used_bytes").contains("process_uptime_seconds");
+            // labels come from config names only: never the request path
+            assertThat(s).doesNotContain("/x");
+        }
+    }
+
+    @Test
+    void aRequestNoEndpointCanServeCountsUnder5xx() throws Exception {
+        TestBackend b = backend();
+        String address = b.address();
+        b.close(); // connection refused from now on
+        try (GatehouseFixture g = gatehouse("[ { name: app, endpoints: [ \"%s\" ], outlier_detection: { consecutive_gateway_failures: 0 } } ]"
+                .formatted(address), "[ { name: all, cluster: app } ]")) {
+            assertThat(g.get("/").statusCode()).isEqualTo(503);
+            String s = scrape(g);
+            assertThat(sample(s, "gatehouse_requests_seconds_count", "route=\"all\"", "status_class=\"5xx\"")).hasValue(1.0);
+            assertThat(sample(s, "gatehouse_requests_seconds_count", "route=\"all\"", "status_class=\"2xx\"")).isEmpty();
+        }
+    }
+
+    @Test
+    void ejectionsAndRetriesAreCountedPerEndpointAndCluster() throws Exception {
+        TestBackend failing = backend().respond(r -> TestResponse.status(503));
+        TestBackend fine = backend();
+        try (GatehouseFixture g = gatehouse("""
+                [ { name: app, endpoints: [ "%s", "%s" ], load_balancer: { policy: round_robin },
+                    outlier_detection: { consecutive_5xx: 1, base_ejection_time: 60s, max_ejection_percent: 50 } } ]"""
+                .formatted(failing.address(), fine.address()),
+                "[ { name: all, cluster: app, retries: { attempts: 1, on: [503] } } ]")) {
+            for (int i = 0; i < 4; i++) assertThat(g.get("/").statusCode()).isEqualTo(200);
+            String s = scrape(g);
+            assertThat(sample(s, "gatehouse_endpoint_ejections_total", "endpoint=\"" + failing.address() + "\"")).hasValue(1.0);
+            assertThat(sample(s, "gatehouse_endpoint_ejections_total", "endpoint=\"" + fine.address() + "\"")).hasValue(0.0);
+            assertThat(sample(s, "gatehouse_endpoint_available", "endpoint=\"" + failing.address() + "\"")).hasValue(0.0);
+            assertThat(sample(s, "gatehouse_cluster_retries_total", "cluster=\"app\"")).hasValue(1.0);
+            assertThat(sample(s, "gatehouse_cluster_retry_budget_exhausted_total", "cluster=\"app\"")).hasValue(0.0);
+        }
+    }
+
+    @Test
+    void metersOfAClusterAndRouteThatAReloadRemovedDisappear() throws Exception {
+        TestBackend a = backend();
+        TestBackend b = backend();
+        String clusters = "[ { name: a, endpoints: [ \"%s\" ] }, { name: b, endpoints: [ \"%s\" ] } ]".formatted(a.address(), b.address());
+        try (GatehouseFixture g = gatehouse(clusters,
+                "[ { name: to-b, match: { path_prefix: /b }, cluster: b }, { name: to-a, cluster: a } ]")) {
+            g.get("/a");
+            g.get("/b");
+            String before = scrape(g);
+            assertThat(sample(before, "gatehouse_requests_seconds_count", "route=\"to-b\"", "cluster=\"b\"")).hasValue(1.0);
+            assertThat(before).contains("cluster=\"b\"");
+
+            int port = g.address().getPort();
+            g.gatehouse().reload(ConfigLoader.parse("""
+                    listeners:
+                      - name: edge
+                        address: 127.0.0.1:%d
+                        routes: [ { name: to-a, cluster: a } ]
+                    clusters: [ { name: a, endpoints: [ "%s" ] } ]
+                    admin: { address: 127.0.0.1:0 }
+                    """.formatted(port, a.address()), "reload.yaml"));
+            String after = scrape(g);
+            assertThat(after).doesNotContain("cluster=\"b\"").doesNotContain("route=\"to-b\"");
+            // what stayed keeps counting from where it was
+            assertThat(sample(after, "gatehouse_requests_seconds_count", "route=\"to-a\"", "cluster=\"a\"")).hasValue(1.0);
+            assertThat(sample(after, "gatehouse_upstream_duration_seconds_count", "endpoint=\"" + a.address() + "\"")).hasValue(1.0);
+        }
+    }
+
+    @Test
+    void answersOpenMetricsWhenTheScraperAsksForIt() throws Exception {
+        TestBackend b = backend();
+        try (GatehouseFixture g = gatehouse("[ { name: app, endpoints: [ \"%s\" ] } ]".formatted(b.address()),
+                "[ { name: all, cluster: app } ]")) {
+            g.get("/");
+            HttpResponse<String> r = scrape(g, "application/openmetrics-text; version=1.0.0,text/plain;q=0.5");
+            assertThat(r.headers().firstValue("content-type").orElseThrow()).startsWith("application/openmetrics-text");
+            assertThat(r.body()).contains("gatehouse_requests_seconds_count{").endsWith("# EOF\n");
+        }
+    }
+
+    @Test
+    void requestsNoRouteTookCountUnderTheListener() throws Exception {
+        try (GatehouseFixture g = gatehouse("[]", "[ { name: only, match: { path_prefix: /only }, direct_response: { status: 204 } } ]")) {
+            assertThat(g.get("/elsewhere").statusCode()).isEqualTo(404);
+            assertThat(g.get("/only").statusCode()).isEqualTo(204);
+            String s = scrape(g);
+            assertThat(sample(s, "gatehouse_requests_seconds_count", "route=\"none\"", "status_class=\"4xx\"")).hasValue(1.0);
+            assertThat(sample(s, "gatehouse_requests_seconds_count", "route=\"only\"", "cluster=\"none\"", "status_class=\"2xx\"")).hasValue(1.0);
+        }
+    }
+
+    private static String[] concat(String[] a, String b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + 1);
+        out[a.length] = b;
+        return out;
+    }
+}
