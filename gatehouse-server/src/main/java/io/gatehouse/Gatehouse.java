@@ -20,6 +20,7 @@ import io.gatehouse.route.RouteTable;
 import io.gatehouse.telemetry.MeteredAction;
 import io.gatehouse.telemetry.RouteMeters;
 import io.gatehouse.telemetry.Telemetry;
+import io.gatehouse.telemetry.Tracing;
 import io.gatehouse.transport.Transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.Ticker;
@@ -136,7 +137,7 @@ public final class Gatehouse implements AutoCloseable {
         try {
             g.clusters = g.buildClusters(config, Map.of());
             for (ListenerConfig lc : config.listeners()) {
-                Listener l = new Listener(lc, g.routeTable(lc, g.clusters), ticker, telemetry);
+                Listener l = new Listener(lc, g.routeTable(lc, g.clusters, telemetry.tracing()), ticker, telemetry);
                 l.bind(g.group, g.transport);
                 g.listeners.put(lc.name(), l);
             }
@@ -170,7 +171,7 @@ public final class Gatehouse implements AutoCloseable {
         return built;
     }
 
-    private RouteTable routeTable(ListenerConfig lc, Map<String, Cluster> clusters) {
+    private RouteTable routeTable(ListenerConfig lc, Map<String, Cluster> clusters, Tracing tracing) {
         ProxyHeaders proxyHeaders = new ProxyHeaders(lc.proxyHeaders());
         List<Route> routes = new ArrayList<>();
         for (RouteConfig rc : lc.routes()) {
@@ -178,7 +179,7 @@ public final class Gatehouse implements AutoCloseable {
             if (rc.cluster() != null) {
                 Cluster c = clusters.get(rc.cluster());
                 if (c == null) throw new IllegalArgumentException("route " + rc.name() + ": unknown cluster " + rc.cluster());
-                action = new HttpProxy(c, proxyHeaders, telemetry.tracing());
+                action = new HttpProxy(c, proxyHeaders, tracing);
             } else if (rc.directResponse() != null) {
                 action = RouteActions.directResponse(rc.directResponse());
             } else {
@@ -249,9 +250,16 @@ public final class Gatehouse implements AutoCloseable {
     public synchronized void reload(GatehouseConfig next) {
         if (stopped) throw new IllegalStateException("stopped");
         Map<String, Cluster> previous = clusters;
-        Map<String, Cluster> nextClusters = buildClusters(next, previous);
+        Telemetry.Change telemetryChange = telemetry.prepare(next);   // throws (refusing the reload) if a log cannot open
+        Map<String, Cluster> nextClusters;
         Map<String, RouteTable> tables = new LinkedHashMap<>();
-        for (ListenerConfig lc : next.listeners()) tables.put(lc.name(), routeTable(lc, nextClusters));
+        try {
+            nextClusters = buildClusters(next, previous);
+            for (ListenerConfig lc : next.listeners()) tables.put(lc.name(), routeTable(lc, nextClusters, telemetryChange.tracing()));
+        } catch (RuntimeException e) {
+            telemetryChange.abort();
+            throw e;
+        }
 
         List<Listener> bound = new ArrayList<>();
         Map<String, Listener> nextListeners = new LinkedHashMap<>();
@@ -270,10 +278,12 @@ public final class Gatehouse implements AutoCloseable {
         } catch (Exception e) {
             bound.forEach(Listener::closeAll);
             nextClusters.values().stream().filter(c -> !previous.containsValue(c)).forEach(Cluster::close);
+            telemetryChange.abort();
             if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             throw new IllegalStateException("reload refused: " + e.getMessage(), e);
         }
         // commit: swap route tables, then retire what is gone
+        telemetryChange.commit();
         for (ListenerConfig lc : next.listeners()) {
             Listener l = nextListeners.get(lc.name());
             l.update(lc, tables.get(lc.name()));

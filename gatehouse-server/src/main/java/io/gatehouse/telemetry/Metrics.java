@@ -88,10 +88,10 @@ public final class Metrics {
     }
 
     /** Counts lines the access log had to drop. */
-    void accessLog(AccessLog log) {
-        FunctionCounter.builder("gatehouse.access.log.dropped", log, AccessLog::dropped)
+    void accessLog(Telemetry telemetry) {
+        FunctionCounter.builder("gatehouse.access.log.dropped", telemetry, Telemetry::accessLogDropped)
                 .description("Access log lines dropped because the writer fell behind").register(registry);
-        FunctionCounter.builder("gatehouse.access.log.written", log, AccessLog::written)
+        FunctionCounter.builder("gatehouse.access.log.written", telemetry, Telemetry::accessLogWritten)
                 .description("Access log lines written").register(registry);
     }
 

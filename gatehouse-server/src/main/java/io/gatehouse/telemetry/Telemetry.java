@@ -1,6 +1,8 @@
 package io.gatehouse.telemetry;
 
+import io.gatehouse.config.AccessLogConfig;
 import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.config.TracingConfig;
 import io.gatehouse.http.HttpExchange;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -15,39 +17,130 @@ import java.io.UncheckedIOException;
 
 /**
  * What one Gatehouse process reports about itself: Prometheus metrics (always on: the counters behind them exist
- * anyway), the access log and tracing (each null when off). Created at start; a reload keeps it.
+ * anyway), the access log and tracing (each null when off). Created at start; a reload keeps it and swaps the access
+ * log and tracing when their sections changed ({@link #prepare}).
  */
 public final class Telemetry implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Telemetry.class);
 
     private final Metrics metrics;
-    private final AccessLog accessLog;   // null: off
-    private final Tracing tracing;       // null: off
+    // volatile: swapped by a reload while the event loops read them
+    private volatile AccessLog accessLog;   // null: off
+    private volatile Tracing tracing;       // null: off
+    private AccessLogConfig accessLogConfig; // what accessLog was opened from (null: unknown or off)
+    private TracingConfig tracingConfig;
+    // counts of access logs a reload retired, so the counters never go back
+    private final java.util.concurrent.atomic.AtomicLong retiredDropped = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong retiredWritten = new java.util.concurrent.atomic.AtomicLong();
 
     public Telemetry(AccessLog accessLog, Tracing tracing) {
         this.metrics = new Metrics();
         this.accessLog = accessLog;
         this.tracing = tracing;
-        if (accessLog != null) metrics.accessLog(accessLog);
+        metrics.accessLog(this);
     }
 
     /** As configured: access log and tracing only when their sections are present. */
     public static Telemetry create(GatehouseConfig config) {
-        AccessLog accessLog = null;
-        if (config.accessLog() != null) {
-            try {
-                accessLog = AccessLog.open(config.accessLog());
-            } catch (IOException e) {
-                throw new UncheckedIOException("access_log: cannot open " + config.accessLog().path() + ": " + e.getMessage(), e);
+        Telemetry t = new Telemetry(openAccessLog(config.accessLog()), openTracing(config.tracing()));
+        t.accessLogConfig = config.accessLog();
+        t.tracingConfig = config.tracing();
+        return t;
+    }
+
+    private static AccessLog openAccessLog(AccessLogConfig config) {
+        if (config == null) return null;
+        AccessLog accessLog;
+        try {
+            accessLog = AccessLog.open(config);
+        } catch (IOException e) {
+            throw new UncheckedIOException("access_log: cannot open " + config.path() + ": " + e.getMessage(), e);
+        }
+        log.info("access log: {} to {}", config.format(), config.path());
+        return accessLog;
+    }
+
+    private static Tracing openTracing(TracingConfig config) {
+        if (config == null) return null;
+        log.info("tracing: OTLP to {}, sample ratio {}", config.tracesUrl(), config.sampleRatio());
+        return Tracing.otlp(config);
+    }
+
+    /**
+     * Prepares the access log and tracing of a configuration being reloaded: opens what changed (an access log file
+     * that cannot be opened refuses the reload by throwing) and returns the change, to {@link Change#commit} once
+     * the rest of the reload succeeded or {@link Change#abort} if it did not. Unchanged sections are kept as they are.
+     */
+    public synchronized Change prepare(GatehouseConfig next) {
+        boolean logChanged = !java.util.Objects.equals(next.accessLog(), accessLogConfig);
+        boolean tracingChanged = !java.util.Objects.equals(next.tracing(), tracingConfig);
+        AccessLog newLog = logChanged ? openAccessLog(next.accessLog()) : accessLog;
+        Tracing newTracing;
+        try {
+            newTracing = tracingChanged ? openTracing(next.tracing()) : tracing;
+        } catch (RuntimeException e) {
+            if (logChanged && newLog != null) newLog.close();
+            throw e;
+        }
+        return new Change(next, logChanged, newLog, tracingChanged, newTracing);
+    }
+
+    /** Access log and tracing of a reload in progress; see {@link #prepare}. */
+    public final class Change {
+        private final GatehouseConfig next;
+        private final boolean logChanged;
+        private final AccessLog newLog;
+        private final boolean tracingChanged;
+        private final Tracing newTracing;
+
+        private Change(GatehouseConfig next, boolean logChanged, AccessLog newLog, boolean tracingChanged, Tracing newTracing) {
+            this.next = next;
+            this.logChanged = logChanged;
+            this.newLog = newLog;
+            this.tracingChanged = tracingChanged;
+            this.newTracing = newTracing;
+        }
+
+        /** The tracing the new routes should use (null: off). */
+        public Tracing tracing() { return newTracing; }
+
+        /** Swaps in the new access log and tracing and closes the old ones (their queued lines are written first). */
+        public void commit() {
+            synchronized (Telemetry.this) {
+                AccessLog oldLog = accessLog;
+                Tracing oldTracing = tracing;
+                accessLog = newLog;
+                tracing = newTracing;
+                accessLogConfig = next.accessLog();
+                tracingConfig = next.tracing();
+                if (logChanged && oldLog != null) {
+                    oldLog.close();
+                    retiredDropped.addAndGet(oldLog.dropped());
+                    retiredWritten.addAndGet(oldLog.written());
+                }
+                if (tracingChanged && oldTracing != null) oldTracing.close();
+                if (logChanged) log.info("access log: {}", next.accessLog() == null ? "off" : next.accessLog().format() + " to " + next.accessLog().path());
+                if (tracingChanged) log.info("tracing: {}", next.tracing() == null ? "off" : "OTLP to " + next.tracing().tracesUrl());
             }
-            log.info("access log: {} to {}", config.accessLog().format(), config.accessLog().path());
         }
-        Tracing tracing = null;
-        if (config.tracing() != null) {
-            tracing = Tracing.otlp(config.tracing());
-            log.info("tracing: OTLP to {}, sample ratio {}", config.tracing().tracesUrl(), config.tracing().sampleRatio());
+
+        /** The reload failed: closes what {@link #prepare} opened, keeps what runs. */
+        public void abort() {
+            if (logChanged && newLog != null) newLog.close();
+            if (tracingChanged && newTracing != null) newTracing.close();
         }
-        return new Telemetry(accessLog, tracing);
+    }
+
+    /** Access log lines dropped so far, over every access log this process had. */
+    public long accessLogDropped() {
+        AccessLog l = accessLog;
+        return retiredDropped.get() + (l == null ? 0 : l.dropped());
+    }
+
+    /** Access log lines written so far, over every access log this process had. */
+    public long accessLogWritten() {
+        AccessLog l = accessLog;
+        return retiredWritten.get() + (l == null ? 0 : l.written());
     }
 
     public Metrics metrics() { return metrics; }
