@@ -80,10 +80,10 @@ class MetricsTest {
             assertThat(response.headers().firstValue("content-type").orElseThrow()).startsWith("text/plain; version=0.0.4");
             String s = response.body();
             String[] route = {"listener=\"edge\"", "route=\"all\"", "cluster=\"app\"", "status_class=\"2xx\""};
-            assertThat(sample(s, "gatehouse_requests_seconds_count", route)).hasValue(3.0);
-            assertThat(sample(s, "gatehouse_requests_seconds_bucket", concat(route, "le=\"+Inf\""))).hasValue(3.0);
-            assertThat(sample(s, "gatehouse_requests_seconds_bucket", concat(route, "le=\"10.0\""))).hasValue(3.0);
-            assertThat(sample(s, "gatehouse_requests_seconds_count", "status_class=\"5xx\"")).isEmpty();
+            assertThat(sample(s, "gatehouse_request_duration_seconds_count", route)).hasValue(3.0);
+            assertThat(sample(s, "gatehouse_request_duration_seconds_bucket", concat(route, "le=\"+Inf\""))).hasValue(3.0);
+            assertThat(sample(s, "gatehouse_request_duration_seconds_bucket", concat(route, "le=\"10.0\""))).hasValue(3.0);
+            assertThat(sample(s, "gatehouse_request_duration_seconds_count", "status_class=\"5xx\"")).isEmpty();
             String endpoint = "endpoint=\"" + b.address() + "\"";
             assertThat(sample(s, "gatehouse_upstream_duration_seconds_count", "cluster=\"app\"", endpoint)).hasValue(3.0);
             assertThat(sample(s, "gatehouse_downstream_received_bytes_total", "listener=\"edge\"").orElseThrow()).isGreaterThan(0);
@@ -106,8 +106,8 @@ class MetricsTest {
                 .formatted(address), "[ { name: all, cluster: app } ]")) {
             assertThat(g.get("/").statusCode()).isEqualTo(503);
             String s = scrape(g);
-            assertThat(sample(s, "gatehouse_requests_seconds_count", "route=\"all\"", "status_class=\"5xx\"")).hasValue(1.0);
-            assertThat(sample(s, "gatehouse_requests_seconds_count", "route=\"all\"", "status_class=\"2xx\"")).isEmpty();
+            assertThat(sample(s, "gatehouse_request_duration_seconds_count", "route=\"all\"", "status_class=\"5xx\"")).hasValue(1.0);
+            assertThat(sample(s, "gatehouse_request_duration_seconds_count", "route=\"all\"", "status_class=\"2xx\"")).isEmpty();
         }
     }
 
@@ -140,7 +140,7 @@ class MetricsTest {
             g.get("/a");
             g.get("/b");
             String before = scrape(g);
-            assertThat(sample(before, "gatehouse_requests_seconds_count", "route=\"to-b\"", "cluster=\"b\"")).hasValue(1.0);
+            assertThat(sample(before, "gatehouse_request_duration_seconds_count", "route=\"to-b\"", "cluster=\"b\"")).hasValue(1.0);
             assertThat(before).contains("cluster=\"b\"");
 
             int port = g.address().getPort();
@@ -155,7 +155,7 @@ class MetricsTest {
             String after = scrape(g);
             assertThat(after).doesNotContain("cluster=\"b\"").doesNotContain("route=\"to-b\"");
             // what stayed keeps counting from where it was
-            assertThat(sample(after, "gatehouse_requests_seconds_count", "route=\"to-a\"", "cluster=\"a\"")).hasValue(1.0);
+            assertThat(sample(after, "gatehouse_request_duration_seconds_count", "route=\"to-a\"", "cluster=\"a\"")).hasValue(1.0);
             assertThat(sample(after, "gatehouse_upstream_duration_seconds_count", "endpoint=\"" + a.address() + "\"")).hasValue(1.0);
         }
     }
@@ -168,7 +168,7 @@ class MetricsTest {
             g.get("/");
             HttpResponse<String> r = scrape(g, "application/openmetrics-text; version=1.0.0,text/plain;q=0.5");
             assertThat(r.headers().firstValue("content-type").orElseThrow()).startsWith("application/openmetrics-text");
-            assertThat(r.body()).contains("gatehouse_requests_seconds_count{").endsWith("# EOF\n");
+            assertThat(r.body()).contains("gatehouse_request_duration_seconds_count{").endsWith("# EOF\n");
         }
     }
 
@@ -178,8 +178,8 @@ class MetricsTest {
             assertThat(g.get("/elsewhere").statusCode()).isEqualTo(404);
             assertThat(g.get("/only").statusCode()).isEqualTo(204);
             String s = scrape(g);
-            assertThat(sample(s, "gatehouse_requests_seconds_count", "route=\"none\"", "status_class=\"4xx\"")).hasValue(1.0);
-            assertThat(sample(s, "gatehouse_requests_seconds_count", "route=\"only\"", "cluster=\"none\"", "status_class=\"2xx\"")).hasValue(1.0);
+            assertThat(sample(s, "gatehouse_request_duration_seconds_count", "route=\"none\"", "status_class=\"4xx\"")).hasValue(1.0);
+            assertThat(sample(s, "gatehouse_request_duration_seconds_count", "route=\"only\"", "cluster=\"none\"", "status_class=\"2xx\"")).hasValue(1.0);
         }
     }
 
