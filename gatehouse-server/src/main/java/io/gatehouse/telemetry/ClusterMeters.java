@@ -1,5 +1,7 @@
 package io.gatehouse.telemetry;
 
+import io.prometheus.metrics.model.snapshots.Labels;
+
 import io.gatehouse.cluster.Cluster;
 import io.gatehouse.cluster.Endpoint;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -7,27 +9,25 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.Timer;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Meters of one cluster name: gauges and counters read from the {@link Cluster} and its endpoints at scrape time
  * (the cluster keeps the counts; nothing is counted twice), and upstream latency per endpoint. A reload that replaces
- * the cluster object re-binds the read-at-scrape meters to the new one; endpoint timers of unchanged addresses carry on.
+ * the cluster object re-binds the read-at-scrape meters to the new one; upstream histograms of unchanged addresses carry on.
  */
 public final class ClusterMeters {
     private final MeterRegistry registry;
     private final String name;
     private Cluster bound;
     private final List<Meter> bindings = new ArrayList<>();
-    private final Map<String, Timer> timersByAddress = new HashMap<>();
+    private final Map<String, LatencyHistogram> histogramsByAddress = new HashMap<>();
     /** Per endpoint object of the bound cluster; Endpoint has identity equality, so this is an identity lookup. */
-    private volatile Map<Endpoint, Timer> upstream = Map.of();
+    private volatile Map<Endpoint, LatencyHistogram> upstream = Map.of();
 
     ClusterMeters(MeterRegistry registry, String name) {
         this.registry = registry;
@@ -38,8 +38,8 @@ public final class ClusterMeters {
 
     /** Upstream duration of one attempt on {@code e} (an endpoint of a replaced cluster is not counted). */
     public void recordUpstream(Endpoint e, long nanos) {
-        Timer t = upstream.get(e);
-        if (t != null) t.record(nanos, TimeUnit.NANOSECONDS);
+        LatencyHistogram h = upstream.get(e);
+        if (h != null) h.record(nanos);
     }
 
     /** Points the meters at {@code cluster} (the current object of this name). */
@@ -67,8 +67,8 @@ public final class ClusterMeters {
         bindings.add(FunctionCounter.builder("gatehouse.cluster.retry.budget.exhausted", cluster, Cluster::retryBudgetExhaustedCount)
                 .description("Retries not made because the retry budget was used up").tags(t).register(registry));
 
-        Map<Endpoint, Timer> byEndpoint = new HashMap<>();
-        Map<String, Timer> keep = new HashMap<>();
+        Map<Endpoint, LatencyHistogram> byEndpoint = new HashMap<>();
+        Map<String, LatencyHistogram> keep = new HashMap<>();
         for (Endpoint e : cluster.endpoints()) {
             Tags et = t.and("endpoint", e.address());
             bindings.add(FunctionCounter.builder("gatehouse.endpoint.health.transitions", e, Endpoint::healthTransitions)
@@ -79,28 +79,26 @@ public final class ClusterMeters {
                     .description("1 when the endpoint may take new requests").tags(et).register(registry));
             bindings.add(Gauge.builder("gatehouse.endpoint.requests.active", e, Endpoint::inFlight)
                     .description("Requests in flight to the endpoint").tags(et).register(registry));
-            Timer timer = timersByAddress.get(e.address());
-            if (timer == null) {
-                timer = Timer.builder("gatehouse.upstream.duration")
-                        .description("Upstream attempts, from picking the endpoint to the end of its response")
-                        .tags(et).serviceLevelObjectives(Metrics.LATENCY_BUCKETS).register(registry);
-            }
-            keep.put(e.address(), timer);
-            byEndpoint.put(e, timer);
+            LatencyHistogram h = histogramsByAddress.get(e.address());
+            if (h == null) h = new LatencyHistogram(Labels.of("cluster", name, "endpoint", e.address()));
+            keep.put(e.address(), h);
+            byEndpoint.put(e, h);
         }
-        timersByAddress.forEach((address, timer) -> {
-            if (!keep.containsKey(address)) registry.remove(timer);
-        });
-        timersByAddress.clear();
-        timersByAddress.putAll(keep);
+        // addresses that left the cluster lose their series; those that stay keep counting
+        histogramsByAddress.clear();
+        histogramsByAddress.putAll(keep);
         upstream = Map.copyOf(byEndpoint);
+    }
+
+    /** The upstream histograms of the endpoints bound now, for the scrape. */
+    synchronized void forEachUpstream(java.util.function.Consumer<LatencyHistogram> out) {
+        histogramsByAddress.values().forEach(out);
     }
 
     synchronized void remove() {
         bindings.forEach(registry::remove);
         bindings.clear();
-        timersByAddress.values().forEach(registry::remove);
-        timersByAddress.clear();
+        histogramsByAddress.clear();
         upstream = Map.of();
         bound = null;
     }

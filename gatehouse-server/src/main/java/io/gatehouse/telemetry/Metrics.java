@@ -15,8 +15,10 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -31,12 +33,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * of meters in line with what is running: meters of listeners, routes and clusters a reload removed go away.
  */
 public final class Metrics {
-    /** Histogram buckets of request and upstream durations: 1 ms .. 10 s, the range an edge proxy sees. */
-    static final Duration[] LATENCY_BUCKETS = {
-            Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
-            Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
-            Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10)};
-
     public static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
     public static final String OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -59,6 +55,18 @@ public final class Metrics {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+        registry.getPrometheusRegistry().register((MultiCollector) this::latencyHistograms);
+    }
+
+    /** Request and upstream duration histograms, read from the live route and cluster meters at each scrape. */
+    private MetricSnapshots latencyHistograms() {
+        HistogramSnapshot.Builder requests = HistogramSnapshot.builder().name(RouteMeters.REQUESTS)
+                .help("Requests by the route that took them and the class of their response status, from the request head to the end of the response");
+        for (RouteMeters r : routes.values()) r.forEachSeen(h -> requests.dataPoint(h.snapshot()));
+        HistogramSnapshot.Builder upstream = HistogramSnapshot.builder().name("gatehouse_upstream_duration_seconds")
+                .help("Upstream attempts, from picking the endpoint to the end of its response");
+        for (ClusterMeters c : clusters.values()) c.forEachUpstream(h -> upstream.dataPoint(h.snapshot()));
+        return MetricSnapshots.of(requests.build(), upstream.build());
     }
 
     public PrometheusMeterRegistry registry() { return registry; }
@@ -73,12 +81,12 @@ public final class Metrics {
         String clusterName = cluster == null ? null : cluster.name();
         ClusterMeters cm = cluster == null ? null : cluster(cluster);
         return routes.computeIfAbsent(new RouteKey(listener, route, clusterName),
-                k -> new RouteMeters(registry, listener, route, clusterName, cm));
+                k -> new RouteMeters(listener, route, clusterName, cm));
     }
 
     /** Meters of the requests of {@code listener} that no route took (404, rejected requests). */
     public RouteMeters unrouted(String listener) {
-        return routes.computeIfAbsent(new RouteKey(listener, null, null), k -> new RouteMeters(registry, listener, null, null, null));
+        return routes.computeIfAbsent(new RouteKey(listener, null, null), k -> new RouteMeters(listener, null, null, null));
     }
 
     /** Meters of {@code cluster}'s name; bound to this object unless a current one of that name is already bound. */
@@ -116,8 +124,7 @@ public final class Metrics {
         }
         routes.entrySet().removeIf(e -> {
             if (live.contains(e.getKey())) return false;
-            e.getValue().remove();
-            return true;
+            return true;   // its histograms go with it: the scrape reads the live map
         });
         boundListeners.keySet().removeIf(name -> {
             if (liveListeners.contains(name)) return false;

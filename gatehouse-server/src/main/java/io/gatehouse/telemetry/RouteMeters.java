@@ -1,34 +1,32 @@
 package io.gatehouse.telemetry;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.Timer;
+import io.prometheus.metrics.model.snapshots.Labels;
 
-import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * Request count and latency of one route (listener, route, cluster), one timer per status class. Resolved once per
- * route, so recording a request is an array read and a timer update: no tag lookup, no allocation.
+ * Request count and latency of one route (listener, route, cluster), one histogram per status class. Resolved once
+ * per route, so recording a request is an array read and a histogram update: no tag lookup, no allocation.
  */
 public final class RouteMeters {
-    static final String REQUESTS = "gatehouse.request.duration";
+    static final String REQUESTS = "gatehouse_request_duration_seconds";
     private static final String[] CLASSES = {"1xx", "1xx", "2xx", "3xx", "4xx", "5xx"};
 
-    private final MeterRegistry registry;
-    private final Tags tags;
     private final String listener;
     private final String route;
     private final String cluster;
     private final ClusterMeters clusterMeters;
-    private final Timer[] byClass = new Timer[CLASSES.length]; // created on first use, by status / 100
+    private final LatencyHistogram[] byClass = new LatencyHistogram[CLASSES.length]; // [0] unused: 1xx is [1]
 
-    RouteMeters(MeterRegistry registry, String listener, String route, String cluster, ClusterMeters clusterMeters) {
-        this.registry = registry;
+    RouteMeters(String listener, String route, String cluster, ClusterMeters clusterMeters) {
         this.listener = listener;
         this.route = route;
         this.cluster = cluster;
         this.clusterMeters = clusterMeters;
-        this.tags = Tags.of("listener", listener, "route", route == null ? "none" : route, "cluster", cluster == null ? "none" : cluster);
+        for (int c = 1; c < CLASSES.length; c++) {
+            byClass[c] = new LatencyHistogram(Labels.of("listener", listener, "route", route == null ? "none" : route,
+                    "cluster", cluster == null ? "none" : cluster, "status_class", CLASSES[c]));
+        }
     }
 
     public String listener() { return listener; }
@@ -41,25 +39,13 @@ public final class RouteMeters {
 
     /** Counts one request that ended with {@code status} after {@code nanos}. */
     public void record(int status, long nanos) {
-        int c = Math.max(1, Math.min(5, status / 100));
-        Timer t = byClass[c];
-        if (t == null) t = byClass[c] = timer(c); // racing loops get the same timer back from the registry
-        t.record(nanos, TimeUnit.NANOSECONDS);
+        byClass[Math.max(1, Math.min(5, status / 100))].record(nanos);
     }
 
-    private Timer timer(int statusClass) {
-        return Timer.builder(REQUESTS)
-                .description("Requests by the route that took them and the class of their response status")
-                .tags(tags).tag("status_class", CLASSES[statusClass])
-                .serviceLevelObjectives(Metrics.LATENCY_BUCKETS)
-                .register(registry);
-    }
-
-    void remove() {
-        for (Timer t : byClass) {
-            if (t != null) registry.remove(t);
+    /** The histograms that saw requests (a status class never seen is not exposed, as Micrometer did). */
+    void forEachSeen(Consumer<LatencyHistogram> out) {
+        for (int c = 1; c < CLASSES.length; c++) {
+            if (byClass[c].count() > 0) out.accept(byClass[c]);
         }
-        // also the ones an in-flight request on an old route table may have created meanwhile
-        registry.find(REQUESTS).tags(tags).meters().forEach(registry::remove);
     }
 }
