@@ -37,6 +37,7 @@ public final class Cluster {
     private final Transport transport;
     private final ConcurrentHashMap<EventLoop, ConnectionPool> pools = new ConcurrentHashMap<>();
     private final HealthChecker healthChecker;     // null without health_check
+    private final io.gatehouse.tls.UpstreamTls tls; // null: plain connections to the endpoints
     private final OutlierDetector outlierDetector;
     private volatile Selection selection;
     private volatile boolean closed;
@@ -68,13 +69,14 @@ public final class Cluster {
             list.add(new Endpoint(ec.address(), resolved, ec.weight(), ec.backup(), ticker));
         }
         this.endpoints = List.copyOf(list);
+        this.tls = io.gatehouse.tls.UpstreamTls.create(config.name(), config.tls());
         this.hashKey = config.loadBalancer().hash() == null ? null : new HashKey(config.loadBalancer().hash());
         this.stickyCookie = config.loadBalancer().stickyCookie() == null ? null : new StickyCookie(config.loadBalancer().stickyCookie());
         refresh();
         this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), endpoints, ticker, group.next(), this::refresh);
         if (config.healthCheck() != null) {
             healthChecker = new HealthChecker(config.name(), config.healthCheck(), endpoints, group,
-                    transport.socketChannelClass(), ticker, this::refresh);
+                    transport.socketChannelClass(), ticker, this::refresh, tls);
             healthChecker.start();
         } else {
             healthChecker = null;
@@ -250,6 +252,8 @@ public final class Cluster {
 
     /** Active health checking, or null when the cluster has none. */
     public HealthChecker healthChecker() { return healthChecker; }
+    /** TLS toward the endpoints, or null. */
+    public io.gatehouse.tls.UpstreamTls tls() { return tls; }
 
     public OutlierDetector outlierDetector() { return outlierDetector; }
 

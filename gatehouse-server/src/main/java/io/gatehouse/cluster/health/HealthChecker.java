@@ -69,6 +69,7 @@ public final class HealthChecker implements AutoCloseable {
     private final Map<Endpoint, ProbeSession> sessions = new LinkedHashMap<>();   // not modified after construction
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean closed;
+    private final io.gatehouse.tls.UpstreamTls tls;   // null: plain probes
 
     /**
      * @param channelClass the socket channel class matching {@code group}'s transport (epoll, io_uring or NIO)
@@ -77,6 +78,14 @@ public final class HealthChecker implements AutoCloseable {
      */
     public HealthChecker(String clusterName, HealthCheckConfig config, List<Endpoint> endpoints, EventLoopGroup group,
                          Class<? extends SocketChannel> channelClass, Ticker ticker, Runnable onChange) {
+        this(clusterName, config, endpoints, group, channelClass, ticker, onChange, null);
+    }
+
+    /** @param tls probes speak TLS like the cluster's traffic (null: plain) */
+    public HealthChecker(String clusterName, HealthCheckConfig config, List<Endpoint> endpoints, EventLoopGroup group,
+                         Class<? extends SocketChannel> channelClass, Ticker ticker, Runnable onChange,
+                         io.gatehouse.tls.UpstreamTls tls) {
+        this.tls = tls;
         this.clusterName = clusterName;
         this.config = config;
         this.ticker = ticker;
@@ -209,6 +218,13 @@ public final class HealthChecker implements AutoCloseable {
             bootstrap.handler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel ch) {
+                    if (tls != null) {
+                        io.netty.handler.ssl.SslHandler ssl = tls.newHandler(ch, endpoint.address());
+                        ch.pipeline().addLast("tls", ssl);
+                        // a tcp check with TLS passes once the handshake does (certificate and name verified)
+                        if (!http) ssl.handshakeFuture().addListener(hs -> finish(a, hs.isSuccess() ? ProbeResult.success("tls handshake")
+                                : ProbeResult.failure(io.gatehouse.tls.UpstreamTls.reason(hs.cause()))));
+                    }
                     if (http) {
                         ch.pipeline().addLast(new Http1ClientCodec(),
                                 new HttpProbeHandler(request(), config::expects, result -> finish(a, result)));
@@ -226,7 +242,7 @@ public final class HealthChecker implements AutoCloseable {
             connect.addListener(f -> {
                 if (!f.isSuccess()) {
                     finish(a, ProbeResult.failure(describe(f.cause())));
-                } else if (!http) {
+                } else if (!http && tls == null) {
                     finish(a, ProbeResult.success("connected"));
                 }
             });
