@@ -24,7 +24,7 @@ public final class Relay extends ChannelInboundHandlerAdapter {
 
     /**
      * Strips both pipelines down to their transport and joins them. {@code downstreamHandlers} are the handler names
-     * of {@code downstream} to remove; every handler of {@code upstream} is removed as well.
+     * of {@code downstream} to remove; every handler of {@code upstream} but TLS is removed as well.
      */
     public static void join(Channel downstream, Channel upstream, List<String> downstreamHandlers) {
         // Relays go in first, so bytes a decoder still holds when it is removed flow into them, not into the void.
@@ -39,7 +39,10 @@ public final class Relay extends ChannelInboundHandlerAdapter {
 
     private static void strip(ChannelPipeline p, List<String> names) {
         for (String name : List.copyOf(names)) {
-            if (p.context(name) != null && !name.equals("relay") && !name.startsWith("DefaultChannelPipeline$")) {
+            var ctx = p.context(name);
+            // TLS stays: the tunnel carries plaintext between the two TLS sessions
+            if (ctx != null && !name.equals("relay") && !name.startsWith("DefaultChannelPipeline$")
+                    && !(ctx.handler() instanceof io.netty.handler.ssl.SslHandler)) {
                 p.remove(name);
             }
         }

@@ -79,8 +79,10 @@ class DemoStackTest {
         try (DemoStack stack = DemoStack.start("127.0.0.1:0", "off", List.of(0, 0, 0))) {
             URI edge = URI.create("http://127.0.0.1:" + stack.edgeAddress().getPort() + "/");
 
+            // round robin shows all three within 3 requests; the margin absorbs a health check that timed out on a
+            // loaded machine and briefly took an endpoint out
             Set<String> seen = new HashSet<>();
-            for (int i = 0; i < 6; i++) seen.add(endpointBehind(edge));
+            for (int i = 0; i < 30 && seen.size() < 3; i++) seen.add(endpointBehind(edge));
             assertThat(seen).containsExactlyInAnyOrder("demo-1", "demo-2", "demo-3");
 
             DemoEndpoint second = stack.endpoints().get(1);
