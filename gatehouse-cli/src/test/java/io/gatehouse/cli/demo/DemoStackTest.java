@@ -82,8 +82,10 @@ class DemoStackTest {
             // round robin shows all three within 3 requests; the margin absorbs a health check that timed out on a
             // loaded machine and briefly took an endpoint out
             Set<String> seen = new HashSet<>();
-            for (int i = 0; i < 30 && seen.size() < 3; i++) seen.add(endpointBehind(edge));
-            assertThat(seen).containsExactlyInAnyOrder("demo-1", "demo-2", "demo-3");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> {
+                seen.add(endpointBehind(edge));
+                assertThat(seen).containsExactlyInAnyOrder("demo-1", "demo-2", "demo-3");
+            });
 
             DemoEndpoint second = stack.endpoints().get(1);
             second.setUp(false);
