@@ -106,7 +106,10 @@ final class UpCommand implements Callable<Integer> {
                     .append("/   # HTTPS, trusting the local CA made for you\n");
         }
         if (stack.config().admin().enabled()) {
-            sb.append("  admin: http://").append(stack.config().admin().address()).append("/\n");
+            String admin = "http://" + stack.config().admin().address();
+            sb.append("  open ").append(admin).append("/dashboard/   # live dashboard: topology, charts, drain buttons\n")
+                    .append("  ./gatehouse status --admin ").append(admin).append("   # clusters and endpoints as a table\n")
+                    .append("  curl -s ").append(admin).append("/metrics   # Prometheus; the admin API is in docs/admin-api.md\n");
         }
         sb.append("\nThe configuration: gatehouse up --print-config   (serve your own with: gatehouse run FILE.yaml)\n")
                 .append("Ctrl-C stops (in-flight requests finish first).\n\n");
