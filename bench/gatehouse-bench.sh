@@ -23,6 +23,9 @@
 #   --duration S     measured seconds per path (default 10)   --warmup S  per-path warm-up (default 3)
 #   --jit-warmup S   Gatehouse JIT warm-up before the first path (default 60, as the harness recommends)
 #   --java-opts STR  extra JVM flags for Gatehouse (appended, so they win over the defaults below)
+#   --mode MODE      http (default) | https (keep-alive over TLS) | https-newconn (a full handshake per request,
+#                    /small) | h2 (HTTP/2 over TLS with h2load, /small); peers use ../shared/bench/peers/*-tls.*
+#   --paths LIST     override the paths (comma-separated)
 # Env: BENCH_HARNESS (default ../shared/bench/proxy-bench.sh), JAVA_HOME (a JDK >= 21; found like ./gatehouse).
 #
 # What it needs and installs when missing: nginx, haproxy, wrk (apt-get update once, then apt-get install -y);
@@ -47,6 +50,8 @@ IDLE_CONNS=9000
 ONLY=()
 OUT=""
 EXTRA_JAVA_OPTS=""
+MODE=http
+PATHS=""
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -59,6 +64,8 @@ while [[ $# -gt 0 ]]; do
         --warmup) WARMUP="$2"; shift 2 ;;
         --jit-warmup) JIT_WARMUP="$2"; shift 2 ;;
         --java-opts) EXTRA_JAVA_OPTS="$2"; shift 2 ;;
+        --mode) MODE="$2"; shift 2 ;;
+        --paths) PATHS="$2"; shift 2 ;;
         -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e 's/^# \{0,1\}//' -e '/^set -euo/d'; exit 0 ;;
         *) echo "gatehouse-bench: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -71,9 +78,24 @@ done
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
+# Client side of the run: plain keep-alive HTTP/1.1 (the default), HTTPS keep-alive, a full TLS handshake per
+# request, or HTTP/2 over TLS through h2load. The proxy -> origin leg is plain HTTP/1.1 in every mode.
+MODE_ARGS=()
+case "$MODE" in
+    http) ;;
+    https) MODE_ARGS=(--tls) ;;
+    https-newconn) MODE_ARGS=(--tls --new-conn); PATHS="${PATHS:-/small}" ;;
+    h2) MODE_ARGS=(--h2); PATHS="${PATHS:-/small}" ;;
+    *) echo "gatehouse-bench: unknown mode $MODE (http | https | https-newconn | h2)" >&2; exit 2 ;;
+esac
+[[ "$MODE" == http ]] || IDLE_CONNS=0    # the idle-connection probe is plain HTTP only
+[[ -z "$PATHS" ]] || MODE_ARGS+=(--paths "$PATHS")
+
 # ---- tools: install only what is missing (the harness also needs taskset, curl, setsid, python3) ----
 missing=()
 for tool in nginx haproxy wrk; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [[ "$MODE" == h2 ]] && ! command -v h2load >/dev/null; then missing+=(nghttp2-client); fi
+if [[ "$MODE" != http ]] && ! command -v cc >/dev/null; then missing+=(gcc); fi
 if [[ ${#missing[@]} -gt 0 ]]; then
     log "installing ${missing[*]}"
     apt-get update -qq
@@ -106,10 +128,19 @@ HAPROXY_CMD='haproxy -db -f "$PROXY_CONF"'
 
 mkdir -p "$ROOT/bench/results"
 [[ -n "$OUT" ]] || OUT="$ROOT/bench/results/$(date +%F)-$(hostname -s).tsv"
-COMMON=(--duration "$DURATION" --warmup "$WARMUP" --out "$OUT")
+COMMON=(--duration "$DURATION" --warmup "$WARMUP" --out "$OUT" "${MODE_ARGS[@]}")
+NGINX_CONF="$PEERS/nginx-proxy.conf"; HAPROXY_CONF="$PEERS/haproxy.cfg"
+if [[ "$MODE" != http ]]; then
+    NGINX_CONF="$PEERS/nginx-tls.conf"; HAPROXY_CONF="$PEERS/haproxy-tls.cfg"
+    # ALPN as the peers offer it: h2 only where HTTP/2 is measured
+    CONF="$(mktemp /tmp/gatehouse-bench-tls.XXXXXX.yaml)"
+    trap 'rm -f "$CONF"' EXIT
+    if [[ "$MODE" == h2 ]]; then alpn='h2, http/1.1'; else alpn='http/1.1'; fi
+    sed "s|@ALPN@|$alpn|" "$ROOT/bench/gatehouse-bench-tls.yaml" > "$CONF"
+fi
 
 {
-    echo "# $(date -u +%FT%TZ) $0 rounds=$ROUNDS duration=$DURATION warmup=$WARMUP jit_warmup=$JIT_WARMUP idle=$IDLE_CONNS targets=${TARGETS[*]}"
+    echo "# $(date -u +%FT%TZ) $0 mode=$MODE rounds=$ROUNDS duration=$DURATION warmup=$WARMUP jit_warmup=$JIT_WARMUP idle=$IDLE_CONNS targets=${TARGETS[*]}"
     echo "# $(nginx -v 2>&1) | $(haproxy -v 2>&1 | head -1) | $(wrk -v 2>&1 | head -1)"
     echo "# $("$JAVA" -version 2>&1 | head -1) | $(nproc) CPUs | $(uname -r) | $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
     echo "# gatehouse: $GATEHOUSE_CMD ($(git -C "$ROOT" rev-parse --short HEAD))"
@@ -119,9 +150,9 @@ run_target() {  # name round
     local name="$1" round="$2" idle=()
     if [[ "$round" == 1 && "$IDLE_CONNS" -gt 0 ]]; then idle=(--idle-conns "$IDLE_CONNS" --idle-hold 5); fi
     case "$name" in
-        nginx)     "$HARNESS" --name nginx --proxy-conf "$PEERS/nginx-proxy.conf" --proxy-cmd "$NGINX_CMD" \
+        nginx)     "$HARNESS" --name nginx --proxy-conf "$NGINX_CONF" --proxy-cmd "$NGINX_CMD" \
                        --round "$round" "${COMMON[@]}" "${idle[@]}" ;;
-        haproxy)   "$HARNESS" --name haproxy --proxy-conf "$PEERS/haproxy.cfg" --proxy-cmd "$HAPROXY_CMD" \
+        haproxy)   "$HARNESS" --name haproxy --proxy-conf "$HAPROXY_CONF" --proxy-cmd "$HAPROXY_CMD" \
                        --round "$round" "${COMMON[@]}" "${idle[@]}" ;;
         gatehouse) "$HARNESS" --name gatehouse --proxy-conf "$CONF" --proxy-cmd "$GATEHOUSE_CMD" \
                        --jit-warmup "$JIT_WARMUP" --round "$round" "${COMMON[@]}" "${idle[@]}" ;;
