@@ -16,6 +16,8 @@ import java.time.Duration;
  * @param maxBodySize    request body bytes for this route (413 above); null: the listener's limit; 0: no limit
  * @param timeouts       per-route timeouts
  * @param retries        retry policy
+ * @param compression    response compression; null: the listener's; {@code enabled: false} turns it off here
+ * @param decompressRequests decode gzip/br request bodies before they go upstream; null: bodies pass as sent
  */
 public record RouteConfig(
         String name,
@@ -28,7 +30,9 @@ public record RouteConfig(
         Boolean preserveHost,
         Long maxBodySize,
         RouteTimeoutsConfig timeouts,
-        RetryConfig retries) {
+        RetryConfig retries,
+        CompressionConfig compression,
+        DecompressRequestsConfig decompressRequests) {
 
     public RouteConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
@@ -50,6 +54,14 @@ public record RouteConfig(
         if (maxBodySize != null && maxBodySize < 0) throw new IllegalArgumentException("max_body_size: must be >= 0");
         timeouts = timeouts == null ? RouteTimeoutsConfig.DEFAULT : timeouts;
         retries = retries == null ? RetryConfig.DEFAULT : retries;
+    }
+
+    /** A route without compression settings of its own. */
+    public RouteConfig(String name, MatchConfig match, String cluster, DirectResponseConfig directResponse,
+                       RedirectConfig redirect, String stripPrefix, String rewritePath, Boolean preserveHost,
+                       Long maxBodySize, RouteTimeoutsConfig timeouts, RetryConfig retries) {
+        this(name, match, cluster, directResponse, redirect, stripPrefix, rewritePath, preserveHost, maxBodySize,
+                timeouts, retries, null, null);
     }
 
     /**
