@@ -112,6 +112,9 @@ public final class Listener {
         this.routes = routes;
     }
 
+    /** The open client connections (tests look at what each one buffers). */
+    Set<Channel> openConnections() { return java.util.Collections.unmodifiableSet(connections); }
+
     void connectionOpened(Channel ch) { connections.add(ch); if (draining) ch.close(); }
     void connectionClosed(Channel ch) { connections.remove(ch); }
     void rejected() { rejected.incrementAndGet(); }
