@@ -187,9 +187,19 @@ public final class Gatehouse implements AutoCloseable {
             }
             long maxBody = rc.maxBodySize() != null ? rc.maxBodySize() : lc.limits().maxBodySize();
             RouteMeters meters = telemetry.metrics().route(lc.name(), rc.name(), rc.cluster() == null ? null : clusters.get(rc.cluster()));
-            routes.add(new Route(lc.name(), rc, new RouteMatch(rc.match()), List.of(new MeteredAction(meters, action)), maxBody));
+            routes.add(new Route(lc.name(), rc, new RouteMatch(rc.match()), routeFilters(lc, rc, new MeteredAction(meters, action)), maxBody));
         }
         return new RouteTable(routes);
+    }
+
+    /** The route's filters in order: request decompression, response compression, then its action. */
+    private static List<Filter> routeFilters(ListenerConfig lc, RouteConfig rc, Filter action) {
+        List<Filter> filters = new ArrayList<>(3);
+        if (rc.decompressRequests() != null) filters.add(new io.gatehouse.compression.RequestDecompression(rc.decompressRequests()));
+        io.gatehouse.config.CompressionConfig compression = rc.compression() != null ? rc.compression() : lc.compression();
+        if (compression != null && compression.enabled()) filters.add(new io.gatehouse.compression.ResponseCompression(compression));
+        filters.add(action);
+        return List.copyOf(filters);
     }
 
     /** The address a listener is bound to (useful with port 0). */

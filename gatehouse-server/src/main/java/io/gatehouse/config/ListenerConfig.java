@@ -12,6 +12,7 @@ import java.util.List;
  * @param timeouts     client-side timeouts
  * @param proxyHeaders what the proxy adds (X-Forwarded-*, Via, X-Request-Id) and whom it trusts
  * @param tls          TLS termination (HTTPS); null: plain HTTP
+ * @param compression  response compression for every route that does not set its own; null: none
  */
 public record ListenerConfig(
         String name,
@@ -20,7 +21,8 @@ public record ListenerConfig(
         HttpLimitsConfig limits,
         ListenerTimeoutsConfig timeouts,
         ProxyHeadersConfig proxyHeaders,
-        TlsConfig tls) {
+        TlsConfig tls,
+        CompressionConfig compression) {
 
     public ListenerConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
@@ -31,9 +33,21 @@ public record ListenerConfig(
         proxyHeaders = proxyHeaders == null ? ProxyHeadersConfig.DEFAULT : proxyHeaders;
     }
 
-    /** A plain HTTP listener. */
+    /** A plain HTTP listener without compression. */
     public ListenerConfig(String name, String address, List<RouteConfig> routes, HttpLimitsConfig limits,
                           ListenerTimeoutsConfig timeouts, ProxyHeadersConfig proxyHeaders) {
-        this(name, address, routes, limits, timeouts, proxyHeaders, null);
+        this(name, address, routes, limits, timeouts, proxyHeaders, null, null);
+    }
+
+    /** A listener with TLS (or not: null) and no compression. */
+    public ListenerConfig(String name, String address, List<RouteConfig> routes, HttpLimitsConfig limits,
+                          ListenerTimeoutsConfig timeouts, ProxyHeadersConfig proxyHeaders, TlsConfig tls) {
+        this(name, address, routes, limits, timeouts, proxyHeaders, tls, null);
+    }
+
+    /** A plain HTTP listener with response compression for its routes. */
+    public ListenerConfig(String name, String address, List<RouteConfig> routes, HttpLimitsConfig limits,
+                          ListenerTimeoutsConfig timeouts, ProxyHeadersConfig proxyHeaders, CompressionConfig compression) {
+        this(name, address, routes, limits, timeouts, proxyHeaders, null, compression);
     }
 }

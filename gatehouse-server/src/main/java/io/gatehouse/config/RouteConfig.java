@@ -17,6 +17,8 @@ import java.time.Duration;
  * @param timeouts       per-route timeouts
  * @param retries        retry policy
  * @param hsts           add {@code Strict-Transport-Security} to responses sent over TLS; null: none
+ * @param compression    response compression; null: the listener's; {@code enabled: false} turns it off here
+ * @param decompressRequests decode gzip/br request bodies before they go upstream; null: bodies pass as sent
  */
 public record RouteConfig(
         String name,
@@ -30,7 +32,9 @@ public record RouteConfig(
         Long maxBodySize,
         RouteTimeoutsConfig timeouts,
         RetryConfig retries,
-        HstsConfig hsts) {
+        HstsConfig hsts,
+        CompressionConfig compression,
+        DecompressRequestsConfig decompressRequests) {
 
     public RouteConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
@@ -54,12 +58,29 @@ public record RouteConfig(
         retries = retries == null ? RetryConfig.DEFAULT : retries;
     }
 
-    /** A route without HSTS. */
+    /** A route without HSTS or compression settings of its own. */
     public RouteConfig(String name, MatchConfig match, String cluster, DirectResponseConfig directResponse,
                        RedirectConfig redirect, String stripPrefix, String rewritePath, Boolean preserveHost,
                        Long maxBodySize, RouteTimeoutsConfig timeouts, RetryConfig retries) {
         this(name, match, cluster, directResponse, redirect, stripPrefix, rewritePath, preserveHost, maxBodySize,
-                timeouts, retries, null);
+                timeouts, retries, null, null, null);
+    }
+
+    /** A route with HSTS (or not: null) and no compression settings of its own. */
+    public RouteConfig(String name, MatchConfig match, String cluster, DirectResponseConfig directResponse,
+                       RedirectConfig redirect, String stripPrefix, String rewritePath, Boolean preserveHost,
+                       Long maxBodySize, RouteTimeoutsConfig timeouts, RetryConfig retries, HstsConfig hsts) {
+        this(name, match, cluster, directResponse, redirect, stripPrefix, rewritePath, preserveHost, maxBodySize,
+                timeouts, retries, hsts, null, null);
+    }
+
+    /** A route with compression settings and no HSTS. */
+    public RouteConfig(String name, MatchConfig match, String cluster, DirectResponseConfig directResponse,
+                       RedirectConfig redirect, String stripPrefix, String rewritePath, Boolean preserveHost,
+                       Long maxBodySize, RouteTimeoutsConfig timeouts, RetryConfig retries,
+                       CompressionConfig compression, DecompressRequestsConfig decompressRequests) {
+        this(name, match, cluster, directResponse, redirect, stripPrefix, rewritePath, preserveHost, maxBodySize,
+                timeouts, retries, null, compression, decompressRequests);
     }
 
     /**

@@ -26,7 +26,7 @@ public final class HttpExchange {
         void onBodyError(io.netty.handler.codec.http.HttpResponseStatus status, String reason);
     }
 
-    private final Downstream downstream;
+    private Downstream downstream;
     private final HttpRequest request;
     private final String host;
     private final String path;
@@ -37,6 +37,8 @@ public final class HttpExchange {
     private String requestId;
 
     private BodyReceiver bodyReceiver;
+    private java.util.function.UnaryOperator<BodyReceiver> bodyInterceptor;
+    private Runnable clientGoneAction;
     // Body pieces that arrived with the head before anyone attached (bounded by one socket read).
     private ArrayDeque<HttpContent> earlyBody;
     private boolean requestComplete;
@@ -69,6 +71,24 @@ public final class HttpExchange {
     }
 
     public Downstream downstream() { return downstream; }
+
+    /**
+     * Puts a decorator in front of the client side (response compression): everything written to the client from
+     * then on goes through {@code replacement}, which passes it on to the one it wraps. Only before the response
+     * starts, on the exchange's event loop; the protocol handler keeps its own reference and never notices.
+     */
+    public void downstream(Downstream replacement) {
+        if (responseStarted) throw new IllegalStateException("the response already started");
+        this.downstream = replacement;
+    }
+
+    /**
+     * Wraps whoever will consume the request body (request decompression): the body then reaches the consumer
+     * through {@code interceptor}. Set by a filter before the consumer attaches.
+     */
+    public void interceptBody(java.util.function.UnaryOperator<BodyReceiver> interceptor) {
+        this.bodyInterceptor = interceptor;
+    }
     public String listener() { return listener; }
     public HttpRequest request() { return request; }
     /** Request host, lower case, without port; empty if none. */
@@ -87,6 +107,7 @@ public final class HttpExchange {
 
     /** Attaches the body consumer and delivers anything that already arrived. */
     public void bodyReceiver(BodyReceiver receiver) {
+        if (bodyInterceptor != null) receiver = bodyInterceptor.apply(receiver);
         this.bodyReceiver = receiver;
         if (earlyBody != null) {
             HttpContent c;
@@ -160,6 +181,13 @@ public final class HttpExchange {
     /** Called when the client goes away before the exchange ended (upstream resources are released then). */
     public void onClientGone() {
         if (clientListener != null) clientListener.onClientGone();
+        if (clientGoneAction != null) clientGoneAction.run();
+    }
+
+    /** Runs {@code action} after the client listener if the client goes away first (a filter freeing what it holds). */
+    public void whenClientGone(Runnable action) {
+        Runnable before = clientGoneAction;
+        this.clientGoneAction = before == null ? action : () -> { before.run(); action.run(); };
     }
 
     // ---- telemetry facts ----

@@ -80,6 +80,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     private boolean waiting;               // waiting for a request head (no exchange in progress)
     private long waitStartNanos;
     private long bytesAtWaitStart;
+    private long bodyWaitSince;            // when the proxy asked for request body still unanswered, or 0 (slow POST)
+    private long unwritableSince;          // when the client stopped taking the response, or 0 (a reader that stalls)
 
     private long sentAtExchangeStart;      // encoder's byte count when current's request arrived
     private long reportedReceived;         // bytes already added to the listener's counters
@@ -196,6 +198,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (content instanceof LastHttpContent) readingBody = false;
+        bodyWaitSince = 0;
         current.receiveBody(content);
     }
 
@@ -253,6 +256,12 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            unwritableSince = 0;
+        } else if (unwritableSince == 0) {
+            unwritableSince = listener.ticker().nanoTime();
+            checkWithin(listener.config().timeouts().idle().toNanos());
+        }
         if (current != null && ctx.channel().isWritable()) current.onWritable();
         ctx.fireChannelWritabilityChanged();
     }
@@ -417,7 +426,13 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     public String scheme() { return secure ? "https" : "http"; }
 
     public void requestMoreBody() {
-        if (readingBody) ctx.read();
+        if (readingBody) {
+            if (bodyWaitSince == 0) {
+                bodyWaitSince = listener.ticker().nanoTime();
+                checkWithin(listener.config().timeouts().requestBodyIdle().toNanos());
+            }
+            ctx.read();
+        }
     }
 
     public ChannelFuture write(HttpObject msg) {
@@ -597,7 +612,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (tunnelled || !ctx.channel().isActive()) return;
         long headerTimeout = listener.config().timeouts().requestHeader().toNanos();
         if (!waiting) {
-            armWaitTimer(headerTimeout); // busy serving; look again later
+            if (!busyTimedOut()) armWaitTimer(nextBusyCheck(headerTimeout)); // busy serving; look again later
             return;
         }
         long waited = listener.ticker().nanoTime() - waitStartNanos;
@@ -618,6 +633,48 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         // bytes that arrive from now on must complete a head within the header timeout
         bytesAtWaitStart = decoder.bytesReceived();
         armWaitTimer(Math.min(idle - waited, headerTimeout));
+    }
+
+    /*
+     * While an exchange is in progress the same timer watches the client's pace: a body it stopped sending although
+     * the proxy asked for it (slow POST: 408, the backend sees the request cut off), and a response it stopped taking
+     * (the write watermark already paused the upstream, so what is buffered stays bounded; after the idle timeout the
+     * connection closes and the exchange ends as if the client had gone).
+     */
+    private boolean busyTimedOut() {
+        long now = listener.ticker().nanoTime();
+        if (readingBody && bodyWaitSince != 0 && current != null
+                && now - bodyWaitSince >= listener.config().timeouts().requestBodyIdle().toNanos()) {
+            bodyWaitSince = 0;
+            log.info("{}: request body stalled for {}; 408", remote, listener.config().timeouts().requestBodyIdle());
+            listener.rejected();
+            failBody(HttpResponseStatus.REQUEST_TIMEOUT, "request_body_timeout");
+            return false; // the 408 still has to be written: keep watching the connection
+        }
+        if (unwritableSince != 0 && !ctx.channel().isWritable()
+                && now - unwritableSince >= listener.config().timeouts().idle().toNanos()) {
+            log.info("{}: client took none of the response for {}; closing", remote, listener.config().timeouts().idle());
+            ctx.close();
+            return true;
+        }
+        return false;
+    }
+
+    /** Delay until the next busy check: the header-timeout cadence, or sooner when a client-pace deadline falls first. */
+    private long nextBusyCheck(long headerTimeout) {
+        long now = listener.ticker().nanoTime();
+        long next = headerTimeout;
+        if (bodyWaitSince != 0) next = Math.min(next, bodyWaitSince + listener.config().timeouts().requestBodyIdle().toNanos() - now);
+        if (unwritableSince != 0) next = Math.min(next, unwritableSince + listener.config().timeouts().idle().toNanos() - now);
+        return Math.max(next, TimeUnit.MILLISECONDS.toNanos(1));
+    }
+
+    /** Makes the timer fire within {@code delayNanos} (a new client-pace deadline may fall before its next check). */
+    private void checkWithin(long delayNanos) {
+        if (waitTimer != null && waitTimer.getDelay(TimeUnit.NANOSECONDS) > delayNanos) {
+            waitTimer.cancel(false);
+            armWaitTimer(delayNanos);
+        }
     }
 
     private void cancelWaitTimer() {

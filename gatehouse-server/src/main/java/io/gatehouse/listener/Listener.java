@@ -132,6 +132,9 @@ public final class Listener {
         }
     }
 
+    /** The open client connections (tests look at what each one buffers). */
+    Set<Channel> openConnections() { return java.util.Collections.unmodifiableSet(connections); }
+
     void connectionOpened(Channel ch) { connections.add(ch); if (draining) ch.close(); }
     void connectionClosed(Channel ch) { connections.remove(ch); }
     void rejected() { rejected.incrementAndGet(); }
