@@ -145,7 +145,9 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("{}: HTTP/2 connection error: {}", ctx.channel().remoteAddress(), cause.toString());
-        ctx.close();
+        // a protocol error was already answered by the codec (GOAWAY with its code, then close): closing here first
+        // would send GOAWAY NO_ERROR ahead of it
+        if (io.netty.handler.codec.http2.Http2CodecUtil.getEmbeddedHttp2Exception(cause) == null) traffic.closeNow();
     }
 
     /** SETTINGS, PING and PRIORITY cost the server work and the client almost none: at most so many per window. */

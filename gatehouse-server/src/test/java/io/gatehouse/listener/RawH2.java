@@ -29,7 +29,12 @@ final class RawH2 implements AutoCloseable {
             WINDOW_UPDATE = 8, CONTINUATION = 9;
     static final int END_STREAM = 0x1, END_HEADERS = 0x4, ACK = 0x1;
 
-    record Frame(int type, int flags, int stream, byte[] payload) {
+    /** A frame from the server; HEADERS come decoded (in arrival order, so the HPACK table stays in step). */
+    record Frame(int type, int flags, int stream, byte[] payload, Http2Headers headers) {
+        String status() {
+            return headers == null || headers.status() == null ? null : headers.status().toString();
+        }
+
         long errorCode() {
             int at = type == GOAWAY ? 4 : 0;
             return ((payload[at] & 0xffL) << 24) | ((payload[at + 1] & 0xff) << 16) | ((payload[at + 2] & 0xff) << 8)
@@ -37,12 +42,14 @@ final class RawH2 implements AutoCloseable {
         }
     }
 
-    private static final Frame EOF = new Frame(-1, 0, 0, new byte[0]);
+    private static final Frame EOF = new Frame(-1, 0, 0, new byte[0], null);
 
     private final Socket socket;
     private final OutputStream out;
     private final BlockingQueue<Frame> frames = new LinkedBlockingQueue<>();
     private final DefaultHttp2HeadersEncoder hpack = new DefaultHttp2HeadersEncoder();
+    private final io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder hpackIn =
+            new io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder(false);
     private volatile boolean writeFailed;
 
     private RawH2(InetSocketAddress address) throws IOException {
@@ -75,7 +82,18 @@ final class RawH2 implements AutoCloseable {
                 int stream = in.readInt() & 0x7fffffff;
                 byte[] payload = new byte[length];
                 in.readFully(payload);
-                frames.add(new Frame(type, flags, stream, payload));
+                Http2Headers decoded = null;
+                if (type == HEADERS) {
+                    ByteBuf block = Unpooled.wrappedBuffer(payload);
+                    try {
+                        decoded = hpackIn.decodeHeaders(stream, block);
+                    } catch (Http2Exception e) {
+                        throw new IOException(e);
+                    } finally {
+                        block.release();
+                    }
+                }
+                frames.add(new Frame(type, flags, stream, payload, decoded));
             }
         } catch (EOFException e) {
             // closed by the server
