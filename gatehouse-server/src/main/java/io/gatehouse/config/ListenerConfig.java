@@ -13,6 +13,7 @@ import java.util.List;
  * @param proxyHeaders what the proxy adds (X-Forwarded-*, Via, X-Request-Id) and whom it trusts
  * @param tls          TLS termination (HTTPS); null: plain HTTP
  * @param compression  response compression for every route that does not set its own; null: none
+ * @param http2        HTTP/2 from clients: h2 over TLS (ALPN), h2c with prior knowledge, and its protections
  */
 public record ListenerConfig(
         String name,
@@ -22,7 +23,8 @@ public record ListenerConfig(
         ListenerTimeoutsConfig timeouts,
         ProxyHeadersConfig proxyHeaders,
         TlsConfig tls,
-        CompressionConfig compression) {
+        CompressionConfig compression,
+        Http2Config http2) {
 
     public ListenerConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
@@ -31,23 +33,30 @@ public record ListenerConfig(
         limits = limits == null ? HttpLimitsConfig.DEFAULT : limits;
         timeouts = timeouts == null ? ListenerTimeoutsConfig.DEFAULT : timeouts;
         proxyHeaders = proxyHeaders == null ? ProxyHeadersConfig.DEFAULT : proxyHeaders;
+        http2 = http2 == null ? Http2Config.DEFAULT : http2;
     }
 
-    /** A plain HTTP listener without compression. */
+    /** A plain HTTP listener without compression, with the default HTTP/2 settings. */
     public ListenerConfig(String name, String address, List<RouteConfig> routes, HttpLimitsConfig limits,
                           ListenerTimeoutsConfig timeouts, ProxyHeadersConfig proxyHeaders) {
-        this(name, address, routes, limits, timeouts, proxyHeaders, null, null);
+        this(name, address, routes, limits, timeouts, proxyHeaders, null, null, null);
     }
 
     /** A listener with TLS (or not: null) and no compression. */
     public ListenerConfig(String name, String address, List<RouteConfig> routes, HttpLimitsConfig limits,
                           ListenerTimeoutsConfig timeouts, ProxyHeadersConfig proxyHeaders, TlsConfig tls) {
-        this(name, address, routes, limits, timeouts, proxyHeaders, tls, null);
+        this(name, address, routes, limits, timeouts, proxyHeaders, tls, null, null);
     }
 
     /** A plain HTTP listener with response compression for its routes. */
     public ListenerConfig(String name, String address, List<RouteConfig> routes, HttpLimitsConfig limits,
                           ListenerTimeoutsConfig timeouts, ProxyHeadersConfig proxyHeaders, CompressionConfig compression) {
-        this(name, address, routes, limits, timeouts, proxyHeaders, null, compression);
+        this(name, address, routes, limits, timeouts, proxyHeaders, null, compression, null);
+    }
+
+    /** A plain HTTP listener with these HTTP/2 settings. */
+    public ListenerConfig(String name, String address, List<RouteConfig> routes, HttpLimitsConfig limits,
+                          ListenerTimeoutsConfig timeouts, ProxyHeadersConfig proxyHeaders, Http2Config http2) {
+        this(name, address, routes, limits, timeouts, proxyHeaders, null, null, http2);
     }
 }

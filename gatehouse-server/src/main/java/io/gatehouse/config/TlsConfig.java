@@ -12,7 +12,8 @@ import java.util.Locale;
  * @param minVersion            {@code 1.2} (default) or {@code 1.3}; older versions are never offered
  * @param ciphers               TLS 1.2 cipher suites (IANA names); default ECDHE with AEAD only. TLS 1.3 suites are
  *                              always the three standard AEAD ones
- * @param alpn                  protocols offered through ALPN, in preference order; only {@code http/1.1} for now
+ * @param alpn                  protocols offered through ALPN, in preference order (default h2, http/1.1; h2 only
+ *                             while the listener's {@code http2.enabled})
  * @param clientAuth            {@code none} (default), {@code request} (verify a certificate if sent) or
  *                              {@code require} (handshake fails without a valid one)
  * @param clientCa              PEM bundle of the CAs client certificates must chain to (with request/require)
@@ -40,14 +41,13 @@ public record TlsConfig(
         certificates = List.copyOf(certificates);
         minVersion = version(minVersion);
         ciphers = ciphers == null ? List.of() : List.copyOf(ciphers);
-        alpn = alpn == null ? List.of("http/1.1") : List.copyOf(alpn);
+        alpn = alpn == null ? List.of("h2", "http/1.1") : List.copyOf(alpn);
         for (String p : alpn) {
-            if (p.equals("h2")) {
-                throw new IllegalArgumentException("alpn: h2 is not served yet (HTTP/2 comes in a later release); use [http/1.1]");
+            if (!p.equals("h2") && !p.equals("http/1.1")) {
+                throw new IllegalArgumentException("alpn: unknown protocol '" + p + "'; expected h2 or http/1.1");
             }
-            if (!p.equals("http/1.1")) throw new IllegalArgumentException("alpn: unknown protocol '" + p + "'; expected http/1.1");
         }
-        if (alpn.isEmpty()) throw new IllegalArgumentException("alpn: at least http/1.1 is required");
+        if (!alpn.contains("http/1.1")) throw new IllegalArgumentException("alpn: http/1.1 is required (clients without ALPN speak it)");
         clientAuth = clientAuth == null ? "none" : clientAuth;
         if (!CLIENT_AUTH.contains(clientAuth)) throw new IllegalArgumentException("client_auth: must be none, request or require");
         if (!clientAuth.equals("none") && clientCa == null) {
@@ -98,5 +98,11 @@ public record TlsConfig(
                 }
             }
         }
+    }
+
+    /** The same settings offering {@code protocols} through ALPN. */
+    public TlsConfig withAlpn(List<String> protocols) {
+        return new TlsConfig(certificates, minVersion, ciphers, protocols, clientAuth, clientCa, provider, reloadInterval,
+                sessionTicketRotation);
     }
 }

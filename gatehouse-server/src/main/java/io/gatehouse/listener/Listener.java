@@ -52,7 +52,7 @@ public final class Listener {
         this.ticker = ticker;
         this.telemetry = telemetry;
         this.unrouted = telemetry.metrics().unrouted(name);
-        this.tls = config.tls() == null ? null : io.gatehouse.tls.ServerTls.create(config.name(), config.tls());
+        this.tls = config.tls() == null ? null : io.gatehouse.tls.ServerTls.create(config.name(), offered(config));
     }
 
     /** Binds and starts accepting; returns the bound address. */
@@ -83,10 +83,39 @@ public final class Listener {
         return bound;
     }
 
-    /** The HTTP/1.1 pipeline, in order: decode requests, encode responses, serve. */
+    /**
+     * A new connection's pipeline: HTTP/1.1, or (h2c) a detector that installs HTTP/1.1 or HTTP/2 once the first
+     * bytes tell which.
+     */
     private void initPipeline(ChannelPipeline p) {
         io.gatehouse.tls.ServerTls t = tls;
         if (t != null) p.addLast("tls", t.newHandler()); // SNI picks the certificate, then it becomes the SslHandler
+        if (t != null) {
+            // after the handshake, ALPN says which protocol's handlers go behind TLS
+            p.addLast("alpn", new AlpnProtocolSelector(this));
+            return;
+        }
+        if (config.http2().h2c()) {
+            p.addLast("detect", new CleartextProtocolDetector(this));
+        } else {
+            installHttp1(p);
+        }
+    }
+
+    /** The listener's TLS settings with ALPN trimmed to what it serves: no h2 while {@code http2.enabled} is off. */
+    private static io.gatehouse.config.TlsConfig offered(ListenerConfig config) {
+        io.gatehouse.config.TlsConfig tls = config.tls();
+        if (config.http2().enabled() || !tls.alpn().contains("h2")) return tls;
+        return tls.withAlpn(tls.alpn().stream().filter(p -> !p.equals("h2")).toList());
+    }
+
+    /** HTTP/2: frames, one child channel per stream, the connection's guard (see {@link Http2Connection}). */
+    void installHttp2(ChannelPipeline p) {
+        Http2Connection.install(this, p);
+    }
+
+    /** The HTTP/1.1 handlers, in order: decode requests, encode responses, serve. */
+    void installHttp1(ChannelPipeline p) {
         HttpLimitsConfig limits = config.limits();
         Http1ResponseEncoder encoder = new Http1ResponseEncoder();
         Http1RequestDecoder decoder = new Http1RequestDecoder(limits.maxUriLength(), limits.maxHeaderSize(), limits.maxHeaders());
@@ -122,13 +151,13 @@ public final class Listener {
             if (t != null) t.close();
         } else if (t == null) {
             try {
-                tls = io.gatehouse.tls.ServerTls.create(config.name(), config.tls());
+                tls = io.gatehouse.tls.ServerTls.create(config.name(), offered(config));
             } catch (RuntimeException e) {
                 // the reload is already committing: refuse TLS loudly rather than fail half-way
                 log.error("listener {}: TLS not enabled: {}", name, e.getMessage());
             }
         } else {
-            t.reconfigure(config.tls());
+            t.reconfigure(offered(config));
         }
     }
 

@@ -23,10 +23,10 @@ class TlsConfigTest {
     }
 
     @Test
-    void defaultsAreTls12WithHttp11AlpnNoClientAuthAndTwoSecondReloads() throws ConfigException {
+    void defaultsAreTls12WithH2AndHttp11AlpnNoClientAuthAndTwoSecondReloads() throws ConfigException {
         TlsConfig tls = parse("{certificates: [{cert: a.crt, key: a.key}]}").listeners().get(0).tls();
         assertThat(tls.minVersion()).isEqualTo("1.2");
-        assertThat(tls.alpn()).containsExactly("http/1.1");
+        assertThat(tls.alpn()).containsExactly("h2", "http/1.1");
         assertThat(tls.clientAuth()).isEqualTo("none");
         assertThat(tls.provider()).isEqualTo("auto");
         assertThat(tls.reloadInterval()).hasSeconds(2);
@@ -34,9 +34,11 @@ class TlsConfigTest {
     }
 
     @Test
-    void h2InAlpnIsAClearErrorForNow() {
-        assertThatThrownBy(() -> parse("{alpn: [h2, http/1.1], certificates: [{cert: a.crt, key: a.key}]}"))
-                .hasMessage("tls.yaml:4:11: listeners[0].tls.alpn: h2 is not served yet (HTTP/2 comes in a later release); use [http/1.1]");
+    void alpnMustOfferHttp11AndKnowsOnlyH2Besides() {
+        assertThatThrownBy(() -> parse("{alpn: [h2], certificates: [{cert: a.crt, key: a.key}]}"))
+                .hasMessage("tls.yaml:4:11: listeners[0].tls.alpn: http/1.1 is required (clients without ALPN speak it)");
+        assertThatThrownBy(() -> parse("{alpn: [h3, http/1.1], certificates: [{cert: a.crt, key: a.key}]}"))
+                .hasMessage("tls.yaml:4:11: listeners[0].tls.alpn: unknown protocol 'h3'; expected h2 or http/1.1");
     }
 
     @Test
