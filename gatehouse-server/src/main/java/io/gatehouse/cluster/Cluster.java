@@ -40,6 +40,7 @@ public final class Cluster {
     private final Transport transport;
     private final ConcurrentHashMap<EventLoop, ConnectionPool> pools = new ConcurrentHashMap<>();
     private final HealthChecker healthChecker;     // null without health_check
+    private final io.gatehouse.tls.UpstreamTls tls; // null: plain connections to the endpoints
     private final OutlierDetector outlierDetector;
     private volatile Selection selection;
     private volatile boolean closed;
@@ -101,6 +102,7 @@ public final class Cluster {
         }
         this.endpoints = List.copyOf(list);
         this.traffic = previous != null ? previous.traffic : new TrafficStats();
+        this.tls = io.gatehouse.tls.UpstreamTls.create(config.name(), config.tls());
         this.hashKey = config.loadBalancer().hash() == null ? null : new HashKey(config.loadBalancer().hash());
         this.stickyCookie = config.loadBalancer().stickyCookie() == null ? null : new StickyCookie(config.loadBalancer().stickyCookie());
         refresh();
@@ -108,7 +110,7 @@ public final class Cluster {
                 group.next(), this::refresh, events);
         if (config.healthCheck() != null) {
             healthChecker = new HealthChecker(config.name(), config.healthCheck(), endpoints, group,
-                    transport.socketChannelClass(), ticker, this::refresh, resumed, events);
+                    transport.socketChannelClass(), ticker, this::refresh, resumed, events, tls);
             healthChecker.start();
         } else {
             healthChecker = null;
@@ -322,6 +324,8 @@ public final class Cluster {
 
     /** Active health checking, or null when the cluster has none. */
     public HealthChecker healthChecker() { return healthChecker; }
+    /** TLS toward the endpoints, or null. */
+    public io.gatehouse.tls.UpstreamTls tls() { return tls; }
 
     public OutlierDetector outlierDetector() { return outlierDetector; }
 

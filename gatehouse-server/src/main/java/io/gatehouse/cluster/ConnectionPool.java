@@ -78,6 +78,7 @@ public final class ConnectionPool {
         ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
+                if (cluster.tls() != null) ch.pipeline().addLast("tls", cluster.tls().newHandler(ch, endpoint.address()));
                 // our strict response decoder (ASCII headers, re-encoded toward the client without char copies)
                 ch.pipeline().addLast("codec", new Http1ClientCodec(8192, 64 * 1024));
                 ch.pipeline().addLast("connection", conn);
@@ -85,7 +86,18 @@ public final class ConnectionPool {
         }).connect(endpoint.socketAddress());
         f.addListener(done -> {
             cluster.pendingDone();
-            if (done.isSuccess()) {
+            io.netty.handler.ssl.SslHandler ssl = done.isSuccess() ? f.channel().pipeline().get(io.netty.handler.ssl.SslHandler.class) : null;
+            if (ssl != null) {
+                // TLS: the connection is ready once the handshake (and certificate and name checks) passed
+                ssl.handshakeFuture().addListener(hs -> {
+                    if (hs.isSuccess()) {
+                        owner.onConnected(conn, false);
+                    } else {
+                        conn.attach(null, false); // the close that follows is not the owner's business
+                        owner.onConnectFailed(io.gatehouse.tls.UpstreamTls.reason(hs.cause()));
+                    }
+                });
+            } else if (done.isSuccess()) {
                 owner.onConnected(conn, false);
             } else {
                 cluster.connectionAborted();

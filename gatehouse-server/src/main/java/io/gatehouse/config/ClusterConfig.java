@@ -16,6 +16,7 @@ import java.util.List;
  * @param limits           circuit breaking: bounds on connections, pending and concurrent requests
  * @param retryBudget      retries allowed as a share of requests, so retries never amplify an outage
  * @param whenAllUnhealthy {@code fail} (503, default) or {@code panic} (route to every endpoint anyway)
+ * @param tls              TLS to the endpoints (and for health checks); null: plain
  */
 public record ClusterConfig(
         String name,
@@ -27,7 +28,8 @@ public record ClusterConfig(
         ConnectionPoolConfig connectionPool,
         ClusterLimitsConfig limits,
         RetryBudgetConfig retryBudget,
-        String whenAllUnhealthy) {
+        String whenAllUnhealthy,
+        UpstreamTlsConfig tls) {
 
     public ClusterConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
@@ -43,6 +45,15 @@ public record ClusterConfig(
         if (!whenAllUnhealthy.equals("fail") && !whenAllUnhealthy.equals("panic")) {
             throw new IllegalArgumentException("when_all_unhealthy: must be fail or panic");
         }
+    }
+
+    /** A cluster spoken to in plain HTTP. */
+    public ClusterConfig(String name, List<EndpointConfig> endpoints, LoadBalancerConfig loadBalancer,
+                         HealthCheckConfig healthCheck, OutlierDetectionConfig outlierDetection,
+                         ClusterTimeoutsConfig timeouts, ConnectionPoolConfig connectionPool, ClusterLimitsConfig limits,
+                         RetryBudgetConfig retryBudget, String whenAllUnhealthy) {
+        this(name, endpoints, loadBalancer, healthCheck, outlierDetection, timeouts, connectionPool, limits, retryBudget,
+                whenAllUnhealthy, null);
     }
 
     /**

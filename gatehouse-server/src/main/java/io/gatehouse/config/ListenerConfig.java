@@ -11,6 +11,7 @@ import java.util.List;
  * @param limits       request parsing limits (414/431/413)
  * @param timeouts     client-side timeouts
  * @param proxyHeaders what the proxy adds (X-Forwarded-*, Via, X-Request-Id) and whom it trusts
+ * @param tls          TLS termination (HTTPS); null: plain HTTP
  */
 public record ListenerConfig(
         String name,
@@ -18,7 +19,8 @@ public record ListenerConfig(
         List<RouteConfig> routes,
         HttpLimitsConfig limits,
         ListenerTimeoutsConfig timeouts,
-        ProxyHeadersConfig proxyHeaders) {
+        ProxyHeadersConfig proxyHeaders,
+        TlsConfig tls) {
 
     public ListenerConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
@@ -27,5 +29,11 @@ public record ListenerConfig(
         limits = limits == null ? HttpLimitsConfig.DEFAULT : limits;
         timeouts = timeouts == null ? ListenerTimeoutsConfig.DEFAULT : timeouts;
         proxyHeaders = proxyHeaders == null ? ProxyHeadersConfig.DEFAULT : proxyHeaders;
+    }
+
+    /** A plain HTTP listener. */
+    public ListenerConfig(String name, String address, List<RouteConfig> routes, HttpLimitsConfig limits,
+                          ListenerTimeoutsConfig timeouts, ProxyHeadersConfig proxyHeaders) {
+        this(name, address, routes, limits, timeouts, proxyHeaders, null);
     }
 }

@@ -12,10 +12,11 @@ import java.util.List;
  * @param pathRegex  Java regex that must match the whole path
  * @param methods    allowed methods (upper case); empty: any
  * @param headers    header conditions
+ * @param clientCert conditions on the client certificate verified in the TLS handshake (mTLS)
  */
 public record MatchConfig(String host, String path, String pathPrefix, String pathRegex, List<String> methods,
-                          List<HeaderMatchConfig> headers) {
-    public static final MatchConfig ANY = new MatchConfig(null, null, null, null, null, null);
+                          List<HeaderMatchConfig> headers, ClientCertMatchConfig clientCert) {
+    public static final MatchConfig ANY = new MatchConfig(null, null, null, null, null, null, null);
 
     public MatchConfig {
         int paths = (path != null ? 1 : 0) + (pathPrefix != null ? 1 : 0) + (pathRegex != null ? 1 : 0);
@@ -24,6 +25,29 @@ public record MatchConfig(String host, String path, String pathPrefix, String pa
         if (pathPrefix != null && !pathPrefix.startsWith("/")) throw new IllegalArgumentException("path_prefix: must start with /");
         methods = methods == null ? List.of() : methods.stream().map(m -> m.toUpperCase(java.util.Locale.ROOT)).toList();
         headers = headers == null ? List.of() : List.copyOf(headers);
+    }
+
+    public MatchConfig(String host, String path, String pathPrefix, String pathRegex, List<String> methods,
+                       List<HeaderMatchConfig> headers) {
+        this(host, path, pathPrefix, pathRegex, methods, headers, null);
+    }
+
+    /**
+     * The client certificate, verified against the listener's {@code client_ca}. Every given part must hold.
+     *
+     * @param present true: a verified certificate is required; false: the client must not have sent one
+     * @param subject exact subject DN as RFC 2253 prints it, e.g. {@code CN=billing,O=Example}
+     * @param san     one of the subject alternative names equals this (DNS name, URI such as a SPIFFE id, email or IP)
+     */
+    public record ClientCertMatchConfig(Boolean present, String subject, String san) {
+        public ClientCertMatchConfig {
+            if (present == null && subject == null && san == null) {
+                throw new IllegalArgumentException("client_cert needs one of present, subject, san");
+            }
+            if (Boolean.FALSE.equals(present) && (subject != null || san != null)) {
+                throw new IllegalArgumentException("present: false cannot be combined with subject or san");
+            }
+        }
     }
 
     /**

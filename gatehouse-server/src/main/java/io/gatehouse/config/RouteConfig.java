@@ -16,6 +16,7 @@ import java.time.Duration;
  * @param maxBodySize    request body bytes for this route (413 above); null: the listener's limit; 0: no limit
  * @param timeouts       per-route timeouts
  * @param retries        retry policy
+ * @param hsts           add {@code Strict-Transport-Security} to responses sent over TLS; null: none
  */
 public record RouteConfig(
         String name,
@@ -28,7 +29,8 @@ public record RouteConfig(
         Boolean preserveHost,
         Long maxBodySize,
         RouteTimeoutsConfig timeouts,
-        RetryConfig retries) {
+        RetryConfig retries,
+        HstsConfig hsts) {
 
     public RouteConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
@@ -52,6 +54,38 @@ public record RouteConfig(
         retries = retries == null ? RetryConfig.DEFAULT : retries;
     }
 
+    /** A route without HSTS. */
+    public RouteConfig(String name, MatchConfig match, String cluster, DirectResponseConfig directResponse,
+                       RedirectConfig redirect, String stripPrefix, String rewritePath, Boolean preserveHost,
+                       Long maxBodySize, RouteTimeoutsConfig timeouts, RetryConfig retries) {
+        this(name, match, cluster, directResponse, redirect, stripPrefix, rewritePath, preserveHost, maxBodySize,
+                timeouts, retries, null);
+    }
+
+    /**
+     * HTTP Strict Transport Security (RFC 6797): browsers use only HTTPS for the host for {@code max_age}.
+     *
+     * @param maxAge            default 365d
+     * @param includeSubdomains apply to every subdomain too (default false)
+     * @param preload           ask to be in browsers' preload lists (requires include_subdomains and max_age >= 365d)
+     */
+    public record HstsConfig(java.time.Duration maxAge, Boolean includeSubdomains, Boolean preload) {
+        public HstsConfig {
+            maxAge = maxAge == null ? java.time.Duration.ofDays(365) : maxAge;
+            if (maxAge.isNegative()) throw new IllegalArgumentException("max_age: must be >= 0");
+            includeSubdomains = includeSubdomains == null ? Boolean.FALSE : includeSubdomains;
+            preload = preload == null ? Boolean.FALSE : preload;
+            if (preload && (!includeSubdomains || maxAge.compareTo(java.time.Duration.ofDays(365)) < 0)) {
+                throw new IllegalArgumentException("preload: requires include_subdomains: true and max_age of at least 365d");
+            }
+        }
+
+        /** The header value, e.g. {@code max-age=31536000; includeSubDomains}. */
+        public String headerValue() {
+            return "max-age=" + maxAge.toSeconds() + (includeSubdomains ? "; includeSubDomains" : "") + (preload ? "; preload" : "");
+        }
+    }
+
     /**
      * @param total      from the request's arrival to the response's last byte, retries included; 504 if the head
      *                   has not been sent yet, otherwise the connection is reset. null: no total bound
@@ -71,19 +105,31 @@ public record RouteConfig(
     }
 
     /**
-     * A redirect. {@code location} is absolute or a path; otherwise scheme/host/path replace parts of the request URL.
+     * A redirect. {@code location} is absolute or a path; otherwise scheme/host/port/path replace parts of the request
+     * URL. {@code {scheme: https}} is the HTTP→HTTPS redirect; add {@code port} when HTTPS is not on 443.
      *
      * @param status 301, 302, 303, 307 or 308 (default 301)
+     * @param port   port in the new URL; omitted when it is the scheme's default; null: none (the Host's port is dropped
+     *               when the scheme changes, kept otherwise)
      */
-    public record RedirectConfig(int status, String location, String scheme, String host, String path) {
+    public record RedirectConfig(int status, String location, String scheme, String host, String path, Integer port) {
         public RedirectConfig {
             status = status == 0 ? 301 : status;
             if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
                 throw new IllegalArgumentException("status: must be one of 301, 302, 303, 307, 308");
             }
-            if (location == null && scheme == null && host == null && path == null) {
-                throw new IllegalArgumentException("redirect needs location, or one of scheme, host, path");
+            if (location == null && scheme == null && host == null && path == null && port == null) {
+                throw new IllegalArgumentException("redirect needs location, or one of scheme, host, port, path");
             }
+            if (scheme != null && !scheme.equals("http") && !scheme.equals("https")) {
+                throw new IllegalArgumentException("scheme: must be http or https");
+            }
+            if (port != null && (port < 1 || port > 65535)) throw new IllegalArgumentException("port: must be 1..65535");
+            if (location != null && port != null) throw new IllegalArgumentException("port: cannot be combined with location");
+        }
+
+        public RedirectConfig(int status, String location, String scheme, String host, String path) {
+            this(status, location, scheme, host, path, null);
         }
     }
 }

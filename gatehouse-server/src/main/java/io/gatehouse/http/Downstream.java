@@ -24,6 +24,11 @@ public interface Downstream {
     /** "http" or "https". */
     String scheme();
 
+    /** The client certificate verified in the TLS handshake (mTLS), or null (none sent, or not TLS). */
+    default io.gatehouse.tls.ClientCertificate clientCertificate() {
+        return null;
+    }
+
     /** Asks for more of the request body; it arrives through {@link HttpExchange#bodyReceiver}. */
     void requestMoreBody();
 

@@ -58,6 +58,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private InetSocketAddress remote;
     private io.netty.util.AsciiString remoteIp;
+    private boolean secure;                                   // the listener terminates TLS on this connection
+    private io.gatehouse.tls.ClientCertificate clientCert;    // verified in the handshake, or null
 
     private HttpExchange current;          // the exchange being served, or null when waiting for a request
     private boolean readingBody;           // current's request body is still arriving
@@ -97,6 +99,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         this.remote = (InetSocketAddress) ctx.channel().remoteAddress();
         this.remoteIp = remote == null || remote.getAddress() == null ? io.netty.util.AsciiString.cached("unknown")
                 : new io.netty.util.AsciiString(remote.getAddress().getHostAddress());
+        this.secure = ctx.pipeline().get("tls") != null || ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
     }
 
     @Override
@@ -229,6 +232,10 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent hs && hs.isSuccess()) {
+            io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+            if (ssl != null) clientCert = io.gatehouse.tls.ClientCertificate.of(ssl.engine().getSession());
+        }
         if (evt instanceof ChannelInputShutdownEvent) {
             // The client will send nothing more. An exchange in progress is still answered, then the connection
             // closes; a request cut off in its body cannot be completed.
@@ -298,7 +305,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             LocalResponse.fail(ex, HttpResponseStatus.METHOD_NOT_ALLOWED, "connect_not_supported");
             return;
         }
-        Route route = listener.routes().match(request.method().name(), host, path, headers);
+        Route route = listener.routes().match(request.method().name(), host, path, headers, clientCert);
         if (route == null) {
             LocalResponse.fail(ex, HttpResponseStatus.NOT_FOUND, "no_route");
             return;
@@ -374,6 +381,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         @Override public InetSocketAddress remoteAddress() { return remote; }
         @Override public io.netty.util.AsciiString remoteIp() { return remoteIp; }
         @Override public String scheme() { return Http1ConnectionHandler.this.scheme(); }
+        @Override public io.gatehouse.tls.ClientCertificate clientCertificate() { return clientCert; }
         @Override public void flush() { Http1ConnectionHandler.this.flush(); }
         @Override public boolean isWritable() { return Http1ConnectionHandler.this.isWritable(); }
 
@@ -406,7 +414,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     public InetSocketAddress remoteAddress() { return remote; }
 
-    public String scheme() { return "http"; }
+    public String scheme() { return secure ? "https" : "http"; }
 
     public void requestMoreBody() {
         if (readingBody) ctx.read();
@@ -481,7 +489,13 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (secure && ex.route() != null && ex.route().config().hsts() != null) {
+            // RFC 6797 §7.2: only over a secure transport, where a browser will honour it
+            h.set(STRICT_TRANSPORT_SECURITY, ex.route().config().hsts().headerValue());
+        }
     }
+
+    private static final io.netty.util.AsciiString STRICT_TRANSPORT_SECURITY = io.netty.util.AsciiString.cached("strict-transport-security");
 
     private void responseDone() {
         HttpExchange ex = current;
@@ -555,7 +569,10 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             exchangeEnded(ex);
         }
         releaseBacklog();
-        Relay.join(ctx.channel(), upstream, ctx.pipeline().names());
+        // TLS stays: the tunnel carries plaintext through the same secure session
+        java.util.List<String> handlers = ctx.pipeline().names().stream()
+                .filter(n -> !(ctx.pipeline().get(n) instanceof io.netty.handler.ssl.SslHandler)).toList();
+        Relay.join(ctx.channel(), upstream, handlers);
     }
 
     // ---- waiting for a request: header timeout (slowloris) and keep-alive idle timeout ----

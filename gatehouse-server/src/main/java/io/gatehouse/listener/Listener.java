@@ -34,6 +34,7 @@ public final class Listener {
     private final Ticker ticker;
     private volatile ListenerConfig config;
     private volatile RouteTable routes;
+    private volatile io.gatehouse.tls.ServerTls tls;   // null: plain HTTP
     private volatile boolean draining;
     private Channel serverChannel;
     private final Set<Channel> connections = ConcurrentHashMap.newKeySet();
@@ -51,6 +52,7 @@ public final class Listener {
         this.ticker = ticker;
         this.telemetry = telemetry;
         this.unrouted = telemetry.metrics().unrouted(name);
+        this.tls = config.tls() == null ? null : io.gatehouse.tls.ServerTls.create(config.name(), config.tls());
     }
 
     /** Binds and starts accepting; returns the bound address. */
@@ -83,6 +85,8 @@ public final class Listener {
 
     /** The HTTP/1.1 pipeline, in order: decode requests, encode responses, serve. */
     private void initPipeline(ChannelPipeline p) {
+        io.gatehouse.tls.ServerTls t = tls;
+        if (t != null) p.addLast("tls", t.newHandler()); // SNI picks the certificate, then it becomes the SslHandler
         HttpLimitsConfig limits = config.limits();
         Http1ResponseEncoder encoder = new Http1ResponseEncoder();
         Http1RequestDecoder decoder = new Http1RequestDecoder(limits.maxUriLength(), limits.maxHeaderSize(), limits.maxHeaders());
@@ -96,6 +100,8 @@ public final class Listener {
     public ListenerConfig config() { return config; }
     public RouteTable routes() { return routes; }
     public Ticker ticker() { return ticker; }
+    /** TLS termination of this listener, or null when it serves plain HTTP. */
+    public io.gatehouse.tls.ServerTls tls() { return tls; }
     public boolean draining() { return draining; }
     public InetSocketAddress boundAddress() { return (InetSocketAddress) serverChannel.localAddress(); }
     public long rejectedCount() { return rejected.get(); }
@@ -110,6 +116,20 @@ public final class Listener {
     public void update(ListenerConfig config, RouteTable routes) {
         this.config = config;
         this.routes = routes;
+        io.gatehouse.tls.ServerTls t = tls;
+        if (config.tls() == null) {
+            tls = null;
+            if (t != null) t.close();
+        } else if (t == null) {
+            try {
+                tls = io.gatehouse.tls.ServerTls.create(config.name(), config.tls());
+            } catch (RuntimeException e) {
+                // the reload is already committing: refuse TLS loudly rather than fail half-way
+                log.error("listener {}: TLS not enabled: {}", name, e.getMessage());
+            }
+        } else {
+            t.reconfigure(config.tls());
+        }
     }
 
     void connectionOpened(Channel ch) { connections.add(ch); if (draining) ch.close(); }
@@ -137,6 +157,7 @@ public final class Listener {
     /** Stops accepting; idle connections close now, busy ones after their response. */
     public void startDrain() {
         draining = true;
+        if (tls != null) tls.close();
         if (serverChannel != null) serverChannel.close().syncUninterruptibly();
         for (Channel ch : connections) {
             ch.eventLoop().execute(() -> {
@@ -149,6 +170,7 @@ public final class Listener {
     /** Closes every remaining connection. */
     public void closeAll() {
         draining = true;
+        if (tls != null) tls.close();
         if (serverChannel != null) serverChannel.close();
         connections.forEach(Channel::close);
     }

@@ -204,7 +204,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             retryLater();
             return;
         }
-        finishWithError(HttpResponseStatus.SERVICE_UNAVAILABLE, reason);
+        // a TLS failure is the endpoint answering wrongly (bad certificate or name), not an absent one
+        finishWithError(reason.startsWith("tls_") ? HttpResponseStatus.BAD_GATEWAY : HttpResponseStatus.SERVICE_UNAVAILABLE, reason);
     }
 
     private void requestSent() {

@@ -18,7 +18,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Proxy header semantics (RFC 9110 §7.6): hop-by-hop headers removed both ways, including those named in
  * {@code Connection}; {@code Via}; {@code X-Forwarded-For/-Proto/-Host} and optionally {@code Forwarded}, kept from
- * trusted proxies only; {@code X-Request-Id} propagated or generated.
+ * trusted proxies only; {@code X-Request-Id} propagated or generated; the verified client certificate in
+ * {@code X-Client-Cert-Subject} and {@code X-Client-Cert-SAN} (never taken from the client).
  */
 public final class ProxyHeaders {
     static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
@@ -28,6 +29,10 @@ public final class ProxyHeaders {
     static final AsciiString FORWARDED = AsciiString.cached("forwarded");
     static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
     static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    /** The verified client certificate (mTLS), set by the proxy only: a client's own copies are always removed. */
+    public static final AsciiString X_CLIENT_CERT_SUBJECT = AsciiString.cached("x-client-cert-subject");
+    public static final AsciiString X_CLIENT_CERT_SAN = AsciiString.cached("x-client-cert-san");
+    static final AsciiString X_FORWARDED_CLIENT_CERT = AsciiString.cached("x-forwarded-client-cert");
 
     private final ProxyHeadersConfig config;
     private final TrustedProxies trusted;
@@ -84,6 +89,16 @@ public final class ProxyHeaders {
         } else if (!fromTrusted && (found & FORWARDED_H) != 0) {
             h.remove(FORWARDED);
         }
+        if ((found & CLIENT_CERT_H) != 0) {
+            h.remove(X_CLIENT_CERT_SUBJECT);
+            h.remove(X_CLIENT_CERT_SAN);
+            h.remove(X_FORWARDED_CLIENT_CERT);
+        }
+        io.gatehouse.tls.ClientCertificate cert = client.clientCertificate();
+        if (cert != null) {
+            h.set(X_CLIENT_CERT_SUBJECT, cert.subject());
+            if (!cert.sans().isEmpty()) h.set(X_CLIENT_CERT_SAN, String.join(", ", cert.sans()));
+        }
         if (config.via()) appendVia(h, (found & VIA_H) != 0);
         if (config.requestId()) {
             String id = (found & X_REQUEST_ID_H) != 0 ? h.get(X_REQUEST_ID) : null;
@@ -128,7 +143,8 @@ public final class ProxyHeaders {
     static final int CONNECTION_H = 1, KEEP_ALIVE_H = 1 << 1, PROXY_CONNECTION_H = 1 << 2, TE_H = 1 << 3,
             TRANSFER_ENCODING_H = 1 << 4, UPGRADE_H = 1 << 5, PROXY_AUTHENTICATE_H = 1 << 6,
             PROXY_AUTHORIZATION_H = 1 << 7, VIA_H = 1 << 8, X_REQUEST_ID_H = 1 << 9, FORWARDED_H = 1 << 10,
-            X_FORWARDED_FOR_H = 1 << 11, X_FORWARDED_PROTO_H = 1 << 12, X_FORWARDED_HOST_H = 1 << 13;
+            X_FORWARDED_FOR_H = 1 << 11, X_FORWARDED_PROTO_H = 1 << 12, X_FORWARDED_HOST_H = 1 << 13,
+            CLIENT_CERT_H = 1 << 14;
 
     static int scan(HttpHeaders h) {
         int found = 0;
@@ -149,9 +165,11 @@ public final class ProxyHeaders {
             case 15 -> is(n, X_FORWARDED_FOR) ? X_FORWARDED_FOR_H : 0;
             case 16 -> is(n, PROXY_CONNECTION) ? PROXY_CONNECTION_H : is(n, X_FORWARDED_HOST) ? X_FORWARDED_HOST_H : 0;
             case 17 -> is(n, HttpHeaderNames.TRANSFER_ENCODING) ? TRANSFER_ENCODING_H
-                    : is(n, X_FORWARDED_PROTO) ? X_FORWARDED_PROTO_H : 0;
+                    : is(n, X_FORWARDED_PROTO) ? X_FORWARDED_PROTO_H : is(n, X_CLIENT_CERT_SAN) ? CLIENT_CERT_H : 0;
             case 18 -> is(n, HttpHeaderNames.PROXY_AUTHENTICATE) ? PROXY_AUTHENTICATE_H : 0;
             case 19 -> is(n, HttpHeaderNames.PROXY_AUTHORIZATION) ? PROXY_AUTHORIZATION_H : 0;
+            case 21 -> is(n, X_CLIENT_CERT_SUBJECT) ? CLIENT_CERT_H : 0;
+            case 23 -> is(n, X_FORWARDED_CLIENT_CERT) ? CLIENT_CERT_H : 0;
             default -> 0;
         };
     }

@@ -23,8 +23,16 @@ public final class RouteActions {
             if (c.location() != null) {
                 location = c.location();
             } else {
-                String scheme = c.scheme() != null ? c.scheme() : exchange.downstream().scheme();
+                String current = exchange.downstream().scheme();
+                String scheme = c.scheme() != null ? c.scheme() : current;
                 String host = c.host() != null ? c.host() : exchange.request().headers().get(HttpHeaderNames.HOST, exchange.host());
+                if (c.port() != null || !scheme.equals(current)) {
+                    // a new port replaces the Host's; a scheme change drops it (the old port belongs to the old scheme)
+                    host = withoutPort(host);
+                    int port = c.port() == null ? -1 : c.port();
+                    boolean standard = port == -1 || (scheme.equals("https") && port == 443) || (scheme.equals("http") && port == 80);
+                    if (!standard) host = host + ":" + port;
+                }
                 String path = c.path() != null ? c.path() : exchange.path();
                 location = scheme + "://" + host + path + (exchange.query() == null ? "" : "?" + exchange.query());
             }
@@ -32,5 +40,12 @@ public final class RouteActions {
             r.headers().set(HttpHeaderNames.LOCATION, location);
             LocalResponse.send(exchange, r);
         };
+    }
+
+    /** {@code example.com:8080} → {@code example.com}; {@code [::1]:8080} → {@code [::1]}. */
+    static String withoutPort(String host) {
+        int close = host.lastIndexOf(']');
+        int colon = host.lastIndexOf(':');
+        return colon > close && (close >= 0 || host.indexOf(':') == colon) ? host.substring(0, colon) : host;
     }
 }

@@ -1,6 +1,7 @@
 package io.gatehouse.route;
 
 import io.gatehouse.config.MatchConfig;
+import io.gatehouse.tls.ClientCertificate;
 import io.netty.handler.codec.http.HttpHeaders;
 
 import java.util.List;
@@ -17,6 +18,7 @@ public final class RouteMatch {
     private final Pattern pathRegex;
     private final List<String> methods;
     private final List<HeaderCondition> headers;
+    private final MatchConfig.ClientCertMatchConfig clientCert; // or null
 
     public RouteMatch(MatchConfig config) {
         String host = config.host() == null ? null : config.host().toLowerCase(Locale.ROOT);
@@ -33,6 +35,7 @@ public final class RouteMatch {
         pathRegex = config.pathRegex() == null ? null : Pattern.compile(config.pathRegex());
         methods = config.methods();
         headers = config.headers().stream().map(HeaderCondition::new).toList();
+        clientCert = config.clientCert();
     }
 
     /**
@@ -40,6 +43,12 @@ public final class RouteMatch {
      * @param path   request path without the query
      */
     public boolean matches(String method, String host, String path, HttpHeaders requestHeaders) {
+        return matches(method, host, path, requestHeaders, null);
+    }
+
+    /** @param cert the client certificate verified in the TLS handshake, or null */
+    public boolean matches(String method, String host, String path, HttpHeaders requestHeaders, ClientCertificate cert) {
+        if (clientCert != null && !clientCertMatches(cert)) return false;
         if (exactHost != null && !exactHost.equals(host)) return false;
         if (wildcardSuffix != null && !(host.endsWith(wildcardSuffix) && host.length() > wildcardSuffix.length())) return false;
         if (this.path != null && !this.path.equals(path)) return false;
@@ -50,6 +59,12 @@ public final class RouteMatch {
             if (!h.test(requestHeaders)) return false;
         }
         return true;
+    }
+
+    private boolean clientCertMatches(ClientCertificate cert) {
+        if (clientCert.present() != null && clientCert.present() != (cert != null)) return false;
+        if (clientCert.subject() != null && (cert == null || !clientCert.subject().equals(cert.subject()))) return false;
+        return clientCert.san() == null || (cert != null && cert.sans().contains(clientCert.san()));
     }
 
     // "/api" matches "/api" and "/api/x", not "/apix"; "/api/" matches anything under it.

@@ -12,8 +12,13 @@ public record RouteTable(List<Route> routes) {
 
     /** @return the first matching route, or null (the caller answers 404) */
     public Route match(String method, String host, String path, HttpHeaders headers) {
+        return match(method, host, path, headers, null);
+    }
+
+    /** @param clientCert the client certificate verified in the TLS handshake, or null */
+    public Route match(String method, String host, String path, HttpHeaders headers, io.gatehouse.tls.ClientCertificate clientCert) {
         for (Route r : routes) {
-            if (r.match().matches(method, host, path, headers)) return r;
+            if (r.match().matches(method, host, path, headers, clientCert)) return r;
         }
         return null;
     }

@@ -70,6 +70,7 @@ public final class HealthChecker implements AutoCloseable {
     private final Map<Endpoint, ProbeSession> sessions = new LinkedHashMap<>();   // not modified after construction
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean closed;
+    private final io.gatehouse.tls.UpstreamTls tls;   // null: plain probes
 
     /**
      * @param channelClass the socket channel class matching {@code group}'s transport (epoll, io_uring or NIO)
@@ -78,17 +79,19 @@ public final class HealthChecker implements AutoCloseable {
      */
     public HealthChecker(String clusterName, HealthCheckConfig config, List<Endpoint> endpoints, EventLoopGroup group,
                          Class<? extends SocketChannel> channelClass, Ticker ticker, Runnable onChange) {
-        this(clusterName, config, endpoints, group, channelClass, ticker, onChange, Map.of(), HealthEvents.NONE);
+        this(clusterName, config, endpoints, group, channelClass, ticker, onChange, Map.of(), HealthEvents.NONE, null);
     }
 
     /**
      * @param previous the last status of endpoints carried over from a checker this one replaces (config reload):
      *                 their verdict and runs continue instead of starting over
      * @param events   told of every transition, besides the log
+     * @param tls      probes speak TLS like the cluster's traffic (null: plain)
      */
     public HealthChecker(String clusterName, HealthCheckConfig config, List<Endpoint> endpoints, EventLoopGroup group,
                          Class<? extends SocketChannel> channelClass, Ticker ticker, Runnable onChange,
-                         Map<Endpoint, HealthStatus> previous, HealthEvents events) {
+                         Map<Endpoint, HealthStatus> previous, HealthEvents events, io.gatehouse.tls.UpstreamTls tls) {
+        this.tls = tls;
         this.clusterName = clusterName;
         this.config = config;
         this.ticker = ticker;
@@ -236,6 +239,13 @@ public final class HealthChecker implements AutoCloseable {
             bootstrap.handler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel ch) {
+                    if (tls != null) {
+                        io.netty.handler.ssl.SslHandler ssl = tls.newHandler(ch, endpoint.address());
+                        ch.pipeline().addLast("tls", ssl);
+                        // a tcp check with TLS passes once the handshake does (certificate and name verified)
+                        if (!http) ssl.handshakeFuture().addListener(hs -> finish(a, hs.isSuccess() ? ProbeResult.success("tls handshake")
+                                : ProbeResult.failure(io.gatehouse.tls.UpstreamTls.reason(hs.cause()))));
+                    }
                     if (http) {
                         ch.pipeline().addLast(new Http1ClientCodec(),
                                 new HttpProbeHandler(request(), config::expects, result -> finish(a, result)));
@@ -253,7 +263,7 @@ public final class HealthChecker implements AutoCloseable {
             connect.addListener(f -> {
                 if (!f.isSuccess()) {
                     finish(a, ProbeResult.failure(describe(f.cause())));
-                } else if (!http) {
+                } else if (!http && tls == null) {
                     finish(a, ProbeResult.success("connected"));
                 }
             });

@@ -1,0 +1,102 @@
+package io.gatehouse.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * TLS termination on a listener.
+ *
+ * @param certificates          one or more; a client's SNI name picks the one whose names match (exact first, then
+ *                              wildcard); the first one is the default when nothing matches or no SNI is sent
+ * @param minVersion            {@code 1.2} (default) or {@code 1.3}; older versions are never offered
+ * @param ciphers               TLS 1.2 cipher suites (IANA names); default ECDHE with AEAD only. TLS 1.3 suites are
+ *                              always the three standard AEAD ones
+ * @param alpn                  protocols offered through ALPN, in preference order; only {@code http/1.1} for now
+ * @param clientAuth            {@code none} (default), {@code request} (verify a certificate if sent) or
+ *                              {@code require} (handshake fails without a valid one)
+ * @param clientCa              PEM bundle of the CAs client certificates must chain to (with request/require)
+ * @param provider              {@code auto} (default: OpenSSL/BoringSSL when available, else JDK), {@code openssl}
+ *                              or {@code jdk}
+ * @param reloadInterval        how often the certificate files are checked for changes; {@code 0} turns it off
+ * @param sessionTicketRotation session ticket keys rotate this often, the previous key still decrypts (OpenSSL only)
+ */
+public record TlsConfig(
+        List<CertificateConfig> certificates,
+        String minVersion,
+        List<String> ciphers,
+        List<String> alpn,
+        String clientAuth,
+        String clientCa,
+        String provider,
+        Duration reloadInterval,
+        Duration sessionTicketRotation) {
+
+    public static final List<String> PROVIDERS = List.of("auto", "openssl", "jdk");
+    public static final List<String> CLIENT_AUTH = List.of("none", "request", "require");
+
+    public TlsConfig {
+        if (certificates == null || certificates.isEmpty()) throw new IllegalArgumentException("certificates: at least one is required");
+        certificates = List.copyOf(certificates);
+        minVersion = version(minVersion);
+        ciphers = ciphers == null ? List.of() : List.copyOf(ciphers);
+        alpn = alpn == null ? List.of("http/1.1") : List.copyOf(alpn);
+        for (String p : alpn) {
+            if (p.equals("h2")) {
+                throw new IllegalArgumentException("alpn: h2 is not served yet (HTTP/2 comes in a later release); use [http/1.1]");
+            }
+            if (!p.equals("http/1.1")) throw new IllegalArgumentException("alpn: unknown protocol '" + p + "'; expected http/1.1");
+        }
+        if (alpn.isEmpty()) throw new IllegalArgumentException("alpn: at least http/1.1 is required");
+        clientAuth = clientAuth == null ? "none" : clientAuth;
+        if (!CLIENT_AUTH.contains(clientAuth)) throw new IllegalArgumentException("client_auth: must be none, request or require");
+        if (!clientAuth.equals("none") && clientCa == null) {
+            throw new IllegalArgumentException("client_ca: is required with client_auth: " + clientAuth);
+        }
+        provider = provider(provider);
+        reloadInterval = reloadInterval == null ? Duration.ofSeconds(2) : reloadInterval;
+        if (reloadInterval.isNegative()) throw new IllegalArgumentException("reload_interval: must be >= 0");
+        sessionTicketRotation = sessionTicketRotation == null ? Duration.ofHours(1) : sessionTicketRotation;
+        if (sessionTicketRotation.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException("session_ticket_rotation: must be at least 1s");
+        }
+    }
+
+    /** "1.2" or "1.3" from 1.2, 1.3, TLSv1.2, TLSv1.3; older versions are refused. */
+    static String version(String v) {
+        if (v == null) return "1.2";
+        String s = v.strip().toLowerCase(Locale.ROOT).replace("tlsv", "");
+        if (s.equals("1.2") || s.equals("1.3")) return s;
+        if (s.equals("1.0") || s.equals("1.1") || s.equals("1")) {
+            throw new IllegalArgumentException("min_version: TLS " + s + " is not supported (insecure); use 1.2 or 1.3");
+        }
+        throw new IllegalArgumentException("min_version: must be 1.2 or 1.3, got '" + v + "'");
+    }
+
+    static String provider(String p) {
+        if (p == null) return "auto";
+        if (!PROVIDERS.contains(p)) throw new IllegalArgumentException("provider: must be auto, openssl or jdk");
+        return p;
+    }
+
+    /**
+     * One certificate and its key.
+     *
+     * @param cert         PEM file: the certificate, then its intermediates
+     * @param key          PEM file: the private key (PKCS#8, or PKCS#1 RSA / SEC1 EC)
+     * @param serverNames  names this certificate answers for (exact or {@code *.example.com}); default: its DNS SANs
+     * @param ocspResponse a DER-encoded OCSP response file to staple (OpenSSL provider; reloaded like the certificate)
+     */
+    public record CertificateConfig(String cert, String key, List<String> serverNames, String ocspResponse) {
+        public CertificateConfig {
+            if (cert == null || cert.isBlank()) throw new IllegalArgumentException("cert: is required");
+            if (key == null || key.isBlank()) throw new IllegalArgumentException("key: is required");
+            serverNames = serverNames == null ? List.of() : serverNames.stream().map(n -> n.toLowerCase(Locale.ROOT)).toList();
+            for (String n : serverNames) {
+                if (n.isBlank() || (n.contains("*") && !(n.startsWith("*.") && n.indexOf('*', 1) < 0))) {
+                    throw new IllegalArgumentException("server_names: '" + n + "' is not a name or a wildcard such as *.example.com");
+                }
+            }
+        }
+    }
+}
