@@ -262,6 +262,7 @@ final class Http2ConnectionPool {
                         @Override
                         protected void initChannel(Http2StreamChannel ch) {
                             ch.pipeline().addLast("codec", new Http2StreamFrameToHttpObjectCodec(false, true));
+                            ch.pipeline().addLast("requests", new Http2Requests());
                             ch.pipeline().addLast("responses", new Http2Responses());
                             ch.pipeline().addLast("connection", stream);
                         }

@@ -423,7 +423,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             upstreamBroke("upstream_closed_mid_body");
             return;
         }
-        cluster.reportGatewayFailure(endpoint);
+        if (!c.refused()) cluster.reportGatewayFailure(endpoint); // a refused stream says nothing of its health
         // a reused connection may have been closed by the endpoint just before we wrote; an HTTP/2 stream refused by
         // GOAWAY or REFUSED_STREAM was not processed at all
         boolean staleReuse = (c.reused() && idempotent) || c.refused();
