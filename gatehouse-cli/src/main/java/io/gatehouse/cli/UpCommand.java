@@ -28,6 +28,10 @@ final class UpCommand implements Callable<Integer> {
             description = "Address of the edge (default: ${DEFAULT-VALUE}).")
     String listen;
 
+    @Option(names = "--listen-tls", paramLabel = "HOST:PORT|off", defaultValue = "0.0.0.0:8443",
+            description = "HTTPS address of the edge, with a local CA made on first start (default: ${DEFAULT-VALUE}).")
+    String listenTls;
+
     @Option(names = "--admin", paramLabel = "HOST:PORT|off", defaultValue = "127.0.0.1:9090",
             description = "Admin listener (default: ${DEFAULT-VALUE}).")
     String admin;
@@ -46,12 +50,18 @@ final class UpCommand implements Callable<Integer> {
         try {
             HostPort.require("--listen", listen);
             if (!"off".equals(admin)) HostPort.require("--admin", admin);
+            if (!"off".equals(listenTls)) HostPort.require("--listen-tls", listenTls);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         DemoStack stack;
         try {
-            stack = DemoStack.start(listen, admin, DemoStack.DEFAULT_PORTS);
+            io.gatehouse.tls.LocalAuthority.Files local = "off".equals(listenTls) ? null
+                    : io.gatehouse.tls.LocalAuthority.ensure(dataDir());
+            stack = DemoStack.start(listen, listenTls, local, admin, DemoStack.DEFAULT_PORTS);
+        } catch (java.io.IOException e) {
+            spec.commandLine().getErr().println("cannot prepare the local certificate: " + e.getMessage());
+            return 1;
         } catch (ConfigException e) {
             // The bundled file is part of the build; this is a bug, not a user error.
             e.problems().forEach(spec.commandLine().getErr()::println);
@@ -65,6 +75,12 @@ final class UpCommand implements Callable<Integer> {
             log.info("stopped");
         });
         return 0;
+    }
+
+    /** Where {@code up} keeps its local CA and certificates: {@code $GATEHOUSE_HOME}, else {@code ./.gatehouse}. */
+    static java.nio.file.Path dataDir() {
+        String home = System.getenv("GATEHOUSE_HOME");
+        return java.nio.file.Path.of(home == null || home.isBlank() ? ".gatehouse" : home);
     }
 
     /** The friendly "what to try" text, with the addresses actually bound. */
@@ -84,6 +100,11 @@ final class UpCommand implements Callable<Integer> {
                 .append("  curl -X POST ").append(secondAddress).append("/down   # switch ").append(second.name())
                 .append(" off, then curl the edge again: no errors, it is skipped\n")
                 .append("  curl -X POST ").append(secondAddress).append("/up     # switch it back on: it rejoins within seconds\n");
+        if (stack.tlsAddress() != null) {
+            String ca = dataDir().resolve("ca.crt").toAbsolutePath().toString();
+            sb.append("  curl --cacert ").append(ca).append(" https://localhost:").append(stack.tlsAddress().getPort())
+                    .append("/   # HTTPS, trusting the local CA made for you\n");
+        }
         if (stack.config().admin().enabled()) {
             sb.append("  admin: http://").append(stack.config().admin().address()).append("/\n");
         }

@@ -70,6 +70,9 @@ public final class UpstreamTls {
             if (t instanceof CertificateException && (m.contains("subject alternative") || m.contains("hostname") || m.contains("doesn't match"))) {
                 return "tls_hostname_mismatch";
             }
+        }
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            String m = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
             if (m.contains("unable to find valid certification path") || m.contains("pkix path") || m.contains("certificate_unknown")) {
                 return "tls_untrusted_certificate";
             }

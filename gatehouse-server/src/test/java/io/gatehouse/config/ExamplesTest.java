@@ -41,5 +41,9 @@ class ExamplesTest {
         GatehouseConfig resilient = ConfigLoader.load(dir.resolve("resilient-backend.yaml"), name -> null);
         assertThat(resilient.cluster("orders").healthCheck().expects(204)).isTrue();
         assertThat(resilient.listeners().get(0).limits().maxBodySize()).isEqualTo(10L << 20);
+        GatehouseConfig tls = ConfigLoader.load(dir.resolve("tls.yaml"), name -> null);
+        assertThat(tls.listeners().get(1).tls().certificates()).hasSize(2);
+        assertThat(tls.listeners().get(1).routes().get(0).match().clientCert().san()).isEqualTo("spiffe://example.org/billing");
+        assertThat(tls.cluster("billing").tls().verifyHostname()).isTrue();
     }
 }

@@ -99,6 +99,7 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, B
     private volatile BodyMode bodyMode = BodyMode.AGGREGATE;
     private volatile boolean rejectExpectContinue;
     private volatile int maxAggregatedBody = 64 * 1024 * 1024;
+    private volatile javax.net.ssl.SSLContext tls;   // null: plain HTTP
 
     private EventLoopGroup group;
     private ChannelGroup connections;
@@ -148,6 +149,12 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, B
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         connections.add(ch);
+                        javax.net.ssl.SSLContext t = tls;
+                        if (t != null) {
+                            javax.net.ssl.SSLEngine engine = t.createSSLEngine();
+                            engine.setUseClientMode(false);
+                            ch.pipeline().addLast("tls", new io.netty.handler.ssl.SslHandler(engine));
+                        }
                         ch.pipeline()
                                 // marker: writes from its context bypass the HTTP encoder (raw bytes)
                                 .addLast(BackendHandler.RAW, new ChannelDuplexHandler())
@@ -273,6 +280,15 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, B
     }
 
     // ---------------------------------------------------------------- behaviour
+
+    /**
+     * Serves HTTPS with {@code serverContext} (e.g. {@link TestCertificates.Issued#serverContext()}) on connections
+     * accepted from now on.
+     */
+    public TestBackend tls(javax.net.ssl.SSLContext serverContext) {
+        this.tls = serverContext;
+        return this;
+    }
 
     /** Names the backend: the default body and the {@code X-Backend} header of every response. */
     public TestBackend name(String name) {

@@ -25,6 +25,7 @@ import java.util.List;
 public final class DemoStack implements AutoCloseable {
     public static final String CONFIG_RESOURCE = "/io/gatehouse/cli/up.yaml";
     public static final String LISTENER = "edge";
+    public static final String TLS_LISTENER = "edge-tls";
     public static final String CLUSTER = "demo";
     public static final List<Integer> DEFAULT_PORTS = List.of(9001, 9002, 9003);
 
@@ -58,7 +59,21 @@ public final class DemoStack implements AutoCloseable {
      */
     public static GatehouseConfig withAddresses(GatehouseConfig base, String listen, String admin,
                                                 List<InetSocketAddress> endpoints) {
+        return withAddresses(base, listen, "off", null, admin, endpoints);
+    }
+
+    /**
+     * As {@link #withAddresses(GatehouseConfig, String, String, List)}, with the HTTPS listener bound to
+     * {@code tlsListen} ({@code off} removes it) serving the edge certificate in {@code local}.
+     */
+    public static GatehouseConfig withAddresses(GatehouseConfig base, String listen, String tlsListen,
+                                                io.gatehouse.tls.LocalAuthority.Files local, String admin,
+                                                List<InetSocketAddress> endpoints) {
         List<ListenerConfig> listeners = base.listeners().stream()
+                .filter(l -> !(l.name().equals(TLS_LISTENER) && ("off".equals(tlsListen) || local == null)))
+                .map(l -> !l.name().equals(TLS_LISTENER) ? l
+                        : new ListenerConfig(l.name(), tlsListen, l.routes(), l.limits(), l.timeouts(), l.proxyHeaders(),
+                                withCertificate(l.tls(), local)))
                 .map(l -> !l.name().equals(LISTENER) ? l
                         : new ListenerConfig(l.name(), listen, l.routes(), l.limits(), l.timeouts(), l.proxyHeaders()))
                 .toList();
@@ -80,13 +95,19 @@ public final class DemoStack implements AutoCloseable {
      * one; 0 always picks a free one), then the edge. Returns once everything is bound.
      */
     public static DemoStack start(String listen, String admin, List<Integer> endpointPorts) throws ConfigException {
+        return start(listen, "off", null, admin, endpointPorts);
+    }
+
+    /** As {@link #start(String, String, List)}, plus HTTPS on {@code tlsListen} with the certificate in {@code local}. */
+    public static DemoStack start(String listen, String tlsListen, io.gatehouse.tls.LocalAuthority.Files local, String admin,
+                                  List<Integer> endpointPorts) throws ConfigException {
         GatehouseConfig base = bundledConfig();
         List<DemoEndpoint> endpoints = new ArrayList<>();
         try {
             for (int i = 0; i < endpointPorts.size(); i++) {
                 endpoints.add(DemoEndpoint.start("demo-" + (i + 1), "127.0.0.1", endpointPorts.get(i)));
             }
-            GatehouseConfig config = withAddresses(base, listen, admin,
+            GatehouseConfig config = withAddresses(base, listen, tlsListen, local, admin,
                     endpoints.stream().map(DemoEndpoint::address).toList());
             return new DemoStack(List.copyOf(endpoints), config, Gatehouse.start(config));
         } catch (RuntimeException e) {
@@ -105,6 +126,17 @@ public final class DemoStack implements AutoCloseable {
 
     public InetSocketAddress edgeAddress() {
         return gatehouse.listenerAddress(LISTENER);
+    }
+
+    /** The HTTPS listener's address, or null when it is off. */
+    public InetSocketAddress tlsAddress() {
+        return config.listeners().stream().anyMatch(l -> l.name().equals(TLS_LISTENER)) ? gatehouse.listenerAddress(TLS_LISTENER) : null;
+    }
+
+    private static io.gatehouse.config.TlsConfig withCertificate(io.gatehouse.config.TlsConfig t, io.gatehouse.tls.LocalAuthority.Files local) {
+        var cert = new io.gatehouse.config.TlsConfig.CertificateConfig(local.edgeCert().toString(), local.edgeKey().toString(), null, null);
+        return new io.gatehouse.config.TlsConfig(List.of(cert), t.minVersion(), t.ciphers(), t.alpn(), t.clientAuth(),
+                t.clientCa(), t.provider(), t.reloadInterval(), t.sessionTicketRotation());
     }
 
     /** Drains the edge for up to {@code drainTimeout}, then stops the demo endpoints. */

@@ -1,0 +1,59 @@
+package io.gatehouse.tls;
+
+import io.gatehouse.config.ConfigException;
+import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.config.TlsConfig;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The tls: keys: defaults, and errors located at file:line:column. */
+class TlsConfigTest {
+    private static GatehouseConfig parse(String tls) throws ConfigException {
+        return ConfigLoader.parse("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    tls: %s
+                    routes: [{name: ok, direct_response: {status: 200}}]
+                admin: {address: "off"}
+                """.formatted(tls), "tls.yaml");
+    }
+
+    @Test
+    void defaultsAreTls12WithHttp11AlpnNoClientAuthAndTwoSecondReloads() throws ConfigException {
+        TlsConfig tls = parse("{certificates: [{cert: a.crt, key: a.key}]}").listeners().get(0).tls();
+        assertThat(tls.minVersion()).isEqualTo("1.2");
+        assertThat(tls.alpn()).containsExactly("http/1.1");
+        assertThat(tls.clientAuth()).isEqualTo("none");
+        assertThat(tls.provider()).isEqualTo("auto");
+        assertThat(tls.reloadInterval()).hasSeconds(2);
+        assertThat(tls.sessionTicketRotation()).hasHours(1);
+    }
+
+    @Test
+    void h2InAlpnIsAClearErrorForNow() {
+        assertThatThrownBy(() -> parse("{alpn: [h2, http/1.1], certificates: [{cert: a.crt, key: a.key}]}"))
+                .hasMessage("tls.yaml:4:11: listeners[0].tls.alpn: h2 is not served yet (HTTP/2 comes in a later release); use [http/1.1]");
+    }
+
+    @Test
+    void tls11IsRefusedAsMinimumVersion() {
+        assertThatThrownBy(() -> parse("{min_version: \"1.1\", certificates: [{cert: a.crt, key: a.key}]}"))
+                .hasMessageContaining("listeners[0].tls.min_version: TLS 1.1 is not supported (insecure); use 1.2 or 1.3");
+    }
+
+    @Test
+    void clientAuthNeedsAClientCa() {
+        assertThatThrownBy(() -> parse("{client_auth: require, certificates: [{cert: a.crt, key: a.key}]}"))
+                .hasMessageContaining("listeners[0].tls.client_ca: is required with client_auth: require");
+    }
+
+    @Test
+    void aCertificateNeedsItsKey() {
+        assertThatThrownBy(() -> parse("{certificates: [{cert: a.crt}]}"))
+                .hasMessageContaining("listeners[0].tls.certificates[0].key: is required");
+    }
+}
