@@ -12,6 +12,7 @@ import java.util.List;
  * @param timeouts     client-side timeouts
  * @param proxyHeaders what the proxy adds (X-Forwarded-*, Via, X-Request-Id) and whom it trusts
  * @param tls          TLS termination (HTTPS); null: plain HTTP
+ * @param http2        HTTP/2 from clients: h2 over TLS (ALPN), h2c with prior knowledge, and its protections
  */
 public record ListenerConfig(
         String name,
@@ -20,7 +21,8 @@ public record ListenerConfig(
         HttpLimitsConfig limits,
         ListenerTimeoutsConfig timeouts,
         ProxyHeadersConfig proxyHeaders,
-        TlsConfig tls) {
+        TlsConfig tls,
+        Http2Config http2) {
 
     public ListenerConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
@@ -29,11 +31,24 @@ public record ListenerConfig(
         limits = limits == null ? HttpLimitsConfig.DEFAULT : limits;
         timeouts = timeouts == null ? ListenerTimeoutsConfig.DEFAULT : timeouts;
         proxyHeaders = proxyHeaders == null ? ProxyHeadersConfig.DEFAULT : proxyHeaders;
+        http2 = http2 == null ? Http2Config.DEFAULT : http2;
     }
 
-    /** A plain HTTP listener. */
+    /** A plain HTTP listener with the default HTTP/2 settings. */
     public ListenerConfig(String name, String address, List<RouteConfig> routes, HttpLimitsConfig limits,
                           ListenerTimeoutsConfig timeouts, ProxyHeadersConfig proxyHeaders) {
-        this(name, address, routes, limits, timeouts, proxyHeaders, null);
+        this(name, address, routes, limits, timeouts, proxyHeaders, null, null);
+    }
+
+    /** A listener with TLS (or plain, when null) and the default HTTP/2 settings. */
+    public ListenerConfig(String name, String address, List<RouteConfig> routes, HttpLimitsConfig limits,
+                          ListenerTimeoutsConfig timeouts, ProxyHeadersConfig proxyHeaders, TlsConfig tls) {
+        this(name, address, routes, limits, timeouts, proxyHeaders, tls, null);
+    }
+
+    /** A plain HTTP listener with these HTTP/2 settings. */
+    public ListenerConfig(String name, String address, List<RouteConfig> routes, HttpLimitsConfig limits,
+                          ListenerTimeoutsConfig timeouts, ProxyHeadersConfig proxyHeaders, Http2Config http2) {
+        this(name, address, routes, limits, timeouts, proxyHeaders, null, http2);
     }
 }

@@ -46,17 +46,28 @@ final class RecordBinder {
         return v == FAILED || v == null ? null : type.cast(v);
     }
 
-    /** YAML key of a record component: snake_case, with a digit run starting a new word (consecutive5xx → consecutive_5xx). */
+    /**
+     * YAML key of a record component: snake_case, with a digit run starting a new word when a word of two or more
+     * letters follows it (consecutive5xx → consecutive_5xx), while a protocol name keeps its digit (http2, h2c).
+     */
     static String keyOf(String component) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < component.length(); i++) {
             char c = component.charAt(i);
             char prev = i == 0 ? 0 : component.charAt(i - 1);
-            boolean wordStart = i > 0 && (Character.isUpperCase(c) || (Character.isDigit(c) && !Character.isDigit(prev)));
+            boolean wordStart = i > 0 && (Character.isUpperCase(c)
+                    || (Character.isDigit(c) && !Character.isDigit(prev) && wordFollowsDigits(component, i)));
             if (wordStart) sb.append('_');
             sb.append(Character.toLowerCase(c));
         }
         return sb.toString();
+    }
+
+    /** Whether the digit run starting at {@code i} is followed by at least two lower-case letters. */
+    private static boolean wordFollowsDigits(String s, int i) {
+        int j = i;
+        while (j < s.length() && Character.isDigit(s.charAt(j))) j++;
+        return j + 1 < s.length() && Character.isLowerCase(s.charAt(j)) && Character.isLowerCase(s.charAt(j + 1));
     }
 
     /** YAML key → component, in declaration order. */

@@ -83,10 +83,27 @@ public final class Listener {
         return bound;
     }
 
-    /** The HTTP/1.1 pipeline, in order: decode requests, encode responses, serve. */
+    /**
+     * A new connection's pipeline: HTTP/1.1, or (h2c) a detector that installs HTTP/1.1 or HTTP/2 once the first
+     * bytes tell which.
+     */
     private void initPipeline(ChannelPipeline p) {
         io.gatehouse.tls.ServerTls t = tls;
         if (t != null) p.addLast("tls", t.newHandler()); // SNI picks the certificate, then it becomes the SslHandler
+        if (config.http2().h2c()) {
+            p.addLast("detect", new CleartextProtocolDetector(this));
+        } else {
+            installHttp1(p);
+        }
+    }
+
+    /** HTTP/2: frames, one child channel per stream, the connection's guard (see {@link Http2Connection}). */
+    void installHttp2(ChannelPipeline p) {
+        Http2Connection.install(this, p);
+    }
+
+    /** The HTTP/1.1 handlers, in order: decode requests, encode responses, serve. */
+    void installHttp1(ChannelPipeline p) {
         HttpLimitsConfig limits = config.limits();
         Http1ResponseEncoder encoder = new Http1ResponseEncoder();
         Http1RequestDecoder decoder = new Http1RequestDecoder(limits.maxUriLength(), limits.maxHeaderSize(), limits.maxHeaders());
