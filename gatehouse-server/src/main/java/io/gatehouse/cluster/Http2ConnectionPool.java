@@ -206,14 +206,14 @@ final class Http2ConnectionPool {
                 @Override
                 protected void initChannel(Channel ch) {
                     channel = ch;
-                    if (tls) ch.pipeline().addLast("tls", cluster.tls().newHandler(ch, endpoint.address()));
-                    Http2Settings settings = Http2Settings.defaultSettings().pushEnabled(false);
-                    Http2FrameCodec codec = Http2FrameCodecBuilder.forClient().initialSettings(settings)
-                            .validateHeaders(true).build();
-                    ch.pipeline().addLast("h2", codec);
-                    // no handler for streams the endpoint opens: push is disabled, so there are none
-                    ch.pipeline().addLast("multiplex", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
                     ch.pipeline().addLast("connection", self);
+                    if (tls) {
+                        // HTTP/2 starts only once ALPN agreed on h2: nothing (not even the preface) goes to an
+                        // endpoint that did not
+                        ch.pipeline().addFirst("tls", cluster.tls().newHandler(ch, endpoint.address()));
+                    } else {
+                        addHttp2(ch);
+                    }
                 }
             }).connect(endpoint.socketAddress());
             f.addListener(done -> {
@@ -239,10 +239,20 @@ final class Http2ConnectionPool {
                             log.debug("cluster {}: {} did not agree to h2 in ALPN", cluster.name(), endpoint);
                             failWaiters("tls_alpn_no_h2");
                             channel.close();
+                        } else {
+                            addHttp2(channel);
                         }
                     });
                 }
             });
+        }
+
+        private void addHttp2(Channel ch) {
+            Http2Settings settings = Http2Settings.defaultSettings().pushEnabled(false);
+            Http2FrameCodec codec = Http2FrameCodecBuilder.forClient().initialSettings(settings).validateHeaders(true).build();
+            ch.pipeline().addBefore("connection", "h2", codec);
+            // no handler for streams the endpoint opens: push is disabled, so there are none
+            ch.pipeline().addBefore("connection", "multiplex", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
         }
 
         private void failWaiters(String reason) {
