@@ -44,7 +44,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An HTTP/2 test endpoint on Netty (h2c prior knowledge, or h2 over TLS when given a context with ALPN h2). Paths:
  * {@code /echo} answers the request body with the request's facts in headers ({@code x-method}, {@code x-path},
  * {@code x-authority}, {@code x-scheme}, {@code x-te}, {@code x-cookie}, {@code x-header-names}); {@code /trailers}
- * answers in two DATA frames followed by trailers; {@code /hold} answers only when {@link #releaseHeld()} is called.
+ * answers in two DATA frames followed by trailers; {@code /hold} answers only when {@link #releaseHeld()} is called;
+ * {@code /missing} is a 404.
  */
 final class Http2Backend implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -139,6 +140,13 @@ final class Http2Backend implements AutoCloseable {
             paths.add(path);
             if (path.startsWith("/hold")) {
                 held.add(ctx);
+                return;
+            }
+            if (path.startsWith("/missing")) {
+                HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_FOUND);
+                head.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+                ctx.write(head);
+                ctx.writeAndFlush(new DefaultLastHttpContent());
                 return;
             }
             if (path.startsWith("/trailers")) {

@@ -213,6 +213,32 @@ class Http2UpstreamTest {
         assertThat(r.headers().firstValue("gatehouse-reason")).hasValue("connect_refused");
     }
 
+    @Test
+    void healthChecksSpeakH2cToo() throws Exception {
+        Http2Backend b = backend(100);
+        String check = "health_check: {type: http, path: %s, interval: 100ms, timeout: 2s, healthy_threshold: 1, unhealthy_threshold: 1}";
+        GatehouseFixture g = gatehouse(config(b.address(), check.formatted("/echo"), ""));
+        var cluster = g.gatehouse().cluster("app");
+        var endpoint = cluster.endpoints().get(0);
+        // an HTTP/1.1 probe would fail on this HTTP/2-only endpoint: success means the probe spoke h2c
+        await().atMost(WAIT).untilAsserted(() -> {
+            var status = cluster.healthChecker().status(endpoint);
+            assertThat(status.lastResult()).isEqualTo(io.gatehouse.cluster.health.HealthStatus.Result.SUCCESS);
+            assertThat(status.consecutiveSuccesses()).isGreaterThanOrEqualTo(2);
+        });
+        assertThat(b.paths).contains("/echo");
+        assertThat(g.get("/echo").statusCode()).isEqualTo(200);
+
+        GatehouseFixture failing = gatehouse(config(b.address(), check.formatted("/missing"), ""));
+        var failingCluster = failing.gatehouse().cluster("app");
+        await().atMost(WAIT).untilAsserted(() -> {
+            var status = failingCluster.healthChecker().status(failingCluster.endpoints().get(0));
+            assertThat(status.lastResult()).isEqualTo(io.gatehouse.cluster.health.HealthStatus.Result.FAILURE);
+            assertThat(status.lastFailureReason()).isEqualTo("status 404");
+        });
+        assertThat(failing.get("/echo").statusCode()).isEqualTo(503);
+    }
+
     private Http2Backend assumeBackend() {
         try {
             return backend(100);
