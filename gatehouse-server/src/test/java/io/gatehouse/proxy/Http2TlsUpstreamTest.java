@@ -88,6 +88,20 @@ class Http2TlsUpstreamTest {
     }
 
     @Test
+    void healthChecksSpeakH2OverTls() throws Exception {
+        Http2Backend b = h2Backend();
+        GatehouseFixture g = gatehouse(b.address(),
+                "health_check: {type: http, path: /echo, interval: 100ms, timeout: 2s, healthy_threshold: 1, unhealthy_threshold: 1}");
+        var cluster = g.gatehouse().cluster("secure");
+        org.awaitility.Awaitility.await().atMost(WAIT).untilAsserted(() -> {
+            var status = cluster.healthChecker().status(cluster.endpoints().get(0));
+            assertThat(status.lastResult()).isEqualTo(io.gatehouse.cluster.health.HealthStatus.Result.SUCCESS);
+            assertThat(status.consecutiveSuccesses()).isGreaterThanOrEqualTo(2);
+        });
+        assertThat(b.paths).contains("/echo");
+    }
+
+    @Test
     void anEndpointWithoutH2InAlpnIsABadGateway() {
         TestBackend http1Only = new TestBackend().name("old").tls(ca.issue("backend", "backend.internal").serverContext()).start();
         closeables.add(http1Only);
