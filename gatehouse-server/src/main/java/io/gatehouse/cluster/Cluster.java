@@ -110,7 +110,7 @@ public final class Cluster {
                 group.next(), this::refresh, events);
         if (config.healthCheck() != null) {
             healthChecker = new HealthChecker(config.name(), config.healthCheck(), endpoints, group,
-                    transport.socketChannelClass(), ticker, this::refresh, resumed, events, tls);
+                    transport.socketChannelClass(), ticker, this::refresh, resumed, events, tls, config.http2Upstream());
             healthChecker.start();
         } else {
             healthChecker = null;

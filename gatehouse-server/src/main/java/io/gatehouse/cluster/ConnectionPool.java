@@ -19,21 +19,24 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Keep-alive connections of one cluster on one event loop, per endpoint. Confined to that event loop, so it needs
+ * Keep-alive connections of one cluster on one event loop, per endpoint (or, for a cluster spoken to in HTTP/2, the
+ * multiplexed connections of an {@link Http2ConnectionPool} it hands over to). Confined to that event loop, so it needs
  * no locks; an exchange always gets connections from the pool of its own event loop.
  */
-public final class ConnectionPool {
+public final class ConnectionPool implements UpstreamConnection.Home {
     private final Cluster cluster;
     private final EventLoop loop;
     private final Bootstrap bootstrap;
     private final Map<Endpoint, ArrayDeque<UpstreamConnection>> idle = new IdentityHashMap<>();
     private int idleCount;
     private ScheduledFuture<?> sweeper;
+    private final Http2ConnectionPool http2;   // null unless the cluster speaks h2/h2c to its endpoints
 
     ConnectionPool(Cluster cluster, EventLoop loop, Transport transport) {
         this.cluster = cluster;
         this.loop = loop;
         ClusterConfig config = cluster.config();
+        this.http2 = config.http2Upstream() ? new Http2ConnectionPool(cluster, loop, transport) : null;
         this.bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(transport.socketChannelClass())
@@ -52,6 +55,10 @@ public final class ConnectionPool {
      * {@code connect_failed}, {@code cluster_max_connections}, {@code cluster_max_pending}).
      */
     public void acquire(Endpoint endpoint, UpstreamConnection.Owner owner) {
+        if (http2 != null) {
+            http2.acquire(endpoint, owner);
+            return;
+        }
         ArrayDeque<UpstreamConnection> q = idle.get(endpoint);
         if (q != null) {
             UpstreamConnection c;
@@ -109,7 +116,8 @@ public final class ConnectionPool {
         });
     }
 
-    void offer(UpstreamConnection c) {
+    @Override
+    public void offer(UpstreamConnection c) {
         ArrayDeque<UpstreamConnection> q = idle.computeIfAbsent(c.endpoint(), e -> new ArrayDeque<>());
         if (q.size() >= cluster.config().connectionPool().maxIdlePerEndpoint() || cluster.closed()) {
             c.channel().close();
@@ -142,28 +150,37 @@ public final class ConnectionPool {
         }
     }
 
-    void connectionOpened(UpstreamConnection c) {
+    @Override
+    public void opened(UpstreamConnection c) {
         c.endpoint().connectionOpened();
     }
 
-    void connectionClosed(UpstreamConnection c) {
+    @Override
+    public void closed(UpstreamConnection c) {
         c.endpoint().connectionClosed();
         cluster.connectionClosed();
         ArrayDeque<UpstreamConnection> q = idle.get(c.endpoint());
         if (q != null && q.remove(c)) idleCount--;
     }
 
-    io.netty.util.concurrent.Ticker ticker() {
+    @Override
+    public io.netty.util.concurrent.Ticker ticker() {
         return cluster.ticker();
+    }
+
+    /** Open HTTP/2 connections to {@code endpoint} on this pool's loop (0 for an HTTP/1.1 cluster). */
+    public int http2Connections(Endpoint endpoint) {
+        return http2 == null ? 0 : http2.connectionCount(endpoint);
     }
 
     /** Idle connections now held (admin API). */
     public int idleConnections() {
-        return idleCount;
+        return http2 != null ? http2.idleConnections() : idleCount;
     }
 
     /** Closes every idle connection (cluster removed or shutting down). */
     void closeIdle() {
+        if (http2 != null) http2.closeIdle();
         for (ArrayDeque<UpstreamConnection> q : idle.values()) {
             for (UpstreamConnection c : q.toArray(new UpstreamConnection[0])) c.channel().close();
         }

@@ -10,10 +10,20 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One connection to an endpoint, owned by one exchange at a time or idle in its {@link ConnectionPool}. It is also
- * the last handler of the connection's pipeline and passes every event to its current owner.
+ * One connection to an endpoint, owned by one exchange at a time or idle in its {@link ConnectionPool}; or, toward an
+ * HTTP/2 endpoint, one stream of a multiplexed connection (its channel is then the stream's child channel, which speaks
+ * the same {@link HttpObject}s). It is also the last handler of that channel's pipeline and passes every event to its
+ * current owner.
  */
 public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
+
+    /** Where the connection (or stream) goes back to: the keep-alive pool, or its HTTP/2 connection. */
+    interface Home {
+        void offer(UpstreamConnection c);
+        void opened(UpstreamConnection c);
+        void closed(UpstreamConnection c);
+        io.netty.util.concurrent.Ticker ticker();
+    }
 
     /** Whoever uses the connection now (the proxy's exchange). Called on the connection's event loop. */
     public interface Owner {
@@ -39,14 +49,15 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     }
 
     private final Endpoint endpoint;
-    private final ConnectionPool pool;
+    private final Home pool;
     private Channel channel;
     private Owner owner;
     private boolean reused;
+    private boolean refused;
     long idleSinceNanos;
     private ScheduledFuture<?> deadlineTimer;
 
-    UpstreamConnection(Endpoint endpoint, ConnectionPool pool) {
+    UpstreamConnection(Endpoint endpoint, Home pool) {
         this.endpoint = endpoint;
         this.pool = pool;
     }
@@ -55,6 +66,12 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     public Channel channel() { return channel; }
     /** True when this connection served an earlier exchange (a failure before any response may be a stale close). */
     public boolean reused() { return reused; }
+
+    /**
+     * True when the endpoint said it did not process the request: an HTTP/2 GOAWAY whose last-stream-id is below this
+     * stream, or RST_STREAM with REFUSED_STREAM. Retrying it elsewhere is safe whatever the method (RFC 9113 §8.7).
+     */
+    public boolean refused() { return refused; }
 
     void attach(Owner owner, boolean reused) {
         this.owner = owner;
@@ -116,7 +133,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        pool.connectionOpened(this);
+        pool.opened(this);
         ctx.fireChannelActive();
     }
 
@@ -147,11 +164,22 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        pool.connectionClosed(this);
+        pool.closed(this);
         Owner o = owner;
         owner = null;
         if (o != null) o.onUpstreamClosed(this);
         ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof io.netty.handler.codec.http2.Http2GoAwayFrame) {
+            refused = true; // only streams above the GOAWAY's last-stream-id are told
+        } else if (evt instanceof io.netty.handler.codec.http2.Http2ResetFrame reset
+                && reset.errorCode() == io.netty.handler.codec.http2.Http2Error.REFUSED_STREAM.code()) {
+            refused = true;
+        }
+        ReferenceCountUtil.release(evt);
     }
 
     @Override

@@ -17,6 +17,9 @@ import java.util.List;
  * @param retryBudget      retries allowed as a share of requests, so retries never amplify an outage
  * @param whenAllUnhealthy {@code fail} (503, default) or {@code panic} (route to every endpoint anyway)
  * @param tls              TLS to the endpoints (and for health checks); null: plain
+ * @param protocol         {@code http1} (default), {@code h2} (HTTP/2 over TLS, ALPN h2; needs {@code tls}) or
+ *                         {@code h2c} (cleartext HTTP/2 with prior knowledge): what the endpoints are spoken to in
+ * @param http2            HTTP/2 connection options, for {@code h2} and {@code h2c}
  */
 public record ClusterConfig(
         String name,
@@ -29,7 +32,11 @@ public record ClusterConfig(
         ClusterLimitsConfig limits,
         RetryBudgetConfig retryBudget,
         String whenAllUnhealthy,
-        UpstreamTlsConfig tls) {
+        UpstreamTlsConfig tls,
+        String protocol,
+        Http2Config http2) {
+
+    public static final List<String> PROTOCOLS = List.of("http1", "h2", "h2c");
 
     public ClusterConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
@@ -45,6 +52,57 @@ public record ClusterConfig(
         if (!whenAllUnhealthy.equals("fail") && !whenAllUnhealthy.equals("panic")) {
             throw new IllegalArgumentException("when_all_unhealthy: must be fail or panic");
         }
+        protocol = protocol == null ? "http1" : protocol;
+        if (!PROTOCOLS.contains(protocol)) {
+            throw new IllegalArgumentException("protocol: must be one of " + PROTOCOLS + ", got '" + protocol + "'");
+        }
+        if (protocol.equals("h2") && tls == null) {
+            throw new IllegalArgumentException("protocol: h2 needs tls (use h2c for cleartext HTTP/2)");
+        }
+        if (protocol.equals("h2c") && tls != null) {
+            throw new IllegalArgumentException("protocol: h2c is cleartext; with tls use h2");
+        }
+        if (protocol.equals("h2") && !tls.alpn().equals(List.of("h2"))) {
+            // HTTP/2 over TLS is negotiated by ALPN: offer h2 only, so an endpoint without it fails the handshake
+            tls = new UpstreamTlsConfig(tls.ca(), tls.serverName(), tls.verifyHostname(), tls.cert(), tls.key(),
+                    tls.minVersion(), tls.provider(), List.of("h2"));
+        }
+        http2 = http2 == null ? Http2Config.DEFAULT : http2;
+    }
+
+    /** True when the endpoints are spoken to in HTTP/2 ({@code h2} or {@code h2c}). */
+    public boolean http2Upstream() {
+        return !protocol.equals("http1");
+    }
+
+    /** A cluster spoken to in HTTP/1.1, over {@code tls} when not null. */
+    public ClusterConfig(String name, List<EndpointConfig> endpoints, LoadBalancerConfig loadBalancer,
+                         HealthCheckConfig healthCheck, OutlierDetectionConfig outlierDetection,
+                         ClusterTimeoutsConfig timeouts, ConnectionPoolConfig connectionPool, ClusterLimitsConfig limits,
+                         RetryBudgetConfig retryBudget, String whenAllUnhealthy, UpstreamTlsConfig tls) {
+        this(name, endpoints, loadBalancer, healthCheck, outlierDetection, timeouts, connectionPool, limits, retryBudget,
+                whenAllUnhealthy, tls, null, null);
+    }
+
+    /**
+     * HTTP/2 toward the endpoints. Streams share a connection up to the endpoint's SETTINGS_MAX_CONCURRENT_STREAMS
+     * (and {@code max_concurrent_streams}, when lower); beyond it another connection opens, within the cluster's
+     * {@code limits.max_connections}. A connection without streams closes after {@code connection_pool.idle_timeout}.
+     *
+     * @param maxConcurrentStreams our own cap on streams per connection (default: only the endpoint's)
+     * @param pingInterval         a connection without any frame received for this long is sent a PING; no answer
+     *                             within {@code ping_timeout} closes it (null: no keepalive PINGs)
+     * @param pingTimeout          how long to wait for the PING's ack (default 10s)
+     */
+    public record Http2Config(Integer maxConcurrentStreams, Duration pingInterval, Duration pingTimeout) {
+        public static final Http2Config DEFAULT = new Http2Config(null, null, null);
+
+        public Http2Config {
+            maxConcurrentStreams = maxConcurrentStreams == null ? Integer.MAX_VALUE : maxConcurrentStreams;
+            if (maxConcurrentStreams < 1) throw new IllegalArgumentException("max_concurrent_streams: must be >= 1");
+            pingTimeout = pingTimeout == null ? Duration.ofSeconds(10) : pingTimeout;
+            if (pingInterval != null && pingInterval.isNegative()) throw new IllegalArgumentException("ping_interval: must be positive");
+        }
     }
 
     /** A cluster spoken to in plain HTTP. */
@@ -53,7 +111,7 @@ public record ClusterConfig(
                          ClusterTimeoutsConfig timeouts, ConnectionPoolConfig connectionPool, ClusterLimitsConfig limits,
                          RetryBudgetConfig retryBudget, String whenAllUnhealthy) {
         this(name, endpoints, loadBalancer, healthCheck, outlierDetection, timeouts, connectionPool, limits, retryBudget,
-                whenAllUnhealthy, null);
+                whenAllUnhealthy, null, null, null);
     }
 
     /**

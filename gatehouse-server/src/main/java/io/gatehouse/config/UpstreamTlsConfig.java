@@ -13,7 +13,7 @@ import java.util.List;
  * @param key            PEM private key of {@code cert}
  * @param minVersion     {@code 1.2} (default) or {@code 1.3}
  * @param provider       {@code auto} (default), {@code openssl} or {@code jdk}
- * @param alpn           protocols offered; only {@code http/1.1} for now
+ * @param alpn           protocols offered: {@code http/1.1}, or {@code h2} (set by the cluster's {@code protocol: h2})
  */
 public record UpstreamTlsConfig(String ca, String serverName, Boolean verifyHostname, String cert, String key,
                                 String minVersion, String provider, List<String> alpn) {
@@ -25,8 +25,8 @@ public record UpstreamTlsConfig(String ca, String serverName, Boolean verifyHost
         provider = TlsConfig.provider(provider);
         alpn = alpn == null ? List.of("http/1.1") : List.copyOf(alpn);
         for (String p : alpn) {
-            if (!p.equals("http/1.1")) {
-                throw new IllegalArgumentException("alpn: only http/1.1 is supported toward endpoints for now, got '" + p + "'");
+            if (!p.equals("http/1.1") && !p.equals("h2")) {
+                throw new IllegalArgumentException("alpn: only http/1.1 or h2 toward endpoints, got '" + p + "'");
             }
         }
     }

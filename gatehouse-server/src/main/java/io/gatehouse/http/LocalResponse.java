@@ -14,7 +14,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Responses Gatehouse writes itself: errors (with a short reason in the {@code Gatehouse-Reason} header, so an
- * operator tells "no healthy endpoint" from "upstream timed out"), direct responses and redirects.
+ * operator tells "no healthy endpoint" from "upstream timed out"), direct responses and redirects. A gRPC request
+ * gets its error the gRPC way instead ({@link GrpcStatus}).
  */
 public final class LocalResponse {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LocalResponse.class);
@@ -49,6 +50,10 @@ public final class LocalResponse {
         }
         if (exchange.responseStarted()) {
             exchange.downstream().abort(reason);
+            return;
+        }
+        if (GrpcStatus.isGrpc(exchange.request())) {
+            GrpcStatus.send(exchange, GrpcStatus.code(status, reason), reason);
             return;
         }
         send(exchange, error(status, reason));

@@ -6,6 +6,7 @@ import io.gatehouse.cluster.UpstreamConnection;
 import io.gatehouse.cluster.loadbalancer.PickContext;
 import io.gatehouse.config.RetryConfig;
 import io.gatehouse.config.RouteConfig;
+import io.gatehouse.http.GrpcStatus;
 import io.gatehouse.http.HttpExchange;
 import io.gatehouse.http.LocalResponse;
 import io.gatehouse.route.Route;
@@ -15,7 +16,9 @@ import io.opentelemetry.api.trace.Span;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -59,6 +62,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     private final RetryConfig retry;
     private final boolean idempotent;
     private final boolean upgrade;
+    private final boolean grpc;              // content-type application/grpc*: errors answered as gRPC statuses
+    private final boolean clientTrailers;    // the client sent TE: trailers: response trailers are passed on
 
     private int attempt;                     // 0 for the first try
     private long hash;                       // hash key for ring_hash/maglev, HashKey.NO_KEY if none
@@ -98,6 +103,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         this.retry = route.config().retries();
         this.idempotent = isIdempotent(request.method());
         this.upgrade = isTunnelUpgrade(request);
+        this.grpc = GrpcStatus.isGrpc(request);
+        this.clientTrailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
     }
 
     void start() {
@@ -116,8 +123,12 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         hash = cluster.hash(request.headers(), ex.path(), client == null ? null : client.getAddress());
         prepareRequest();
         RouteConfig.RouteTimeoutsConfig t = route.config().timeouts();
-        if (t.total() != null) {
-            totalTimer = loop.schedule(() -> timeout("route_timeout"), t.total().toNanos(), TimeUnit.NANOSECONDS);
+        long total = t.total() != null ? t.total().toNanos() : -1;
+        // a gRPC client's deadline bounds the whole call like the route's own timeout: the earlier one wins
+        long grpcTimeout = grpc ? GrpcStatus.timeoutNanos(request.headers()) : -1;
+        if (grpcTimeout >= 0 && (total < 0 || grpcTimeout < total)) total = grpcTimeout;
+        if (total >= 0) {
+            totalTimer = loop.schedule(() -> timeout("route_timeout"), total, TimeUnit.NANOSECONDS);
         }
         attemptNext();
     }
@@ -329,6 +340,10 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             content.release();
             return;
         }
+        if (!clientTrailers && content instanceof LastHttpContent last && !last.trailingHeaders().isEmpty()) {
+            // trailers go only to a client that said it takes them (RFC 9110 §6.5.1 lets a proxy drop them)
+            content = new DefaultLastHttpContent(last.content());
+        }
         // the exchange ends with this write: what the access log says about the upstream must be in place before
         if (content instanceof LastHttpContent) noteUpstream();
         ex.downstream().write(content);
@@ -408,8 +423,10 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             upstreamBroke("upstream_closed_mid_body");
             return;
         }
-        cluster.reportGatewayFailure(endpoint);
-        boolean staleReuse = c.reused() && idempotent;
+        if (!c.refused()) cluster.reportGatewayFailure(endpoint); // a refused stream says nothing of its health
+        // a reused connection may have been closed by the endpoint just before we wrote; an HTTP/2 stream refused by
+        // GOAWAY or REFUSED_STREAM was not processed at all
+        boolean staleReuse = (c.reused() && idempotent) || c.refused();
         endAttempt();
         if ((staleReuse || (retry.on().contains("reset") && methodRetryable())) && canRetry(false)) {
             retryLater();

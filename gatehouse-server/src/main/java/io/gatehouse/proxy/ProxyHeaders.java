@@ -58,6 +58,10 @@ public final class ProxyHeaders {
         removeHopByHop(h, found);
         if ((found & PROXY_AUTHORIZATION_H) != 0) h.remove(HttpHeaderNames.PROXY_AUTHORIZATION);
         if (trailers) h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        if ((found & COOKIE_CRUMBS_H) != 0) {
+            // HTTP/2 clients may split Cookie into one field per pair (RFC 9113 §8.2.3); HTTP/1.1 allows only one
+            h.set(HttpHeaderNames.COOKIE, String.join("; ", h.getAll(HttpHeaderNames.COOKIE)));
+        }
         if (upgradeValue != null) {
             h.set(HttpHeaderNames.UPGRADE, upgradeValue);
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
@@ -144,12 +148,14 @@ public final class ProxyHeaders {
             TRANSFER_ENCODING_H = 1 << 4, UPGRADE_H = 1 << 5, PROXY_AUTHENTICATE_H = 1 << 6,
             PROXY_AUTHORIZATION_H = 1 << 7, VIA_H = 1 << 8, X_REQUEST_ID_H = 1 << 9, FORWARDED_H = 1 << 10,
             X_FORWARDED_FOR_H = 1 << 11, X_FORWARDED_PROTO_H = 1 << 12, X_FORWARDED_HOST_H = 1 << 13,
-            CLIENT_CERT_H = 1 << 14;
+            CLIENT_CERT_H = 1 << 14, COOKIE_H = 1 << 15, COOKIE_CRUMBS_H = 1 << 16;
 
     static int scan(HttpHeaders h) {
         int found = 0;
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
-            found |= bit(it.next().getKey());
+            int b = bit(it.next().getKey());
+            if ((found & b & COOKIE_H) != 0) found |= COOKIE_CRUMBS_H; // a second cookie field
+            found |= b;
         }
         return found;
     }
@@ -158,6 +164,7 @@ public final class ProxyHeaders {
         return switch (n.length()) {
             case 2 -> is(n, HttpHeaderNames.TE) ? TE_H : 0;
             case 3 -> is(n, HttpHeaderNames.VIA) ? VIA_H : 0;
+            case 6 -> is(n, HttpHeaderNames.COOKIE) ? COOKIE_H : 0;
             case 7 -> is(n, HttpHeaderNames.UPGRADE) ? UPGRADE_H : 0;
             case 9 -> is(n, FORWARDED) ? FORWARDED_H : 0;
             case 10 -> is(n, HttpHeaderNames.CONNECTION) ? CONNECTION_H : is(n, KEEP_ALIVE) ? KEEP_ALIVE_H : 0;

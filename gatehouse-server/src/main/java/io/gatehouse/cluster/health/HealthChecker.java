@@ -71,6 +71,7 @@ public final class HealthChecker implements AutoCloseable {
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean closed;
     private final io.gatehouse.tls.UpstreamTls tls;   // null: plain probes
+    private final boolean http2;                       // http probes over HTTP/2 (h2 after ALPN, h2c prior knowledge)
 
     /**
      * @param channelClass the socket channel class matching {@code group}'s transport (epoll, io_uring or NIO)
@@ -91,7 +92,16 @@ public final class HealthChecker implements AutoCloseable {
     public HealthChecker(String clusterName, HealthCheckConfig config, List<Endpoint> endpoints, EventLoopGroup group,
                          Class<? extends SocketChannel> channelClass, Ticker ticker, Runnable onChange,
                          Map<Endpoint, HealthStatus> previous, HealthEvents events, io.gatehouse.tls.UpstreamTls tls) {
+        this(clusterName, config, endpoints, group, channelClass, ticker, onChange, previous, events, tls, false);
+    }
+
+    /** @param http2 http probes speak HTTP/2 like the cluster's traffic ({@code protocol: h2} or {@code h2c}) */
+    public HealthChecker(String clusterName, HealthCheckConfig config, List<Endpoint> endpoints, EventLoopGroup group,
+                         Class<? extends SocketChannel> channelClass, Ticker ticker, Runnable onChange,
+                         Map<Endpoint, HealthStatus> previous, HealthEvents events, io.gatehouse.tls.UpstreamTls tls,
+                         boolean http2) {
         this.tls = tls;
+        this.http2 = http2;
         this.clusterName = clusterName;
         this.config = config;
         this.ticker = ticker;
@@ -245,8 +255,25 @@ public final class HealthChecker implements AutoCloseable {
                         // a tcp check with TLS passes once the handshake does (certificate and name verified)
                         if (!http) ssl.handshakeFuture().addListener(hs -> finish(a, hs.isSuccess() ? ProbeResult.success("tls handshake")
                                 : ProbeResult.failure(io.gatehouse.tls.UpstreamTls.reason(hs.cause()))));
+                        if (http && http2) ssl.handshakeFuture().addListener(hs -> {
+                            if (!hs.isSuccess()) {
+                                finish(a, ProbeResult.failure(io.gatehouse.tls.UpstreamTls.reason(hs.cause())));
+                            } else if (!io.netty.handler.ssl.ApplicationProtocolNames.HTTP_2.equals(ssl.applicationProtocol())) {
+                                finish(a, ProbeResult.failure("endpoint did not agree to h2 in ALPN"));
+                            } else {
+                                probeOverHttp2(ch, a);
+                            }
+                        });
                     }
-                    if (http) {
+                    if (http && http2) {
+                        if (tls == null) ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+                                ctx.fireChannelActive();
+                                probeOverHttp2(ch, a);
+                            }
+                        });
+                    } else if (http) {
                         ch.pipeline().addLast(new Http1ClientCodec(),
                                 new HttpProbeHandler(request(), config::expects, result -> finish(a, result)));
                     }
@@ -267,6 +294,25 @@ public final class HealthChecker implements AutoCloseable {
                     finish(a, ProbeResult.success("connected"));
                 }
             });
+        }
+
+        /** One GET on a stream of a fresh HTTP/2 connection, judged like the HTTP/1.1 probe. */
+        private void probeOverHttp2(Channel ch, Attempt a) {
+            ch.pipeline().addLast(io.netty.handler.codec.http2.Http2FrameCodecBuilder.forClient()
+                    .initialSettings(io.netty.handler.codec.http2.Http2Settings.defaultSettings().pushEnabled(false)).build());
+            ch.pipeline().addLast(new io.netty.handler.codec.http2.Http2MultiplexHandler(new io.netty.channel.ChannelInboundHandlerAdapter()));
+            new io.netty.handler.codec.http2.Http2StreamChannelBootstrap(ch)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel stream) {
+                            stream.pipeline().addLast(new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(false),
+                                    new HttpProbeHandler(request(), config::expects, result -> finish(a, result)));
+                        }
+                    })
+                    .open()
+                    .addListener(f -> {
+                        if (!f.isSuccess()) finish(a, ProbeResult.failure(describe(f.cause())));
+                    });
         }
 
         private FullHttpRequest request() {
