@@ -34,7 +34,7 @@ public final class HttpExchange {
     private final long startNanos;
     private final String listener;
     private Route route;
-    private String requestId;
+    private CharSequence requestId;   // an AsciiString when generated: written into headers without re-encoding
 
     private BodyReceiver bodyReceiver;
     private java.util.function.UnaryOperator<BodyReceiver> bodyInterceptor;
@@ -100,8 +100,10 @@ public final class HttpExchange {
     public long startNanos() { return startNanos; }
     public Route route() { return route; }
     public void route(Route route) { this.route = route; }
-    public String requestId() { return requestId; }
-    public void requestId(String id) { this.requestId = id; }
+    public String requestId() { return requestId == null ? null : requestId.toString(); }
+    /** The request id as set (an AsciiString when Gatehouse made it), for headers. */
+    public CharSequence requestIdValue() { return requestId; }
+    public void requestId(CharSequence id) { this.requestId = id; }
 
     // ---- request body ----
 

@@ -396,7 +396,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         keepAliveUpstream = HttpUtil.isKeepAlive(response) && (code == 204 || code == 304
                 || request.method() == HttpMethod.HEAD || response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
                 || HttpUtil.isTransferEncodingChunked(response));
-        headers.response(response, ex.requestId(), code == 101);
+        headers.response(response, ex.requestIdValue(), code == 101);
         String sticky = cluster.stickyCookieFor(endpoint, request.headers());
         if (sticky != null) response.headers().add(HttpHeaderNames.SET_COOKIE, sticky);
         ex.downstream().write(response);

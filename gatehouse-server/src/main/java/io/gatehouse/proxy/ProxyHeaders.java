@@ -105,11 +105,11 @@ public final class ProxyHeaders {
         }
         if (config.via()) appendVia(h, (found & VIA_H) != 0);
         if (config.requestId()) {
-            String id = (found & X_REQUEST_ID_H) != 0 ? h.get(X_REQUEST_ID) : null;
-            if (!validRequestId(id)) {
+            CharSequence id = (found & X_REQUEST_ID_H) != 0 ? h.get(X_REQUEST_ID) : null;
+            if (!validRequestId((String) id)) {
                 AsciiString generated = newRequestId();
                 h.set(X_REQUEST_ID, generated);
-                id = generated.toString();
+                id = generated;
             }
             ex.requestId(id);
         }
@@ -123,7 +123,7 @@ public final class ProxyHeaders {
     }
 
     /** Rewrites the response headers in place for the client hop. */
-    public void response(HttpResponse response, String requestId, boolean upgrade) {
+    public void response(HttpResponse response, CharSequence requestId, boolean upgrade) {
         HttpHeaders h = response.headers();
         int found = scan(h);
         if (upgrade) {

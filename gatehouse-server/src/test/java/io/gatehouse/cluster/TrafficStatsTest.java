@@ -67,4 +67,14 @@ class TrafficStatsTest {
         assertThat(t.history().getFirst().epochMillis()).isEqualTo(7);
         assertThat(t.lastSample().epochMillis()).isEqualTo(TrafficStats.HISTORY + 6);
     }
+
+    @Test
+    void everyLatencyFallsInABucketWhoseMiddleIsWithinFourPercentOfIt() {
+        for (long micros = 0; micros < 5_000_000; micros = Math.max(micros + 1, micros * 1009 / 1000)) {
+            int i = TrafficStats.index(micros);
+            assertThat(i).isBetween(0, TrafficStats.BUCKETS - 1);
+            assertThat(TrafficStats.middle(i)).as("%d µs", micros).isCloseTo(micros, within(Math.max(0.5, micros * 0.04)));
+        }
+        assertThat(TrafficStats.index(600_000_000L)).isEqualTo(TrafficStats.BUCKETS - 1);
+    }
 }
