@@ -45,6 +45,7 @@ public final class ConnectionPool implements UpstreamConnection.Home {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, Transport.RECV_ALLOCATOR)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.timeouts().connect().toMillis()));
     }
 
