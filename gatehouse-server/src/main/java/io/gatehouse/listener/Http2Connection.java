@@ -179,6 +179,24 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         goAwayAndClose(Http2Error.ENHANCE_YOUR_CALM);
     }
 
+    /**
+     * Graceful end (shutdown, or the listener removed by a reload): GOAWAY NO_ERROR naming the last stream taken, so
+     * the client sends new requests elsewhere and knows they were not processed; open streams finish, then the
+     * connection closes. The frame codec does this on a close that passes through it, within its graceful shutdown
+     * timeout; {@link #closeNow()} cuts it short.
+     */
+    void drain() {
+        if (closing) return;
+        closing = true;
+        ctx.close();
+    }
+
+    /** Closes at once, past the codec's graceful wait (the drain timeout is over). */
+    void closeNow() {
+        closing = true;
+        traffic.closeNow();
+    }
+
     private void goAwayAndClose(Http2Error error) {
         ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(error)).addListener(f -> traffic.closeNow());
     }

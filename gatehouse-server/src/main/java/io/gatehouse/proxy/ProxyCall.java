@@ -397,6 +397,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
                 || request.method() == HttpMethod.HEAD || response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
                 || HttpUtil.isTransferEncodingChunked(response));
         headers.response(response, ex.requestId(), code == 101);
+        // without a length, an HTTP/1.1 client gets the body chunked (the connection handler frames it so)
+        responseChunked = HttpUtil.isTransferEncodingChunked(response) || !response.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
         String sticky = cluster.stickyCookieFor(endpoint, request.headers());
         if (sticky != null) response.headers().add(HttpHeaderNames.SET_COOKIE, sticky);
         ex.downstream().write(response);
@@ -461,6 +463,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     }
 
     private boolean keepAliveUpstream;
+    private boolean responseChunked;         // the head forwarded says chunked: an HTTP/1.1 client may get trailers
 
     private void startTunnel() {
         UpstreamConnection c = conn;
@@ -489,11 +492,26 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             endAttempt();
         }
         if (responseHeadSent) {
+            if (grpc && trailersReachClient()) {
+                // a gRPC call past its deadline ends as gRPC says, with a status; the connection and its other calls
+                // go on (the upstream stream was reset above)
+                ex.failureReason(reason);
+                ex.downstream().write(GrpcStatus.trailers(GrpcStatus.code(HttpResponseStatus.GATEWAY_TIMEOUT, reason), reason));
+                ex.downstream().flush();
+                finish(reason);
+                return;
+            }
             ex.downstream().abort(reason);
             finish(reason);
         } else {
             finishWithError(HttpResponseStatus.GATEWAY_TIMEOUT, reason);
         }
+    }
+
+    /** Trailers can still end the response: an HTTP/2 client, or a chunked HTTP/1.1 response to a client that takes them. */
+    private boolean trailersReachClient() {
+        return ex.clientVersion().majorVersion() == 2
+                || (clientTrailers && responseChunked && ex.clientVersion().equals(HttpVersion.HTTP_1_1));
     }
 
     // ---- retry decisions ----
