@@ -182,12 +182,15 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     /**
      * Graceful end (shutdown, or the listener removed by a reload): GOAWAY NO_ERROR naming the last stream taken, so
      * the client sends new requests elsewhere and knows they were not processed; open streams finish, then the
-     * connection closes. The frame codec does this on a close that passes through it, within its graceful shutdown
-     * timeout; {@link #closeNow()} cuts it short.
+     * connection closes. The frame codec does this on a close that passes through it; {@link #closeNow()} cuts it
+     * short.
      */
     void drain() {
         if (closing) return;
         closing = true;
+        // Http2FrameCodecBuilder's default is not to wait at all: wait for the streams, which end by their own
+        // timeouts, or by closeNow() at the end of a shutdown's drain
+        ctx.pipeline().get(Http2FrameCodec.class).gracefulShutdownTimeoutMillis(-1);
         ctx.close();
     }
 
