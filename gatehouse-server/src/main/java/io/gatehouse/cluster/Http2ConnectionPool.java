@@ -12,6 +12,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
@@ -50,6 +52,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class Http2ConnectionPool {
     private static final Logger log = LoggerFactory.getLogger(Http2ConnectionPool.class);
+    /** Response bytes one connection buffers for all its streams together (each stream: 64 KiB at most). */
+    static final int CONNECTION_WINDOW = 1 << 20;
 
     private final Cluster cluster;
     private final EventLoop loop;
@@ -133,7 +137,13 @@ final class Http2ConnectionPool {
 
     private void ensureSweeper() {
         if (sweeper != null) return;
-        long period = Math.max(100, cluster.config().connectionPool().idleTimeout().toMillis() / 4);
+        ClusterConfig config = cluster.config();
+        long every = config.connectionPool().idleTimeout().toMillis();
+        if (config.http2().pingInterval() != null) {
+            // keepalive is checked by the same sweep: often enough for the PING interval and its ack's timeout
+            every = Math.min(every, Math.min(config.http2().pingInterval().toMillis(), config.http2().pingTimeout().toMillis()));
+        }
+        long period = Math.max(50, every / 4);
         sweeper = loop.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.MILLISECONDS);
     }
 
@@ -303,6 +313,9 @@ final class Http2ConnectionPool {
                     if (!ready) {
                         ready = true;
                         idleSinceNanos = lastReadNanos;
+                        // a stream whose client does not read keeps its window's worth unconsumed; with only the
+                        // default 64 KiB for the whole connection, one such stream would stall all the others
+                        ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(CONNECTION_WINDOW - Http2CodecUtil.DEFAULT_WINDOW_SIZE));
                         serveWaiters();
                     }
                 } else if (msg instanceof Http2GoAwayFrame g) {

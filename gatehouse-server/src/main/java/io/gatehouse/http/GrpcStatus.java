@@ -74,12 +74,21 @@ public final class GrpcStatus {
         h.set(HttpHeaderNames.CONTENT_TYPE, APPLICATION_GRPC);
         h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         h.set(LocalResponse.REASON_HEADER, message);
-        LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
-        last.trailingHeaders().set(GRPC_STATUS, Integer.toString(code));
-        last.trailingHeaders().set(GRPC_MESSAGE, encodeMessage(message));
+        LastHttpContent last = trailers(code, message);
         exchange.downstream().write(head);
         exchange.downstream().write(last);
         exchange.downstream().flush();
+    }
+
+    /**
+     * The end of a gRPC response cut short by Gatehouse after its head went out: an empty last content whose trailers
+     * carry {@code code} and {@code message}, so the client learns the call's outcome instead of seeing a reset.
+     */
+    public static LastHttpContent trailers(int code, String message) {
+        LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
+        last.trailingHeaders().set(GRPC_STATUS, Integer.toString(code));
+        last.trailingHeaders().set(GRPC_MESSAGE, encodeMessage(message));
+        return last;
     }
 
     /** Percent-encodes a grpc-message as the spec asks (printable ASCII except '%' stays). */

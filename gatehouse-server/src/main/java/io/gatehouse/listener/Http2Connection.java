@@ -179,6 +179,27 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         goAwayAndClose(Http2Error.ENHANCE_YOUR_CALM);
     }
 
+    /**
+     * Graceful end (shutdown, or the listener removed by a reload): GOAWAY NO_ERROR naming the last stream taken, so
+     * the client sends new requests elsewhere and knows they were not processed; open streams finish, then the
+     * connection closes. The frame codec does this on a close that passes through it; {@link #closeNow()} cuts it
+     * short.
+     */
+    void drain() {
+        if (closing) return;
+        closing = true;
+        // Http2FrameCodecBuilder's default is not to wait at all: wait for the streams, which end by their own
+        // timeouts, or by closeNow() at the end of a shutdown's drain
+        ctx.pipeline().get(Http2FrameCodec.class).gracefulShutdownTimeoutMillis(-1);
+        ctx.close();
+    }
+
+    /** Closes at once, past the codec's graceful wait (the drain timeout is over). */
+    void closeNow() {
+        closing = true;
+        traffic.closeNow();
+    }
+
     private void goAwayAndClose(Http2Error error) {
         ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(error)).addListener(f -> traffic.closeNow());
     }

@@ -195,7 +195,8 @@ public final class Listener {
         for (Channel ch : connections) {
             ch.eventLoop().execute(() -> {
                 Http1ConnectionHandler h = ch.pipeline().get(Http1ConnectionHandler.class);
-                if (h != null) h.drain(); else ch.close();
+                Http2Connection h2 = h == null ? ch.pipeline().get(Http2Connection.class) : null;
+                if (h != null) h.drain(); else if (h2 != null) h2.drain(); else ch.close();
             });
         }
     }
@@ -205,6 +206,10 @@ public final class Listener {
         draining = true;
         if (tls != null) tls.close();
         if (serverChannel != null) serverChannel.close();
-        connections.forEach(Channel::close);
+        for (Channel ch : connections) {
+            // an HTTP/2 connection's own close waits for its streams: past the drain, they are cut
+            Http2Connection h2 = ch.pipeline().get(Http2Connection.class);
+            if (h2 != null) h2.closeNow(); else ch.close();
+        }
     }
 }

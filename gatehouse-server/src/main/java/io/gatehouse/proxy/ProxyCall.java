@@ -52,6 +52,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         PickContext {
     private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
     static final int REPLAY_LIMIT = 64 * 1024;
+    /** Refused HTTP/2 streams retried outside the retry budget, per request (an endpoint refusing forever is not retried forever). */
+    static final int MAX_TRANSPARENT_RETRIES = 2;
 
     private final HttpExchange ex;
     private final Route route;
@@ -66,6 +68,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     private final boolean clientTrailers;    // the client sent TE: trailers: response trailers are passed on
 
     private int attempt;                     // 0 for the first try
+    private int transparentRetries;          // retries of streams the endpoint refused unprocessed (GOAWAY, REFUSED_STREAM)
     private long hash;                       // hash key for ring_hash/maglev, HashKey.NO_KEY if none
     private Endpoint firstTried;             // endpoints already tried: the first, then any others (retries only)
     private ArrayList<Endpoint> moreTried;
@@ -397,6 +400,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
                 || request.method() == HttpMethod.HEAD || response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
                 || HttpUtil.isTransferEncodingChunked(response));
         headers.response(response, ex.requestIdValue(), code == 101);
+        // without a length, an HTTP/1.1 client gets the body chunked (the connection handler frames it so)
+        responseChunked = HttpUtil.isTransferEncodingChunked(response) || !response.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
         String sticky = cluster.stickyCookieFor(endpoint, request.headers());
         if (sticky != null) response.headers().add(HttpHeaderNames.SET_COOKIE, sticky);
         ex.downstream().write(response);
@@ -428,6 +433,13 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         // GOAWAY or REFUSED_STREAM was not processed at all
         boolean staleReuse = (c.reused() && idempotent) || c.refused();
         endAttempt();
+        if (c.refused() && transparentRetries < MAX_TRANSPARENT_RETRIES && (!bodyAttached || !replayDisabled)
+                && cluster.availableCount() > 0) {
+            // nothing was processed: retried like gRPC's transparent retry, outside the budget, whatever the method
+            transparentRetries++;
+            retryLater();
+            return;
+        }
         if ((staleReuse || (retry.on().contains("reset") && methodRetryable())) && canRetry(false)) {
             retryLater();
             return;
@@ -461,6 +473,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     }
 
     private boolean keepAliveUpstream;
+    private boolean responseChunked;         // the head forwarded says chunked: an HTTP/1.1 client may get trailers
 
     private void startTunnel() {
         UpstreamConnection c = conn;
@@ -489,11 +502,26 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             endAttempt();
         }
         if (responseHeadSent) {
+            if (grpc && trailersReachClient()) {
+                // a gRPC call past its deadline ends as gRPC says, with a status; the connection and its other calls
+                // go on (the upstream stream was reset above)
+                ex.failureReason(reason);
+                ex.downstream().write(GrpcStatus.trailers(GrpcStatus.code(HttpResponseStatus.GATEWAY_TIMEOUT, reason), reason));
+                ex.downstream().flush();
+                finish(reason);
+                return;
+            }
             ex.downstream().abort(reason);
             finish(reason);
         } else {
             finishWithError(HttpResponseStatus.GATEWAY_TIMEOUT, reason);
         }
+    }
+
+    /** Trailers can still end the response: an HTTP/2 client, or a chunked HTTP/1.1 response to a client that takes them. */
+    private boolean trailersReachClient() {
+        return ex.clientVersion().majorVersion() == 2
+                || (clientTrailers && responseChunked && ex.clientVersion().equals(HttpVersion.HTTP_1_1));
     }
 
     // ---- retry decisions ----

@@ -45,5 +45,11 @@ class ExamplesTest {
         assertThat(tls.listeners().get(1).tls().certificates()).hasSize(2);
         assertThat(tls.listeners().get(1).routes().get(0).match().clientCert().san()).isEqualTo("spiffe://example.org/billing");
         assertThat(tls.cluster("billing").tls().verifyHostname()).isTrue();
+        GatehouseConfig grpc = ConfigLoader.load(dir.resolve("grpc.yaml"), name -> null);
+        assertThat(grpc.listeners().get(0).http2().h2c()).isTrue();
+        assertThat(grpc.cluster("greeter").protocol()).isEqualTo("h2c");
+        assertThat(grpc.cluster("greeter").http2().maxConcurrentStreams()).isEqualTo(100);
+        assertThat(grpc.cluster("greeter").http2().pingInterval()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(grpc.cluster("greeter").http2().pingTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
     }
 }

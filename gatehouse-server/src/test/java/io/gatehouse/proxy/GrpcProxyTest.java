@@ -250,6 +250,103 @@ class GrpcProxyTest {
         }
     }
 
+    static final MethodDescriptor<String, String> FOREVER = MethodDescriptor.<String, String>newBuilder()
+            .setType(MethodDescriptor.MethodType.SERVER_STREAMING).setFullMethodName("test.Forever/Stream")
+            .setRequestMarshaller(STRING).setResponseMarshaller(STRING).build();
+
+    /** A server stream that sends a message every 50 ms until the call is cancelled, which it counts down. */
+    private Server foreverServer(java.util.concurrent.CountDownLatch cancelled) throws IOException {
+        java.util.concurrent.ScheduledExecutorService ticks = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        closeables.add(ticks::shutdownNow);
+        ServerServiceDefinition forever = ServerServiceDefinition.builder("test.Forever")
+                .addMethod(FOREVER, ServerCalls.asyncServerStreamingCall((String req, StreamObserver<String> out) -> {
+                    var call = (io.grpc.stub.ServerCallStreamObserver<String>) out;
+                    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+                    var task = ticks.scheduleAtFixedRate(() -> {
+                        if (!call.isCancelled()) call.onNext(req + "-" + n.incrementAndGet());
+                    }, 0, 50, TimeUnit.MILLISECONDS);
+                    call.setOnCancelHandler(() -> {
+                        task.cancel(false);
+                        cancelled.countDown();
+                    });
+                }))
+                .build();
+        Server s = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+                .addService(service()).addService(forever).build().start();
+        closeables.add(() -> s.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        return s;
+    }
+
+    /** A 600 ms route timeout for test.Forever only; the other calls go by a route without one. */
+    private static final String FOREVER_DEADLINE = """
+            match: { path_prefix: /test.Forever }
+                    timeouts: { total: 600ms }
+                  - name: rest
+                    cluster: grpc""";
+
+    @Test
+    void aServerStreamPastTheRouteDeadlineEndsWithDeadlineExceededAndTheConnectionGoesOn() throws Exception {
+        java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
+        Server s = foreverServer(cancelled);
+        GatehouseFixture g = gatehouse("127.0.0.1:" + s.getPort(), FOREVER_DEADLINE);
+        ManagedChannel ch = channelTo(g);
+        CallOptions opts = CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS);
+
+        // a bidi call open on the same connection before, during and after the deadline of the other
+        java.util.concurrent.BlockingQueue<String> bidiIn = new java.util.concurrent.LinkedBlockingQueue<>();
+        Collector bidiEnd = new Collector() {
+            @Override
+            public void onNext(String value) {
+                bidiIn.add(value);
+                super.onNext(value);
+            }
+        };
+        StreamObserver<String> bidi = ClientCalls.asyncBidiStreamingCall(ch.newCall(BIDI, opts), bidiEnd);
+        bidi.onNext("before");
+        assertThat(bidiIn.poll(10, TimeUnit.SECONDS)).isEqualTo("re:before");
+
+        List<String> received = new ArrayList<>();
+        Iterator<String> it = ClientCalls.blockingServerStreamingCall(ch, FOREVER, opts, "m");
+        assertThatThrownBy(() -> it.forEachRemaining(received::add))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    // Gatehouse's deadline (the client's own is 20 s away), told in trailers, not a reset (CANCELLED)
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+                    assertThat(e.getStatus().getDescription()).isEqualTo("route_timeout");
+                });
+        assertThat(received).isNotEmpty().startsWith("m-1");
+        // the upstream stream was reset: the server learned the call is over
+        assertThat(cancelled.await(10, TimeUnit.SECONDS)).isTrue();
+
+        // the other call on the connection goes on, and new calls work on it too
+        bidi.onNext("after");
+        assertThat(bidiIn.poll(10, TimeUnit.SECONDS)).isEqualTo("re:after");
+        bidi.onCompleted();
+        assertThat(bidiEnd.await()).containsExactly("re:before", "re:after");
+        assertThat(ClientCalls.blockingUnaryCall(ch, UNARY, opts, "still")).isEqualTo("echo:still");
+        assertThat(g.gatehouse().listeners().get(0).connectionCount()).isEqualTo(1);
+    }
+
+    @Test
+    void http1GrpcClientTakingTrailersGetsDeadlineExceededAfterTheResponseStarted() throws Exception {
+        Server s = foreverServer(new java.util.concurrent.CountDownLatch(1));
+        GatehouseFixture g = gatehouse("127.0.0.1:" + s.getPort(), FOREVER_DEADLINE);
+        try (RawClient c = g.raw()) {
+            c.send(grpcRequest("/test.Forever/Stream", "", frame("h")));
+            RawResponse r = c.readResponse(WAIT);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.header("transfer-encoding")).isEqualTo("chunked");
+            assertThat(messages(r.body())).isNotEmpty().startsWith("h-1");
+            assertThat(trailer(r, "grpc-status")).isEqualTo("4");
+            assertThat(trailer(r, "grpc-message")).isEqualTo("route_timeout");
+
+            // the response ended properly: the connection serves the next call
+            c.send(grpcRequest("/test.Echo/Unary", "", frame("next")));
+            RawResponse next = c.readResponse(WAIT);
+            assertThat(messages(next.body())).containsExactly("echo:next");
+            assertThat(trailer(next, "grpc-status")).isEqualTo("0");
+        }
+    }
+
     // ---- HTTP/1.1 client speaking gRPC framing → Gatehouse → grpc-java server (h2c) ----
 
     @Test
@@ -330,7 +427,7 @@ class GrpcProxyTest {
     }
 
     /** Collects a stream's messages and waits for its end. */
-    private static final class Collector implements StreamObserver<String> {
+    private static class Collector implements StreamObserver<String> {
         private final List<String> values = new java.util.concurrent.CopyOnWriteArrayList<>();
         private final java.util.concurrent.CompletableFuture<List<String>> done = new java.util.concurrent.CompletableFuture<>();
 

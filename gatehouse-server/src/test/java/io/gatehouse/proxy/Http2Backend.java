@@ -23,6 +23,8 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
+import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -54,6 +56,10 @@ final class Http2Backend implements AutoCloseable {
     private final AtomicInteger requests = new AtomicInteger();
     private final ConcurrentLinkedQueue<ChannelHandlerContext> held = new ConcurrentLinkedQueue<>();
     final CopyOnWriteArrayList<String> paths = new CopyOnWriteArrayList<>();
+    private final AtomicInteger pings = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicBoolean answerPings = new java.util.concurrent.atomic.AtomicBoolean(true);
+    /** Body bytes of {@code /stream/<n>/<name>} responses the HTTP/2 layer took (window permitting), by name. */
+    final Map<String, java.util.concurrent.atomic.AtomicLong> streamed = new java.util.concurrent.ConcurrentHashMap<>();
     private final Channel server;
 
     private Http2Backend(long maxConcurrentStreams, SslContext tls) throws InterruptedException {
@@ -65,7 +71,9 @@ final class Http2Backend implements AutoCloseable {
                         connections.add(ch);
                         if (tls != null) ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         Http2Settings settings = Http2Settings.defaultSettings().maxConcurrentStreams(maxConcurrentStreams);
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().initialSettings(settings).build());
+                        // PINGs are acked by hand, so a test can make the endpoint stop answering them
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().initialSettings(settings)
+                                .autoAckPingFrame(false).build());
                         ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                             @Override
                             protected void initChannel(Http2StreamChannel stream) {
@@ -73,6 +81,16 @@ final class Http2Backend implements AutoCloseable {
                                         new HttpObjectAggregator(1 << 20), new Responder());
                             }
                         }));
+                        ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                if (msg instanceof Http2PingFrame ping && !ping.ack()) {
+                                    pings.incrementAndGet();
+                                    if (answerPings.get()) ctx.writeAndFlush(new DefaultHttp2PingFrame(ping.content(), true));
+                                }
+                                io.netty.util.ReferenceCountUtil.release(msg);
+                            }
+                        });
                     }
                 }).bind("127.0.0.1", 0).sync().channel();
     }
@@ -100,6 +118,21 @@ final class Http2Backend implements AutoCloseable {
 
     int heldCount() {
         return held.size();
+    }
+
+    /** PINGs received (not acks). */
+    int pings() {
+        return pings.get();
+    }
+
+    /** Whether PINGs get their ack. */
+    void answerPings(boolean answer) {
+        answerPings.set(answer);
+    }
+
+    /** TCP connections open now. */
+    int openConnections() {
+        return connections.size();
     }
 
     /** Answers every request waiting on {@code /hold}. */
@@ -132,6 +165,49 @@ final class Http2Backend implements AutoCloseable {
         ctx.writeAndFlush(new DefaultLastHttpContent(content));
     }
 
+    /**
+     * Writes {@code total} bytes in 16 KiB DATA frames, only while the stream is writable (its flow-control window
+     * open), counting what was written: a reader that stalls holds the writer back.
+     */
+    private static final class Streamer {
+        private static final byte[] CHUNK = new byte[16 * 1024];
+        private final ChannelHandlerContext ctx;
+        private final java.util.concurrent.atomic.AtomicLong written;
+        private long left;
+
+        Streamer(ChannelHandlerContext ctx, long total, java.util.concurrent.atomic.AtomicLong written) {
+            this.ctx = ctx;
+            this.left = total;
+            this.written = written;
+        }
+
+        void start() {
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers().set(HttpHeaderNames.CONTENT_LENGTH, left);
+            ctx.writeAndFlush(head);
+            ctx.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelWritabilityChanged(ChannelHandlerContext c) {
+                    pump();
+                    c.fireChannelWritabilityChanged();
+                }
+            });
+            pump();
+        }
+
+        private void pump() {
+            while (left > 0 && ctx.channel().isWritable()) {
+                int n = (int) Math.min(CHUNK.length, left);
+                left -= n;
+                ByteBuf b = Unpooled.wrappedBuffer(CHUNK, 0, n);
+                Object piece = left == 0 ? new DefaultLastHttpContent(b) : new DefaultHttpContent(b);
+                ctx.writeAndFlush(piece).addListener(f -> {
+                    if (f.isSuccess()) written.addAndGet(n);
+                });
+            }
+        }
+    }
+
     private final class Responder extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
@@ -147,6 +223,12 @@ final class Http2Backend implements AutoCloseable {
                 head.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
                 ctx.write(head);
                 ctx.writeAndFlush(new DefaultLastHttpContent());
+                return;
+            }
+            if (path.startsWith("/stream/")) {
+                String[] parts = path.split("/");
+                new Streamer(ctx, Long.parseLong(parts[2]),
+                        streamed.computeIfAbsent(parts[3], k -> new java.util.concurrent.atomic.AtomicLong())).start();
                 return;
             }
             if (path.startsWith("/trailers")) {
