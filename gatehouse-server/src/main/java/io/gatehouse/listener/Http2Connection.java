@@ -201,7 +201,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     }
 
     private void goAwayAndClose(Http2Error error) {
-        ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(error)).addListener(f -> traffic.closeNow());
+        ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(error)).addListener(f -> traffic.lingeringClose());
     }
 
     // ---- idle: no stream open for the listener's idle timeout ----
@@ -231,6 +231,9 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
      * Sits in front of the frame codec: counts the connection's bytes for the listener, and closes the connection
      * past the codec (whose own close would wait for open streams to finish).
      */
+    /** How long input is still read and dropped after a GOAWAY that ends the connection. */
+    static final java.time.Duration LINGER = java.time.Duration.ofSeconds(2);
+
     final class Traffic extends ChannelDuplexHandler {
         private ChannelHandlerContext ctx;
         private long received;
@@ -241,10 +244,25 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
             this.ctx = ctx;
         }
 
+        private boolean discarding;
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof ByteBuf b) received += b.readableBytes();
+            if (discarding) {
+                io.netty.util.ReferenceCountUtil.release(msg);
+                return;
+            }
             ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (discarding) {
+                ctx.read();
+                return;
+            }
+            ctx.fireChannelReadComplete();
         }
 
         @Override
@@ -262,6 +280,27 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
 
         void closeNow() {
             ctx.close();
+        }
+
+        /**
+         * Closes after a GOAWAY the way nginx's lingering close does: output shut (the GOAWAY then a FIN), input read
+         * and dropped for up to {@link #LINGER}. Closing with the client's flood still unread would send a reset,
+         * which can destroy the GOAWAY before the client reads it.
+         */
+        void lingeringClose() {
+            if (!(ctx.channel() instanceof io.netty.channel.socket.DuplexChannel duplex) || !ctx.channel().isActive()) {
+                ctx.close();
+                return;
+            }
+            discarding = true;
+            duplex.shutdownOutput().addListener(f -> {
+                if (!f.isSuccess()) {
+                    ctx.close();
+                    return;
+                }
+                ctx.read();
+                ctx.executor().schedule(() -> { ctx.close(); }, LINGER.toMillis(), TimeUnit.MILLISECONDS);
+            });
         }
     }
 }
