@@ -310,23 +310,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         current = ex;
         if (!readingBody) ex.receiveBody(LastHttpContent.EMPTY_LAST_CONTENT);
 
-        if (request.method().equals(HttpMethod.CONNECT)) {
-            LocalResponse.fail(ex, HttpResponseStatus.METHOD_NOT_ALLOWED, "connect_not_supported");
-            return;
-        }
-        Route route = listener.routes().match(request.method().name(), host, path, headers, clientCert);
-        if (route == null) {
-            LocalResponse.fail(ex, HttpResponseStatus.NOT_FOUND, "no_route");
-            return;
-        }
-        ex.route(route);
-        long limit = route.maxBodySize();
-        if (limit > 0 && HttpUtil.getContentLength(request, 0L) > limit) {
-            closeAfterResponse = true; // the body is not read: the connection cannot be reused
-            LocalResponse.fail(ex, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large");
-            return;
-        }
-        FilterChain.start(route.filters(), ex);
+        // a body refused as too large stays unread: the connection cannot be reused
+        if (listener.dispatch(ex, headers, clientCert) == Listener.Dispatch.BODY_TOO_LARGE) closeAfterResponse = true;
     }
 
     private static String hostOf(String hostHeader) {

@@ -249,23 +249,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
         exchange = ex;
         if (!readingBody) ex.receiveBody(LastHttpContent.EMPTY_LAST_CONTENT);
 
-        if (request.method().equals(HttpMethod.CONNECT)) {
-            // no tunnels over HTTP/2 (RFC 8441 extended CONNECT is not offered)
-            LocalResponse.fail(ex, HttpResponseStatus.METHOD_NOT_ALLOWED, "connect_not_supported");
-            return;
-        }
-        Route route = listener.routes().match(request.method().name(), host, path, headers, clientCert);
-        if (route == null) {
-            LocalResponse.fail(ex, HttpResponseStatus.NOT_FOUND, "no_route");
-            return;
-        }
-        ex.route(route);
-        long limit = route.maxBodySize();
-        if (limit > 0 && HttpUtil.getContentLength(request, 0L) > limit) {
-            LocalResponse.fail(ex, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large");
-            return;
-        }
-        FilterChain.start(route.filters(), ex);
+        // no tunnels over HTTP/2 either (RFC 8441 extended CONNECT is not offered)
+        listener.dispatch(ex, headers, clientCert);
     }
 
     /**

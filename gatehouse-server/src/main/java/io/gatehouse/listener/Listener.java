@@ -103,6 +103,35 @@ public final class Listener {
         }
     }
 
+    /** How {@link #dispatch} ended. */
+    enum Dispatch { FILTERS, ANSWERED, BODY_TOO_LARGE }
+
+    /**
+     * Routes an exchange whose head is in, for either protocol, and starts its route's filters. Answers itself what
+     * no route takes: CONNECT (405, no tunnels), no matching route (404), a declared body over the route's limit (413).
+     */
+    Dispatch dispatch(io.gatehouse.http.HttpExchange ex, io.netty.handler.codec.http.HttpHeaders headers,
+                      io.gatehouse.tls.ClientCertificate clientCert) {
+        io.netty.handler.codec.http.HttpRequest request = ex.request();
+        if (request.method().equals(io.netty.handler.codec.http.HttpMethod.CONNECT)) {
+            io.gatehouse.http.LocalResponse.fail(ex, io.netty.handler.codec.http.HttpResponseStatus.METHOD_NOT_ALLOWED, "connect_not_supported");
+            return Dispatch.ANSWERED;
+        }
+        io.gatehouse.route.Route route = routes.match(request.method().name(), ex.host(), ex.path(), headers, clientCert);
+        if (route == null) {
+            io.gatehouse.http.LocalResponse.fail(ex, io.netty.handler.codec.http.HttpResponseStatus.NOT_FOUND, "no_route");
+            return Dispatch.ANSWERED;
+        }
+        ex.route(route);
+        long limit = route.maxBodySize();
+        if (limit > 0 && io.netty.handler.codec.http.HttpUtil.getContentLength(request, 0L) > limit) {
+            io.gatehouse.http.LocalResponse.fail(ex, io.netty.handler.codec.http.HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large");
+            return Dispatch.BODY_TOO_LARGE;
+        }
+        io.gatehouse.filter.FilterChain.start(route.filters(), ex);
+        return Dispatch.FILTERS;
+    }
+
     /** The listener's TLS settings with ALPN trimmed to what it serves: no h2 while {@code http2.enabled} is off. */
     private static io.gatehouse.config.TlsConfig offered(ListenerConfig config) {
         io.gatehouse.config.TlsConfig tls = config.tls();

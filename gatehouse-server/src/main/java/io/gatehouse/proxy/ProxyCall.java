@@ -15,6 +15,7 @@ import io.gatehouse.telemetry.Tracing;
 import io.opentelemetry.api.trace.Span;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -349,7 +350,19 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         }
         // the exchange ends with this write: what the access log says about the upstream must be in place before
         if (content instanceof LastHttpContent) noteUpstream();
-        ex.downstream().write(content);
+        HttpResponse head = pendingHead;
+        if (head != null) {
+            pendingHead = null;
+            if (content instanceof LastHttpContent last) {
+                ex.downstream().write(new DefaultFullHttpResponse(head.protocolVersion(), head.status(), last.content(),
+                        head.headers(), last.trailingHeaders()));
+            } else {
+                ex.downstream().write(head);
+                ex.downstream().write(content);
+            }
+        } else {
+            ex.downstream().write(content);
+        }
         if (content instanceof LastHttpContent) {
             if (tunnelPending) {
                 startTunnel();
@@ -404,12 +417,28 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         responseChunked = HttpUtil.isTransferEncodingChunked(response) || !response.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
         String sticky = cluster.stickyCookieFor(endpoint, request.headers());
         if (sticky != null) response.headers().add(HttpHeaderNames.SET_COOKIE, sticky);
-        ex.downstream().write(response);
+        if (code == 101) {
+            ex.downstream().write(response);
+        } else {
+            // held until the next piece of this read batch: a body that is already complete then goes out with the
+            // head as one message (one write, and small bodies share the head's buffer); flushed at read complete
+            pendingHead = response;
+        }
+    }
+
+    /** Writes a held response head (the body did not follow in the same read batch, or the exchange ends). */
+    private void writePendingHead() {
+        HttpResponse head = pendingHead;
+        if (head != null) {
+            pendingHead = null;
+            ex.downstream().write(head);
+        }
     }
 
     @Override
     public void onResponseReadComplete(UpstreamConnection c) {
         if (done || c != conn) return;
+        writePendingHead();
         ex.downstream().flush();
         if (ex.downstream().isWritable()) c.channel().read();
         // else: onClientWritable reads on
@@ -448,6 +477,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     }
 
     private void upstreamBroke(String reason) {
+        writePendingHead();
         log.debug("cluster {}: {} ({})", cluster.name(), reason, endpoint);
         cluster.reportGatewayFailure(endpoint);
         dropConnection();
@@ -473,6 +503,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     }
 
     private boolean keepAliveUpstream;
+    private HttpResponse pendingHead;        // a final head not yet written: see onResponseHead
     private boolean responseChunked;         // the head forwarded says chunked: an HTTP/1.1 client may get trailers
 
     private void startTunnel() {
@@ -488,6 +519,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
 
     private void timeout(String reason) {
         if (done) return;
+        writePendingHead();
         if (endpoint != null) cluster.reportGatewayFailure(endpoint);
         if (reason.equals("response_timeout")) {
             headerDeadlineNanos = 0;
@@ -591,6 +623,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     @Override
     public void onClientGone() {
         if (done) return;
+        pendingHead = null;
         dropConnection();
         endAttempt();
         finish("client_gone");
@@ -598,6 +631,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
 
     private void finishWithError(HttpResponseStatus status, String reason) {
         if (done) return;
+        writePendingHead();
         if (!ex.responseComplete()) {
             if (ex.responseStarted()) {
                 ex.downstream().abort(reason);

@@ -72,14 +72,19 @@ class ResponseCompressionTest {
     }
 
     @Test
-    void gzipRoundTripsAndDropsTheLength() {
+    void gzipRoundTripsWithTheCompressedLengthOrChunked() {
         backend.enqueue(html(TEXT));
         RawResponse r = get("/page", "gzip");
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.header("content-encoding")).isEqualTo("gzip");
         assertThat(r.header("vary")).isEqualToIgnoringCase("accept-encoding");
-        assertThat(r.header("content-length")).isNull();
-        assertThat(r.header("transfer-encoding")).isEqualToIgnoringCase("chunked");
+        // a body that came whole in one read goes out with its compressed length; one that came in pieces, chunked
+        if (r.header("content-length") != null) {
+            assertThat(r.header("content-length")).isEqualTo(String.valueOf(r.body().length));
+            assertThat(r.header("transfer-encoding")).isNull();
+        } else {
+            assertThat(r.header("transfer-encoding")).isEqualToIgnoringCase("chunked");
+        }
         assertThat(r.body().length).isLessThan(TEXT.length() / 5);
         assertThat(gunzip(r.body())).isEqualTo(TEXT);
     }
