@@ -86,8 +86,16 @@ public record TlsConfig(
      * @param key          PEM file: the private key (PKCS#8, or PKCS#1 RSA / SEC1 EC)
      * @param serverNames  names this certificate answers for (exact or {@code *.example.com}); default: its DNS SANs
      * @param ocspResponse a DER-encoded OCSP response file to staple (OpenSSL provider; reloaded like the certificate)
+     * @param ocspFetch    fetch the OCSP response to staple from the responder named in the certificate's Authority
+     *                     Information Access extension, and refresh it before it expires (OpenSSL provider; needs the
+     *                     issuer as the second certificate of {@code cert}); {@code ocspResponse} wins when both are set
      */
-    public record CertificateConfig(String cert, String key, List<String> serverNames, String ocspResponse) {
+    public record CertificateConfig(String cert, String key, List<String> serverNames, String ocspResponse, boolean ocspFetch) {
+        /** Without fetching: a file response or none. */
+        public CertificateConfig(String cert, String key, List<String> serverNames, String ocspResponse) {
+            this(cert, key, serverNames, ocspResponse, false);
+        }
+
         public CertificateConfig {
             if (cert == null || cert.isBlank()) throw new IllegalArgumentException("cert: is required");
             if (key == null || key.isBlank()) throw new IllegalArgumentException("key: is required");

@@ -25,12 +25,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -55,8 +58,15 @@ public final class ServerTls implements AutoCloseable {
         return t;
     });
 
-    /** A certificate being served: its context, names, stapled OCSP response and the file stamps it was built from. */
-    record Served(SslContext context, X509Certificate leaf, List<String> names, byte[] ocsp, List<Stamp> stamps) {}
+    /**
+     * A certificate being served: its context, names, stapled OCSP response, the file stamps it was built from and,
+     * with {@code ocsp_fetch}, how its OCSP response is fetched.
+     */
+    record Served(SslContext context, X509Certificate leaf, List<String> names, byte[] ocsp, List<Stamp> stamps, OcspFetch fetch) {
+        Served withOcsp(byte[] response) {
+            return new Served(context, leaf, names, response, stamps, fetch);
+        }
+    }
 
     /** Contents of a file when last read (a checksum rather than mtime alone: replacements within a second count). */
     record Stamp(Path path, long size, long crc) {}
@@ -84,6 +94,8 @@ public final class ServerTls implements AutoCloseable {
     private ScheduledFuture<?> watch;
     private ScheduledFuture<?> rotation;
     private volatile boolean closed;
+    private final Map<Integer, Stapling> staplings = new HashMap<>(); // guarded by this: by certificate index
+    private boolean toldStaplingNeedsOpenSsl;       // guarded by this
 
     private ServerTls(String listener) {
         this.listener = listener;
@@ -178,14 +190,39 @@ public final class ServerTls implements AutoCloseable {
         closed = true;
         if (watch != null) watch.cancel(false);
         if (rotation != null) rotation.cancel(false);
+        for (Stapling s : staplings.values()) s.cancel();
+        staplings.clear();
+    }
+
+    /**
+     * Fetches every {@code ocsp_fetch} certificate's OCSP response now, waiting for the answers (tests, an admin
+     * action); the regular schedule goes on from each result.
+     *
+     * @return how many responses were fetched, verified and are now stapled
+     */
+    int refreshOcspNow() {
+        List<CompletableFuture<Boolean>> pending = new ArrayList<>();
+        synchronized (this) {
+            for (Stapling s : staplings.values()) pending.add(s.refresh());
+        }
+        int stapled = 0;
+        for (CompletableFuture<Boolean> f : pending) if (f.join()) stapled++;
+        return stapled;
     }
 
     // ---- building ----
 
-    private void install(TlsConfig config, List<Served> list, SslProvider provider) {
+    private void install(TlsConfig config, List<Served> built, SslProvider provider) {
         this.config = config;
-        this.served = List.copyOf(list);
         this.provider = provider;
+        List<Served> list = new ArrayList<>(built);
+        reconcileStaplings(list);
+        publish(list);
+    }
+
+    /** New handshakes use {@code list} from now on. */
+    private void publish(List<Served> list) {
+        this.served = List.copyOf(list);
         Map<String, Served> exact = new HashMap<>();
         Map<String, Served> wildcard = new HashMap<>();
         for (Served s : list) {
@@ -195,6 +232,52 @@ public final class ServerTls implements AutoCloseable {
             }
         }
         snapshot = new Snapshot(list.get(0), Map.copyOf(exact), Map.copyOf(wildcard));
+    }
+
+    /**
+     * Keeps the fetch of a certificate that is still served (and staples its last good response on the rebuilt
+     * context), starts fetches for new certificates and stops those of certificates gone.
+     */
+    private void reconcileStaplings(List<Served> list) {
+        boolean wantsStapling = list.stream().anyMatch(s -> s.fetch() != null || s.ocsp() != null);
+        if (provider != SslProvider.OPENSSL && wantsStapling && !toldStaplingNeedsOpenSsl) {
+            toldStaplingNeedsOpenSsl = true;
+            log.warn("listener {}: OCSP stapling needs the OpenSSL provider; with the {} provider no OCSP response is stapled",
+                    listener, provider);
+        }
+        for (var it = staplings.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            int i = e.getKey();
+            Served s = i < list.size() ? list.get(i) : null;
+            if (s == null || s.fetch() == null || provider != SslProvider.OPENSSL || !s.leaf().equals(e.getValue().fetch.leaf())) {
+                e.getValue().cancel();
+                it.remove();
+            }
+        }
+        if (provider != SslProvider.OPENSSL) return;
+        for (int i = 0; i < list.size(); i++) {
+            Served s = list.get(i);
+            if (s.fetch() == null) continue;
+            Stapling kept = staplings.get(i);
+            if (kept != null) {
+                list.set(i, s.withOcsp(kept.current()));
+            } else {
+                Stapling started = new Stapling(s.fetch());
+                staplings.put(i, started);
+                started.start();
+            }
+        }
+    }
+
+    /** A fetched response (or none, when the last one expired) is stapled to new handshakes of its certificate. */
+    private synchronized void staple(Stapling stapling, byte[] response) {
+        for (var e : staplings.entrySet()) {
+            if (e.getValue() != stapling) continue;
+            List<Served> next = new ArrayList<>(served);
+            next.set(e.getKey(), served.get(e.getKey()).withOcsp(response));
+            publish(next);
+            return;
+        }
     }
 
     private List<Served> buildAll(TlsConfig config, SslProvider provider) throws PemFiles.BadFileException {
@@ -207,6 +290,17 @@ public final class ServerTls implements AutoCloseable {
     private Served build(CertificateConfig c, TlsConfig t, SslProvider provider, List<Stamp> stamps) throws PemFiles.BadFileException {
         PemFiles.KeyMaterial km = PemFiles.keyMaterial(Path.of(c.cert()), Path.of(c.key()));
         byte[] ocsp = null;
+        OcspFetch fetch = null;
+        if (c.ocspResponse() == null && c.ocspFetch()) {
+            if (km.chain().size() < 2) {
+                throw new PemFiles.BadFileException(c.cert() + ": ocsp_fetch needs the issuer certificate after the certificate", null);
+            }
+            try {
+                fetch = OcspFetch.of(km.leaf(), km.chain().get(1));
+            } catch (IllegalArgumentException e) {
+                throw new PemFiles.BadFileException(c.cert() + ": " + e.getMessage(), e);
+            }
+        }
         if (c.ocspResponse() != null) {
             try {
                 ocsp = Files.readAllBytes(Path.of(c.ocspResponse()));
@@ -226,7 +320,7 @@ public final class ServerTls implements AutoCloseable {
             b.trustManager(cas.toArray(new X509Certificate[0]))
                     .clientAuth(t.clientAuth().equals("require") ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
         }
-        if (ocsp != null && provider == SslProvider.OPENSSL) b.enableOcsp(true);
+        if ((ocsp != null || fetch != null) && provider == SslProvider.OPENSSL) b.enableOcsp(true);
         SslContext context;
         try {
             context = b.build();
@@ -235,7 +329,7 @@ public final class ServerTls implements AutoCloseable {
         }
         applyTicketKeys(context);
         List<String> names = c.serverNames().isEmpty() ? ClientCertificate.dnsNames(km.leaf()) : c.serverNames();
-        return new Served(context, km.leaf(), names, ocsp, stamps);
+        return new Served(context, km.leaf(), names, ocsp, stamps, fetch);
     }
 
     private void applyTicketKeys(SslContext context) {
@@ -289,6 +383,113 @@ public final class ServerTls implements AutoCloseable {
             checkNow();
         } catch (RuntimeException e) {
             log.warn("listener {}: certificate check failed: {}", listener, e.toString());
+        }
+    }
+
+    /**
+     * The fetched OCSP response of one certificate: fetched at start, refreshed at half its validity, retried with
+     * backoff on failure; the last good response stays stapled until its nextUpdate.
+     */
+    private final class Stapling {
+        private static final Duration FIRST_RETRY = Duration.ofSeconds(2);
+        private static final Duration MAX_RETRY = Duration.ofMinutes(10);
+        private static final Duration MIN_REFRESH = Duration.ofSeconds(10);
+        private static final long WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+        final OcspFetch fetch;
+        private OcspFetch.Good good;        // guarded by ServerTls.this
+        private ScheduledFuture<?> next;    // guarded by ServerTls.this
+        private boolean cancelled;          // guarded by ServerTls.this
+        private int failures;               // guarded by ServerTls.this
+        private String lastWarning;         // guarded by ServerTls.this
+        private long lastWarningNanos;      // guarded by ServerTls.this
+        private int quiet;                  // guarded by ServerTls.this: failures not logged since lastWarning
+
+        Stapling(OcspFetch fetch) {
+            this.fetch = fetch;
+        }
+
+        void start() {
+            reschedule(Duration.ZERO);
+        }
+
+        void cancel() {
+            cancelled = true;
+            if (next != null) next.cancel(false);
+        }
+
+        /** The response to staple now: the last good one unless it expired. */
+        byte[] current() {
+            return good == null || good.expired(Instant.now()) ? null : good.der();
+        }
+
+        /** Completes with whether a fresh response is now stapled. */
+        CompletableFuture<Boolean> refresh() {
+            return fetch.fetch().handle((g, error) -> {
+                synchronized (ServerTls.this) {
+                    if (cancelled || closed) return false;
+                    if (g != null) succeeded(g); else failed(error);
+                    return g != null;
+                }
+            });
+        }
+
+        private void succeeded(OcspFetch.Good g) {
+            good = g;
+            failures = 0;
+            quiet = 0;
+            lastWarning = null;
+            staple(this, g.der());
+            Instant now = Instant.now();
+            Duration half = Duration.between(g.thisUpdate(), g.nextUpdate()).dividedBy(2);
+            Duration in = Duration.between(now, g.thisUpdate().plus(half));
+            if (in.compareTo(MIN_REFRESH) < 0) in = MIN_REFRESH;
+            log.info("listener {}: OCSP response for {} (serial {}) fetched from {}, stapled until {}, next refresh in {}s",
+                    listener, fetch.leaf().getSubjectX500Principal().getName(), fetch.leaf().getSerialNumber().toString(16),
+                    fetch.responder(), g.nextUpdate(), in.toSeconds());
+            reschedule(in);
+        }
+
+        private void failed(Throwable error) {
+            failures++;
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+            String why = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+            Instant now = Instant.now();
+            boolean expiredNow = good != null && good.expired(now);
+            if (expiredNow) {
+                good = null;
+                staple(this, null);
+            }
+            Duration retry = FIRST_RETRY.multipliedBy(1L << Math.min(failures - 1, 20));
+            if (retry.compareTo(MAX_RETRY) > 0) retry = MAX_RETRY;
+            if (good != null) {
+                // retry before the stapled response expires, so a recovered responder is asked in time
+                Duration left = Duration.between(now, good.nextUpdate());
+                if (left.compareTo(retry) < 0) retry = left.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : left;
+            }
+            long nanos = System.nanoTime();
+            // one line per failure, but the same failure repeated by a down responder at most once a minute
+            if (expiredNow || !why.equals(lastWarning) || nanos - lastWarningNanos >= WARN_EVERY_NANOS) {
+                log.warn("listener {}: OCSP fetch for {} failed: {}; {}, retrying in {}s{}", listener,
+                        fetch.leaf().getSubjectX500Principal().getName(), why,
+                        good != null ? "still stapling the response valid until " + good.nextUpdate()
+                                : expiredNow ? "the stapled response expired, stapling none" : "stapling none",
+                        retry.toSeconds(), quiet > 0 ? " (" + quiet + " similar failures not logged)" : "");
+                lastWarning = why;
+                lastWarningNanos = nanos;
+                quiet = 0;
+            } else {
+                quiet++;
+            }
+            reschedule(retry);
+        }
+
+        private void reschedule(Duration in) {
+            if (cancelled) return;
+            if (next != null) next.cancel(false);
+            next = BACKGROUND.schedule(() -> {
+                refresh();
+            }, in.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 

@@ -58,4 +58,14 @@ class TlsConfigTest {
         assertThatThrownBy(() -> parse("{certificates: [{cert: a.crt}]}"))
                 .hasMessageContaining("listeners[0].tls.certificates[0].key: is required");
     }
+
+    @Test
+    void ocspFetchIsOffUnlessACertificateAsksForIt() throws ConfigException {
+        TlsConfig tls = parse("{certificates: [{cert: a.crt, key: a.key}, {cert: b.crt, key: b.key, ocsp_fetch: true}]}")
+                .listeners().get(0).tls();
+        assertThat(tls.certificates().get(0).ocspFetch()).isFalse();
+        assertThat(tls.certificates().get(1).ocspFetch()).isTrue();
+        assertThatThrownBy(() -> parse("{certificates: [{cert: a.crt, key: a.key, ocsp_fetch: sometimes}]}"))
+                .hasMessageContaining("ocsp_fetch");
+    }
 }

@@ -1,6 +1,18 @@
 package io.gatehouse.testing;
 
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.AccessDescription;
+import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.CertificateStatus;
+import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.RespID;
+import org.bouncycastle.cert.ocsp.RevokedStatus;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
@@ -99,11 +111,43 @@ public final class TestCertificates {
             return issue(KeyType.EC, subject, sans);
         }
 
+        /** An ECDSA leaf whose Authority Information Access names {@code ocspUrl} as its OCSP responder. */
+        public Issued issueWithOcsp(String ocspUrl, String subject, String... sans) {
+            return issue(KeyType.EC, ocspUrl, subject, sans);
+        }
+
+        /**
+         * A DER OCSP response (successful, basic) for the certificate {@code serial} this CA issued, valid from a
+         * minute ago for an hour, signed by {@code signer}'s key (this CA for a genuine one, another for a forged one).
+         */
+        public byte[] ocspResponse(BigInteger serial, boolean revoked, Authority signer) {
+            try {
+                Instant now = Instant.now();
+                CertificateID id = new CertificateID(new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
+                        new JcaX509CertificateHolder(certificate), serial);
+                BasicOCSPRespBuilder b = new BasicOCSPRespBuilder(new RespID(new JcaX509CertificateHolder(signer.certificate).getSubject()));
+                CertificateStatus status = revoked
+                        ? new RevokedStatus(Date.from(now.minus(Duration.ofMinutes(30))), CRLReason.keyCompromise)
+                        : CertificateStatus.GOOD;
+                b.addResponse(id, status, Date.from(now.minus(Duration.ofMinutes(1))), Date.from(now.plus(Duration.ofHours(1))));
+                String algorithm = signer.key.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+                BasicOCSPResp basic = b.build(new JcaContentSignerBuilder(algorithm).build(signer.key), null, new Date());
+                return new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
+            } catch (GeneralSecurityException | IOException | org.bouncycastle.operator.OperatorCreationException
+                     | org.bouncycastle.cert.ocsp.OCSPException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
         /**
          * @param sans DNS names ({@code localhost}, {@code *.example.com}), IPs ({@code 127.0.0.1}, {@code ::1}) or
          *             URIs ({@code spiffe://example.org/billing})
          */
         public Issued issue(KeyType type, String subject, String... sans) {
+            return issue(type, null, subject, sans);
+        }
+
+        private Issued issue(KeyType type, String ocspUrl, String subject, String... sans) {
             KeyPair kp = keyPair(type);
             X500Name name = dn(subject.contains("=") ? subject : "CN=" + subject);
             try {
@@ -121,6 +165,10 @@ public final class TestCertificates {
                                 new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}))
                         .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(certificate))
                         .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(kp.getPublic()));
+                if (ocspUrl != null) {
+                    b.addExtension(Extension.authorityInfoAccess, false, new AuthorityInformationAccess(
+                            AccessDescription.id_ad_ocsp, new GeneralName(GeneralName.uniformResourceIdentifier, ocspUrl)));
+                }
                 if (!names.isEmpty()) {
                     b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(new GeneralName[0])));
                 }
