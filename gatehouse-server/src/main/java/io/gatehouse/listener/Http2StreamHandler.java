@@ -230,7 +230,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
             reject(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large");
             return;
         }
-        HttpRequest request = HttpConversionUtil.toHttpRequest(streamId(), h2, true);
+        // not validated again: the HPACK decoder already checked every name and value (validateHeaders on the codec)
+        HttpRequest request = HttpConversionUtil.toHttpRequest(streamId(), h2, false);
         HttpHeaders headers = request.headers();
         for (AsciiString name : EXTENSION_HEADERS) headers.remove(name);
         readingBody = !frame.isEndStream();
@@ -340,7 +341,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
                     return ctx.newFailedFuture(new IllegalStateException("101 over HTTP/2"));
                 }
                 interimPending = !(msg instanceof LastHttpContent);
-                Http2Headers headers = HttpConversionUtil.toHttp2Headers(response, true);
+                Http2Headers headers = HttpConversionUtil.toHttp2Headers(response, false);
                 ReferenceCountUtil.release(msg);
                 return ctx.write(new DefaultHttp2HeadersFrame(headers, false));
             }
@@ -369,7 +370,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
             } else {
                 if (content.content().isReadable()) ctx.write(new DefaultHttp2DataFrame(content.content(), false));
                 else content.release();
-                last = ctx.write(new DefaultHttp2HeadersFrame(HttpConversionUtil.toHttp2Headers(trailers, true), true));
+                last = ctx.write(new DefaultHttp2HeadersFrame(HttpConversionUtil.toHttp2Headers(trailers, false), true));
             }
             responseDone();
             return last;
@@ -388,7 +389,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
             // RFC 6797 §7.2: only over a secure transport
             response.headers().set("strict-transport-security", ex.route().config().hsts().headerValue());
         }
-        Http2Headers headers = HttpConversionUtil.toHttp2Headers(response, true);
+        Http2Headers headers = HttpConversionUtil.toHttp2Headers(response, false);
         return ctx.write(new DefaultHttp2HeadersFrame(headers, endStream));
     }
 
