@@ -260,6 +260,19 @@ public final class Cluster {
     void pendingDone() { pending.decrementAndGet(); }
 
     /**
+     * Admits one new connection attempt under both limits (max_connections, then max_pending): null when admitted
+     * (both counted), else the reason to fail the request with.
+     */
+    String admitNewConnection() {
+        if (!tryOpenConnection()) return "cluster_max_connections";
+        if (!tryPending()) {
+            connectionAborted();
+            return "cluster_max_pending";
+        }
+        return null;
+    }
+
+    /**
      * Retry budget: a retry may start only while retries in flight stay within {@code ratio} of requests in flight
      * (or under {@code min_retries}), so retries cannot multiply load during an outage.
      */

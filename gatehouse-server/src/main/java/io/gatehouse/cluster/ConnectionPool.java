@@ -72,13 +72,9 @@ public final class ConnectionPool implements UpstreamConnection.Home {
                 }
             }
         }
-        if (!cluster.tryOpenConnection()) {
-            owner.onConnectFailed("cluster_max_connections");
-            return;
-        }
-        if (!cluster.tryPending()) {
-            cluster.connectionAborted();
-            owner.onConnectFailed("cluster_max_pending");
+        String refused = cluster.admitNewConnection();
+        if (refused != null) {
+            owner.onConnectFailed(refused);
             return;
         }
         UpstreamConnection conn = new UpstreamConnection(endpoint, this);

@@ -99,13 +99,9 @@ final class Http2ConnectionPool {
                 }
             }
         }
-        if (!cluster.tryOpenConnection()) {
-            owner.onConnectFailed("cluster_max_connections");
-            return;
-        }
-        if (!cluster.tryPending()) {
-            cluster.connectionAborted();
-            owner.onConnectFailed("cluster_max_pending");
+        String refused = cluster.admitNewConnection();
+        if (refused != null) {
+            owner.onConnectFailed(refused);
             return;
         }
         Connection conn = new Connection(endpoint);

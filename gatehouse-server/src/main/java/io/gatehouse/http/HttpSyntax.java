@@ -1,10 +1,10 @@
 package io.gatehouse.http;
 
 /**
- * The pieces of HTTP/1.1 syntax (RFC 9110 §5.6, RFC 9112 §7.1.1) that the request and the response decoder share.
+ * The pieces of HTTP syntax (RFC 9110 §5.6, RFC 9112 §7.1.1) that the decoders and the protocol handlers share.
  * Hand-written byte tables and scans, because they run on every header byte of every message.
  */
-final class HttpSyntax {
+public final class HttpSyntax {
     static final byte CR = '\r';
     static final byte LF = '\n';
     static final byte SP = ' ';
@@ -125,5 +125,19 @@ final class HttpSyntax {
             return c - 'A' + 10;
         }
         return -1;
+    }
+
+    /** The host of a Host header (or :authority), lower case, without port; IPv6 literals keep their brackets. */
+    public static String hostOf(String hostHeader) {
+        if (hostHeader == null || hostHeader.isEmpty()) return "";
+        int end = hostHeader.length();
+        if (hostHeader.charAt(0) == '[') {
+            int close = hostHeader.indexOf(']');
+            end = close < 0 ? end : close + 1;
+        } else {
+            int colon = hostHeader.lastIndexOf(':');
+            if (colon >= 0) end = colon;
+        }
+        return hostHeader.substring(0, end).toLowerCase(java.util.Locale.ROOT);
     }
 }

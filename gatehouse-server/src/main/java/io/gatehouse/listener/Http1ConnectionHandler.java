@@ -301,7 +301,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             int slash = path.indexOf('/', path.indexOf("//") + 2);
             path = slash < 0 ? "/" : path.substring(slash);
         }
-        String host = hostOf(headers.get(HttpHeaderNames.HOST));
+        String host = io.gatehouse.http.HttpSyntax.hostOf(headers.get(HttpHeaderNames.HOST));
         ExchangeDownstream downstream = new ExchangeDownstream();
         HttpExchange ex = new HttpExchange(downstream, listener.name(), request, host, path, query, listener.ticker().nanoTime());
         ex.clientVersion(request.protocolVersion());
@@ -314,18 +314,6 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (listener.dispatch(ex, headers, clientCert) == Listener.Dispatch.BODY_TOO_LARGE) closeAfterResponse = true;
     }
 
-    private static String hostOf(String hostHeader) {
-        if (hostHeader == null || hostHeader.isEmpty()) return "";
-        int end = hostHeader.length();
-        if (hostHeader.charAt(0) == '[') {
-            int close = hostHeader.indexOf(']');
-            end = close < 0 ? end : close + 1;
-        } else {
-            int colon = hostHeader.lastIndexOf(':');
-            if (colon >= 0) end = colon;
-        }
-        return hostHeader.substring(0, end).toLowerCase(Locale.ROOT);
-    }
 
     /** A request that must not be served: answer, close, and never read from this connection again. */
     private void reject(HttpResponseStatus status, String reason) {

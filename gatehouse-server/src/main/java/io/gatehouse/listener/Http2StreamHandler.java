@@ -244,7 +244,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
         int q = uri.indexOf('?');
         String path = q < 0 ? uri : uri.substring(0, q);
         String query = q < 0 ? null : uri.substring(q + 1);
-        String host = hostOf(headers.get(HttpHeaderNames.HOST));
+        String host = io.gatehouse.http.HttpSyntax.hostOf(headers.get(HttpHeaderNames.HOST));
         HttpExchange ex = new HttpExchange(this, listener.name(), request, host, path, query, listener.ticker().nanoTime());
         ex.clientVersion(HTTP_2);
         exchange = ex;
@@ -297,18 +297,6 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
         ctx.writeAndFlush(new DefaultHttp2ResetFrame(error));
     }
 
-    private static String hostOf(String hostHeader) {
-        if (hostHeader == null || hostHeader.isEmpty()) return "";
-        int end = hostHeader.length();
-        if (hostHeader.charAt(0) == '[') {
-            int close = hostHeader.indexOf(']');
-            end = close < 0 ? end : close + 1;
-        } else {
-            int colon = hostHeader.lastIndexOf(':');
-            if (colon >= 0) end = colon;
-        }
-        return hostHeader.substring(0, end).toLowerCase(Locale.ROOT);
-    }
 
     // ---- Downstream ----
 
