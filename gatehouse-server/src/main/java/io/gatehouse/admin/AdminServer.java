@@ -122,6 +122,11 @@ public final class AdminServer {
         if (path.equals("/metrics") && request.method().equals(HttpMethod.GET)) {
             return CompletableFuture.completedFuture(gatehouse.scrapeMetrics(request));
         }
+        if (path.startsWith("/dashboard") && request.method().equals(HttpMethod.GET)) {
+            // the browser revalidates every file (no-cache): answer 304 when its ETag is current
+            FullHttpResponse asset = DashboardAssets.serve(path, request.headers().get(HttpHeaderNames.IF_NONE_MATCH));
+            if (asset != null) return CompletableFuture.completedFuture(asset);
+        }
         return routes.answer(request.method(), request.uri(), request.content());
     }
 

@@ -61,4 +61,20 @@ class AdminServerTest {
             assertThat(get(URI.create(base + "/clusters"), "s3cret").statusCode()).isEqualTo(200);
         }
     }
+
+    @Test
+    void dashboardFilesAreRevalidatedWithTheirEtag() throws Exception {
+        try (GatehouseFixture g = GatehouseFixture.start(yaml("{ address: \"127.0.0.1:0\" }"))) {
+            URI page = URI.create("http://127.0.0.1:" + g.gatehouse().adminAddress().getPort() + "/dashboard/main.js");
+            java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+            HttpResponse<String> first = client.send(java.net.http.HttpRequest.newBuilder(page).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(first.statusCode()).isEqualTo(200);
+            String etag = first.headers().firstValue("etag").orElseThrow();
+            HttpResponse<String> again = client.send(java.net.http.HttpRequest.newBuilder(page).header("If-None-Match", etag).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(again.statusCode()).isEqualTo(304);
+            assertThat(again.body()).isEmpty();
+        }
+    }
 }
