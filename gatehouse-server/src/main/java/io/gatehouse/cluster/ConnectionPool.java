@@ -6,7 +6,6 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.gatehouse.http.Http1ClientCodec;
@@ -37,16 +36,7 @@ public final class ConnectionPool implements UpstreamConnection.Home {
         this.loop = loop;
         ClusterConfig config = cluster.config();
         this.http2 = config.http2Upstream() ? new Http2ConnectionPool(cluster, loop, transport) : null;
-        this.bootstrap = new Bootstrap()
-                .group(loop)
-                .channel(transport.socketChannelClass())
-                .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, Transport.RECV_ALLOCATOR)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.timeouts().connect().toMillis()));
+        this.bootstrap = transport.clientBootstrap(loop, config.timeouts().connect(), false);
     }
 
     /**

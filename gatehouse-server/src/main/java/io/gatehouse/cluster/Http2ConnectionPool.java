@@ -67,16 +67,8 @@ final class Http2ConnectionPool {
         this.loop = loop;
         this.tls = cluster.config().protocol().equals("h2");
         ClusterConfig config = cluster.config();
-        this.bootstrap = new Bootstrap()
-                .group(loop)
-                .channel(transport.socketChannelClass())
-                .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
-                // the connection reads for all its streams; each stream reads only when its exchange asks
-                .option(ChannelOption.AUTO_READ, true)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.timeouts().connect().toMillis()));
+        // the connection reads for all its streams; each stream reads only when its exchange asks
+        this.bootstrap = transport.clientBootstrap(loop, config.timeouts().connect(), true);
     }
 
     /** Same contract as {@link ConnectionPool#acquire}: exactly one of onConnected / onConnectFailed, on this loop. */

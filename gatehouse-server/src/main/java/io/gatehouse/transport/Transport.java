@@ -52,6 +52,25 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
     public static final io.netty.channel.RecvByteBufAllocator RECV_ALLOCATOR =
             new io.netty.channel.AdaptiveRecvByteBufAllocator(64, 2048, 256 * 1024);
 
+    /**
+     * A bootstrap for upstream connections on {@code loop}: pooled buffers, no Nagle, TCP keep-alive, the write
+     * watermarks and read sizes above, and {@code connectTimeout}. Auto-read is the caller's: off for HTTP/1.1
+     * (reads follow the client's pace), on for an HTTP/2 connection (its streams pace themselves).
+     */
+    public io.netty.bootstrap.Bootstrap clientBootstrap(io.netty.channel.EventLoop loop, java.time.Duration connectTimeout,
+                                                        boolean autoRead) {
+        return new io.netty.bootstrap.Bootstrap()
+                .group(loop)
+                .channel(socketChannelClass())
+                .option(ChannelOption.ALLOCATOR, ALLOCATOR)
+                .option(ChannelOption.AUTO_READ, autoRead)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, RECV_ALLOCATOR)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+    }
+
     /** {@code auto} (epoll, else NIO), {@code epoll}, {@code io_uring} or {@code nio}. */
     public static Transport select(String wanted) {
         return switch (wanted) {
