@@ -75,7 +75,6 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     private ArrayList<Endpoint> moreTried;
     private Endpoint endpoint;               // endpoint of the current attempt (in-flight counted while set)
     private Endpoint lastEndpoint;           // endpoint of the latest attempt, kept after it ends (stats)
-    private long startNanos;
     private UpstreamConnection conn;
     private boolean bodyAttached;
     private boolean requestSent;             // the last piece of the request went upstream
@@ -116,7 +115,6 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             LocalResponse.fail(ex, HttpResponseStatus.SERVICE_UNAVAILABLE, "cluster_max_requests");
             return;
         }
-        startNanos = cluster.ticker().nanoTime();
         if (tracing != null) {
             // before the proxy headers are applied: the span's traceparent replaces the client's on the way up
             span = tracing.start(request.headers(), request.method().name(), ex.path(),
@@ -390,7 +388,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             return;
         }
         headerDeadlineNanos = 0;
-        endpoint.recordLatency(cluster.ticker().nanoTime() - attemptStartNanos, cluster.ticker().nanoTime());
+        long headAt = cluster.ticker().nanoTime();
+        endpoint.recordLatency(headAt - attemptStartNanos, headAt);
         if (code >= 500) cluster.report5xx(endpoint); else cluster.reportSuccess(endpoint);
         if (code == 101) {
             if (!upgrade) {
@@ -655,7 +654,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         // 499 as nginx logs it: the client went away before an answer started
         int status = ex.responseStarted() ? ex.responseStatus() : 499;
         long now = cluster.ticker().nanoTime();
-        cluster.traffic().record(status, now - startNanos);
+        cluster.traffic().record(status, now - ex.startNanos());
         if (lastEndpoint != null) {
             lastEndpoint.traffic().record(status, now - attemptStartNanos);
             if (meters != null) meters.recordUpstream(lastEndpoint, now - attemptStartNanos);
