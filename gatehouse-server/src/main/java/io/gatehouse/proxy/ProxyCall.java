@@ -497,8 +497,9 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         boolean reusable = requestSent && ex.requestComplete() && keepAliveUpstream;
         endAttempt();
         if (c != null) c.release(reusable);
-        ex.downstream().flush();
+        // counted before the flush: once the client has the answer, the admin API and metrics already show it
         finish(null);
+        ex.downstream().flush();
     }
 
     private boolean keepAliveUpstream;
