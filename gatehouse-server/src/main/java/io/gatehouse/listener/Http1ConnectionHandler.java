@@ -237,7 +237,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent hs && hs.isSuccess()) {
             io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
-            if (ssl != null) clientCert = io.gatehouse.tls.ClientCertificate.of(ssl.engine().getSession());
+            if (ssl != null) clientCert = io.gatehouse.tls.ClientCertificate.of(ssl.engine());
         }
         if (evt instanceof ChannelInputShutdownEvent) {
             // The client will send nothing more. An exchange in progress is still answered, then the connection

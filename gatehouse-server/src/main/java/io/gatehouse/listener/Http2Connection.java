@@ -46,6 +46,11 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     private final Http2Config config;
     final Traffic traffic = new Traffic();
     private ChannelHandlerContext ctx;
+    // the same for every stream: read once per connection (the TLS handshake is over before HTTP/2 starts)
+    java.net.InetSocketAddress remote;
+    io.netty.util.AsciiString remoteIp;
+    boolean secure;
+    io.gatehouse.tls.ClientCertificate clientCert;
 
     private long windowStartNanos;
     private int controlFrames;
@@ -80,6 +85,10 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         Http2Connection connection = new Http2Connection(listener);
         p.addLast("h2-traffic", connection.traffic);
         p.addLast("h2", codec);
+        // Each stream's response is flushed when its upstream read ends: many streams end in one event-loop turn, and
+        // one flush after all of them makes one TLS record and one write instead of one each
+        p.addLast("h2-flush", new io.netty.handler.flush.FlushConsolidationHandler(
+                io.netty.handler.flush.FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
         p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
@@ -98,6 +107,12 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.remote = (java.net.InetSocketAddress) ctx.channel().remoteAddress();
+        this.remoteIp = remote == null || remote.getAddress() == null ? io.netty.util.AsciiString.cached("unknown")
+                : new io.netty.util.AsciiString(remote.getAddress().getHostAddress());
+        io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        this.secure = ssl != null;
+        this.clientCert = ssl == null ? null : io.gatehouse.tls.ClientCertificate.of(ssl.engine());
     }
 
     @Override

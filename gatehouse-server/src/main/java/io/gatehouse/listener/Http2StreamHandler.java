@@ -97,14 +97,10 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        Channel parent = ctx.channel().parent();
-        this.remote = (InetSocketAddress) parent.remoteAddress();
-        this.remoteIp = remote == null || remote.getAddress() == null ? AsciiString.cached("unknown")
-                : new AsciiString(remote.getAddress().getHostAddress());
-        io.netty.handler.ssl.SslHandler ssl = parent.pipeline().get(io.netty.handler.ssl.SslHandler.class);
-        this.secure = ssl != null;
-        // the handshake is over before a stream opens: its verified client certificate applies to every stream
-        this.clientCert = ssl == null ? null : io.gatehouse.tls.ClientCertificate.of(ssl.engine().getSession());
+        this.remote = connection.remote;
+        this.remoteIp = connection.remoteIp;
+        this.secure = connection.secure;
+        this.clientCert = connection.clientCert; // verified in the connection's handshake: applies to every stream
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.gatehouse.tls;
 
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import java.security.cert.Certificate;
@@ -17,6 +18,15 @@ import java.util.List;
 public record ClientCertificate(String subject, List<String> sans) {
     public ClientCertificate {
         sans = List.copyOf(sans);
+    }
+
+    /**
+     * The verified client certificate of {@code engine}'s handshake, or null when the client sent none. A listener
+     * that asks for no client certificate costs nothing here: the session's lookup answers "none" by throwing.
+     */
+    public static ClientCertificate of(SSLEngine engine) {
+        if (!engine.getNeedClientAuth() && !engine.getWantClientAuth()) return null;
+        return of(engine.getSession());
     }
 
     /** The verified peer certificate of {@code session}, or null when the client sent none. */

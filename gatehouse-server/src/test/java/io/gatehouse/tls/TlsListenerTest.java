@@ -243,6 +243,33 @@ class TlsListenerTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"openssl", "jdk"})
+    void overHttp2TheClientCertificateOfTheHandshakeAppliesToEveryStream(String provider) throws Exception {
+        Path clientCa = ca.writeCertificate(dir.resolve("client-ca.crt"));
+        String tls = "client_auth: request\nclient_ca: \"" + clientCa + "\"";
+        String routes = """
+                - {name: billing, match: {client_cert: {san: "spiffe://example.org/billing"}}, direct_response: {status: 200, body: billing}}
+                - {name: other, match: {path_prefix: /}, direct_response: {status: 200, body: other}}
+                """;
+        try (GatehouseFixture g = start(provider, tls, routes, edge("edge"))) {
+            String base = "https://127.0.0.1:" + g.address().getPort();
+            Issued billing = ca.issue("CN=billing,O=Example", "spiffe://example.org/billing");
+            HttpClient withCert = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
+                    .sslContext(billing.clientContext(ca)).connectTimeout(java.time.Duration.ofSeconds(5)).build();
+            HttpClient anonymous = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
+                    .sslContext(ca.trustingContext()).connectTimeout(java.time.Duration.ofSeconds(5)).build();
+            for (int i = 0; i < 3; i++) { // streams 1, 3, 5 of one connection each
+                HttpResponse<String> r = TlsClients.get(withCert, base + "/" + i);
+                assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
+                assertThat(r.body()).isEqualTo("billing");
+                HttpResponse<String> a = TlsClients.get(anonymous, base + "/" + i);
+                assertThat(a.version()).isEqualTo(HttpClient.Version.HTTP_2);
+                assertThat(a.body()).isEqualTo("other");
+            }
+        }
+    }
+
     @Test
     void hstsIsSentOverTlsOnly() throws Exception {
         PemFiles files = edge("edge");
