@@ -7,6 +7,7 @@
 #   bench/gatehouse-profile.sh OUTDIR               # Gatehouse: JFR + perf stat + strace -c on /small and /16k
 #   bench/gatehouse-profile.sh OUTDIR --proxy nginx # the same counts for the nginx peer (no JFR)
 #   bench/gatehouse-profile.sh OUTDIR --startup     # Gatehouse cold start: wrk /small in 1 s slices for 40 s
+#   bench/gatehouse-profile.sh OUTDIR --h2          # HTTP/2 over TLS: h2load -c4 -m32 instead of wrk (/small)
 #
 # Per path, in this order, each step with its own wrk run of fixed length:
 #   1. JFR (Gatehouse only): 25 s recording with settings=profile -> OUTDIR/<path>.jfr, folded by bench/fold_jfr.py
@@ -24,13 +25,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PEERS="$(realpath "${BENCH_HARNESS:-$ROOT/../shared/bench/proxy-bench.sh}" | xargs dirname)/peers"
 OUTDIR="${1:?usage: gatehouse-profile.sh OUTDIR [--proxy gatehouse|nginx] [--paths LIST] [--warmup S] [--startup]}"; shift
-PROXY=gatehouse; PATHS=/small,/16k; WARMUP=60; STARTUP=0
+PROXY=gatehouse; PATHS=/small,/16k; WARMUP=60; STARTUP=0; H2=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --proxy) PROXY="$2"; shift 2 ;;
         --paths) PATHS="$2"; shift 2 ;;
         --warmup) WARMUP="$2"; shift 2 ;;
         --startup) STARTUP=1; shift ;;
+        --h2) H2=1; PATHS=/small; shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -67,8 +69,18 @@ setsid taskset -c 0 nginx -p "$RUN/backend" -c "$RUN/backend/nginx.conf" -g 'dae
 
 # ---- proxy on CPU 1 ----
 render() { sed -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" -e "s|@RUN_DIR@|$RUN|g" "$1" >"$2"; }
-if [[ "$PROXY" == gatehouse ]]; then
+if [[ $H2 -eq 1 ]]; then
+    # a throwaway certificate, as the harness makes one per run
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+        -keyout "$RUN/key.pem" -out "$RUN/cert.pem" 2>/dev/null
+    [[ "$PROXY" == gatehouse ]] || { echo "--h2 profiles Gatehouse only" >&2; exit 2; }
+    sed -e "s|@ALPN@|h2, http/1.1|" -e "s|@BENCH_CERT@|$RUN/cert.pem|" -e "s|@BENCH_KEY@|$RUN/key.pem|" \
+        "$ROOT/bench/gatehouse-bench-tls.yaml" >"$RUN/gatehouse-tls.yaml"
+    render "$RUN/gatehouse-tls.yaml" "$RUN/gatehouse.yaml"
+elif [[ "$PROXY" == gatehouse ]]; then
     render "$ROOT/bench/gatehouse-bench.yaml" "$RUN/gatehouse.yaml"
+fi
+if [[ "$PROXY" == gatehouse ]]; then
     setsid taskset -c 1 "$JAVA" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled $UNSAFE_FLAG -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto \
         -jar "$ROOT/gatehouse-cli/target/gatehouse.jar" run "$RUN/gatehouse.yaml" >"$RUN/proxy.log" 2>&1 &
 else
@@ -77,7 +89,8 @@ else
 fi
 PROXY_PID=$!; PIDS+=("$PROXY_PID")
 T0=$(date +%s.%N)
-until curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$PROXY_PORT/small" 2>/dev/null; do
+SCHEME=http; [[ $H2 -eq 0 ]] || SCHEME=https
+until curl -kfsS -o /dev/null --max-time 1 "$SCHEME://127.0.0.1:$PROXY_PORT/small" 2>/dev/null; do
     kill -0 "$PROXY_PID" 2>/dev/null || { cat "$RUN/proxy.log" >&2; exit 1; }
     sleep 0.05
 done
@@ -86,9 +99,14 @@ log "$PROXY ready after ${READY}s"
 # the process that does the work: the JVM itself, or nginx's worker
 WORKER="$PROXY_PID"
 [[ "$PROXY" == gatehouse ]] || { sleep 0.5; WORKER="$(pgrep -P "$PROXY_PID" | head -1)"; }
-URL="http://127.0.0.1:$PROXY_PORT"
-wrk_run() { taskset -c 0 wrk -t1 -c50 -d"$2s" --timeout 5s "$URL$1"; }
-requests() { awk '/requests in/ { print $1 }'; }
+URL="$SCHEME://127.0.0.1:$PROXY_PORT"
+if [[ $H2 -eq 1 ]]; then
+    # prints wrk's "N requests in" line so the counting below stays one parser
+    wrk_run() { taskset -c 0 h2load -t1 -c4 -m32 -D "$2" "$URL$1" | awk '/^requests:/ { print $8 " requests in" } { print }'; }
+else
+    wrk_run() { taskset -c 0 wrk -t1 -c50 -d"$2s" --timeout 5s "$URL$1"; }
+fi
+requests() { awk '/requests in/ { print $1; exit }'; }
 
 if [[ $STARTUP -eq 1 ]]; then
     # rps per 1 s slice from the first second after the proxy answers (no warm-up at all)
