@@ -1,67 +1,95 @@
 package io.gatehouse.listener;
 
 import io.gatehouse.config.Http2Config;
+import io.gatehouse.tls.ClientCertificate;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
-import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
+import io.netty.handler.codec.http2.DefaultHttp2Connection;
+import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2ConnectionAdapter;
+import io.netty.handler.codec.http2.Http2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2PingFrame;
-import io.netty.handler.codec.http2.Http2PriorityFrame;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameAdapter;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2SettingsFrame;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.util.ReferenceCountUtil;
+import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.handler.codec.http2.UniformStreamByteDistributor;
+import io.netty.util.AsciiString;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One HTTP/2 client connection, from the connection's side: the pipeline that carries it (Netty's frame codec, one
- * child channel per stream, each served by an {@link Http2StreamHandler}) and the guard at its end.
+ * One HTTP/2 client connection: Netty's HTTP/2 connection handler (frame codec, HPACK, flow control, stream states)
+ * with the frames of each stream handed straight to that stream's {@link Http2ServerStream}, which serves it as one
+ * exchange. No channel, pipeline or frame object per stream: a stream is one small object, its frames are method
+ * calls, and every stream answered in one event-loop turn leaves in one flush.
  *
  * <p>Netty enforces most of the known attacks itself once configured: rapid reset (RST_STREAMs received per window),
  * resets the client provokes (stream errors per window), consecutive empty DATA frames, small CONTINUATION frames,
  * header blocks over the header list limit, control frames queued for a client that does not read. All of those end
- * in GOAWAY {@code ENHANCE_YOUR_CALM} (or {@code PROTOCOL_ERROR}) and a close. This guard adds what Netty leaves
+ * in GOAWAY {@code ENHANCE_YOUR_CALM} (or {@code PROTOCOL_ERROR}) and a close. This handler adds what Netty leaves
  * out: a client that keeps the server busy answering SETTINGS and PING (acks it reads, so nothing queues) or sending
  * PRIORITY frames, and connections that stay open with no stream (idle timeout).
  */
-final class Http2Connection extends ChannelInboundHandlerAdapter {
+final class Http2Connection extends Http2ConnectionHandler implements Http2RemoteFlowController.Listener {
     private static final Logger log = LoggerFactory.getLogger(Http2Connection.class);
+    /** How long input is still read and dropped after a GOAWAY that ends the connection. */
+    static final Duration LINGER = Duration.ofSeconds(2);
 
     private final Listener listener;
     private final Http2Config config;
+    private final io.netty.handler.codec.http2.Http2Connection.PropertyKey streamKey;
     final Traffic traffic = new Traffic();
     private ChannelHandlerContext ctx;
+
     // the same for every stream: read once per connection (the TLS handshake is over before HTTP/2 starts)
-    java.net.InetSocketAddress remote;
-    io.netty.util.AsciiString remoteIp;
+    InetSocketAddress remote;
+    AsciiString remoteIp;
     boolean secure;
-    io.gatehouse.tls.ClientCertificate clientCert;
+    ClientCertificate clientCert;
 
     private long windowStartNanos;
     private int controlFrames;
-    private int openStreams;
     private long idleSinceNanos;
     private ScheduledFuture<?> idleTimer;
     private boolean closing;
+    private boolean reading;           // inside a read of the socket: its channelReadComplete flushes
+    private boolean flushScheduled;
+    private final Runnable flushTask = this::scheduledFlush;
 
-    private Http2Connection(Listener listener) {
+    private Http2Connection(Listener listener, Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
+                            Http2Settings settings) {
+        super(decoder, encoder, settings, false, true);
         this.listener = listener;
         this.config = listener.config().http2();
+        this.streamKey = connection().newKey();
+        decoder.frameListener(new Frames());
+        connection().addListener(new Http2ConnectionAdapter() {
+            @Override
+            public void onStreamClosed(Http2Stream stream) {
+                Http2ServerStream s = stream.getProperty(streamKey);
+                idleSinceNanos = listener.ticker().nanoTime();
+                if (s != null) s.closed();
+            }
+        });
+        encoder.flowController().listener(this);
     }
 
     /** Adds the HTTP/2 handlers to the end of {@code p} (the connection is already active or about to be). */
@@ -73,7 +101,12 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 .maxFrameSize((int) c.maxFrameSize())
                 .maxHeaderListSize(c.maxHeaderListSize());
         int windowSeconds = (int) Math.max(1, c.floodWindow().toSeconds());
-        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+        DefaultHttp2Connection connection = new DefaultHttp2Connection(true);
+        // each stream gets its share of the connection in turn; no priority tree to keep (RFC 9113 deprecates it)
+        connection.remote().flowController(
+                new DefaultHttp2RemoteFlowController(connection, new UniformStreamByteDistributor(connection)));
+        Http2Connection handler = new Builder(listener)
+                .connection(connection)
                 .initialSettings(settings)
                 .validateHeaders(true)
                 .validateRequiredPseudoHeaders(true)
@@ -81,88 +114,209 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 .encoderEnforceMaxRstFramesPerWindow(c.maxResetsPerWindow(), windowSeconds)
                 .decoderEnforceMaxConsecutiveEmptyDataFrames(c.maxEmptyFrames())
                 .encoderEnforceMaxQueuedControlFrames(c.maxQueuedControlFrames())
+                .gracefulShutdownTimeoutMillis(0)
                 .build();
-        Http2Connection connection = new Http2Connection(listener);
-        p.addLast("h2-traffic", connection.traffic);
-        p.addLast("h2", codec);
-        // Each stream's response is flushed when its upstream read ends: many streams end in one event-loop turn, and
-        // one flush after all of them makes one TLS record and one write instead of one each
-        p.addLast("h2-flush", new io.netty.handler.flush.FlushConsolidationHandler(
-                io.netty.handler.flush.FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
-        p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-            @Override
-            protected void initChannel(Http2StreamChannel ch) {
-                // a stream's frames are read only when its exchange asks for them: its window follows consumption
-                ch.config().setAutoRead(false);
-                ch.pipeline().addLast(new Http2StreamHandler(listener, connection));
-            }
-        }));
-        p.addLast("h2-connection", connection);
+        p.addLast("h2-traffic", handler.traffic);
+        p.addLast("h2", handler);
+    }
+
+    /** Netty's builder wires decoder, encoder and the flood limits; this subclass only names what it builds. */
+    private static final class Builder extends AbstractHttp2ConnectionHandlerBuilder<Http2Connection, Builder> {
+        private final Listener listener;
+
+        Builder(Listener listener) {
+            this.listener = listener; // a server: the connection given says so
+        }
+
+        @Override protected Builder connection(io.netty.handler.codec.http2.Http2Connection c) { return super.connection(c); }
+        @Override protected Builder initialSettings(Http2Settings s) { return super.initialSettings(s); }
+        @Override protected Builder validateHeaders(boolean v) { return super.validateHeaders(v); }
+        @Override protected Builder validateRequiredPseudoHeaders(boolean v) { return super.validateRequiredPseudoHeaders(v); }
+        @Override protected Builder gracefulShutdownTimeoutMillis(long ms) { return super.gracefulShutdownTimeoutMillis(ms); }
+        @Override protected Builder decoderEnforceMaxRstFramesPerWindow(int n, int s) { return super.decoderEnforceMaxRstFramesPerWindow(n, s); }
+        @Override protected Builder encoderEnforceMaxRstFramesPerWindow(int n, int s) { return super.encoderEnforceMaxRstFramesPerWindow(n, s); }
+        @Override protected Builder decoderEnforceMaxConsecutiveEmptyDataFrames(int n) { return super.decoderEnforceMaxConsecutiveEmptyDataFrames(n); }
+        @Override protected Builder encoderEnforceMaxQueuedControlFrames(int n) { return super.encoderEnforceMaxQueuedControlFrames(n); }
+
+        @Override
+        protected Http2Connection build() {
+            return super.build();
+        }
+
+        @Override
+        protected Http2Connection build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings) {
+            return new Http2Connection(listener, decoder, encoder, settings);
+        }
     }
 
     Listener listener() {
         return listener;
     }
 
+    ChannelHandlerContext context() {
+        return ctx;
+    }
+
+    // ---- connection lifecycle ----
+
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
         this.ctx = ctx;
-        this.remote = (java.net.InetSocketAddress) ctx.channel().remoteAddress();
-        this.remoteIp = remote == null || remote.getAddress() == null ? io.netty.util.AsciiString.cached("unknown")
-                : new io.netty.util.AsciiString(remote.getAddress().getHostAddress());
+        this.remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        this.remoteIp = remote == null || remote.getAddress() == null ? AsciiString.cached("unknown")
+                : new AsciiString(remote.getAddress().getHostAddress());
         io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
         this.secure = ssl != null;
-        this.clientCert = ssl == null ? null : io.gatehouse.tls.ClientCertificate.of(ssl.engine());
+        this.clientCert = ssl == null ? null : ClientCertificate.of(ssl.engine());
+        super.handlerAdded(ctx);
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) {
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        super.channelActive(ctx); // the server preface (SETTINGS) goes first
         listener.connectionOpened(ctx.channel());
         long now = listener.ticker().nanoTime();
         windowStartNanos = now;
         idleSinceNanos = now;
         int extra = (int) (config.connectionWindowSize() - Http2CodecUtil.DEFAULT_WINDOW_SIZE);
         // a stream that is not read must not hold the others back: the connection window covers many streams
-        if (extra > 0) ctx.write(new DefaultHttp2WindowUpdateFrame(extra));
-        ctx.flush();
+        if (extra > 0) connection().local().flowController().incrementWindowSize(connection().connectionStream(), extra);
+        flush(ctx);
         armIdleTimer(listener.config().timeouts().idle().toNanos());
         // HTTP/2 bounds what a client may send by flow control, and acks/window updates must always be read
         ctx.channel().config().setAutoRead(true);
-        ctx.fireChannelActive();
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (idleTimer != null) idleTimer.cancel(false);
+        super.channelInactive(ctx); // closes every stream: each one's exchange ends as "client gone"
         listener.connectionClosed(ctx.channel());
         traffic.report();
-        ctx.fireChannelInactive();
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        // only connection-level frames arrive here; stream frames went to their child channels
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        reading = true;
+        super.channelRead(ctx, msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        reading = false;
+        super.channelReadComplete(ctx); // flushes what the frames just read produced
+        traffic.report();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+        if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
+            // a protocol error: answered here by GOAWAY with its code (or RST_STREAM), then handled by Netty
+            super.exceptionCaught(ctx, cause);
+            return;
+        }
+        log.debug("{}: HTTP/2 connection error: {}", remote, cause.toString());
+        traffic.closeNow(); // the socket itself failed: nothing more can be sent on it
+    }
+
+    // ---- what the streams need ----
+
+    /**
+     * Flushes once the current event-loop turn ends: the responses of many streams often complete in one turn (one
+     * upstream read each), and one flush for all of them makes one TLS record and one write instead of one each.
+     */
+    void flushSoon() {
+        if (reading || flushScheduled) return; // channelReadComplete, or the task already queued, will flush
+        flushScheduled = true;
+        ctx.executor().execute(flushTask);
+    }
+
+    private void scheduledFlush() {
+        flushScheduled = false;
+        if (ctx.channel().isActive()) flush(ctx);
+    }
+
+    ChannelFuture writeHeaders(Http2Stream stream, Http2Headers headers, boolean endStream) {
+        return encoder().writeHeaders(ctx, stream.id(), headers, 0, endStream, ctx.newPromise());
+    }
+
+    ChannelFuture writeData(Http2Stream stream, ByteBuf data, boolean endStream) {
+        return encoder().writeData(ctx, stream.id(), data, 0, endStream, ctx.newPromise());
+    }
+
+    void reset(Http2Stream stream, Http2Error error) {
+        resetStream(ctx, stream.id(), error.code(), ctx.newPromise());
+        flushSoon();
+    }
+
+    /** Returns {@code bytes} of a stream's window to the client once its exchange took them. */
+    void consumed(Http2Stream stream, int bytes) {
         try {
-            if (msg instanceof Http2SettingsFrame || msg instanceof Http2PingFrame || msg instanceof Http2PriorityFrame) {
-                countControlFrame();
-            }
-        } finally {
-            ReferenceCountUtil.release(msg);
+            if (decoder().flowController().consumeBytes(stream, bytes)) flushSoon(); // a WINDOW_UPDATE was written
+        } catch (Http2Exception e) {
+            onError(ctx, true, e);
         }
     }
 
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        traffic.report();
-        ctx.fireChannelReadComplete();
+    boolean isWritable(Http2Stream stream) {
+        return encoder().flowController().isWritable(stream);
     }
 
     @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("{}: HTTP/2 connection error: {}", ctx.channel().remoteAddress(), cause.toString());
-        // a protocol error was already answered by the codec (GOAWAY with its code, then close): closing here first
-        // would send GOAWAY NO_ERROR ahead of it
-        if (io.netty.handler.codec.http2.Http2CodecUtil.getEmbeddedHttp2Exception(cause) == null) traffic.closeNow();
+    public void writabilityChanged(Http2Stream stream) {
+        Http2ServerStream s = stream.getProperty(streamKey);
+        if (s != null) s.writabilityChanged(isWritable(stream));
+    }
+
+    // ---- frames from the client ----
+
+    /** The connection's frames, each handed to its stream's object. */
+    private final class Frames extends Http2FrameAdapter {
+        @Override
+        public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int padding,
+                                  boolean endStream) {
+            Http2Stream stream = connection().stream(streamId);
+            if (stream == null) return;
+            Http2ServerStream s = stream.getProperty(streamKey);
+            if (s == null) {
+                s = new Http2ServerStream(Http2Connection.this, stream);
+                stream.setProperty(streamKey, s);
+                s.start(headers, endStream);
+            } else {
+                s.trailers(headers, endStream);
+            }
+        }
+
+        @Override
+        public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int streamDependency,
+                                  short weight, boolean exclusive, int padding, boolean endStream) {
+            onHeadersRead(ctx, streamId, headers, padding, endStream);
+        }
+
+        @Override
+        public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean endOfStream) {
+            Http2Stream stream = connection().stream(streamId);
+            Http2ServerStream s = stream == null ? null : stream.getProperty(streamKey);
+            // the data's share of the window returns when the exchange takes it; padding and unwanted data at once
+            if (s == null || !s.data(data, endOfStream)) return data.readableBytes() + padding;
+            return padding;
+        }
+
+        @Override
+        public void onSettingsRead(ChannelHandlerContext ctx, Http2Settings settings) {
+            countControlFrame();
+        }
+
+        @Override
+        public void onPingRead(ChannelHandlerContext ctx, long data) {
+            countControlFrame();
+        }
+
+        @Override
+        public void onPriorityRead(ChannelHandlerContext ctx, int streamId, int streamDependency, short weight,
+                                   boolean exclusive) {
+            countControlFrame();
+        }
     }
 
     /** SETTINGS, PING and PRIORITY cost the server work and the client almost none: at most so many per window. */
@@ -175,21 +329,13 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         if (++controlFrames > config.maxControlFramesPerWindow()) calm("control_frame_flood");
     }
 
-    /** Called by a stream's handler when its exchange starts. */
-    void streamOpened() {
-        openStreams++;
-    }
-
-    /** Called by a stream's handler when its channel closes. */
-    void streamClosed() {
-        if (--openStreams == 0) idleSinceNanos = listener.ticker().nanoTime();
-    }
+    // ---- ending the connection ----
 
     /** GOAWAY ENHANCE_YOUR_CALM and close at once, without waiting for the streams in progress. */
     void calm(String reason) {
         if (closing) return;
         closing = true;
-        log.info("listener {}: closing HTTP/2 connection from {}: {}", listener.name(), ctx.channel().remoteAddress(), reason);
+        log.info("listener {}: closing HTTP/2 connection from {}: {}", listener.name(), remote, reason);
         listener.rejected();
         goAwayAndClose(Http2Error.ENHANCE_YOUR_CALM);
     }
@@ -197,26 +343,28 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     /**
      * Graceful end (shutdown, or the listener removed by a reload): GOAWAY NO_ERROR naming the last stream taken, so
      * the client sends new requests elsewhere and knows they were not processed; open streams finish, then the
-     * connection closes. The frame codec does this on a close that passes through it; {@link #closeNow()} cuts it
+     * connection closes. Netty's handler does this on a close that passes through it; {@link #closeNow()} cuts it
      * short.
      */
     void drain() {
         if (closing) return;
         closing = true;
-        // Http2FrameCodecBuilder's default is not to wait at all: wait for the streams, which end by their own
-        // timeouts, or by closeNow() at the end of a shutdown's drain
-        ctx.pipeline().get(Http2FrameCodec.class).gracefulShutdownTimeoutMillis(-1);
-        ctx.close();
+        // wait for the streams, which end by their own timeouts, or by closeNow() at the end of a shutdown's drain
+        gracefulShutdownTimeoutMillis(-1);
+        ctx.channel().close(); // from the tail, so through this handler's graceful close
     }
 
-    /** Closes at once, past the codec's graceful wait (the drain timeout is over). */
+    /** Closes at once, past the graceful wait (the drain timeout is over). */
     void closeNow() {
         closing = true;
         traffic.closeNow();
     }
 
     private void goAwayAndClose(Http2Error error) {
-        ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(error)).addListener(f -> traffic.lingeringClose());
+        ChannelPromise sent = ctx.newPromise();
+        goAway(ctx, connection().remote().lastStreamCreated(), error.code(), Unpooled.EMPTY_BUFFER, sent);
+        flush(ctx);
+        sent.addListener(f -> traffic.lingeringClose());
     }
 
     // ---- idle: no stream open for the listener's idle timeout ----
@@ -229,7 +377,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         idleTimer = null;
         if (closing || !ctx.channel().isActive()) return;
         long idle = listener.config().timeouts().idle().toNanos();
-        if (openStreams > 0) {
+        if (connection().numActiveStreams() > 0) {
             armIdleTimer(idle);
             return;
         }
@@ -243,23 +391,19 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Sits in front of the frame codec: counts the connection's bytes for the listener, and closes the connection
-     * past the codec (whose own close would wait for open streams to finish).
+     * Sits in front of the HTTP/2 handler: counts the connection's bytes for the listener, and closes the connection
+     * past the handler (whose own close would wait for open streams to finish).
      */
-    /** How long input is still read and dropped after a GOAWAY that ends the connection. */
-    static final java.time.Duration LINGER = java.time.Duration.ofSeconds(2);
-
     final class Traffic extends ChannelDuplexHandler {
         private ChannelHandlerContext ctx;
         private long received;
         private long sent;
+        private boolean discarding;
 
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
             this.ctx = ctx;
         }
-
-        private boolean discarding;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {

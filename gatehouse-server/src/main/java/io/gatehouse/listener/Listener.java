@@ -139,7 +139,7 @@ public final class Listener {
         return tls.withAlpn(tls.alpn().stream().filter(p -> !p.equals("h2")).toList());
     }
 
-    /** HTTP/2: frames, one child channel per stream, the connection's guard (see {@link Http2Connection}). */
+    /** HTTP/2: Netty's connection handler, one {@link Http2ServerStream} per stream (see {@link Http2Connection}). */
     void installHttp2(ChannelPipeline p) {
         Http2Connection.install(this, p);
     }

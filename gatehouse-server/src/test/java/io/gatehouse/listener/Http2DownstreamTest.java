@@ -220,6 +220,49 @@ class Http2DownstreamTest {
     }
 
     @Test
+    void aBodyOverTheLimitIsAnswered413ThenTheStreamIsResetWithNoErrorAndTheConnectionGoesOn() {
+        backend.countingUploads();
+        try (GatehouseFixture g = gatehouse(backend, "}\n    limits: { max_body_size: 1000 "); RawH2 c = RawH2.connect(g.address())) {
+            c.headers(1, false, RawH2.post("/up"));
+            c.data(1, false, new byte[600]);
+            c.data(1, false, new byte[600]); // 1200 bytes: over the limit, and the client has not finished
+            RawH2.Frame head = c.awaitAnswer(1, Duration.ofSeconds(5));
+            assertThat(head.type()).isEqualTo(RawH2.HEADERS);
+            assertThat(head.status()).isEqualTo("413");
+            // RFC 9113 §8.1: the whole answer first (its DATA ends the stream), then RST_STREAM NO_ERROR
+            List<RawH2.Frame> after = new ArrayList<>();
+            RawH2.Frame f;
+            while ((f = c.next(Duration.ofSeconds(5))) != null && f.type() != -1) {
+                if (f.stream() != 1) continue;
+                after.add(f);
+                if (f.type() == RawH2.RST_STREAM) break;
+            }
+            assertThat(after).isNotEmpty();
+            assertThat(after.get(0).type()).isEqualTo(RawH2.DATA);
+            RawH2.Frame reset = after.get(after.size() - 1);
+            assertThat(reset.type()).isEqualTo(RawH2.RST_STREAM);
+            assertThat(reset.errorCode()).isZero();
+            assertThat(after.stream().filter(x -> x.type() == RawH2.DATA).anyMatch(x -> (x.flags() & RawH2.END_STREAM) != 0))
+                    .as("the 413's body ends the stream before the reset").isTrue();
+            c.headers(3, true, RawH2.get("/next"));
+            assertThat(c.awaitAnswer(3, Duration.ofSeconds(5)).status()).isEqualTo("200");
+        }
+    }
+
+    @Test
+    void anUploadManyStreamWindowsLongArrivesWholeAsTheWindowReopens() {
+        backend.countingUploads();
+        byte[] body = new byte[5 << 20]; // several stream windows: only the WINDOW_UPDATEs sent as it is taken let it through
+        for (int i = 0; i < body.length; i++) body[i] = (byte) (i * 7);
+        try (GatehouseFixture g = gatehouse(); H2Client c = H2Client.connect(g.address())) {
+            H2Client.Response r = await(c.send(post("/big-upload", body)));
+            assertThat(r.status()).isEqualTo(200);
+            RecordedRequest seen = backend.takeRequest(Duration.ofSeconds(5));
+            assertThat(seen.bodySize()).isEqualTo(body.length);
+        }
+    }
+
+    @Test
     void aStalledStreamDoesNotHoldBackAnotherStreamOnTheSameConnection() {
         backend.respond(req -> req.path().equals("/big") ? TestResponse.ok().generatedBody(8L << 20) : TestResponse.ok("small"));
         try (GatehouseFixture g = gatehouse(); H2Client c = H2Client.connect(g.address())) {
