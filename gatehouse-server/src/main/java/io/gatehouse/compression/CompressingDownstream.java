@@ -175,6 +175,8 @@ final class CompressingDownstream implements Downstream {
     @Override public InetSocketAddress remoteAddress() { return delegate.remoteAddress(); }
     @Override public AsciiString remoteIp() { return delegate.remoteIp(); }
     @Override public String scheme() { return delegate.scheme(); }
+    // the proxy reads it through the exchange's (this) downstream for the X-Client-Cert-* headers
+    @Override public io.gatehouse.tls.ClientCertificate clientCertificate() { return delegate.clientCertificate(); }
     @Override public void requestMoreBody() { delegate.requestMoreBody(); }
     @Override public boolean isWritable() { return delegate.isWritable(); }
 

@@ -23,8 +23,13 @@ public final class ResponseCompression implements Filter {
     private final List<String> typePrefixes; // "text/" for "text/*"
 
     public ResponseCompression(CompressionConfig config) {
+        this(config, BrotliCompressor.available());
+    }
+
+    /** @param brotliAvailable whether the native Brotli encoder loaded (a test acts out a platform where it did not) */
+    ResponseCompression(CompressionConfig config, boolean brotliAvailable) {
         this.config = config;
-        this.offered = config.encodings().stream().filter(e -> !e.equals("br") || BrotliCompressor.available()).toList();
+        this.offered = config.encodings().stream().filter(e -> !e.equals("br") || brotliAvailable).toList();
         this.exactTypes = config.types().stream().filter(t -> !t.endsWith("/*")).toList();
         this.typePrefixes = config.types().stream().filter(t -> t.endsWith("/*")).map(t -> t.substring(0, t.length() - 1)).toList();
     }
@@ -33,12 +38,16 @@ public final class ResponseCompression implements Filter {
     public void filter(HttpExchange exchange, FilterChain chain) {
         // a HEAD response has no body to compress; its headers must still match what a GET would get, hence Vary
         boolean head = exchange.request().method().equals(HttpMethod.HEAD);
-        String coding = head || offered.isEmpty() ? null
-                : AcceptEncoding.choose(exchange.request().headers().get(HttpHeaderNames.ACCEPT_ENCODING), offered);
+        String coding = head ? null : coding(exchange.request().headers().get(HttpHeaderNames.ACCEPT_ENCODING));
         CompressingDownstream compressing = new CompressingDownstream(exchange.downstream(), this, coding);
         exchange.downstream(compressing);
         exchange.whenClientGone(compressing::clientGone);
         chain.proceed(exchange);
+    }
+
+    /** The coding for a request's {@code Accept-Encoding} among those this route offers here, or null for none. */
+    String coding(String acceptEncoding) {
+        return offered.isEmpty() ? null : AcceptEncoding.choose(acceptEncoding, offered);
     }
 
     long minSize() {

@@ -3,6 +3,7 @@ package io.gatehouse.tls;
 import org.bouncycastle.asn1.ASN1IA5String;
 import org.bouncycastle.asn1.x509.AccessDescription;
 import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
@@ -14,6 +15,7 @@ import org.bouncycastle.cert.ocsp.CertificateStatus;
 import org.bouncycastle.cert.ocsp.OCSPException;
 import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
 import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.bouncycastle.cert.ocsp.RespID;
 import org.bouncycastle.cert.ocsp.RevokedStatus;
 import org.bouncycastle.cert.ocsp.SingleResp;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -30,6 +32,7 @@ import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Date;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -174,14 +177,26 @@ final class OcspFetch {
         return new Good(der.clone(), thisUpdate, nextUpdate);
     }
 
+    /**
+     * RFC 6960 §4.2.2.2: the issuer signed it, or a delegate whose certificate (carried in the response) the issuer
+     * signed with the id-kp-OCSPSigning EKU and which is valid now. Either way the ResponderID must name the signer,
+     * by name or key hash: clients (OpenSSL's OCSP_basic_verify) look the signer up by it and refuse the staple if not.
+     */
     private boolean signedByIssuerOrDelegate(BasicOCSPResp basic, Instant now) {
-        if (signedBy(basic, issuer.getPublicKey())) return true;
-        // RFC 6960 4.2.2.2: a delegated responder's certificate is issued by the CA and has the OCSPSigning EKU
+        X509CertificateHolder issuerHolder;
+        try {
+            issuerHolder = new JcaX509CertificateHolder(issuer);
+        } catch (CertificateEncodingException e) {
+            return false;
+        }
+        if (identifies(basic.getResponderId(), issuerHolder) && signedBy(basic, issuer.getPublicKey())) return true;
         for (X509CertificateHolder holder : basic.getCerts()) {
             try {
-                if (!holder.isValidOn(java.util.Date.from(now))) continue;
+                if (!identifies(basic.getResponderId(), holder)) continue;
+                if (!holder.isValidOn(Date.from(now))) continue;
+                if (!holder.getIssuer().equals(issuerHolder.getSubject())) continue;
                 if (!holder.isSignatureValid(new JcaContentVerifierProviderBuilder().build(issuer.getPublicKey()))) continue;
-                var eku = org.bouncycastle.asn1.x509.ExtendedKeyUsage.fromExtensions(holder.getExtensions());
+                ExtendedKeyUsage eku = ExtendedKeyUsage.fromExtensions(holder.getExtensions());
                 if (eku == null || !eku.hasKeyPurposeId(KeyPurposeId.id_kp_OCSPSigning)) continue;
                 if (basic.isSignatureValid(new JcaContentVerifierProviderBuilder().build(holder))) return true;
             } catch (Exception e) {
@@ -189,6 +204,17 @@ final class OcspFetch {
             }
         }
         return false;
+    }
+
+    /** Whether the ResponderID names {@code signer}: its subject, or the SHA-1 of its public key (RFC 6960 §4.2.1). */
+    private static boolean identifies(RespID responderId, X509CertificateHolder signer) {
+        if (responderId.equals(new RespID(signer.getSubject()))) return true;
+        try {
+            return responderId.equals(new RespID(signer.getSubjectPublicKeyInfo(),
+                    new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1)));
+        } catch (OperatorCreationException | OCSPException e) {
+            return false;
+        }
     }
 
     private static boolean signedBy(BasicOCSPResp basic, PublicKey key) {
