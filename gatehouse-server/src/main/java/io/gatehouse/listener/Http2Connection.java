@@ -278,12 +278,16 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
             Http2Stream stream = connection().stream(streamId);
             if (stream == null) return;
             Http2ServerStream s = stream.getProperty(streamKey);
-            if (s == null) {
-                s = new Http2ServerStream(Http2Connection.this, stream);
-                stream.setProperty(streamKey, s);
-                s.start(headers, endStream);
-            } else {
-                s.trailers(headers, endStream);
+            try {
+                if (s == null) {
+                    s = new Http2ServerStream(Http2Connection.this, stream);
+                    stream.setProperty(streamKey, s);
+                    s.start(headers, endStream);
+                } else {
+                    s.trailers(headers, endStream);
+                }
+            } catch (RuntimeException e) {
+                failed(s, stream, e);
             }
         }
 
@@ -298,7 +302,12 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
             Http2Stream stream = connection().stream(streamId);
             Http2ServerStream s = stream == null ? null : stream.getProperty(streamKey);
             // the data's share of the window returns when the exchange takes it; padding and unwanted data at once
-            if (s == null || !s.data(data, endOfStream)) return data.readableBytes() + padding;
+            try {
+                if (s == null || !s.data(data, endOfStream)) return data.readableBytes() + padding;
+            } catch (RuntimeException e) {
+                failed(s, stream, e);
+                return data.readableBytes() + padding;
+            }
             return padding;
         }
 
@@ -317,6 +326,13 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
                                    boolean exclusive) {
             countControlFrame();
         }
+    }
+
+    /** A fault of ours while serving one stream ends that stream only, never the connection and its other streams. */
+    private void failed(Http2ServerStream s, Http2Stream stream, RuntimeException e) {
+        log.warn("{}: stream {} failed: {}", remote, stream.id(), e.toString(), e);
+        if (s != null) s.internalError();
+        else reset(stream, Http2Error.INTERNAL_ERROR);
     }
 
     /** SETTINGS, PING and PRIORITY cost the server work and the client almost none: at most so many per window. */

@@ -128,15 +128,16 @@ final class Http2ServerStream implements Downstream {
         ex.clientVersion(HTTP_2);
         exchange = ex;
         if (!readingBody) ex.receiveBody(LastHttpContent.EMPTY_LAST_CONTENT);
-        try {
-            // no tunnels over HTTP/2 either (RFC 8441 extended CONNECT is not offered)
-            listener.dispatch(ex, headers, connection.clientCert);
-        } catch (RuntimeException e) {
-            // a fault of ours ends this stream only, never the connection and its other streams
-            log.warn("{}: stream {} failed: {}", connection.remote, stream.id(), e.toString(), e);
-            if (ex.failureReason() == null) ex.failureReason("internal_error");
-            abortWith(Http2Error.INTERNAL_ERROR);
-        }
+        // no tunnels over HTTP/2 either (RFC 8441 extended CONNECT is not offered)
+        listener.dispatch(ex, headers, connection.clientCert);
+    }
+
+    /** A fault of ours while serving this stream (see {@link Http2Connection}): RST_STREAM INTERNAL_ERROR. */
+    void internalError() {
+        HttpExchange ex = exchange;
+        if (ex != null && ex.failureReason() == null) ex.failureReason("internal_error");
+        if (ex != null) ex.onClientGone(); // the proxy lets go of the upstream
+        abortWith(Http2Error.INTERNAL_ERROR);
     }
 
     /** Trailers ending the request body (a HEADERS frame after the head). */
