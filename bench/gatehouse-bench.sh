@@ -121,6 +121,7 @@ fi
 # The launcher's production flags (see ./gatehouse), plus SerialGC and a small heap for one pinned core.
 JAVA_OPTS="-Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled -XX:+UseSerialGC -Xms64m -Xmx128m -XX:+ExitOnOutOfMemoryError -Xshare:auto"
 if [ "$(gatehouse_java_major "$JAVA_HOME")" -ge 23 ]; then JAVA_OPTS="$JAVA_OPTS --sun-misc-unsafe-memory-access=allow"; fi
+if [ "$(gatehouse_java_major "$JAVA_HOME")" -ge 25 ]; then JAVA_OPTS="$JAVA_OPTS -XX:+UseCompactObjectHeaders"; fi  # as ./gatehouse
 [[ -z "$EXTRA_JAVA_OPTS" ]] || JAVA_OPTS="$JAVA_OPTS $EXTRA_JAVA_OPTS"
 GATEHOUSE_CMD="$JAVA $JAVA_OPTS -jar $JAR run \"\$PROXY_CONF\""
 NGINX_CMD='nginx -p "$BENCH_RUN_DIR" -c "$PROXY_CONF" -g "daemon off;"'

@@ -42,6 +42,7 @@ RUN="$(mktemp -d -t gh-profile.XXXXXX)"; chmod 755 "$RUN"
 . "$ROOT/.mvn/find-jdk.sh"; gatehouse_find_jdk
 JAVA="$JAVA_HOME/bin/java"
 UNSAFE_FLAG=""; [ "$(gatehouse_java_major "$JAVA_HOME")" -ge 23 ] && UNSAFE_FLAG="--sun-misc-unsafe-memory-access=allow"
+[ "$(gatehouse_java_major "$JAVA_HOME")" -ge 25 ] && UNSAFE_FLAG="$UNSAFE_FLAG -XX:+UseCompactObjectHeaders"  # as ./gatehouse
 PIDS=()
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 cleanup() {
