@@ -29,16 +29,21 @@ class Http2DownstreamTest {
     final TestBackend backend = new TestBackend().name("b");
 
     private GatehouseFixture gatehouse(TestBackend to, String http2) {
+        return gatehouse(to, http2, "");
+    }
+
+    private GatehouseFixture gatehouse(TestBackend to, String http2, String limits) {
         return GatehouseFixture.start("""
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
                     http2: { h2c: true %s }
+                    limits: { %s }
                     routes: [ { name: all, cluster: app } ]
                 clusters:
                   - name: app
                     endpoints: [ "%s" ]
-                """.formatted(http2, to.address()));
+                """.formatted(http2, limits, to.address()));
     }
 
     private GatehouseFixture gatehouse() {
@@ -222,7 +227,7 @@ class Http2DownstreamTest {
     @Test
     void aBodyOverTheLimitIsAnswered413ThenTheStreamIsResetWithNoErrorAndTheConnectionGoesOn() {
         backend.countingUploads();
-        try (GatehouseFixture g = gatehouse(backend, "}\n    limits: { max_body_size: 1000 "); RawH2 c = RawH2.connect(g.address())) {
+        try (GatehouseFixture g = gatehouse(backend, "", "max_body_size: 1000"); RawH2 c = RawH2.connect(g.address())) {
             c.headers(1, false, RawH2.post("/up"));
             c.data(1, false, new byte[600]);
             c.data(1, false, new byte[600]); // 1200 bytes: over the limit, and the client has not finished
