@@ -55,18 +55,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- origin: the harness's nginx origin, same settings ----
-head -c 100 /dev/zero | tr '\0' a >"$RUN/small"; head -c 16384 /dev/zero | tr '\0' b >"$RUN/16k"
-head -c 1048576 /dev/zero | tr '\0' c >"$RUN/1m"; mkdir -p "$RUN/backend"
-cat >"$RUN/backend/nginx.conf" <<EOF
-worker_processes 1; worker_rlimit_nofile 20000; pid $RUN/backend/nginx.pid; error_log $RUN/backend/error.log warn;
-events { worker_connections 19000; multi_accept on; }
-http { access_log off; sendfile on; tcp_nopush on; tcp_nodelay on; keepalive_timeout 300s; keepalive_requests 10000000;
-  open_file_cache max=100 inactive=300s; client_body_temp_path $RUN/backend/tmp; default_type application/octet-stream;
-  etag off; expires 1h;
-  server { listen 127.0.0.1:$BACKEND_PORT backlog=4096 reuseport;
-    location = /small { alias $RUN/small; } location = /16k { alias $RUN/16k; } location = /1m { alias $RUN/1m; } } }
-EOF
-setsid taskset -c 0 nginx -p "$RUN/backend" -c "$RUN/backend/nginx.conf" -g 'daemon off;' >/dev/null 2>&1 & PIDS+=($!)
+. "$ROOT/bench/origin.sh"
+bench_origin_start "$RUN" "$BACKEND_PORT"; PIDS+=("$BENCH_ORIGIN_PID")
 
 # ---- proxy on CPU 1 ----
 render() { sed -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" -e "s|@RUN_DIR@|$RUN|g" "$1" >"$2"; }

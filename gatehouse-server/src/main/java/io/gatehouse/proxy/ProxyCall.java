@@ -15,6 +15,7 @@ import io.gatehouse.telemetry.Tracing;
 import io.opentelemetry.api.trace.Span;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -77,6 +78,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     private Endpoint lastEndpoint;           // endpoint of the latest attempt, kept after it ends (stats)
     private UpstreamConnection conn;
     private boolean bodyAttached;
+    private boolean headPending;             // the request head waits to go out with the first body piece
+    private boolean connecting;              // inside onConnected, which flushes once at its end
     private boolean requestSent;             // the last piece of the request went upstream
     private ArrayList<HttpContent> replay;   // copies of the request body for retries, made only for non-empty pieces
     private boolean replayDisabled;          // the body outgrew REPLAY_LIMIT (or retries are off): no replay
@@ -187,13 +190,22 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         }
         conn = c;
         Channel ch = c.channel();
-        ch.write(request);
         if (!bodyAttached) {
             bodyAttached = true;
+            // the head waits for the first body piece: a request complete with its head (a GET) then goes
+            // upstream as one message, encoded into one buffer; onBody does not flush while we are in here
+            headPending = true;
+            connecting = true;
             ex.bodyReceiver(this); // delivers what arrived with the head
+            connecting = false;
+            if (headPending) { // nothing of the body yet
+                headPending = false;
+                ch.write(request, ch.voidPromise());
+            }
         } else {
-            if (replay != null) for (HttpContent piece : replay) ch.write(piece.retainedDuplicate());
-            if (ex.requestComplete() && !replayLast()) ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
+            ch.write(request, ch.voidPromise());
+            if (replay != null) for (HttpContent piece : replay) ch.write(piece.retainedDuplicate(), ch.voidPromise());
+            if (ex.requestComplete() && !replayLast()) ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
         }
         ch.flush();
         if (ex.requestComplete()) requestSent();
@@ -268,8 +280,21 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             return;
         }
         Channel ch = conn.channel();
-        ch.write(content);
-        ch.flush();
+        // write failures close the connection (UpstreamConnection.exceptionCaught): no promise to allocate
+        if (headPending) {
+            headPending = false;
+            if (last) {
+                LastHttpContent l = (LastHttpContent) content;
+                ch.write(new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+                        l.content(), request.headers(), l.trailingHeaders()), ch.voidPromise());
+            } else {
+                ch.write(request, ch.voidPromise());
+                ch.write(content, ch.voidPromise());
+            }
+        } else {
+            ch.write(content, ch.voidPromise());
+        }
+        if (!connecting) ch.flush();
         if (last) {
             requestSent();
         } else if (ch.isWritable()) {

@@ -82,7 +82,7 @@ public final class ProxyHeaders {
         }
         if (!fromTrusted || (found & X_FORWARDED_PROTO_H) == 0) h.set(X_FORWARDED_PROTO, schemeValue(scheme));
         if (!fromTrusted || (found & X_FORWARDED_HOST_H) == 0) {
-            CharSequence host = h.get(HttpHeaderNames.HOST);
+            CharSequence host = first(h, HttpHeaderNames.HOST); // as decoded: an AsciiString is copied, not re-encoded
             if (host != null) h.set(X_FORWARDED_HOST, host); else if ((found & X_FORWARDED_HOST_H) != 0) h.remove(X_FORWARDED_HOST);
         }
         if (config.forwarded()) {
@@ -113,6 +113,12 @@ public final class ProxyHeaders {
             }
             ex.requestId(id);
         }
+    }
+
+    /** The first value of {@code name} as the map holds it (HttpHeaders.get would make a String of it). */
+    private static CharSequence first(HttpHeaders h, CharSequence name) {
+        Iterator<? extends CharSequence> values = h.valueCharSequenceIterator(name);
+        return values.hasNext() ? values.next() : null;
     }
 
     private static final AsciiString HTTP = AsciiString.cached("http");

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+#
+# gatehouse-instances.sh — does every Gatehouse JVM run equally fast? Starts N Gatehouse instances one after the
+# other on the harness topology (origin nginx + wrk on CPU 0, Gatehouse on CPU 1, 50 keep-alive connections), warms
+# each one up, then measures K windows of wrk on one path and prints, per instance and window, req/s and CPU µs per
+# request of the JVM, its user share, and the CPU of every JVM thread group (event loop, C2/C1 compilers, GC, other)
+# over the window, so a slow instance can be told apart: more work on the event loop (code) or CPU elsewhere.
+#
+#   bench/gatehouse-instances.sh OUTDIR [--instances 6] [--windows 3] [--duration 8] [--warmup 40] [--path /small]
+#                                       [--java-opts '...'] [--jfr]   (--jfr: a JFR recording of the last window)
+#
+# Writes OUTDIR/instances.tsv (one row per window) and, per instance, the compiled-method list at the end
+# (OUTDIR/iN-codelist.txt, jcmd Compiler.codelist) to diff a slow instance against a fast one.
+# Stops by itself: fixed durations; everything started is killed by process group on exit.
+
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUTDIR="${1:?usage: gatehouse-instances.sh OUTDIR [--instances N] [--windows K] [--duration S] [--warmup S] [--path P] [--java-opts S] [--jfr]}"; shift
+INSTANCES=6; WINDOWS=3; DURATION=8; WARMUP=40; PATH_UNDER_TEST=/small; EXTRA_JAVA_OPTS=""; JFR=0
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --instances) INSTANCES="$2"; shift 2 ;;
+        --windows) WINDOWS="$2"; shift 2 ;;
+        --duration) DURATION="$2"; shift 2 ;;
+        --warmup) WARMUP="$2"; shift 2 ;;
+        --path) PATH_UNDER_TEST="$2"; shift 2 ;;
+        --java-opts) EXTRA_JAVA_OPTS="$2"; shift 2 ;;
+        --jfr) JFR=1; shift ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+mkdir -p "$OUTDIR"; OUTDIR="$(realpath "$OUTDIR")"
+RUN="$(mktemp -d -t gh-instances.XXXXXX)"; chmod 755 "$RUN"
+. "$ROOT/bench/origin.sh"
+. "$ROOT/.mvn/find-jdk.sh"; gatehouse_find_jdk
+JAVA="$JAVA_HOME/bin/java"
+VERSION_FLAGS=""; [ "$(gatehouse_java_major "$JAVA_HOME")" -ge 23 ] && VERSION_FLAGS="--sun-misc-unsafe-memory-access=allow"
+[ "$(gatehouse_java_major "$JAVA_HOME")" -ge 25 ] && VERSION_FLAGS="$VERSION_FLAGS -XX:+UseCompactObjectHeaders"  # as ./gatehouse
+PIDS=()
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+cleanup() {
+    for p in "${PIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
+    sleep 1
+    for p in "${PIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
+    rm -rf "$RUN"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PROXY_PORT=18090; BACKEND_PORT=18091
+bench_origin_start "$RUN" "$BACKEND_PORT"; PIDS+=("$BENCH_ORIGIN_PID")
+sed -e "s|@PROXY_PORT@|$PROXY_PORT|g" -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" "$ROOT/bench/gatehouse-bench.yaml" >"$RUN/gatehouse.yaml"
+URL="http://127.0.0.1:$PROXY_PORT"
+HZ=$(getconf CLK_TCK)
+
+# utime+stime ticks of one process (or task) from its stat line; comm may hold spaces, so cut after the last ')'
+ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13, $12 }' "$1" 2>/dev/null || echo "0 0"; }
+# per thread group (by comm): total ticks, one line per group
+thread_ticks() {
+    local pid=$1 t
+    for t in /proc/"$pid"/task/*; do
+        printf '%s\t%s\n' "$(tr ' ' '_' <"$t/comm" 2>/dev/null)" "$(ticks "$t/stat" | cut -d' ' -f1)"
+    done | awk -F'\t' '{ n = $1
+        if (n ~ /^C2_Compiler/) g = "c2"; else if (n ~ /^C1_Compiler/) g = "c1";
+        else if (n ~ /^gatehouse-[0-9]/) g = "loop";
+        else if (n ~ /GC|VM_Thread/) g = "gc_vm"; else g = "other"
+        s[g] += $2 } END { for (g in s) print g, s[g] }' | sort
+}
+
+printf 'instance\twindow\treq_s\tus_req\tuser_pct\tloop_us_req\tc2_us_req\tc1_us_req\tgc_vm_us_req\tother_us_req\n' >"$OUTDIR/instances.tsv"
+for i in $(seq 1 "$INSTANCES"); do
+    # shellcheck disable=SC2086
+    setsid taskset -c 1 "$JAVA" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled $VERSION_FLAGS \
+        -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto $EXTRA_JAVA_OPTS \
+        -jar "$ROOT/gatehouse-cli/target/gatehouse.jar" run "$RUN/gatehouse.yaml" >"$RUN/proxy-$i.log" 2>&1 &
+    pid=$!; PIDS+=("$pid")
+    until curl -fsS -o /dev/null --max-time 1 "$URL$PATH_UNDER_TEST" 2>/dev/null; do
+        kill -0 "$pid" 2>/dev/null || { cat "$RUN/proxy-$i.log" >&2; exit 1; }
+        sleep 0.05
+    done
+    log "instance $i (pid $pid): warm-up ${WARMUP}s"
+    taskset -c 0 wrk -t1 -c50 -d"$(( WARMUP / 2 ))s" "$URL/small" >/dev/null
+    taskset -c 0 wrk -t1 -c50 -d"$(( WARMUP / 2 ))s" "$URL/16k" >/dev/null
+    for w in $(seq 1 "$WINDOWS"); do
+        if [[ $JFR -eq 1 && $w -eq $WINDOWS ]]; then
+            "$JAVA_HOME/bin/jcmd" "$pid" JFR.start name=i settings=profile filename="$OUTDIR/i$i.jfr" >/dev/null
+        fi
+        read -r t0 u0 < <(ticks /proc/"$pid"/stat); thread_ticks "$pid" >"$RUN/th0"
+        requests=$(taskset -c 0 wrk -t1 -c50 -d"${DURATION}s" --timeout 5s "$URL$PATH_UNDER_TEST" | awk '/requests in/ { print $1; exit }')
+        read -r t1 u1 < <(ticks /proc/"$pid"/stat); thread_ticks "$pid" >"$RUN/th1"
+        if [[ $JFR -eq 1 && $w -eq $WINDOWS ]]; then "$JAVA_HOME/bin/jcmd" "$pid" JFR.stop name=i >/dev/null; fi
+        row=$(join -a2 -e0 -o 0,1.2,2.2 "$RUN/th0" "$RUN/th1" | awk -v hz="$HZ" -v n="$requests" '
+            { d[$1] = ($3 - $2) * 1e6 / hz / n }
+            END { printf "%.2f\t%.2f\t%.2f\t%.2f\t%.2f", d["loop"], d["c2"], d["c1"], d["gc_vm"], d["other"] }')
+        awk -v i="$i" -v w="$w" -v n="$requests" -v d="$DURATION" -v hz="$HZ" -v t="$(( t1 - t0 ))" -v u="$(( u1 - u0 ))" -v row="$row" \
+            'BEGIN { printf "%d\t%d\t%.0f\t%.2f\t%.1f\t%s\n", i, w, n / d, t * 1e6 / hz / n, 100 * u / t, row }' \
+            | tee -a "$OUTDIR/instances.tsv"
+    done
+    "$JAVA_HOME/bin/jcmd" "$pid" Compiler.codelist >"$OUTDIR/i$i-codelist.txt" 2>&1 || true
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+done
+column -t "$OUTDIR/instances.tsv"
