@@ -74,7 +74,7 @@ public final class ConnectionPool implements UpstreamConnection.Home {
             protected void initChannel(Channel ch) {
                 if (cluster.tls() != null) ch.pipeline().addLast("tls", cluster.tls().newHandler(ch, endpoint.address()));
                 // our strict response decoder (ASCII headers, re-encoded toward the client without char copies)
-                ch.pipeline().addLast("codec", new Http1ClientCodec(8192, 64 * 1024));
+                Http1ClientCodec.addTo(ch.pipeline(), "http", 8192, 64 * 1024);
                 ch.pipeline().addLast("connection", conn);
             }
         }).connect(endpoint.socketAddress());

@@ -2,6 +2,7 @@ package io.gatehouse.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestEncoder;
@@ -24,6 +25,18 @@ public final class Http1ClientCodec extends CombinedChannelDuplexHandler<Http1Re
     public Http1ClientCodec(int maxStatusLineLength, int maxHeaderSize) {
         Http1ResponseDecoder decoder = new Http1ResponseDecoder(maxStatusLineLength, maxHeaderSize);
         init(decoder, new RequestEncoder(decoder));
+    }
+
+    /**
+     * Adds the two halves to {@code pipeline} as handlers of their own ({@code name}-decoder, then {@code name}-encoder)
+     * rather than one combined handler: every read and write then takes one pipeline hop less (the combined handler
+     * forwards each event through a delegating context). Returns the decoder.
+     */
+    public static Http1ResponseDecoder addTo(ChannelPipeline pipeline, String name, int maxStatusLineLength, int maxHeaderSize) {
+        Http1ResponseDecoder decoder = new Http1ResponseDecoder(maxStatusLineLength, maxHeaderSize);
+        pipeline.addLast(name + "-decoder", decoder);
+        pipeline.addLast(name + "-encoder", new RequestEncoder(decoder));
+        return decoder;
     }
 
     /** The decoder half. */
