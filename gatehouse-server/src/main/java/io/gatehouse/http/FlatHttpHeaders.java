@@ -254,7 +254,11 @@ public final class FlatHttpHeaders extends HttpHeaders {
         };
     }
 
-    /** The values of {@code name}, last added first (as Netty's hash bucket chains them); supports removal. */
+    /**
+     * The values of {@code name}, last added first (as Netty's hash bucket chains them). {@code remove()} removes
+     * exactly the value last returned, where Netty's, after the first removal, can also unlink unrelated fields that
+     * share the hash bucket.
+     */
     @Override
     public Iterator<CharSequence> valueCharSequenceIterator(CharSequence name) {
         return new ValueIterator(checkNotNull(name, "name"));

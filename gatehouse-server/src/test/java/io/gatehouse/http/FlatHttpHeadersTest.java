@@ -226,7 +226,8 @@ class FlatHttpHeadersTest {
                     h -> h.contains(name, value, true), h -> h.contains(name, value, false),
                     h -> h.contains(s, v, true), h -> h.contains(s, v, false),
                     h -> h.containsValue(name, value, true), h -> h.containsValue(name, value, false),
-                    h -> h.getInt(name), h -> h.getInt(name, -7), h -> h.getShort(name), h -> h.getShort(name, (short) 9),
+                    h -> h.getInt(name), h -> h.getInt(name, -7),
+                    h -> h.getShort(name), h -> h.getShort(name, (short) 9),
                     h -> h.getTimeMillis(name), h -> h.getTimeMillis(name, 5L),
                     h -> h.names().contains(s), h -> list(h.valueStringIterator(name)),
                     h -> list(h.valueCharSequenceIterator(name)));
