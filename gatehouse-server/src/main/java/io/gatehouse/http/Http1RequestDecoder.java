@@ -16,12 +16,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -82,8 +80,6 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
     /** Longest chunk-size line, extensions and CRLF included. */
     static final int MAX_CHUNK_LINE = 4096;
 
-    private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
-    private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
     private static final AsciiString CHUNKED = AsciiString.cached("chunked");
 
 
@@ -263,7 +259,7 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
             };
             return reject(in, out, status, violation);
         }
-        fields = HEADERS.newHeaders();
+        fields = new FlatHttpHeaders();
         state = State.HEADERS;
         return true;
     }
@@ -533,7 +529,7 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
                 return reject(in, out, HttpResponseStatus.BAD_REQUEST, "forbidden trailer");
             }
             if (fields == null) {
-                fields = TRAILERS.newHeaders();
+                fields = new FlatHttpHeaders();
             }
             fields.add(fieldName, fieldValue);
         }

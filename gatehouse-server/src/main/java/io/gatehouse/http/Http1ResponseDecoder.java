@@ -18,12 +18,10 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -110,8 +108,6 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
     /** Longest chunk-size line, extensions and CRLF included. */
     static final int MAX_CHUNK_LINE = 4096;
 
-    private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
-    private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
     private static final AsciiString CHUNKED = AsciiString.cached("chunked");
     /** The status of the placeholder response carrying a head failure, as {@code HttpResponseDecoder} uses. */
     static final HttpResponseStatus INVALID_STATUS = new HttpResponseStatus(999, "Unknown");
@@ -293,7 +289,7 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
         if (i < 0) {
             return failHead(in, out, violation);
         }
-        HttpHeaders fields = HEADERS.newHeaders();
+        HttpHeaders fields = new FlatHttpHeaders();
         for (;;) {
             byte c = h[i];
             if (c == LF || c == CR && h[i + 1] == LF) {
@@ -596,7 +592,7 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
                 return failBody(in, out, "forbidden trailer");
             }
             if (trailers == null) {
-                trailers = TRAILERS.newHeaders();
+                trailers = new FlatHttpHeaders();
             }
             trailers.add(fieldName, fieldValue);
         }
@@ -632,13 +628,14 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
     }
 
     private boolean failHead(ByteBuf in, List<Object> out, String reason) {
-        DefaultHttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_0, INVALID_STATUS, HEADERS);
+        DefaultHttpResponse response =
+                new DefaultHttpResponse(HttpVersion.HTTP_1_0, INVALID_STATUS, new FlatHttpHeaders());
         response.setDecoderResult(DecoderResult.failure(new InvalidResponseException(reason)));
         return discard(in, out, response);
     }
 
     private boolean failBody(ByteBuf in, List<Object> out, String reason) {
-        LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, TRAILERS);
+        LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, new FlatHttpHeaders());
         last.setDecoderResult(DecoderResult.failure(new InvalidResponseException(reason)));
         return discard(in, out, last);
     }
