@@ -8,6 +8,7 @@
 #
 #   bench/gatehouse-instances.sh OUTDIR [--instances 6] [--windows 3] [--duration 8] [--warmup 40] [--path /small]
 #                                       [--java-opts '...'] [--jfr]   (--jfr: a JFR recording of the last window)
+#                                       [--jar A.jar --jar B.jar]     (A/B: instances alternate between the jars)
 #
 # Writes OUTDIR/instances.tsv (one row per window) and, per instance, the compiled-method list at the end
 # (OUTDIR/iN-codelist.txt, jcmd Compiler.codelist) to diff a slow instance against a fast one.
@@ -16,7 +17,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUTDIR="${1:?usage: gatehouse-instances.sh OUTDIR [--instances N] [--windows K] [--duration S] [--warmup S] [--path P] [--java-opts S] [--jfr]}"; shift
-INSTANCES=6; WINDOWS=3; DURATION=8; WARMUP=40; PATH_UNDER_TEST=/small; EXTRA_JAVA_OPTS=""; JFR=0
+INSTANCES=6; WINDOWS=3; DURATION=8; WARMUP=40; PATH_UNDER_TEST=/small; EXTRA_JAVA_OPTS=""; JFR=0; JARS=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --instances) INSTANCES="$2"; shift 2 ;;
@@ -26,10 +27,12 @@ while [[ $# -gt 0 ]]; do
         --path) PATH_UNDER_TEST="$2"; shift 2 ;;
         --java-opts) EXTRA_JAVA_OPTS="$2"; shift 2 ;;
         --jfr) JFR=1; shift ;;
+        --jar) JARS+=("$(realpath "$2")"); shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
 mkdir -p "$OUTDIR"; OUTDIR="$(realpath "$OUTDIR")"
+[[ ${#JARS[@]} -gt 0 ]] || JARS=("$ROOT/gatehouse-cli/target/gatehouse.jar")
 RUN="$(mktemp -d -t gh-instances.XXXXXX)"; chmod 755 "$RUN"
 . "$ROOT/bench/origin.sh"
 . "$ROOT/.mvn/find-jdk.sh"; gatehouse_find_jdk
@@ -67,18 +70,19 @@ thread_ticks() {
         s[g] += $2 } END { for (g in s) print g, s[g] }' | sort
 }
 
-printf 'instance\twindow\treq_s\tus_req\tuser_pct\tloop_us_req\tc2_us_req\tc1_us_req\tgc_vm_us_req\tother_us_req\n' >"$OUTDIR/instances.tsv"
+printf 'jar\tinstance\twindow\treq_s\tus_req\tuser_pct\tloop_us_req\tc2_us_req\tc1_us_req\tgc_vm_us_req\tother_us_req\n' >"$OUTDIR/instances.tsv"
 for i in $(seq 1 "$INSTANCES"); do
+    jar="${JARS[$(( (i - 1) % ${#JARS[@]} ))]}"
     # shellcheck disable=SC2086
     setsid taskset -c 1 "$JAVA" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled $VERSION_FLAGS \
         -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto $EXTRA_JAVA_OPTS \
-        -jar "$ROOT/gatehouse-cli/target/gatehouse.jar" run "$RUN/gatehouse.yaml" >"$RUN/proxy-$i.log" 2>&1 &
+        -jar "$jar" run "$RUN/gatehouse.yaml" >"$RUN/proxy-$i.log" 2>&1 &
     pid=$!; PIDS+=("$pid")
     until curl -fsS -o /dev/null --max-time 1 "$URL$PATH_UNDER_TEST" 2>/dev/null; do
         kill -0 "$pid" 2>/dev/null || { cat "$RUN/proxy-$i.log" >&2; exit 1; }
         sleep 0.05
     done
-    log "instance $i (pid $pid): warm-up ${WARMUP}s"
+    log "instance $i (pid $pid, $(basename "$jar")): warm-up ${WARMUP}s"
     taskset -c 0 wrk -t1 -c50 -d"$(( WARMUP / 2 ))s" "$URL/small" >/dev/null
     taskset -c 0 wrk -t1 -c50 -d"$(( WARMUP / 2 ))s" "$URL/16k" >/dev/null
     for w in $(seq 1 "$WINDOWS"); do
@@ -92,8 +96,8 @@ for i in $(seq 1 "$INSTANCES"); do
         row=$(join -a2 -e0 -o 0,1.2,2.2 "$RUN/th0" "$RUN/th1" | awk -v hz="$HZ" -v n="$requests" '
             { d[$1] = ($3 - $2) * 1e6 / hz / n }
             END { printf "%.2f\t%.2f\t%.2f\t%.2f\t%.2f", d["loop"], d["c2"], d["c1"], d["gc_vm"], d["other"] }')
-        awk -v i="$i" -v w="$w" -v n="$requests" -v d="$DURATION" -v hz="$HZ" -v t="$(( t1 - t0 ))" -v u="$(( u1 - u0 ))" -v row="$row" \
-            'BEGIN { printf "%d\t%d\t%.0f\t%.2f\t%.1f\t%s\n", i, w, n / d, t * 1e6 / hz / n, 100 * u / t, row }' \
+        awk -v jar="$(basename "$jar")" -v i="$i" -v w="$w" -v n="$requests" -v d="$DURATION" -v hz="$HZ" -v t="$(( t1 - t0 ))" -v u="$(( u1 - u0 ))" -v row="$row" \
+            'BEGIN { printf "%s\t%d\t%d\t%.0f\t%.2f\t%.1f\t%s\n", jar, i, w, n / d, t * 1e6 / hz / n, 100 * u / t, row }' \
             | tee -a "$OUTDIR/instances.tsv"
     done
     "$JAVA_HOME/bin/jcmd" "$pid" Compiler.codelist >"$OUTDIR/i$i-codelist.txt" 2>&1 || true
@@ -101,3 +105,16 @@ for i in $(seq 1 "$INSTANCES"); do
     wait "$pid" 2>/dev/null || true
 done
 column -t "$OUTDIR/instances.tsv"
+if [[ ${#JARS[@]} -gt 1 ]]; then
+    echo "median over all windows, per jar:"
+    python3 - "$OUTDIR/instances.tsv" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+for jar in dict.fromkeys(r["jar"] for r in rows):
+    us = [float(r["us_req"]) for r in rows if r["jar"] == jar]
+    user = [float(r["us_req"]) * float(r["user_pct"]) / 100 for r in rows if r["jar"] == jar]
+    rps = [float(r["req_s"]) for r in rows if r["jar"] == jar]
+    print(f"  {jar:28s} {statistics.median(us):6.2f} us/req [{min(us):.2f}-{max(us):.2f}]  user {statistics.median(user):5.2f}"
+          f"  {statistics.median(rps):8.0f} req/s  n={len(us)}")
+PY
+fi

@@ -63,6 +63,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     private final ProxyHeaders headers;
     private final EventLoop loop;
     private final HttpRequest request;
+    private final int found;                 // ProxyHeaders.scan of the request's fields as received
     private final RetryConfig retry;
     private final boolean idempotent;
     private final boolean upgrade;
@@ -108,9 +109,12 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         this.request = ex.request();
         this.retry = route.config().retries();
         this.idempotent = isIdempotent(request.method());
-        this.upgrade = isTunnelUpgrade(request);
-        this.grpc = GrpcStatus.isGrpc(request);
-        this.clientTrailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
+        // one pass over the fields tells which lookups can be skipped (most requests have none of these headers)
+        this.found = ProxyHeaders.scan(request.headers());
+        this.upgrade = (found & ProxyHeaders.UPGRADE_H) != 0 && isTunnelUpgrade(request);
+        this.grpc = (found & ProxyHeaders.CONTENT_TYPE_H) != 0 && GrpcStatus.isGrpc(request);
+        this.clientTrailers = (found & ProxyHeaders.TE_H) != 0
+                && request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
     }
 
     void start() {
@@ -142,7 +146,9 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         String path = route.rewrite(ex.path());
         request.setUri(ex.query() == null ? path : path + "?" + ex.query());
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
-        headers.request(ex, request.headers(), upgrade); // keeps Transfer-Encoding: chunked, the encoder re-frames
+        // keeps Transfer-Encoding: chunked, the encoder re-frames. The fields are as scanned in the constructor
+        // (only a tracing span changed traceparent since, which the rewrite does not look at).
+        headers.request(ex, request.headers(), upgrade, found);
     }
 
     // ---- attempts ----

@@ -50,7 +50,14 @@ public final class ProxyHeaders {
      * @param upgrade keep {@code Upgrade} and send {@code Connection: upgrade} (WebSocket and other tunnels)
      */
     public void request(HttpExchange ex, HttpHeaders h, boolean upgrade) {
-        int found = scan(h);
+        request(ex, h, upgrade, scan(h));
+    }
+
+    /**
+     * As {@link #request(HttpExchange, HttpHeaders, boolean)}, with {@code found} = {@link #scan}{@code (h)} of the
+     * headers as they are now (the caller scanned them already).
+     */
+    public void request(HttpExchange ex, HttpHeaders h, boolean upgrade, int found) {
         String upgradeValue = upgrade && (found & UPGRADE_H) != 0 ? h.get(HttpHeaderNames.UPGRADE) : null;
         boolean trailers = (found & TE_H) != 0 && h.containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         // Transfer-Encoding stays: the decoder accepts only "chunked", and it is framing, not only a hop-by-hop
@@ -78,12 +85,15 @@ public final class ProxyHeaders {
             String xff = h.get(X_FORWARDED_FOR);
             h.set(X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
         } else {
-            h.set(X_FORWARDED_FOR, ip);
+            put(h, X_FORWARDED_FOR, ip, (found & X_FORWARDED_FOR_H) != 0);
         }
-        if (!fromTrusted || (found & X_FORWARDED_PROTO_H) == 0) h.set(X_FORWARDED_PROTO, schemeValue(scheme));
+        if (!fromTrusted || (found & X_FORWARDED_PROTO_H) == 0) {
+            put(h, X_FORWARDED_PROTO, schemeValue(scheme), (found & X_FORWARDED_PROTO_H) != 0);
+        }
         if (!fromTrusted || (found & X_FORWARDED_HOST_H) == 0) {
             CharSequence host = first(h, HttpHeaderNames.HOST); // as decoded: an AsciiString is copied, not re-encoded
-            if (host != null) h.set(X_FORWARDED_HOST, host); else if ((found & X_FORWARDED_HOST_H) != 0) h.remove(X_FORWARDED_HOST);
+            if (host != null) put(h, X_FORWARDED_HOST, host, (found & X_FORWARDED_HOST_H) != 0);
+            else if ((found & X_FORWARDED_HOST_H) != 0) h.remove(X_FORWARDED_HOST);
         }
         if (config.forwarded()) {
             String host = h.get(HttpHeaderNames.HOST);
@@ -108,7 +118,7 @@ public final class ProxyHeaders {
             CharSequence id = (found & X_REQUEST_ID_H) != 0 ? h.get(X_REQUEST_ID) : null;
             if (!validRequestId((String) id)) {
                 AsciiString generated = newRequestId();
-                h.set(X_REQUEST_ID, generated);
+                put(h, X_REQUEST_ID, generated, id != null);
                 id = generated;
             }
             ex.requestId(id);
@@ -140,23 +150,29 @@ public final class ProxyHeaders {
         // Transfer-Encoding stays: the response decoder accepts only "chunked", and the encoder re-frames with it
         removeHopByHop(h, found);
         if (config.via()) appendVia(h, (found & VIA_H) != 0);
-        if (requestId != null && (found & X_REQUEST_ID_H) == 0) h.set(X_REQUEST_ID, requestId);
+        if (requestId != null && (found & X_REQUEST_ID_H) == 0) h.add(X_REQUEST_ID, requestId);
     }
 
     private void appendVia(HttpHeaders h, boolean present) {
         String prior = present ? h.get(HttpHeaderNames.VIA) : null;
-        if (prior == null) h.set(HttpHeaderNames.VIA, via); else h.set(HttpHeaderNames.VIA, prior + ", " + via);
+        if (prior == null) put(h, HttpHeaderNames.VIA, via, present); else h.set(HttpHeaderNames.VIA, prior + ", " + via);
     }
 
-    // The names the rewrite cares about, as bits. The header list is scanned once; the header map (which hashes the
-    // name on every get, contains and remove) is touched only for the names found.
-    static final int CONNECTION_H = 1, KEEP_ALIVE_H = 1 << 1, PROXY_CONNECTION_H = 1 << 2, TE_H = 1 << 3,
+    /** Sets {@code name}; when the scan found none, appends without the search and removal a set does. */
+    private static void put(HttpHeaders h, AsciiString name, CharSequence value, boolean present) {
+        if (present) h.set(name, value); else h.add(name, value);
+    }
+
+    // The names the rewrite cares about, as bits. The header list is scanned once; the header map (a scan or a hash
+    // per get, contains and remove, depending on its class) is touched only for the names found.
+    public static final int CONNECTION_H = 1, KEEP_ALIVE_H = 1 << 1, PROXY_CONNECTION_H = 1 << 2, TE_H = 1 << 3,
             TRANSFER_ENCODING_H = 1 << 4, UPGRADE_H = 1 << 5, PROXY_AUTHENTICATE_H = 1 << 6,
             PROXY_AUTHORIZATION_H = 1 << 7, VIA_H = 1 << 8, X_REQUEST_ID_H = 1 << 9, FORWARDED_H = 1 << 10,
             X_FORWARDED_FOR_H = 1 << 11, X_FORWARDED_PROTO_H = 1 << 12, X_FORWARDED_HOST_H = 1 << 13,
-            CLIENT_CERT_H = 1 << 14, COOKIE_H = 1 << 15, COOKIE_CRUMBS_H = 1 << 16;
+            CLIENT_CERT_H = 1 << 14, COOKIE_H = 1 << 15, COOKIE_CRUMBS_H = 1 << 16, CONTENT_TYPE_H = 1 << 17;
 
-    static int scan(HttpHeaders h) {
+    /** The names of interest present in {@code h}, as the bits above (one pass over the fields). */
+    public static int scan(HttpHeaders h) {
         int found = 0;
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
             int b = bit(it.next().getKey());
@@ -174,7 +190,7 @@ public final class ProxyHeaders {
             case 7 -> is(n, HttpHeaderNames.UPGRADE) ? UPGRADE_H : 0;
             case 9 -> is(n, FORWARDED) ? FORWARDED_H : 0;
             case 10 -> is(n, HttpHeaderNames.CONNECTION) ? CONNECTION_H : is(n, KEEP_ALIVE) ? KEEP_ALIVE_H : 0;
-            case 12 -> is(n, X_REQUEST_ID) ? X_REQUEST_ID_H : 0;
+            case 12 -> is(n, X_REQUEST_ID) ? X_REQUEST_ID_H : is(n, HttpHeaderNames.CONTENT_TYPE) ? CONTENT_TYPE_H : 0;
             case 15 -> is(n, X_FORWARDED_FOR) ? X_FORWARDED_FOR_H : 0;
             case 16 -> is(n, PROXY_CONNECTION) ? PROXY_CONNECTION_H : is(n, X_FORWARDED_HOST) ? X_FORWARDED_HOST_H : 0;
             case 17 -> is(n, HttpHeaderNames.TRANSFER_ENCODING) ? TRANSFER_ENCODING_H
