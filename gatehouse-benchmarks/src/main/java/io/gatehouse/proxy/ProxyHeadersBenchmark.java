@@ -149,7 +149,7 @@ public class ProxyHeadersBenchmark {
         @Override public EventLoop eventLoop() { throw new UnsupportedOperationException(); }
         @Override public String scheme() { return "http"; }
         @Override public void requestMoreBody() { throw new UnsupportedOperationException(); }
-        @Override public ChannelFuture write(HttpObject message) { throw new UnsupportedOperationException(); }
+        @Override public void write(HttpObject message) { throw new UnsupportedOperationException(); }
         @Override public void flush() { throw new UnsupportedOperationException(); }
         @Override public boolean isWritable() { return true; }
         @Override public void abort(String reason) { throw new UnsupportedOperationException(); }

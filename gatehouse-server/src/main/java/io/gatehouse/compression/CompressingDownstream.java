@@ -43,16 +43,16 @@ final class CompressingDownstream implements Downstream {
     }
 
     @Override
-    public ChannelFuture write(HttpObject message) {
+    public void write(HttpObject message) {
         if (!decided && message instanceof HttpResponse response) {
             int code = response.status().code();
-            if (code < 200) return delegate.write(message); // interim heads (and 101) pass as they are
+            if (code < 200) { delegate.write(message); return; } // interim heads (and 101) pass as they are
             decided = true;
-            if (!decide(response)) return delegate.write(message);
-            if (response instanceof FullHttpResponse full) return writeWhole(full);
-            return delegate.write(message);
+            if (!decide(response)) { delegate.write(message); return; }
+            if (response instanceof FullHttpResponse full) writeWhole(full); else delegate.write(message);
+            return;
         }
-        if (compressor == null || !(message instanceof HttpContent content)) return delegate.write(message);
+        if (compressor == null || !(message instanceof HttpContent content)) { delegate.write(message); return; }
         ByteBufAllocator alloc = content.content().alloc();
         ByteBuf out;
         boolean last = message instanceof LastHttpContent;
@@ -71,10 +71,11 @@ final class CompressingDownstream implements Downstream {
             closeCompressor();
             LastHttpContent end = new DefaultLastHttpContent(out);
             end.trailingHeaders().set(trailers);
-            return delegate.write(end);
+            delegate.write(end);
+            return;
         }
         content.release();
-        return delegate.write(new DefaultHttpContent(out));
+        delegate.write(new DefaultHttpContent(out));
     }
 
     /**
@@ -114,7 +115,7 @@ final class CompressingDownstream implements Downstream {
     }
 
     /** A response whose body is all here (a local answer): compressed at once, sent with its exact length. */
-    private ChannelFuture writeWhole(FullHttpResponse full) {
+    private void writeWhole(FullHttpResponse full) {
         ByteBufAllocator alloc = full.content().alloc();
         ByteBuf out;
         try {
@@ -129,7 +130,7 @@ final class CompressingDownstream implements Downstream {
         delegate.write(head);
         LastHttpContent end = new DefaultLastHttpContent(out);
         end.trailingHeaders().set(trailers);
-        return delegate.write(end);
+        delegate.write(end);
     }
 
     private static ByteBuf concat(ByteBuf a, ByteBuf b) {

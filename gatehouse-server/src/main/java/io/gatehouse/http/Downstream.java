@@ -32,8 +32,12 @@ public interface Downstream {
     /** Asks for more of the request body; it arrives through {@link HttpExchange#bodyReceiver}. */
     void requestMoreBody();
 
-    /** Writes a response message (head, 1xx interim head, content, last content) without flushing. */
-    ChannelFuture write(HttpObject message);
+    /**
+     * Writes a response message (head, 1xx interim head, content, last content) without flushing. There is no
+     * future: a write that fails closes the client connection (or resets the stream), which the exchange hears
+     * through {@link HttpExchange#onClientGone()}; {@link #isWritable()} is the backpressure signal.
+     */
+    void write(HttpObject message);
 
     void flush();
 

@@ -373,12 +373,12 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
 
         @Override
-        public ChannelFuture write(HttpObject message) {
+        public void write(HttpObject message) {
             if (stale()) {
                 ReferenceCountUtil.release(message);
-                return ctx.newFailedFuture(new IllegalStateException("exchange already ended"));
+                return;
             }
-            return Http1ConnectionHandler.this.write(message);
+            Http1ConnectionHandler.this.write(message);
         }
 
         @Override
@@ -408,7 +408,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    public ChannelFuture write(HttpObject msg) {
+    /** Writes without a promise of its own: a failed write reaches exceptionCaught, which closes the connection. */
+    public void write(HttpObject msg) {
         if (msg instanceof HttpResponse response) {
             int code = response.status().code();
             if (code >= 100 && code < 200 && code != 101) {
@@ -416,7 +417,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
                 if (current != null && http10) {
                     // HTTP/1.0 clients must not see interim responses
                     ReferenceCountUtil.release(msg);
-                    return ctx.newSucceededFuture();
+                    return;
                 }
             } else {
                 prepareFinalHead(response);
@@ -427,20 +428,22 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
                 interimPending = false;
                 if (current != null && http10) {
                     ReferenceCountUtil.release(msg);
-                    return ctx.newSucceededFuture();
+                    return;
                 }
-                return ctx.write(msg);
+                ctx.write(msg, ctx.voidPromise());
+                return;
             }
             if (switchingResponse) {
                 // the end of a 101 head: the exchange goes on as a tunnel (see tunnel()), it is not done
                 switchingResponse = false;
-                return ctx.write(msg);
+                ctx.write(msg, ctx.voidPromise());
+                return;
             }
-            ChannelFuture f = ctx.write(msg);
+            ctx.write(msg, ctx.voidPromise());
             responseDone();
-            return f;
+            return;
         }
-        return ctx.write(msg);
+        ctx.write(msg, ctx.voidPromise());
     }
 
     /** Applies connection semantics to the final response head: keep-alive, close, framing for old clients. */

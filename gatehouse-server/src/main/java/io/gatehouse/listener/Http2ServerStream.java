@@ -304,7 +304,12 @@ final class Http2ServerStream implements Downstream {
     }
 
     @Override
-    public ChannelFuture write(HttpObject msg) {
+    public void write(HttpObject msg) {
+        send(msg);
+    }
+
+    /** {@link #write}, with the future of the frame that carried it (the stream's end waits on the last one). */
+    private ChannelFuture send(HttpObject msg) {
         HttpExchange ex = exchange;
         if (ex == null) {
             ReferenceCountUtil.release(msg);
