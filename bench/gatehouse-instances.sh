@@ -9,6 +9,8 @@
 #   bench/gatehouse-instances.sh OUTDIR [--instances 6] [--windows 3] [--duration 8] [--warmup 40] [--path /small]
 #                                       [--java-opts '...'] [--jfr]   (--jfr: a JFR recording of the last window)
 #                                       [--jar A.jar --jar B.jar]     (A/B: instances alternate between the jars)
+#                                       [--java-opts-b '...']         (more options for the second jar: to A/B
+#                                                                      JVM flags, pass the same jar twice)
 #
 # Writes OUTDIR/instances.tsv (one row per window) and, per instance, the compiled-method list at the end
 # (OUTDIR/iN-codelist.txt, jcmd Compiler.codelist) to diff a slow instance against a fast one.
@@ -17,7 +19,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUTDIR="${1:?usage: gatehouse-instances.sh OUTDIR [--instances N] [--windows K] [--duration S] [--warmup S] [--path P] [--java-opts S] [--jfr]}"; shift
-INSTANCES=6; WINDOWS=3; DURATION=8; WARMUP=40; PATH_UNDER_TEST=/small; EXTRA_JAVA_OPTS=""; JFR=0; JARS=()
+INSTANCES=6; WINDOWS=3; DURATION=8; WARMUP=40; PATH_UNDER_TEST=/small; EXTRA_JAVA_OPTS=""; JFR=0; JARS=(); JAVA_OPTS_B=
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --instances) INSTANCES="$2"; shift 2 ;;
@@ -28,6 +30,7 @@ while [[ $# -gt 0 ]]; do
         --java-opts) EXTRA_JAVA_OPTS="$2"; shift 2 ;;
         --jfr) JFR=1; shift ;;
         --jar) JARS+=("$(realpath "$2")"); shift 2 ;;
+        --java-opts-b) JAVA_OPTS_B="$2"; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -70,12 +73,14 @@ thread_ticks() {
         s[g] += $2 } END { for (g in s) print g, s[g] }' | sort
 }
 
-printf 'jar\tinstance\twindow\treq_s\tus_req\tuser_pct\tloop_us_req\tc2_us_req\tc1_us_req\tgc_vm_us_req\tother_us_req\n' >"$OUTDIR/instances.tsv"
+printf 'jar\tinstance\twindow\treq_s\tp99_ms\tus_req\tuser_pct\tloop_us_req\tc2_us_req\tc1_us_req\tgc_vm_us_req\tother_us_req\n' >"$OUTDIR/instances.tsv"
 for i in $(seq 1 "$INSTANCES"); do
-    jar="${JARS[$(( (i - 1) % ${#JARS[@]} ))]}"
+    variant=$(( (i - 1) % ${#JARS[@]} ))
+    jar="${JARS[$variant]}"; opts="$EXTRA_JAVA_OPTS"; label="$(basename "$jar")"
+    if [[ $variant -eq 1 && -n "$JAVA_OPTS_B" ]]; then opts="$opts $JAVA_OPTS_B"; label="$label+b"; fi
     # shellcheck disable=SC2086
     setsid taskset -c 1 "$JAVA" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled $VERSION_FLAGS \
-        -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto $EXTRA_JAVA_OPTS \
+        -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto $opts \
         -jar "$jar" run "$RUN/gatehouse.yaml" >"$RUN/proxy-$i.log" 2>&1 &
     pid=$!; PIDS+=("$pid")
     until curl -fsS -o /dev/null --max-time 1 "$URL$PATH_UNDER_TEST" 2>/dev/null; do
@@ -90,14 +95,17 @@ for i in $(seq 1 "$INSTANCES"); do
             "$JAVA_HOME/bin/jcmd" "$pid" JFR.start name=i settings=profile filename="$OUTDIR/i$i.jfr" >/dev/null
         fi
         read -r t0 u0 < <(ticks /proc/"$pid"/stat); thread_ticks "$pid" >"$RUN/th0"
-        requests=$(taskset -c 0 wrk -t1 -c50 -d"${DURATION}s" --timeout 5s "$URL$PATH_UNDER_TEST" | awk '/requests in/ { print $1; exit }')
+        taskset -c 0 wrk -t1 -c50 -d"${DURATION}s" --timeout 5s --latency "$URL$PATH_UNDER_TEST" >"$RUN/wrk.txt"
+        requests=$(awk '/requests in/ { print $1; exit }' "$RUN/wrk.txt")
+        # wrk prints the 99th percentile as e.g. "99%    2.05ms" (or us / s)
+        p99=$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0; else if (v ~ /s$/) v = v * 1000; print v }' "$RUN/wrk.txt")
         read -r t1 u1 < <(ticks /proc/"$pid"/stat); thread_ticks "$pid" >"$RUN/th1"
         if [[ $JFR -eq 1 && $w -eq $WINDOWS ]]; then "$JAVA_HOME/bin/jcmd" "$pid" JFR.stop name=i >/dev/null; fi
         row=$(join -a2 -e0 -o 0,1.2,2.2 "$RUN/th0" "$RUN/th1" | awk -v hz="$HZ" -v n="$requests" '
             { d[$1] = ($3 - $2) * 1e6 / hz / n }
             END { printf "%.2f\t%.2f\t%.2f\t%.2f\t%.2f", d["loop"], d["c2"], d["c1"], d["gc_vm"], d["other"] }')
-        awk -v jar="$(basename "$jar")" -v i="$i" -v w="$w" -v n="$requests" -v d="$DURATION" -v hz="$HZ" -v t="$(( t1 - t0 ))" -v u="$(( u1 - u0 ))" -v row="$row" \
-            'BEGIN { printf "%s\t%d\t%d\t%.0f\t%.2f\t%.1f\t%s\n", jar, i, w, n / d, t * 1e6 / hz / n, 100 * u / t, row }' \
+        awk -v jar="$label" -v p99="$p99" -v i="$i" -v w="$w" -v n="$requests" -v d="$DURATION" -v hz="$HZ" -v t="$(( t1 - t0 ))" -v u="$(( u1 - u0 ))" -v row="$row" \
+            'BEGIN { printf "%s\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.1f\t%s\n", jar, i, w, n / d, p99, t * 1e6 / hz / n, 100 * u / t, row }' \
             | tee -a "$OUTDIR/instances.tsv"
     done
     "$JAVA_HOME/bin/jcmd" "$pid" Compiler.codelist >"$OUTDIR/i$i-codelist.txt" 2>&1 || true
@@ -114,7 +122,8 @@ for jar in dict.fromkeys(r["jar"] for r in rows):
     us = [float(r["us_req"]) for r in rows if r["jar"] == jar]
     user = [float(r["us_req"]) * float(r["user_pct"]) / 100 for r in rows if r["jar"] == jar]
     rps = [float(r["req_s"]) for r in rows if r["jar"] == jar]
+    p99 = [float(r["p99_ms"]) for r in rows if r["jar"] == jar]
     print(f"  {jar:28s} {statistics.median(us):6.2f} us/req [{min(us):.2f}-{max(us):.2f}]  user {statistics.median(user):5.2f}"
-          f"  {statistics.median(rps):8.0f} req/s  n={len(us)}")
+          f"  {statistics.median(rps):8.0f} req/s  p99 {statistics.median(p99):.2f} ms  n={len(us)}")
 PY
 fi

@@ -85,7 +85,7 @@ public final class Gatehouse implements AutoCloseable {
     static final Duration WATCH_INTERVAL = Duration.ofSeconds(1);
 
     private Gatehouse(GatehouseConfig config, Ticker ticker, Path configFile, Telemetry telemetry) {
-        this.ticker = ticker;
+        this.ticker = io.gatehouse.transport.DispatchClock.of(ticker); // one reading per dispatch on the hot path
         this.config = config;
         this.configFile = configFile;
         this.telemetry = telemetry;

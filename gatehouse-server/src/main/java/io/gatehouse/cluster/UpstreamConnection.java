@@ -1,5 +1,6 @@
 package io.gatehouse.cluster;
 
+import io.gatehouse.transport.DispatchClock;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -141,7 +142,12 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         Owner o = owner;
         if (o != null && msg instanceof HttpObject http) {
-            o.onResponse(this, http);
+            DispatchClock.enter();
+            try {
+                o.onResponse(this, http);
+            } finally {
+                DispatchClock.exit();
+            }
         } else {
             // bytes on an idle connection: the endpoint broke the protocol; do not reuse
             ReferenceCountUtil.release(msg);

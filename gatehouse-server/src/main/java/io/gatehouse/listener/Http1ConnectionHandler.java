@@ -2,6 +2,7 @@ package io.gatehouse.listener;
 
 import io.gatehouse.filter.FilterChain;
 import io.gatehouse.http.Downstream;
+import io.gatehouse.transport.DispatchClock;
 import io.gatehouse.http.Http1RequestDecoder;
 import io.gatehouse.http.HttpExchange;
 import io.gatehouse.http.LocalResponse;
@@ -142,6 +143,15 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        DispatchClock.enter();
+        try {
+            dispatchRead(msg);
+        } finally {
+            DispatchClock.exit();
+        }
+    }
+
+    private void dispatchRead(Object msg) {
         if (current != null) {
             if (readingBody && msg instanceof HttpContent content && backlog == null) {
                 deliverBody(content);
