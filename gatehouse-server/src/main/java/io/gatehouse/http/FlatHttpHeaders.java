@@ -421,7 +421,8 @@ public final class FlatHttpHeaders extends HttpHeaders {
     // ---- the flat storage
 
     /** The first value of {@code name}, or null. */
-    private CharSequence first(CharSequence name) {
+    /** The first value of {@code name} as stored (no String made of it), or null. */
+    public CharSequence first(CharSequence name) {
         int i = indexOf(name, 0);
         return i < 0 ? null : values[i];
     }

@@ -297,7 +297,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         HttpHeaders headers = request.headers();
-        switching = headers.contains(HttpHeaderNames.UPGRADE) || request.method().equals(HttpMethod.CONNECT);
+        switching = headers.contains(HttpHeaderNames.UPGRADE) || (request.method() == HttpMethod.CONNECT || request.method() != HttpMethod.GET && request.method().equals(HttpMethod.CONNECT));
         keepAlive = HttpUtil.isKeepAlive(request) && !listener.draining();
         http10 = request.protocolVersion() == HttpVersion.HTTP_1_0;
         readingBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
@@ -462,7 +462,9 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (ex == null) return;
         ex.responseStarted(response.status().code());
         HttpHeaders h = response.headers();
-        boolean head = ex.request().method().equals(HttpMethod.HEAD);
+        HttpMethod method = ex.request().method();
+        // the decoder hands out Netty's constants: identity first (equals compares names as Strings)
+        boolean head = method == HttpMethod.HEAD || method != HttpMethod.GET && method.equals(HttpMethod.HEAD);
         encoder.expectHeadResponse(head);
         int code = response.status().code();
         boolean bodyless = head || code == 204 || code == 304 || code == 101;

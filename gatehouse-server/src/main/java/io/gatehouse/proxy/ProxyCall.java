@@ -438,13 +438,18 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             return;
         }
         responseHeadSent = true;
+        // one pass over the fields; the lookups below run only for the names it found
+        int found = ProxyHeaders.scan(response.headers());
+        boolean hasLength = (found & ProxyHeaders.CONTENT_LENGTH_H) != 0;
+        boolean chunked = (found & ProxyHeaders.TRANSFER_ENCODING_H) != 0 && HttpUtil.isTransferEncodingChunked(response);
         // read before hop-by-hop headers are removed; a body delimited by the close cannot share the connection
-        keepAliveUpstream = HttpUtil.isKeepAlive(response) && (code == 204 || code == 304
-                || request.method() == HttpMethod.HEAD || response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
-                || HttpUtil.isTransferEncodingChunked(response));
-        headers.response(response, ex.requestIdValue(), code == 101);
+        boolean keepAlive = (found & ProxyHeaders.CONNECTION_H) != 0 ? HttpUtil.isKeepAlive(response)
+                : response.protocolVersion().isKeepAliveDefault();
+        keepAliveUpstream = keepAlive && (code == 204 || code == 304 || request.method() == HttpMethod.HEAD || hasLength || chunked);
+        // hop-by-hop removal keeps Content-Length and Transfer-Encoding, so hasLength and chunked still hold after it
+        headers.response(response, ex.requestIdValue(), code == 101, found);
         // without a length, an HTTP/1.1 client gets the body chunked (the connection handler frames it so)
-        responseChunked = HttpUtil.isTransferEncodingChunked(response) || !response.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
+        responseChunked = chunked || !hasLength;
         String sticky = cluster.stickyCookieFor(endpoint, request.headers());
         if (sticky != null) response.headers().add(HttpHeaderNames.SET_COOKIE, sticky);
         if (code == 101) {

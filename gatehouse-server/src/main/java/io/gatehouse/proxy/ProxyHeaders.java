@@ -127,6 +127,7 @@ public final class ProxyHeaders {
 
     /** The first value of {@code name} as the map holds it (HttpHeaders.get would make a String of it). */
     private static CharSequence first(HttpHeaders h, CharSequence name) {
+        if (h instanceof io.gatehouse.http.FlatHttpHeaders flat) return flat.first(name);
         Iterator<? extends CharSequence> values = h.valueCharSequenceIterator(name);
         return values.hasNext() ? values.next() : null;
     }
@@ -140,8 +141,12 @@ public final class ProxyHeaders {
 
     /** Rewrites the response headers in place for the client hop. */
     public void response(HttpResponse response, CharSequence requestId, boolean upgrade) {
+        response(response, requestId, upgrade, scan(response.headers()));
+    }
+
+    /** As {@link #response(HttpResponse, CharSequence, boolean)}, with {@code found} = {@link #scan} of its headers now. */
+    public void response(HttpResponse response, CharSequence requestId, boolean upgrade, int found) {
         HttpHeaders h = response.headers();
-        int found = scan(h);
         if (upgrade) {
             // a 101 keeps its Upgrade/Connection: they are the switch itself
             if (config.via()) appendVia(h, (found & VIA_H) != 0);
@@ -169,7 +174,8 @@ public final class ProxyHeaders {
             TRANSFER_ENCODING_H = 1 << 4, UPGRADE_H = 1 << 5, PROXY_AUTHENTICATE_H = 1 << 6,
             PROXY_AUTHORIZATION_H = 1 << 7, VIA_H = 1 << 8, X_REQUEST_ID_H = 1 << 9, FORWARDED_H = 1 << 10,
             X_FORWARDED_FOR_H = 1 << 11, X_FORWARDED_PROTO_H = 1 << 12, X_FORWARDED_HOST_H = 1 << 13,
-            CLIENT_CERT_H = 1 << 14, COOKIE_H = 1 << 15, COOKIE_CRUMBS_H = 1 << 16, CONTENT_TYPE_H = 1 << 17;
+            CLIENT_CERT_H = 1 << 14, COOKIE_H = 1 << 15, COOKIE_CRUMBS_H = 1 << 16, CONTENT_TYPE_H = 1 << 17,
+            CONTENT_LENGTH_H = 1 << 18;
 
     /** The names of interest present in {@code h}, as the bits above (one pass over the fields). */
     public static int scan(HttpHeaders h) {
@@ -191,6 +197,7 @@ public final class ProxyHeaders {
             case 9 -> is(n, FORWARDED) ? FORWARDED_H : 0;
             case 10 -> is(n, HttpHeaderNames.CONNECTION) ? CONNECTION_H : is(n, KEEP_ALIVE) ? KEEP_ALIVE_H : 0;
             case 12 -> is(n, X_REQUEST_ID) ? X_REQUEST_ID_H : is(n, HttpHeaderNames.CONTENT_TYPE) ? CONTENT_TYPE_H : 0;
+            case 14 -> is(n, HttpHeaderNames.CONTENT_LENGTH) ? CONTENT_LENGTH_H : 0;
             case 15 -> is(n, X_FORWARDED_FOR) ? X_FORWARDED_FOR_H : 0;
             case 16 -> is(n, PROXY_CONNECTION) ? PROXY_CONNECTION_H : is(n, X_FORWARDED_HOST) ? X_FORWARDED_HOST_H : 0;
             case 17 -> is(n, HttpHeaderNames.TRANSFER_ENCODING) ? TRANSFER_ENCODING_H
@@ -220,7 +227,7 @@ public final class ProxyHeaders {
                     int comma = value.indexOf(',', start);
                     int end = comma < 0 ? value.length() : comma;
                     String name = value.substring(start, end).trim();
-                    if (!name.isEmpty() && !PROTECTED.contains(name.toLowerCase(java.util.Locale.ROOT))) h.remove(name);
+                    if (!name.isEmpty() && !isProtected(name)) h.remove(name);
                     start = end + 1;
                 }
             }
@@ -234,8 +241,14 @@ public final class ProxyHeaders {
     }
 
     /** Never removed because a Connection header names them: "close" and "keep-alive" are options, not headers. */
-    private static final java.util.Set<String> PROTECTED =
-            java.util.Set.of("content-length", "transfer-encoding", "host", "close", "keep-alive");
+    private static final String[] PROTECTED = {"content-length", "transfer-encoding", "host", "close", "keep-alive"};
+
+    private static boolean isProtected(String name) {
+        for (String p : PROTECTED) {
+            if (p.equalsIgnoreCase(name)) return true; // a length check first: no lower-cased copy per token
+        }
+        return false;
+    }
 
     private static String forwardedNode(InetAddress ip) {
         if (ip == null) return "unknown";
