@@ -18,14 +18,14 @@
 #   4. strace -c -f on the proxy for one 5 s wrk run -> OUTDIR/<path>-strace.txt. strace slows the proxy several
 #      times over; syscalls per request stay meaningful (same work per request), rps during it do not.
 # Options: --proxy gatehouse|nginx, --paths LIST (default /small,/16k), --warmup S (default 60, JVM JIT),
-#          --startup (cold-start curve only).
+#          --startup (cold-start curve only), --java-opts '...' (more JVM options for Gatehouse).
 # Stops by itself: fixed durations, and everything started is killed by process group on exit.
 
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PEERS="$(realpath "${BENCH_HARNESS:-$ROOT/../shared/bench/proxy-bench.sh}" | xargs dirname)/peers"
 OUTDIR="${1:?usage: gatehouse-profile.sh OUTDIR [--proxy gatehouse|nginx] [--paths LIST] [--warmup S] [--startup]}"; shift
-PROXY=gatehouse; PATHS=/small,/16k; WARMUP=60; STARTUP=0; H2=0
+PROXY=gatehouse; PATHS=/small,/16k; WARMUP=60; STARTUP=0; H2=0; EXTRA_JAVA_OPTS=
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --proxy) PROXY="$2"; shift 2 ;;
@@ -33,6 +33,7 @@ while [[ $# -gt 0 ]]; do
         --warmup) WARMUP="$2"; shift 2 ;;
         --startup) STARTUP=1; shift ;;
         --h2) H2=1; PATHS=/small; shift ;;
+        --java-opts) EXTRA_JAVA_OPTS="$2"; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -72,7 +73,7 @@ elif [[ "$PROXY" == gatehouse ]]; then
     render "$ROOT/bench/gatehouse-bench.yaml" "$RUN/gatehouse.yaml"
 fi
 if [[ "$PROXY" == gatehouse ]]; then
-    setsid taskset -c 1 "$JAVA" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled $UNSAFE_FLAG -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto \
+    setsid taskset -c 1 "$JAVA" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled $UNSAFE_FLAG -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto $EXTRA_JAVA_OPTS \
         -jar "$ROOT/gatehouse-cli/target/gatehouse.jar" run "$RUN/gatehouse.yaml" >"$RUN/proxy.log" 2>&1 &
 else
     render "$PEERS/nginx-proxy.conf" "$RUN/nginx-proxy.conf"

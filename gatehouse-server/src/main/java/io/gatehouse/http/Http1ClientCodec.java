@@ -51,6 +51,12 @@ public final class Http1ClientCodec extends CombinedChannelDuplexHandler<Http1Re
             this.decoder = decoder;
         }
 
+        /** Decoded heads carry {@link FlatHttpHeaders}: written straight from their arrays. */
+        @Override
+        protected void encodeHeaders(io.netty.handler.codec.http.HttpHeaders headers, ByteBuf buf) {
+            if (headers instanceof FlatHttpHeaders flat) flat.encodeTo(buf); else super.encodeHeaders(headers, buf);
+        }
+
         @Override
         protected void encode(ChannelHandlerContext ctx, Object msg, List<Object> out) throws Exception {
             if (msg instanceof ByteBuf bytes && decoder.switchedProtocols()) {

@@ -1,5 +1,7 @@
 package io.gatehouse.listener;
 
+import io.gatehouse.http.FlatHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 
@@ -24,6 +26,12 @@ final class Http1ResponseEncoder extends HttpResponseEncoder {
         for (int i = from; i < out.size(); i++) {
             if (out.get(i) instanceof io.netty.buffer.ByteBuf b) bytesEncoded += b.readableBytes();
         }
+    }
+
+    /** Decoded heads carry {@link FlatHttpHeaders}: written straight from their arrays. */
+    @Override
+    protected void encodeHeaders(HttpHeaders headers, io.netty.buffer.ByteBuf buf) {
+        if (headers instanceof FlatHttpHeaders flat) flat.encodeTo(buf); else super.encodeHeaders(headers, buf);
     }
 
     void expectHeadResponse(boolean head) {

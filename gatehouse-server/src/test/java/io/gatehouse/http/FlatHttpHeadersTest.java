@@ -392,4 +392,39 @@ class FlatHttpHeadersTest {
         assertThat(a).isEqualTo(b).isNotEqualTo(c);
         assertThat(a.hashCode()).isEqualTo(netty().add("X-A", "1").add("x-b", "2").hashCode());
     }
+
+    @Test
+    void encodesFieldsByteForByteAsNettysRequestEncoder() {
+        FlatHttpHeaders flat = new FlatHttpHeaders();
+        HttpHeaders reference = DefaultHttpHeadersFactory.headersFactory().withValidation(false).newHeaders();
+        byte[] raw = "xxHost: example.com\r\n".getBytes(StandardCharsets.US_ASCII);
+        AsciiString sliceName = new AsciiString(raw, 2, 4, false);   // "Host", an offset into a larger array
+        AsciiString sliceValue = new AsciiString(raw, 8, 11, false); // "example.com"
+        Object[][] fields = {
+            {sliceName, sliceValue}, {HttpHeaderNames.CONTENT_LENGTH, "0"}, {"X-Plain", "caf\u00e9"},
+            {"x-wide", "\u0100bc"}, {AsciiString.of("Empty"), ""},
+        };
+        for (int round = 0; round < 4; round++) { // past the initial 16 slots
+            for (Object[] f : fields) {
+                flat.add((CharSequence) f[0], f[1]);
+                reference.add((CharSequence) f[0], f[1]);
+            }
+        }
+        io.netty.buffer.ByteBuf ours = io.netty.buffer.Unpooled.buffer(1); // grows: encodeTo makes room itself
+        flat.encodeTo(ours);
+        io.netty.channel.embedded.EmbeddedChannel ch =
+                new io.netty.channel.embedded.EmbeddedChannel(new io.netty.handler.codec.http.HttpRequestEncoder());
+        ch.writeOutbound(new io.netty.handler.codec.http.DefaultFullHttpRequest(
+                io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.GET, "/",
+                io.netty.buffer.Unpooled.EMPTY_BUFFER, reference, io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));
+        io.netty.buffer.ByteBuf theirs = ch.readOutbound();
+        String expected = theirs.toString(StandardCharsets.ISO_8859_1);
+        String requestLine = "GET / HTTP/1.1\r\n";
+        assertThat(expected).startsWith(requestLine).endsWith("\r\n\r\n");
+        assertThat(ours.toString(StandardCharsets.ISO_8859_1))
+                .isEqualTo(expected.substring(requestLine.length(), expected.length() - 2))
+                .contains("x-wide: ?bc\r\n", "X-Plain: caf\u00e9\r\n", "Host: example.com\r\n");
+        theirs.release();
+        ch.finishAndReleaseAll();
+    }
 }
