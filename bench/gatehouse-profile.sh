@@ -10,7 +10,9 @@
 #   bench/gatehouse-profile.sh OUTDIR --h2          # HTTP/2 over TLS: h2load -c4 -m32 instead of wrk (/small)
 #
 # Per path, in this order, each step with its own wrk run of fixed length:
-#   1. JFR (Gatehouse only): 25 s recording with settings=profile -> OUTDIR/<path>.jfr, folded by bench/fold_jfr.py
+#   1. JFR (Gatehouse only; the JVM runs with -XX:+DebugNonSafepoints from the start, else code compiled during the
+#      warm-up attributes samples to the nearest safepoint's method, inlined callees to their callers): 25 s recording
+#      with settings=profile -> OUTDIR/<path>.jfr, folded by bench/fold_jfr.py
 #      into OUTDIR/<path>-jfr.txt;
 #   2. perf stat -e task-clock,context-switches,cpu-migrations,page-faults on the proxy's pid for 5 s, beside
 #      a 5 s wrk run (its request count is the divisor) -> OUTDIR/<path>-perfstat.txt;
@@ -74,6 +76,7 @@ elif [[ "$PROXY" == gatehouse ]]; then
 fi
 if [[ "$PROXY" == gatehouse ]]; then
     setsid taskset -c 1 "$JAVA" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled $UNSAFE_FLAG -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto $EXTRA_JAVA_OPTS \
+        -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints \
         -jar "$ROOT/gatehouse-cli/target/gatehouse.jar" run "$RUN/gatehouse.yaml" >"$RUN/proxy.log" 2>&1 &
 else
     render "$PEERS/nginx-proxy.conf" "$RUN/nginx-proxy.conf"
