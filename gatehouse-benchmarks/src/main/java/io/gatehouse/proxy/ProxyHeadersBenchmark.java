@@ -2,6 +2,7 @@ package io.gatehouse.proxy;
 
 import io.gatehouse.config.ProxyHeadersConfig;
 import io.gatehouse.http.Downstream;
+import io.gatehouse.http.FlatHttpHeaders;
 import io.gatehouse.http.HttpExchange;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -37,11 +38,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@link ProxyHeaders#request} and {@link ProxyHeaders#response} on a realistic browser request (9 fields, as the
- * request decoder builds them: validation off, {@link AsciiString} names and values) and a typical origin response
- * (10 fields, String values, as {@code HttpClientCodec} builds them). Both rewrite headers in place, so every
+ * {@link ProxyHeaders#request} and {@link ProxyHeaders#response} on a realistic browser request (9 fields) and a
+ * typical origin response (10 fields), with {@link AsciiString} names and values as the decoders build them. Both rewrite headers in place, so every
  * operation first copies a template into fresh headers; {@code copyRequestOnly} / {@code copyResponseOnly} measure
  * that copy alone: ProxyHeaders' own cost is the difference.
+ *
+ * <p>{@code headers}: {@code flat} ({@link FlatHttpHeaders}, what the decoders make) or {@code netty} (Netty's
+ * {@code DefaultHttpHeaders} with validation off, what they made before).
  *
  * <p>{@code config}: {@code defaults} (X-Forwarded-For/-Proto/-Host, Via, a generated X-Request-Id; the client is not
  * a trusted proxy) or {@code trustedForwarded} (the client is a trusted proxy that sent X-Forwarded-For and
@@ -57,8 +60,10 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"-Dio.netty.allocator.type=pooled", "-Dio.netty.leakDetection.level=disabled"})
 public class ProxyHeadersBenchmark {
-    private static final HttpHeadersFactory REQUEST_HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
-    private static final HttpHeadersFactory RESPONSE_HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+    private static final HttpHeadersFactory NETTY_HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+
+    @Param({"flat", "netty"})
+    public String headers;
 
     @Param({"defaults", "trustedForwarded"})
     public String config;
@@ -73,7 +78,7 @@ public class ProxyHeadersBenchmark {
         boolean trusted = config.equals("trustedForwarded");
         proxyHeaders = new ProxyHeaders(new ProxyHeadersConfig(trusted ? List.of("10.0.0.0/8") : null, trusted, null, null, null));
 
-        requestTemplate = REQUEST_HEADERS.newHeaders();
+        requestTemplate = fresh();
         add(requestTemplate, HttpHeaderNames.HOST, "www.example.com");
         add(requestTemplate, HttpHeaderNames.USER_AGENT, "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36");
         add(requestTemplate, HttpHeaderNames.ACCEPT, "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8");
@@ -88,17 +93,17 @@ public class ProxyHeadersBenchmark {
             add(requestTemplate, ProxyHeaders.X_REQUEST_ID, "9f2c1e7a-58b4-4d0e-9a3b-7c61d2e4f805");
         }
 
-        responseTemplate = RESPONSE_HEADERS.newHeaders();
-        responseTemplate.add(HttpHeaderNames.SERVER, "nginx/1.22.1");
-        responseTemplate.add(HttpHeaderNames.DATE, "Mon, 23 Nov 2026 19:00:00 GMT");
-        responseTemplate.add(HttpHeaderNames.CONTENT_TYPE, "text/html; charset=utf-8");
-        responseTemplate.add(HttpHeaderNames.CONTENT_LENGTH, "16384");
-        responseTemplate.add(HttpHeaderNames.LAST_MODIFIED, "Mon, 23 Nov 2026 18:00:00 GMT");
-        responseTemplate.add(HttpHeaderNames.CONNECTION, "keep-alive");
-        responseTemplate.add(HttpHeaderNames.ETAG, "\"6560a1b0-4000\"");
-        responseTemplate.add(HttpHeaderNames.CACHE_CONTROL, "max-age=3600");
-        responseTemplate.add(HttpHeaderNames.VARY, "Accept-Encoding");
-        responseTemplate.add(HttpHeaderNames.ACCEPT_RANGES, "bytes");
+        responseTemplate = fresh();
+        add(responseTemplate, HttpHeaderNames.SERVER, "nginx/1.22.1");
+        add(responseTemplate, HttpHeaderNames.DATE, "Mon, 23 Nov 2026 19:00:00 GMT");
+        add(responseTemplate, HttpHeaderNames.CONTENT_TYPE, "text/html; charset=utf-8");
+        add(responseTemplate, HttpHeaderNames.CONTENT_LENGTH, "16384");
+        add(responseTemplate, HttpHeaderNames.LAST_MODIFIED, "Mon, 23 Nov 2026 18:00:00 GMT");
+        add(responseTemplate, HttpHeaderNames.CONNECTION, "keep-alive");
+        add(responseTemplate, HttpHeaderNames.ETAG, "\"6560a1b0-4000\"");
+        add(responseTemplate, HttpHeaderNames.CACHE_CONTROL, "max-age=3600");
+        add(responseTemplate, HttpHeaderNames.VARY, "Accept-Encoding");
+        add(responseTemplate, HttpHeaderNames.ACCEPT_RANGES, "bytes");
 
         // The client: 10.1.2.3 (inside the trusted range for trustedForwarded, an ordinary client otherwise).
         InetSocketAddress client = new InetSocketAddress("10.1.2.3", 52814);
@@ -112,30 +117,34 @@ public class ProxyHeadersBenchmark {
         }
     }
 
+    private HttpHeaders fresh() {
+        return headers.equals("flat") ? new FlatHttpHeaders() : NETTY_HEADERS.newHeaders();
+    }
+
     private static void add(HttpHeaders h, AsciiString name, String value) {
         h.add(name, new AsciiString(value)); // what Http1RequestDecoder stores
     }
 
     @Benchmark
     public HttpHeaders copyRequestOnly() {
-        return REQUEST_HEADERS.newHeaders().add(requestTemplate);
+        return fresh().add(requestTemplate);
     }
 
     @Benchmark
     public HttpHeaders request() {
-        HttpHeaders h = REQUEST_HEADERS.newHeaders().add(requestTemplate);
+        HttpHeaders h = fresh().add(requestTemplate);
         proxyHeaders.request(exchange, h, false);
         return h;
     }
 
     @Benchmark
     public HttpResponse copyResponseOnly() {
-        return new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, RESPONSE_HEADERS.newHeaders().add(responseTemplate));
+        return new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, fresh().add(responseTemplate));
     }
 
     @Benchmark
     public HttpResponse response() {
-        HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, RESPONSE_HEADERS.newHeaders().add(responseTemplate));
+        HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, fresh().add(responseTemplate));
         proxyHeaders.response(r, "0123456789abcdef0123456789abcdef", false);
         return r;
     }
