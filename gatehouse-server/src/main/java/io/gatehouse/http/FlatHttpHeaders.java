@@ -422,6 +422,12 @@ public final class FlatHttpHeaders extends HttpHeaders {
     // ---- the flat storage
 
     /** The first value of {@code name}, or null. */
+    /** The name of field {@code i} (0 ≤ i < {@link #size()}), as stored: a scan without an iterator or entries. */
+    public CharSequence nameAt(int i) {
+        if (i >= size) throw new IndexOutOfBoundsException(i);
+        return names[i];
+    }
+
     /** The first value of {@code name} as stored (no String made of it), or null. */
     public CharSequence first(CharSequence name) {
         int i = indexOf(name, 0);

@@ -180,6 +180,14 @@ public final class ProxyHeaders {
     /** The names of interest present in {@code h}, as the bits above (one pass over the fields). */
     public static int scan(HttpHeaders h) {
         int found = 0;
+        if (h instanceof io.gatehouse.http.FlatHttpHeaders flat) { // what the decoders build: no iterator, no entries
+            for (int i = 0, n = flat.size(); i < n; i++) {
+                int b = bit(flat.nameAt(i));
+                if ((found & b & COOKIE_H) != 0) found |= COOKIE_CRUMBS_H;
+                found |= b;
+            }
+            return found;
+        }
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
             int b = bit(it.next().getKey());
             if ((found & b & COOKIE_H) != 0) found |= COOKIE_CRUMBS_H; // a second cookie field
