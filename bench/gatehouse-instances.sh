@@ -37,21 +37,7 @@ done
 mkdir -p "$OUTDIR"; OUTDIR="$(realpath "$OUTDIR")"
 [[ ${#JARS[@]} -gt 0 ]] || JARS=("$ROOT/gatehouse-cli/target/gatehouse.jar")
 RUN="$(mktemp -d -t gh-instances.XXXXXX)"; chmod 755 "$RUN"
-. "$ROOT/bench/origin.sh"
-. "$ROOT/.mvn/find-jdk.sh"; gatehouse_find_jdk
-JAVA="$JAVA_HOME/bin/java"
-VERSION_FLAGS=""; [ "$(gatehouse_java_major "$JAVA_HOME")" -ge 23 ] && VERSION_FLAGS="--sun-misc-unsafe-memory-access=allow"
-[ "$(gatehouse_java_major "$JAVA_HOME")" -ge 25 ] && VERSION_FLAGS="$VERSION_FLAGS -XX:+UseCompactObjectHeaders"  # as ./gatehouse
-PIDS=()
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
-    sleep 1
-    for p in "${PIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
-    rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$ROOT/bench/lib.sh"; bench_setup
 
 PROXY_PORT=18090; BACKEND_PORT=18091
 bench_origin_start "$RUN" "$BACKEND_PORT"; PIDS+=("$BENCH_ORIGIN_PID")

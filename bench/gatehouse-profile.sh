@@ -42,23 +42,9 @@ done
 mkdir -p "$OUTDIR"; OUTDIR="$(realpath "$OUTDIR")"
 PROXY_PORT=18090; BACKEND_PORT=18091
 RUN="$(mktemp -d -t gh-profile.XXXXXX)"; chmod 755 "$RUN"
-. "$ROOT/.mvn/find-jdk.sh"; gatehouse_find_jdk
-JAVA="$JAVA_HOME/bin/java"
-UNSAFE_FLAG=""; [ "$(gatehouse_java_major "$JAVA_HOME")" -ge 23 ] && UNSAFE_FLAG="--sun-misc-unsafe-memory-access=allow"
-[ "$(gatehouse_java_major "$JAVA_HOME")" -ge 25 ] && UNSAFE_FLAG="$UNSAFE_FLAG -XX:+UseCompactObjectHeaders"  # as ./gatehouse
-PIDS=()
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
-    sleep 1
-    for p in "${PIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
-    rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$ROOT/bench/lib.sh"; bench_setup
 
 # ---- origin: the harness's nginx origin, same settings ----
-. "$ROOT/bench/origin.sh"
 bench_origin_start "$RUN" "$BACKEND_PORT"; PIDS+=("$BENCH_ORIGIN_PID")
 
 # ---- proxy on CPU 1 ----
@@ -75,7 +61,7 @@ elif [[ "$PROXY" == gatehouse ]]; then
     render "$ROOT/bench/gatehouse-bench.yaml" "$RUN/gatehouse.yaml"
 fi
 if [[ "$PROXY" == gatehouse ]]; then
-    setsid taskset -c 1 "$JAVA" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled $UNSAFE_FLAG -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto $EXTRA_JAVA_OPTS \
+    setsid taskset -c 1 "$JAVA" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled $VERSION_FLAGS -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto $EXTRA_JAVA_OPTS \
         -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints \
         -jar "$ROOT/gatehouse-cli/target/gatehouse.jar" run "$RUN/gatehouse.yaml" >"$RUN/proxy.log" 2>&1 &
 else

@@ -1,0 +1,43 @@
+# shellcheck shell=bash
+# lib.sh — sourced by gatehouse-profile.sh and gatehouse-instances.sh (ROOT and RUN set first).
+#
+#   bench_setup                    # JAVA (a JDK >= 21), VERSION_FLAGS (as ./gatehouse passes them), PIDS, log(),
+#                                  # and traps that kill every process group in PIDS and remove RUN on exit
+#   bench_origin_start DIR PORT    # the harness's origin (nginx on CPU 0, same settings as
+#                                  # ../shared/bench/proxy-bench.sh) serving /small (100 B), /16k and /1m from DIR,
+#                                  # in its own process group; sets BENCH_ORIGIN_PID
+bench_setup() {
+    . "$ROOT/.mvn/find-jdk.sh"; gatehouse_find_jdk
+    JAVA="$JAVA_HOME/bin/java"
+    VERSION_FLAGS=""; [ "$(gatehouse_java_major "$JAVA_HOME")" -ge 23 ] && VERSION_FLAGS="--sun-misc-unsafe-memory-access=allow"
+    [ "$(gatehouse_java_major "$JAVA_HOME")" -ge 25 ] && VERSION_FLAGS="$VERSION_FLAGS -XX:+UseCompactObjectHeaders"
+    PIDS=()
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+bench_cleanup() {
+    for p in "${PIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
+    sleep 1
+    for p in "${PIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
+    rm -rf "$RUN"
+}
+
+bench_origin_start() {
+    local dir=$1 port=$2
+    head -c 100 /dev/zero | tr '\0' a >"$dir/small"; head -c 16384 /dev/zero | tr '\0' b >"$dir/16k"
+    head -c 1048576 /dev/zero | tr '\0' c >"$dir/1m"; mkdir -p "$dir/backend"
+    cat >"$dir/backend/nginx.conf" <<CONF
+worker_processes 1; worker_rlimit_nofile 20000; pid $dir/backend/nginx.pid; error_log $dir/backend/error.log warn;
+events { worker_connections 19000; multi_accept on; }
+http { access_log off; sendfile on; tcp_nopush on; tcp_nodelay on; keepalive_timeout 300s; keepalive_requests 10000000;
+  open_file_cache max=100 inactive=300s; client_body_temp_path $dir/backend/tmp; default_type application/octet-stream;
+  etag off; expires 1h;
+  server { listen 127.0.0.1:$port backlog=4096 reuseport;
+    location = /small { alias $dir/small; } location = /16k { alias $dir/16k; } location = /1m { alias $dir/1m; } } }
+CONF
+    setsid taskset -c 0 nginx -p "$dir/backend" -c "$dir/backend/nginx.conf" -g 'daemon off;' >/dev/null 2>&1 &
+    BENCH_ORIGIN_PID=$!
+}
