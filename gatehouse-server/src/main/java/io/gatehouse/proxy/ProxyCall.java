@@ -202,8 +202,12 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             // upstream as one message, encoded into one buffer; onBody does not flush while we are in here
             headPending = true;
             connecting = true;
-            ex.bodyReceiver(this); // delivers what arrived with the head
-            connecting = false;
+            try {
+                ex.bodyReceiver(this); // delivers what arrived with the head
+            } finally {
+                connecting = false;
+            }
+            if (conn != c) return; // the body failed on delivery: the exchange ended and closed the connection
             if (headPending) { // nothing of the body yet
                 headPending = false;
                 ch.write(request, ch.voidPromise());
