@@ -198,7 +198,13 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
         reading = true;
-        super.channelRead(ctx, msg);
+        // the frames of one read are one dispatch: their streams share one clock reading (see DispatchClock)
+        io.gatehouse.transport.DispatchClock.enter();
+        try {
+            super.channelRead(ctx, msg);
+        } finally {
+            io.gatehouse.transport.DispatchClock.exit();
+        }
     }
 
     @Override
