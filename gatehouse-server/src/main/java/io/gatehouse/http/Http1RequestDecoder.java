@@ -576,20 +576,12 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
 
     // ---- body ----
 
-    /**
-     * The next {@code n} readable bytes of {@code in} as a slice that shares its reference count (retained once),
-     * rather than {@code readRetainedSlice}'s pooled derived buffer: no recycled wrapper to fetch and return per piece.
-     */
-    private static ByteBuf retainedPiece(ByteBuf in, int n) {
-        return in.readSlice(n).retain();
-    }
-
     private boolean readBody(ByteBuf in, List<Object> out) {
         int n = (int) Math.min(remaining, in.readableBytes());
         if (n == 0) {
             return false;
         }
-        out.add(new DefaultHttpContent(retainedPiece(in, n)));
+        out.add(new DefaultHttpContent(HttpSyntax.retainedPiece(in, n)));
         remaining -= n;
         if (remaining > 0) {
             return false;

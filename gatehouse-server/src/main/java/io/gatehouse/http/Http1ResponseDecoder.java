@@ -204,11 +204,11 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
                 case CHUNK_DATA_END -> readChunkDataEnd(in, out);
                 case TRAILERS -> readTrailers(in, out);
                 case UNTIL_CLOSE -> {
-                    out.add(new DefaultHttpContent(retainedPiece(in, in.readableBytes())));
+                    out.add(new DefaultHttpContent(HttpSyntax.retainedPiece(in, in.readableBytes())));
                     yield false;
                 }
                 case SWITCHED -> {
-                    out.add(retainedPiece(in, in.readableBytes()));
+                    out.add(HttpSyntax.retainedPiece(in, in.readableBytes()));
                     yield false;
                 }
                 case DISCARD -> {
@@ -468,25 +468,17 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
 
     // ---- body ----
 
-    /**
-     * The next {@code n} readable bytes of {@code in} as a slice that shares its reference count (retained once),
-     * rather than {@code readRetainedSlice}'s pooled derived buffer: no recycled wrapper to fetch and return per piece.
-     */
-    private static ByteBuf retainedPiece(ByteBuf in, int n) {
-        return in.readSlice(n).retain();
-    }
-
     private boolean readBody(ByteBuf in, List<Object> out) {
         int available = in.readableBytes();
         if (available == 0) {
             return false;
         }
         if (remaining > available) {
-            out.add(new DefaultHttpContent(retainedPiece(in, available)));
+            out.add(new DefaultHttpContent(HttpSyntax.retainedPiece(in, available)));
             remaining -= available;
             return false;
         }
-        ByteBuf piece = retainedPiece(in, (int) remaining);
+        ByteBuf piece = HttpSyntax.retainedPiece(in, (int) remaining);
         remaining = 0;
         if (state == State.FIXED_BODY) {
             return endOfResponse(out, new LastBodyContent(piece));

@@ -29,6 +29,15 @@ public final class HttpSyntax {
     private HttpSyntax() {}
 
     /**
+     * The next {@code n} readable bytes of {@code in}, as a body piece: a slice that shares the read buffer's
+     * reference count (retained once), rather than {@code readRetainedSlice}'s pooled derived buffer, so no recycled
+     * wrapper is fetched and returned per piece.
+     */
+    static io.netty.buffer.ByteBuf retainedPiece(io.netty.buffer.ByteBuf in, int n) {
+        return in.readSlice(n).retain();
+    }
+
+    /**
      * chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), from index {@code i} to the end;
      * {@code fieldValue} says which bytes a quoted-string may hold.
      */

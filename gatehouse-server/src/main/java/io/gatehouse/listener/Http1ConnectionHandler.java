@@ -297,7 +297,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         HttpHeaders headers = request.headers();
-        switching = headers.contains(HttpHeaderNames.UPGRADE) || (request.method() == HttpMethod.CONNECT || request.method() != HttpMethod.GET && request.method().equals(HttpMethod.CONNECT));
+        switching = headers.contains(HttpHeaderNames.UPGRADE) || is(request.method(), HttpMethod.CONNECT);
         keepAlive = HttpUtil.isKeepAlive(request) && !listener.draining();
         http10 = request.protocolVersion() == HttpVersion.HTTP_1_0;
         readingBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
@@ -456,15 +456,21 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         ctx.write(msg, ctx.voidPromise());
     }
 
+    /**
+     * {@code method} is {@code known}. The decoder hands out Netty's constants, so identity settles it; GET (the usual
+     * case) is ruled out without {@code equals}, which compares names as Strings.
+     */
+    private static boolean is(HttpMethod method, HttpMethod known) {
+        return method == known || method != HttpMethod.GET && method.equals(known);
+    }
+
     /** Applies connection semantics to the final response head: keep-alive, close, framing for old clients. */
     private void prepareFinalHead(HttpResponse response) {
         HttpExchange ex = current;
         if (ex == null) return;
         ex.responseStarted(response.status().code());
         HttpHeaders h = response.headers();
-        HttpMethod method = ex.request().method();
-        // the decoder hands out Netty's constants: identity first (equals compares names as Strings)
-        boolean head = method == HttpMethod.HEAD || method != HttpMethod.GET && method.equals(HttpMethod.HEAD);
+        boolean head = is(ex.request().method(), HttpMethod.HEAD);
         encoder.expectHeadResponse(head);
         int code = response.status().code();
         boolean bodyless = head || code == 204 || code == 304 || code == 101;

@@ -125,11 +125,9 @@ public final class ProxyHeaders {
         }
     }
 
-    /** The first value of {@code name} as the map holds it (HttpHeaders.get would make a String of it). */
+    /** The first value of {@code name}; from the decoders' FlatHttpHeaders as stored, without making a String of it. */
     private static CharSequence first(HttpHeaders h, CharSequence name) {
-        if (h instanceof io.gatehouse.http.FlatHttpHeaders flat) return flat.first(name);
-        Iterator<? extends CharSequence> values = h.valueCharSequenceIterator(name);
-        return values.hasNext() ? values.next() : null;
+        return h instanceof io.gatehouse.http.FlatHttpHeaders flat ? flat.first(name) : h.get(name);
     }
 
     private static final AsciiString HTTP = AsciiString.cached("http");
@@ -181,19 +179,19 @@ public final class ProxyHeaders {
     public static int scan(HttpHeaders h) {
         int found = 0;
         if (h instanceof io.gatehouse.http.FlatHttpHeaders flat) { // what the decoders build: no iterator, no entries
-            for (int i = 0, n = flat.size(); i < n; i++) {
-                int b = bit(flat.nameAt(i));
-                if ((found & b & COOKIE_H) != 0) found |= COOKIE_CRUMBS_H;
-                found |= b;
+            for (int i = 0, n = flat.size(); i < n; i++) found = with(found, flat.nameAt(i));
+        } else {
+            for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
+                found = with(found, it.next().getKey());
             }
-            return found;
-        }
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
-            int b = bit(it.next().getKey());
-            if ((found & b & COOKIE_H) != 0) found |= COOKIE_CRUMBS_H; // a second cookie field
-            found |= b;
         }
         return found;
+    }
+
+    private static int with(int found, CharSequence name) {
+        int b = bit(name);
+        if ((found & b & COOKIE_H) != 0) found |= COOKIE_CRUMBS_H; // a second cookie field
+        return found | b;
     }
 
     private static int bit(CharSequence n) {
