@@ -506,6 +506,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private static final io.netty.util.AsciiString STRICT_TRANSPORT_SECURITY = io.netty.util.AsciiString.cached("strict-transport-security");
 
+    // Kept small so that C2 inlines it into the response path: the rare branches live in methods of their own.
     private void responseDone() {
         HttpExchange ex = current;
         if (ex == null) return;
@@ -513,18 +514,46 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         exchangeEnded(ex);
         current = null;
         ex.discardEarlyBody();
-        if (switching) {
-            switching = false;
-            // the decoder paused after an Upgrade/CONNECT request; the switch did not happen: parse on
-            decoder.resume();
-        }
+        if (switching) resumeAfterRefusedSwitch();
         if (closeAfterResponse || !ctx.channel().isActive()) {
-            ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            tunnelled = true;
-            releaseBacklog();
+            flushAndClose();
             return;
         }
-        // Serve pipelined requests that already arrived, in order; otherwise read the next one.
+        if (backlog != null) servePipelined();
+        if (current == null) {
+            awaitRequest();
+            ctx.read();
+        }
+        // else a pipelined request started; if its body is still coming, the proxy asks for more when it is ready
+    }
+
+    private void resumeAfterRefusedSwitch() {
+        switching = false;
+        // the decoder paused after an Upgrade/CONNECT request; the switch did not happen: parse on
+        decoder.resume();
+    }
+
+    /**
+     * Closes once the response is on the wire. Usually it is as soon as it is flushed. Otherwise an empty buffer
+     * marks the end: a pooled one, written below the encoder, because {@code Unpooled.EMPTY_BUFFER} is a second
+     * buffer class on the whole write path; the JIT then recompiled that path for two classes and the JVM ran
+     * slower from then on (seen when clients hang up with a request in flight, at the end of every load test).
+     */
+    private void flushAndClose() {
+        tunnelled = true;
+        releaseBacklog();
+        ctx.flush();
+        io.netty.channel.ChannelOutboundBuffer unsent = ctx.channel().unsafe().outboundBuffer();
+        if (unsent == null || unsent.isEmpty()) {
+            ctx.close();
+            return;
+        }
+        ChannelHandlerContext below = ctx.pipeline().context(encoder);
+        (below != null ? below : ctx).writeAndFlush(ctx.alloc().directBuffer(0)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Serves pipelined requests that already arrived, in order. */
+    private void servePipelined() {
         while (current == null && backlog != null && !backlog.isEmpty()) {
             Object msg = backlog.poll();
             if (msg instanceof HttpRequest) backlogRequests--;
@@ -538,11 +567,6 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             }
         }
         if (backlog != null && backlog.isEmpty()) backlog = null;
-        if (current == null) {
-            awaitRequest();
-            ctx.read();
-        }
-        // else a pipelined request started; if its body is still coming, the proxy asks for more when it is ready
     }
 
     public void flush() {

@@ -374,6 +374,30 @@ class ProxySemanticsTest {
     }
 
     @Test
+    void aLargeResponseToConnectionCloseArrivesWholeBeforeTheConnectionCloses() throws java.io.IOException {
+        // A client with a small receive buffer: when the response ends, part of it still waits in Gatehouse to be
+        // written, and the close must wait for it.
+        long size = 8L << 20;
+        backend.enqueue(TestResponse.ok().generatedBody(size));
+        try (java.net.Socket client = new java.net.Socket()) {
+            client.setReceiveBufferSize(4096);
+            client.setSoTimeout((int) WAIT.toMillis());
+            client.connect(gatehouse.address());
+            client.getOutputStream().write("GET /p/big HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            byte[] all = client.getInputStream().readAllBytes(); // to the close; a reset would throw
+
+            String head = new String(all, 0, Math.min(all.length, 4096), java.nio.charset.StandardCharsets.ISO_8859_1);
+            int bodyStart = head.indexOf("\r\n\r\n") + 4;
+            assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("\r\nconnection: close\r\n");
+            assertThat(all.length - bodyStart).as("body bytes before the close").isEqualTo(size);
+            for (long i = size - 4096; i < size; i++) {
+                assertThat(all[(int) (bodyStart + i)]).isEqualTo(io.gatehouse.testing.BodyPattern.byteAt(i));
+            }
+        }
+    }
+
+    @Test
     void keepsTheClientConnectionWhenTheBackendClosesAndDoesNotReuseThatBackendConnection() {
         backend.enqueue(TestResponse.ok("one").keepAlive(false), TestResponse.ok("two"));
         try (RawClient client = gatehouse.raw()) {
