@@ -13,6 +13,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DecoderResult;
@@ -543,7 +544,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         tunnelled = true;
         releaseBacklog();
         ctx.flush();
-        io.netty.channel.ChannelOutboundBuffer unsent = ctx.channel().unsafe().outboundBuffer();
+        ChannelOutboundBuffer unsent = ctx.channel().unsafe().outboundBuffer();
         if (unsent == null || unsent.isEmpty()) {
             ctx.close();
             return;

@@ -1,6 +1,7 @@
 package io.gatehouse.proxy;
 
 import io.gatehouse.GatehouseFixture;
+import io.gatehouse.testing.BodyPattern;
 import io.gatehouse.testing.RawClient;
 import io.gatehouse.testing.RawResponse;
 import io.gatehouse.testing.RecordedRequest;
@@ -15,13 +16,17 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * What a client and a backend see of each other through Gatehouse (RFC 9110 §7.6 proxy semantics, RFC 9112 framing):
@@ -374,29 +379,29 @@ class ProxySemanticsTest {
     }
 
     @Test
-    void aResponseToConnectionCloseThatTheClientHasNotReadYetArrivesWholeBeforeTheClose() throws java.io.IOException {
+    void aResponseToConnectionCloseThatTheClientHasNotReadYetArrivesWholeBeforeTheClose() throws IOException {
         // 192 KiB stays under the write-buffer high-water mark, so Gatehouse takes the whole response from the backend
         // while the client, with a small receive buffer, reads nothing. The close that follows must not lose what is
         // still queued. (On loopback the socket's send buffer takes most of it, so this does not force the branch
         // where Gatehouse itself still holds unsent bytes; it holds the behaviour either way.)
         long size = 192 * 1024;
         backend.enqueue(TestResponse.ok().generatedBody(size));
-        try (java.net.Socket client = new java.net.Socket()) {
+        try (Socket client = new Socket()) {
             client.setReceiveBufferSize(4096);
             client.setSoTimeout((int) WAIT.toMillis());
             client.connect(gatehouse.address());
             client.getOutputStream().write("GET /p/big HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n"
-                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-            org.awaitility.Awaitility.await().atMost(WAIT).until(() -> backend.requestCount() == 1
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            await().atMost(WAIT).until(() -> backend.requestCount() == 1
                     && gatehouse.gatehouse().cluster("app").inFlightRequests() == 0);
 
             byte[] all = client.getInputStream().readAllBytes(); // to the close; a reset would throw
-            String head = new String(all, 0, Math.min(all.length, 4096), java.nio.charset.StandardCharsets.ISO_8859_1);
+            String head = new String(all, 0, Math.min(all.length, 4096), StandardCharsets.ISO_8859_1);
             int bodyStart = head.indexOf("\r\n\r\n") + 4;
             assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("\r\nconnection: close\r\n");
             assertThat(all.length - bodyStart).as("body bytes before the close").isEqualTo(size);
             for (long i = size - 4096; i < size; i++) {
-                assertThat(all[(int) (bodyStart + i)]).isEqualTo(io.gatehouse.testing.BodyPattern.byteAt(i));
+                assertThat(all[(int) (bodyStart + i)]).isEqualTo(BodyPattern.byteAt(i));
             }
         }
     }
