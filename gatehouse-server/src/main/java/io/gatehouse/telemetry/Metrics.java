@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
@@ -43,14 +42,11 @@ public final class Metrics {
     private final Map<String, ClusterMeters> clusters = new ConcurrentHashMap<>();
     private final Map<String, Listener> boundListeners = new ConcurrentHashMap<>();
     private final Map<String, List<Meter>> listenerMeters = new ConcurrentHashMap<>();
-    private final List<AutoCloseable> binders = new ArrayList<>();
 
     public Metrics() {
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
-        JvmGcMetrics gc = new JvmGcMetrics();
-        gc.bindTo(registry);
-        binders.add(gc);
+        JvmGcMeters.bindTo(registry); // polled: no GC notification listener (see there)
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
@@ -152,13 +148,6 @@ public final class Metrics {
     }
 
     public void close() {
-        for (AutoCloseable c : binders) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // closing JVM GC listeners cannot fail in a way worth reporting at shutdown
-            }
-        }
         registry.close();
     }
 }

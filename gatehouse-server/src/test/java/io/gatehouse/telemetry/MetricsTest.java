@@ -7,6 +7,8 @@ import io.gatehouse.testing.TestResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -95,6 +97,32 @@ class MetricsTest {
             // labels come from config names only: never the request path
             assertThat(s).doesNotContain("/x");
         }
+    }
+
+    @Test
+    void garbageCollectionsAreReadFromTheJvmsCountersAtEachScrape() throws Exception {
+        TestBackend b = backend();
+        try (GatehouseFixture g = gatehouse("[ { name: app, endpoints: [ \"%s\" ] } ]".formatted(b.address()),
+                "[ { name: all, cluster: app } ]")) {
+            double before = gcCountSum(scrape(g));
+            System.gc(); // counted by one collector or another, whichever this JVM runs
+            long jvm = 0;
+            for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) jvm += bean.getCollectionCount();
+            double after = gcCountSum(scrape(g));
+            // the meters read the JVM's own counters at the scrape (no listener, so nothing to wait for)
+            assertThat(after).isGreaterThan(before).isGreaterThanOrEqualTo(jvm);
+        }
+    }
+
+    /** jvm_gc_collection_seconds_count summed over the JVM's collectors, each of which must have its series. */
+    private static double gcCountSum(String scrape) {
+        double sum = 0;
+        for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
+            String tag = "gc=\"" + bean.getName() + "\"";
+            sum += sample(scrape, "jvm_gc_collection_seconds_count", tag).orElseThrow();
+            assertThat(sample(scrape, "jvm_gc_collection_seconds_sum", tag)).isPresent();
+        }
+        return sum;
     }
 
     @Test
