@@ -114,14 +114,12 @@ if [[ ! -f "$JAR" || -n "$(find "$ROOT"/*/src "$ROOT/pom.xml" "$ROOT"/*/pom.xml 
         || { cat /tmp/gatehouse-bench-build.log >&2; exit 1; }
 fi
 
-# JVM flags, chosen for one pinned core:
-#  pooled allocator (JDK 25 without Unsafe: the adaptive one stops every thread on frees, ../shared/README.md);
-#  SerialGC (what the JVM picks on one CPU anyway, stated so a machine with more CPUs measures the same);
-#  a small fixed heap: RSS counts against us, and a proxy's heap holds little beyond per-request objects.
-# The launcher's production flags (see ./gatehouse), plus SerialGC and a small heap for one pinned core.
-JAVA_OPTS="-Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled -XX:+UseSerialGC -Xms64m -Xmx128m -XX:+ExitOnOutOfMemoryError -Xshare:auto"
-if [ "$(gatehouse_java_major "$JAVA_HOME")" -ge 23 ]; then JAVA_OPTS="$JAVA_OPTS --sun-misc-unsafe-memory-access=allow"; fi
-if [ "$(gatehouse_java_major "$JAVA_HOME")" -ge 25 ]; then JAVA_OPTS="$JAVA_OPTS -XX:+UseCompactObjectHeaders"; fi  # as ./gatehouse
+# JVM flags: the launcher's own (.mvn/jvm-flags.sh, so what is measured is what ships), plus SerialGC, which the JVM
+# picks on the one CPU the harness pins it to anyway; stated so that a machine with more CPUs measures the same.
+# shellcheck source=/dev/null
+. "$ROOT/.mvn/jvm-flags.sh"
+gatehouse_jvm_flags
+JAVA_OPTS="${GATEHOUSE_JVM_FLAGS[*]} -XX:+UseSerialGC"
 [[ -z "$EXTRA_JAVA_OPTS" ]] || JAVA_OPTS="$JAVA_OPTS $EXTRA_JAVA_OPTS"
 GATEHOUSE_CMD="$JAVA $JAVA_OPTS -jar $JAR run \"\$PROXY_CONF\""
 NGINX_CMD='nginx -p "$BENCH_RUN_DIR" -c "$PROXY_CONF" -g "daemon off;"'

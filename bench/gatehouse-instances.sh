@@ -65,8 +65,7 @@ for i in $(seq 1 "$INSTANCES"); do
     jar="${JARS[$variant]}"; opts="$EXTRA_JAVA_OPTS"; label="$(basename "$jar")"
     if [[ $variant -eq 1 && -n "$JAVA_OPTS_B" ]]; then opts="$opts $JAVA_OPTS_B"; label="$label+b"; fi
     # shellcheck disable=SC2086
-    setsid taskset -c 1 "$JAVA" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled $VERSION_FLAGS \
-        -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto $opts \
+    setsid taskset -c 1 "$JAVA" $JVM_FLAGS $opts \
         -jar "$jar" run "$RUN/gatehouse.yaml" >"$RUN/proxy-$i.log" 2>&1 &
     pid=$!; PIDS+=("$pid")
     until curl -fsS -o /dev/null --max-time 1 "$URL$PATH_UNDER_TEST" 2>/dev/null; do

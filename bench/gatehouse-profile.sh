@@ -61,7 +61,8 @@ elif [[ "$PROXY" == gatehouse ]]; then
     render "$ROOT/bench/gatehouse-bench.yaml" "$RUN/gatehouse.yaml"
 fi
 if [[ "$PROXY" == gatehouse ]]; then
-    setsid taskset -c 1 "$JAVA" -Dio.netty.allocator.type=pooled -Dio.netty.leakDetection.level=disabled $VERSION_FLAGS -XX:+UseSerialGC -Xms64m -Xmx128m -Xshare:auto $EXTRA_JAVA_OPTS \
+    # shellcheck disable=SC2086
+    setsid taskset -c 1 "$JAVA" $JVM_FLAGS $EXTRA_JAVA_OPTS \
         -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints \
         -jar "$ROOT/gatehouse-cli/target/gatehouse.jar" run "$RUN/gatehouse.yaml" >"$RUN/proxy.log" 2>&1 &
 else

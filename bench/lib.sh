@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # lib.sh — sourced by gatehouse-profile.sh and gatehouse-instances.sh (ROOT and RUN set first).
 #
-#   bench_setup                    # JAVA (a JDK >= 21), VERSION_FLAGS (as ./gatehouse passes them), PIDS, log(),
+#   bench_setup                    # JAVA (a JDK >= 21), JVM_FLAGS (./gatehouse's, plus SerialGC), PIDS, log(),
 #                                  # and traps that kill every process group in PIDS and remove RUN on exit
 #   bench_origin_start DIR PORT    # the harness's origin (nginx on CPU 0, same settings as
 #                                  # ../shared/bench/proxy-bench.sh) serving /small (100 B), /16k and /1m from DIR,
@@ -9,8 +9,10 @@
 bench_setup() {
     . "$ROOT/.mvn/find-jdk.sh"; gatehouse_find_jdk
     JAVA="$JAVA_HOME/bin/java"
-    VERSION_FLAGS=""; [ "$(gatehouse_java_major "$JAVA_HOME")" -ge 23 ] && VERSION_FLAGS="--sun-misc-unsafe-memory-access=allow"
-    [ "$(gatehouse_java_major "$JAVA_HOME")" -ge 25 ] && VERSION_FLAGS="$VERSION_FLAGS -XX:+UseCompactObjectHeaders"
+    . "$ROOT/.mvn/jvm-flags.sh"; gatehouse_jvm_flags
+    # SerialGC is what the JVM picks on the one CPU the proxy is pinned to; stated so that a machine with more CPUs
+    # measures the same
+    JVM_FLAGS="${GATEHOUSE_JVM_FLAGS[*]} -XX:+UseSerialGC"
     PIDS=()
     trap bench_cleanup EXIT
     trap 'exit 130' INT TERM

@@ -1,0 +1,46 @@
+# Sourced by ./gatehouse and the bench/ scripts: the JVM flags Gatehouse runs with, in one place, so that what is
+# benchmarked is what ships. `gatehouse_jvm_flags` fills the array GATEHOUSE_JVM_FLAGS for the JDK in $JAVA_HOME
+# (gatehouse_java_major comes from find-jdk.sh).
+gatehouse_jvm_flags() {
+  local major
+  major=$(gatehouse_java_major "$JAVA_HOME")
+  GATEHOUSE_JVM_FLAGS=(
+    # Netty's pooled allocator: on JDK 25 Netty 4.2 runs without sun.misc.Unsafe and its default adaptive allocator
+    # then frees memory through shared-arena closes that stop every thread (2x the CPU on 16 KiB bodies, measured in
+    # ../shared/README.md). Harmless on JDK 21.
+    -Dio.netty.allocator.type=pooled
+    # A proxy's heap holds config, routing tables and short-lived request objects; bodies live in pooled direct
+    # buffers (bounded by -Xmx too unless -XX:MaxDirectMemorySize is given). 64 MiB to start keeps RSS small.
+    -Xms64m -Xmx512m
+    # GC: left to the JVM. It picks SerialGC on one CPU and G1 (parallel, short pauses, better p99) on more; GC was
+    # under 1 % of proxy CPU in the shared measurements, so there is nothing to win by forcing one. For the smallest
+    # footprint: GATEHOUSE_JAVA_OPTS=-XX:+UseSerialGC.
+    # Metaspace: the JVM's first threshold (~21 MiB) is reached a minute or so into serving, as the JIT's profiles
+    # fill metaspace, and crossing it costs a full collection (22 ms on one core, measured: the longest pause of a
+    # run). Gatehouse loads no classes at run time worth unloading, so the first threshold is set above its use.
+    -XX:MetaspaceSize=64m
+    # A server that ran out of memory should restart, not limp on in an unknown state.
+    -XX:+ExitOnOutOfMemoryError
+    # Use the JDK's class-data archive when it is there, never fail when it is not. An application archive
+    # (-XX:+AutoCreateSharedArchive on 21, -XX:AOTCache on 25) was tried: start-up gain lost in the noise (~1 s either
+    # way), hundreds of [cds] warnings on JDK 25 and a stale-archive error after each rebuild. Not worth it yet.
+    -Xshare:auto
+    # Netty loads its native epoll/io_uring transport: allowed explicitly, so the JDK does not warn at every start
+    --enable-native-access=ALL-UNNAMED
+    # Netty's leak detector samples buffer allocations with a stack trace each: a debugging aid with a cost on every
+    # request (7,000 trace records in 25 s of load, measured). Tests run it at paranoid level; a server does not.
+    -Dio.netty.leakDetection.level=disabled
+  )
+  # From JDK 25 Netty stops using sun.misc.Unsafe unless the JVM allows it (JEP 471/498), and direct-buffer access
+  # then goes through bounds-checked memory segments on every byte copy. Allowing it keeps the fast path. The flag
+  # exists from JDK 23 on; older JDKs use Unsafe anyway and would refuse to start with it.
+  if [ "$major" -ge 23 ]; then
+    GATEHOUSE_JVM_FLAGS+=(--sun-misc-unsafe-memory-access=allow)
+  fi
+  # JDK 25's compact object headers (JEP 519, a product flag there): 8-byte headers instead of 12, so a request's
+  # objects are smaller and young collections rarer. Measured: -4 % CPU per request on 100-byte responses, -6 % on
+  # 16 KiB, in three interleaved A/B pairs (bench/results/2026-11-24-session4.md). The JDK ships a matching CDS archive.
+  if [ "$major" -ge 25 ]; then
+    GATEHOUSE_JVM_FLAGS+=(-XX:+UseCompactObjectHeaders)
+  fi
+}
