@@ -382,7 +382,34 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
         traffic.closeNow();
     }
 
+    /**
+     * A connection error found by Netty (a protocol violation, or one of its flood limits: resets sent or received,
+     * queued control frames): GOAWAY with its code, then the lingering close, as for the limits of this class.
+     * Netty's own handling closes as soon as the GOAWAY is handed to the socket; with the client's frames still
+     * unread, the kernel then answers with a reset and drops what it had not sent yet, the GOAWAY included, so a
+     * client reading slowly never learned why it was cut off.
+     */
+    @Override
+    protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause, Http2Exception http2Ex) {
+        if (http2Ex != null && http2Ex.shutdownHint() == Http2Exception.ShutdownHint.GRACEFUL_SHUTDOWN) {
+            super.onConnectionError(ctx, outbound, cause, http2Ex);
+            return;
+        }
+        Http2Error error = http2Ex == null ? Http2Error.INTERNAL_ERROR : http2Ex.error();
+        if (!closing) {
+            closing = true;
+            listener.rejected();
+            if (error == Http2Error.ENHANCE_YOUR_CALM) {
+                log.info("listener {}: closing HTTP/2 connection from {}: {}", listener.name(), remote, cause.getMessage());
+            } else {
+                log.debug("listener {}: closing HTTP/2 connection from {}: {} {}", listener.name(), remote, error, cause.getMessage());
+            }
+        }
+        goAwayAndClose(error);
+    }
+
     private void goAwayAndClose(Http2Error error) {
+        traffic.lingering = true;
         ChannelPromise sent = ctx.newPromise();
         goAway(ctx, connection().remote().lastStreamCreated(), error.code(), Unpooled.EMPTY_BUFFER, sent);
         flush(ctx);
@@ -421,6 +448,8 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
         private long received;
         private long sent;
         private boolean discarding;
+        /** A lingering close is on its way: closes asked for meanwhile wait for it (see {@link #close}). */
+        boolean lingering;
 
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
@@ -457,6 +486,20 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
             listener.countBytes(received, sent);
             received = 0;
             sent = 0;
+        }
+
+        /**
+         * A close passing through while a lingering close is on its way waits for it: Netty's flood limits close
+         * right after reporting the error, which would reset the connection under the GOAWAY. {@link #closeNow()}
+         * and the lingering close itself start below this handler, so they never wait here.
+         */
+        @Override
+        public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+            if (lingering && ctx.channel().isActive()) {
+                ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
+                return;
+            }
+            ctx.close(promise);
         }
 
         void closeNow() {

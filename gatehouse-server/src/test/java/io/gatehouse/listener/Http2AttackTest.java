@@ -157,6 +157,28 @@ class Http2AttackTest {
     }
 
     @Test
+    void aClientThatReadsSlowlyStillGetsTheGoAwayOfAFloodLimit() {
+        try (GatehouseFixture g = gatehouse(); RawH2 c = RawH2.connectNotReading(g.address(), 1024)) {
+            Listener edge = g.gatehouse().listeners().getFirst();
+            // the server answers each malformed request with RST_STREAM until Netty's limit on resets sent; the
+            // client reads none of them, so its small receive window fills and the GOAWAY waits in the server's
+            // socket behind them, unsent
+            for (int i = 0, stream = 1; i < 10_000 && !c.writeFailed(); i++, stream += 2) {
+                c.frame(RawH2.HEADERS, RawH2.END_HEADERS | RawH2.END_STREAM, stream, new byte[0]);
+            }
+            // the server has given up on the connection (counted it, or closed it)
+            await().atMost(WAIT).until(() -> edge.rejectedCount() > 0 || edge.connectionCount() == 0);
+            assertThat(c.unread()).isPositive();
+            // a close with the flood unread would have reset the connection and dropped the unsent GOAWAY; a
+            // lingering close keeps it until the client reads
+            c.startReading();
+            goAwayAndClose(c, ENHANCE_YOUR_CALM);
+            assertThat(edge.rejectedCount()).isEqualTo(1);
+            othersAreServed(g);
+        }
+    }
+
+    @Test
     void anHpackBombIsAnswered431AndTheConnectionGoesOn() {
         try (GatehouseFixture g = gatehouse(); RawH2 c = RawH2.connect(g.address())) {
             String big = "x".repeat(1000);

@@ -52,24 +52,49 @@ final class RawH2 implements AutoCloseable {
             new io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder(false);
     private volatile boolean writeFailed;
 
-    private RawH2(InetSocketAddress address) throws IOException {
-        socket = new Socket(address.getAddress(), address.getPort());
+    private final Thread reader = new Thread(this::readLoop, "raw-h2-reader");
+
+    private RawH2(InetSocketAddress address, int receiveBuffer) throws IOException {
+        socket = new Socket();
+        if (receiveBuffer > 0) socket.setReceiveBufferSize(receiveBuffer); // before connecting: it sets the window
+        socket.connect(address);
         socket.setTcpNoDelay(true);
         out = socket.getOutputStream();
-        Thread reader = new Thread(this::readLoop, "raw-h2-reader");
         reader.setDaemon(true);
-        reader.start();
     }
 
     /** Connects and sends the preface and {@code settings} (id, value pairs). */
     static RawH2 connect(InetSocketAddress address, int... settings) {
+        RawH2 c = connectNotReading(address, 0, settings);
+        c.startReading();
+        return c;
+    }
+
+    /**
+     * Connects like {@link #connect} with a socket receive buffer of {@code receiveBuffer} bytes (0: the default),
+     * and reads nothing until {@link #startReading()}: a client that falls behind reading what the server sends.
+     */
+    static RawH2 connectNotReading(InetSocketAddress address, int receiveBuffer, int... settings) {
         try {
-            RawH2 c = new RawH2(address);
+            RawH2 c = new RawH2(address, receiveBuffer);
             c.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             c.settings(settings);
             return c;
         } catch (IOException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    void startReading() {
+        reader.start();
+    }
+
+    /** Bytes the server sent that wait unread in this socket (readable without taking them). */
+    int unread() {
+        try {
+            return socket.getInputStream().available();
+        } catch (IOException e) {
+            return -1;
         }
     }
 
