@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Why not Micrometer's {@code JvmGcMetrics}: it listens for GC notifications, so after every young collection the
  * JVM's notification thread builds JMX composite data and runs the listener, and that code keeps getting compiled by
  * C2 long after warm-up. On a proxy pinned to one core, both took the core from the event loop for milliseconds at a
- * time, a few times a second: that was the p99.9 of /small (bench/results/2026-11-24-session7.md). Polling costs
- * nothing between scrapes.
+ * time, a few times a second, and it showed in the p99 (bench/results/2026-11-24-session7.md). Polling costs nothing
+ * between scrapes.
  */
 final class JvmGcMeters {
     private JvmGcMeters() {}
