@@ -86,22 +86,24 @@ final class GzipDecompressor implements Decompressor {
 
     private boolean inflate(ByteBuffer src, ByteBufAllocator alloc, Sink sink) {
         inflater.setInput(src);
-        try {
-            while (!inflater.finished()) {
-                ByteBuf out = alloc.heapBuffer(PIECE);
-                int n = inflater.inflate(out.array(), out.arrayOffset(), PIECE);
-                if (n == 0) {
-                    out.release();
-                    if (inflater.needsInput()) return true;
-                    if (inflater.needsDictionary()) throw new CorruptInput("gzip needs a dictionary");
-                    continue;
-                }
-                out.writerIndex(n);
-                crc.update(out.array(), out.arrayOffset(), n);
-                if (!sink.accept(out)) return false;
+        while (!inflater.finished()) {
+            ByteBuf out = alloc.heapBuffer(PIECE);
+            int n;
+            try {
+                n = inflater.inflate(out.array(), out.arrayOffset(), PIECE);
+            } catch (DataFormatException e) {
+                out.release(); // the piece never reaches the sink
+                throw new CorruptInput("invalid deflate data: " + e.getMessage());
             }
-        } catch (DataFormatException e) {
-            throw new CorruptInput("invalid deflate data: " + e.getMessage());
+            if (n == 0) {
+                out.release();
+                if (inflater.needsInput()) return true;
+                if (inflater.needsDictionary()) throw new CorruptInput("gzip needs a dictionary");
+                continue;
+            }
+            out.writerIndex(n);
+            crc.update(out.array(), out.arrayOffset(), n);
+            if (!sink.accept(out)) return false;
         }
         state = State.TRAILER;
         return true;
