@@ -267,12 +267,24 @@ class Http2AttackTest {
                                     pump(ctx);
                                 }
 
+                                private boolean pumping;
+
                                 private void pump(ChannelHandlerContext ctx) {
-                                    while (streaming && ctx.channel().isWritable()) {
-                                        written.addAndGet(16384);
-                                        ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[16384])));
+                                    // the flush fires writability changes: the loop here takes them, instead of a
+                                    // nested pump writing through the encoder while it is still in a write
+                                    if (pumping) return;
+                                    pumping = true;
+                                    try {
+                                        while (streaming && ctx.channel().isWritable()) {
+                                            while (streaming && ctx.channel().isWritable()) {
+                                                written.addAndGet(16384);
+                                                ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[16384])));
+                                            }
+                                            ctx.flush();
+                                        }
+                                    } finally {
+                                        pumping = false;
                                     }
-                                    ctx.flush();
                                 }
                             });
                         }
