@@ -113,7 +113,8 @@ public final class HttpExchange {
         this.bodyReceiver = receiver;
         if (earlyBody != null) {
             HttpContent c;
-            while ((c = earlyBody.poll()) != null) receiver.onBody(c);
+            // a piece can end the exchange (a body refused while decoding it), which discards the rest: stop there
+            while (earlyBody != null && (c = earlyBody.poll()) != null) receiver.onBody(c);
             earlyBody = null;
         }
         if (bodyError != null) receiver.onBodyError(bodyErrorStatus, bodyError);
