@@ -6,6 +6,8 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
 
@@ -16,6 +18,8 @@ import java.util.ArrayDeque;
  * {@link CleartextProtocolDetector}, it holds {@code channelActive} back until the protocol is known.
  */
 final class AlpnProtocolSelector extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(AlpnProtocolSelector.class);
+
     private final Listener listener;
     private ArrayDeque<Object> early;   // decrypted bytes that came before the handshake event (not expected)
 
@@ -66,6 +70,19 @@ final class AlpnProtocolSelector extends ChannelInboundHandlerAdapter {
             ctx.fireChannelReadComplete();
         }
         ctx.pipeline().remove(this);
+    }
+
+    /**
+     * A failed handshake (no client certificate where one is required, no common version or cipher, a reset): the
+     * client learns it from TLS itself. Here it is one debug line, instead of a stack trace at WARN from the end of
+     * the pipeline for every client that fails, which anyone could produce at will.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause;
+        while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+        log.debug("listener {}: TLS handshake with {} failed: {}", listener.name(), ctx.channel().remoteAddress(), root.toString());
+        ctx.close();
     }
 
     @Override

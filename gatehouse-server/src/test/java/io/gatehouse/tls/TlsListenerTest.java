@@ -1,5 +1,9 @@
 package io.gatehouse.tls;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.gatehouse.GatehouseFixture;
 import io.gatehouse.testing.RawResponse;
 import io.gatehouse.testing.RecordedRequest;
@@ -8,6 +12,7 @@ import io.gatehouse.testing.TestCertificates;
 import io.gatehouse.testing.TestCertificates.Authority;
 import io.gatehouse.testing.TestCertificates.Issued;
 import io.gatehouse.testing.TestCertificates.PemFiles;
+import io.netty.channel.DefaultChannelPipeline;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
@@ -16,6 +21,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -28,10 +34,13 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /** TLS termination on a listener, over real sockets, with both providers where the behaviour depends on them. */
 class TlsListenerTest {
@@ -201,10 +210,22 @@ class TlsListenerTest {
     void mtlsRequireRefusesClientsWithoutACertificateAndForwardsTheVerifiedSubject() throws Exception {
         Path clientCa = ca.writeCertificate(dir.resolve("client-ca.crt"));
         String tls = "client_auth: require\nclient_ca: \"" + clientCa + "\"";
+        Logger selector = (Logger) LoggerFactory.getLogger("io.gatehouse.listener.AlpnProtocolSelector");
+        Logger pipeline = (Logger) LoggerFactory.getLogger(DefaultChannelPipeline.class);
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        Level level = selector.getLevel();
+        logs.start();
+        selector.addAppender(logs);
+        pipeline.addAppender(logs);
+        selector.setLevel(Level.DEBUG);
         try (GatehouseFixture g = start("openssl", tls, PROXY_ROUTE, edge("edge"))) {
             String url = "https://127.0.0.1:" + g.address().getPort() + "/who";
             assertThatThrownBy(() -> TlsClients.get(TlsClients.httpClient(ca.trustingContext()), url))
                     .isInstanceOf(AssertionError.class).hasMessageContaining("request failed");
+            // the refused handshake is one debug line naming the reason, not a stack trace at WARN
+            await().atMost(Duration.ofSeconds(5)).until(() -> List.copyOf(logs.list).stream()
+                    .anyMatch(e -> e.getFormattedMessage().contains("TLS handshake with") && e.getFormattedMessage().contains("CERTIFICATE")));
+            assertThat(List.copyOf(logs.list)).noneMatch(e -> e.getLevel().isGreaterOrEqual(Level.WARN));
             Issued billing = ca.issue("CN=billing,O=Example", "spiffe://example.org/billing");
             HttpClient client = TlsClients.httpClient(billing.clientContext(ca));
             HttpResponse<String> r = TlsClients.get(client, url, "X-Client-Cert-Subject", "CN=admin", "X-Forwarded-Client-Cert", "forged");
@@ -213,6 +234,10 @@ class TlsListenerTest {
             assertThat(seen.header("x-client-cert-subject")).isEqualTo("CN=billing,O=Example");
             assertThat(seen.header("x-client-cert-san")).isEqualTo("spiffe://example.org/billing");
             assertThat(seen.header("x-forwarded-client-cert")).isNull();
+        } finally {
+            selector.detachAppender(logs);
+            pipeline.detachAppender(logs);
+            selector.setLevel(level);
         }
     }
 
