@@ -5,6 +5,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +22,7 @@ import java.util.concurrent.TimeUnit;
  * applies); one stuck part-way through the preface is closed.
  */
 final class CleartextProtocolDetector extends ByteToMessageDecoder {
+    private static final Logger log = LoggerFactory.getLogger(CleartextProtocolDetector.class);
     private static final ByteBuf PREFACE = Http2CodecUtil.connectionPrefaceBuf();
 
     private final Listener listener;
@@ -80,6 +83,17 @@ final class CleartextProtocolDetector extends ByteToMessageDecoder {
         ctx.fireChannelActive();
         // what was read so far (the preface, or the start of a request) goes on to the new handlers
         ctx.pipeline().remove(this);
+    }
+
+    /**
+     * The connection failed before its protocol was known (typically a reset): one debug line, as for a failed TLS
+     * handshake, instead of a stack trace at WARN from the end of the pipeline.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("listener {}: connection from {} failed before its protocol was known: {}", listener.name(),
+                ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
     }
 
     @Override

@@ -1,10 +1,15 @@
 package io.gatehouse.listener;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.gatehouse.GatehouseFixture;
 import io.gatehouse.testing.RecordedRequest;
 import io.gatehouse.testing.TestBackend;
 import io.gatehouse.testing.TestResponse;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.DefaultChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
@@ -12,7 +17,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
 
+import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -204,6 +211,33 @@ class Http2DownstreamTest {
                     .POST(java.net.http.HttpRequest.BodyPublishers.ofString("x")).build());
             assertThat(p.statusCode()).isEqualTo(200);
             assertThat(await(h2.send(get("/two"))).status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void aClientThatResetsBeforeItsProtocolIsKnownIsOneDebugLineNotAWarning() throws Exception {
+        Logger detector = (Logger) LoggerFactory.getLogger(CleartextProtocolDetector.class);
+        Logger pipeline = (Logger) LoggerFactory.getLogger(DefaultChannelPipeline.class);
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        Level level = detector.getLevel();
+        logs.start();
+        detector.addAppender(logs);
+        pipeline.addAppender(logs);
+        detector.setLevel(Level.DEBUG);
+        try (GatehouseFixture g = gatehouse()) {
+            try (Socket s = new Socket(g.address().getAddress(), g.address().getPort())) {
+                s.getOutputStream().write("PR".getBytes(StandardCharsets.US_ASCII)); // the preface's start: undecided
+                s.getOutputStream().flush();
+                s.setSoLinger(true, 0); // close with a reset
+            }
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> List.copyOf(logs.list).stream()
+                    .anyMatch(e -> e.getFormattedMessage().contains("failed before its protocol was known")));
+            assertThat(List.copyOf(logs.list)).noneMatch(e -> e.getLevel().isGreaterOrEqual(Level.WARN));
+            assertThat(g.get("/after").statusCode()).isEqualTo(200);
+        } finally {
+            detector.detachAppender(logs);
+            pipeline.detachAppender(logs);
+            detector.setLevel(level);
         }
     }
 
