@@ -1,10 +1,8 @@
 package io.gatehouse.listener;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.gatehouse.GatehouseFixture;
+import io.gatehouse.LogCapture;
 import io.gatehouse.testing.RecordedRequest;
 import io.gatehouse.testing.TestBackend;
 import io.gatehouse.testing.TestResponse;
@@ -17,7 +15,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.LoggerFactory;
 
 import java.net.Socket;
 import java.net.http.HttpResponse;
@@ -216,28 +213,16 @@ class Http2DownstreamTest {
 
     @Test
     void aClientThatResetsBeforeItsProtocolIsKnownIsOneDebugLineNotAWarning() throws Exception {
-        Logger detector = (Logger) LoggerFactory.getLogger(CleartextProtocolDetector.class);
-        Logger pipeline = (Logger) LoggerFactory.getLogger(DefaultChannelPipeline.class);
-        ListAppender<ILoggingEvent> logs = new ListAppender<>();
-        Level level = detector.getLevel();
-        logs.start();
-        detector.addAppender(logs);
-        pipeline.addAppender(logs);
-        detector.setLevel(Level.DEBUG);
-        try (GatehouseFixture g = gatehouse()) {
+        try (LogCapture logs = LogCapture.of(Level.DEBUG, CleartextProtocolDetector.class.getName(), DefaultChannelPipeline.class.getName());
+             GatehouseFixture g = gatehouse()) {
             try (Socket s = new Socket(g.address().getAddress(), g.address().getPort())) {
                 s.getOutputStream().write("PR".getBytes(StandardCharsets.US_ASCII)); // the preface's start: undecided
                 s.getOutputStream().flush();
                 s.setSoLinger(true, 0); // close with a reset
             }
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> List.copyOf(logs.list).stream()
-                    .anyMatch(e -> e.getFormattedMessage().contains("failed before its protocol was known")));
-            assertThat(List.copyOf(logs.list)).noneMatch(e -> e.getLevel().isGreaterOrEqual(Level.WARN));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> logs.logged("failed before its protocol was known"));
+            assertThat(logs.events()).noneMatch(e -> e.getLevel().isGreaterOrEqual(Level.WARN));
             assertThat(g.get("/after").statusCode()).isEqualTo(200);
-        } finally {
-            detector.detachAppender(logs);
-            pipeline.detachAppender(logs);
-            detector.setLevel(level);
         }
     }
 

@@ -1,10 +1,8 @@
 package io.gatehouse.tls;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.gatehouse.GatehouseFixture;
+import io.gatehouse.LogCapture;
 import io.gatehouse.testing.RawResponse;
 import io.gatehouse.testing.RecordedRequest;
 import io.gatehouse.testing.TestBackend;
@@ -21,7 +19,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -36,7 +33,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -210,22 +206,14 @@ class TlsListenerTest {
     void mtlsRequireRefusesClientsWithoutACertificateAndForwardsTheVerifiedSubject() throws Exception {
         Path clientCa = ca.writeCertificate(dir.resolve("client-ca.crt"));
         String tls = "client_auth: require\nclient_ca: \"" + clientCa + "\"";
-        Logger selector = (Logger) LoggerFactory.getLogger("io.gatehouse.listener.AlpnProtocolSelector");
-        Logger pipeline = (Logger) LoggerFactory.getLogger(DefaultChannelPipeline.class);
-        ListAppender<ILoggingEvent> logs = new ListAppender<>();
-        Level level = selector.getLevel();
-        logs.start();
-        selector.addAppender(logs);
-        pipeline.addAppender(logs);
-        selector.setLevel(Level.DEBUG);
-        try (GatehouseFixture g = start("openssl", tls, PROXY_ROUTE, edge("edge"))) {
+        try (LogCapture logs = LogCapture.of(Level.DEBUG, "io.gatehouse.listener.AlpnProtocolSelector", DefaultChannelPipeline.class.getName());
+             GatehouseFixture g = start("openssl", tls, PROXY_ROUTE, edge("edge"))) {
             String url = "https://127.0.0.1:" + g.address().getPort() + "/who";
             assertThatThrownBy(() -> TlsClients.get(TlsClients.httpClient(ca.trustingContext()), url))
                     .isInstanceOf(AssertionError.class).hasMessageContaining("request failed");
             // the refused handshake is one debug line naming the reason, not a stack trace at WARN
-            await().atMost(Duration.ofSeconds(5)).until(() -> List.copyOf(logs.list).stream()
-                    .anyMatch(e -> e.getFormattedMessage().contains("TLS handshake with") && e.getFormattedMessage().contains("CERTIFICATE")));
-            assertThat(List.copyOf(logs.list)).noneMatch(e -> e.getLevel().isGreaterOrEqual(Level.WARN));
+            await().atMost(Duration.ofSeconds(5)).until(() -> logs.logged("TLS handshake with", "CERTIFICATE"));
+            assertThat(logs.events()).noneMatch(e -> e.getLevel().isGreaterOrEqual(Level.WARN));
             Issued billing = ca.issue("CN=billing,O=Example", "spiffe://example.org/billing");
             HttpClient client = TlsClients.httpClient(billing.clientContext(ca));
             HttpResponse<String> r = TlsClients.get(client, url, "X-Client-Cert-Subject", "CN=admin", "X-Forwarded-Client-Cert", "forged");
@@ -234,10 +222,6 @@ class TlsListenerTest {
             assertThat(seen.header("x-client-cert-subject")).isEqualTo("CN=billing,O=Example");
             assertThat(seen.header("x-client-cert-san")).isEqualTo("spiffe://example.org/billing");
             assertThat(seen.header("x-forwarded-client-cert")).isNull();
-        } finally {
-            selector.detachAppender(logs);
-            pipeline.detachAppender(logs);
-            selector.setLevel(level);
         }
     }
 

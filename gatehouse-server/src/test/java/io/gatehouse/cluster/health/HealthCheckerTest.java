@@ -1,8 +1,8 @@
 package io.gatehouse.cluster.health;
 
-import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import io.gatehouse.LogCapture;
 import io.gatehouse.cluster.Endpoint;
 import io.gatehouse.config.ClusterConfig.HealthCheckConfig;
 import io.netty.channel.EventLoopGroup;
@@ -14,7 +14,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -157,22 +156,16 @@ class HealthCheckerTest {
 
     @Test
     void refusedConnectionMarksUnhealthyAtTheFirstCheckAndLogsWhy() throws IOException {
-        ListAppender<ILoggingEvent> logs = new ListAppender<>();
-        Logger logger = (Logger) LoggerFactory.getLogger(HealthChecker.class);
-        logs.start();
-        logger.addAppender(logs);
-        try {
+        try (LogCapture logs = LogCapture.of(Level.INFO, HealthChecker.class.getName())) {
             Endpoint e = endpoint(refusingAddress());
             HealthChecker checker = start(config("http", "/", null, 1000, 2, 3), e, null);
 
             await().atMost(Duration.ofSeconds(5)).until(() -> !e.activeHealthy());
             assertThat(checker.status(e).lastFailureReason()).isEqualTo("connect refused");
             assertThat(changesAt).hasSize(1);
-            await().atMost(Duration.ofSeconds(5)).until(() -> !logs.list.isEmpty());
-            assertThat(logs.list).extracting(ILoggingEvent::getFormattedMessage).contains(
+            await().atMost(Duration.ofSeconds(5)).until(() -> !logs.events().isEmpty());
+            assertThat(logs.events()).extracting(ILoggingEvent::getFormattedMessage).contains(
                     "health: cluster=api endpoint=" + e.address() + " healthy -> unhealthy (first check failed; last: connect refused)");
-        } finally {
-            logger.detachAppender(logs);
         }
     }
 
