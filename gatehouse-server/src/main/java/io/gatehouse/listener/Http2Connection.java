@@ -222,6 +222,9 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
             return;
         }
         log.debug("{}: HTTP/2 connection error: {}", remote, cause.toString());
+        // during a lingering close, writes queued behind the GOAWAY fail when output is shut: expected, and closing
+        // now would reset the connection under a GOAWAY the client may not have read yet
+        if (traffic.lingering) return;
         traffic.closeNow(); // the socket itself failed: nothing more can be sent on it
     }
 
@@ -409,6 +412,7 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
     }
 
     private void goAwayAndClose(Http2Error error) {
+        if (traffic.lingering) return; // the first GOAWAY is on its way; shutting output before it is out would drop it
         traffic.lingering = true;
         ChannelPromise sent = ctx.newPromise();
         goAway(ctx, connection().remote().lastStreamCreated(), error.code(), Unpooled.EMPTY_BUFFER, sent);
@@ -516,6 +520,7 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
                 ctx.close();
                 return;
             }
+            if (discarding) return;
             discarding = true;
             duplex.shutdownOutput().addListener(f -> {
                 if (!f.isSuccess()) {
