@@ -520,7 +520,6 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
                 ctx.close();
                 return;
             }
-            if (discarding) return;
             discarding = true;
             duplex.shutdownOutput().addListener(f -> {
                 if (!f.isSuccess()) {
