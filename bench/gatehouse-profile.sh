@@ -130,12 +130,15 @@ for p in "${PL[@]}"; do
     log "$p: perf record 5 s"
     wrk_run "$p" 6 >"$RUN/wrk.txt" &
     w=$!; sleep 0.5
-    perf record -q -F 499 -g -p "$WORKER" -o "$RUN/perf.data" -- sleep 5 >/dev/null 2>&1 || true
+    perf record -q -F "${PERF_FREQ:-499}" -g -p "$WORKER" -o "$RUN/perf.data" -- sleep 5 >/dev/null 2>&1 || true
     wait "$w"
     [[ "$PROXY" != gatehouse ]] || "$JAVA_HOME/bin/jcmd" "$PROXY_PID" Compiler.perfmap >/dev/null 2>&1 || true
     perf report -i "$RUN/perf.data" --no-children --sort dso,sym --stdio -g none --percent-limit 0.7 \
         >"$OUTDIR/$tag-perf.txt" 2>/dev/null || true
     perf report -i "$RUN/perf.data" --no-children --sort dso --stdio -g none >"$OUTDIR/$tag-perf-dso.txt" 2>/dev/null || true
+    # kept for call-graph questions (perf report -i ... -g caller); JIT frames unwind with --java-opts -XX:+PreserveFramePointer
+    cp "$RUN/perf.data" "$OUTDIR/$tag-perf.data"
+    [[ "$PROXY" != gatehouse ]] || cp "/tmp/perf-$PROXY_PID.map" "$OUTDIR/$tag-perf.map" 2>/dev/null || true
 
     log "$p: strace -c 5 s"
     strace -c -f -p "$WORKER" -o "$OUTDIR/$tag-strace.txt" &

@@ -8,7 +8,9 @@ import io.netty.util.AsciiString;
  * origin servers send, so decoding them allocates nothing and the decoders can recognise framing headers by identity.
  */
 final class KnownHeaderNames {
-    private static final AsciiString[][] BY_LENGTH;
+    private static final int SLOT_BITS = 9;
+    private static final int SLOTS = 1 << SLOT_BITS; // about 6 slots per name: a miss (an unknown name) ends fast
+    private static final AsciiString[] TABLE;
 
     static {
         AsciiString[] names = {
@@ -44,57 +46,57 @@ final class KnownHeaderNames {
             AsciiString.cached("x-powered-by"), AsciiString.cached("x-cache"), AsciiString.cached("referrer-policy"),
             AsciiString.cached("server-timing"), AsciiString.cached("x-xss-protection"),
         };
-        int max = 0;
+        AsciiString[] table = new AsciiString[SLOTS];
         for (AsciiString n : names) {
-            max = Math.max(max, n.length());
+            for (int k = 0; k < n.length(); k++) {
+                char c = n.charAt(k);
+                if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-')) {
+                    throw new AssertionError("the lookup compares bytes OR 0x20: lower-case letters, digits and '-' only: " + n);
+                }
+            }
+            int i = slot(n.length(), n.byteAt(0), n.byteAt(n.length() - 1));
+            while (table[i] != null) {
+                if (table[i].contentEquals(n)) throw new AssertionError("listed twice: " + n);
+                i = (i + 1) & (SLOTS - 1);
+            }
+            table[i] = n;
         }
-        AsciiString[][] table = new AsciiString[max + 1][];
-        for (AsciiString n : names) {
-            AsciiString[] old = table[n.length()];
-            AsciiString[] grown = old == null ? new AsciiString[1] : java.util.Arrays.copyOf(old, old.length + 1);
-            grown[grown.length - 1] = n;
-            table[n.length()] = grown;
-        }
-        BY_LENGTH = table;
+        TABLE = table;
     }
 
     private KnownHeaderNames() {
     }
 
-    /** The interned name equal (ignoring ASCII case) to {@code b[start, start+len)}, or {@code null}. */
+    /**
+     * The interned name equal (ignoring ASCII case) to {@code b[start, start+len)}, or {@code null}. The bytes must
+     * be a token (RFC 9110 tchar only, as the decoders check before they ask) of at least one byte: for those,
+     * {@code c | 0x20} equals a lower-case letter, digit or '-' exactly when {@code c} is that character in either
+     * case, so one OR per byte replaces a case test.
+     */
     static AsciiString find(byte[] b, int start, int len) {
-        if (len >= BY_LENGTH.length) {
-            return null;
-        }
-        AsciiString[] candidates = BY_LENGTH[len];
-        if (candidates == null) {
-            return null;
-        }
-        for (AsciiString candidate : candidates) {
-            if (equalsLowerCase(candidate, b, start, len)) {
+        int i = slot(len, b[start] | 0x20, b[start + len - 1] | 0x20);
+        for (;;) {
+            AsciiString candidate = TABLE[i];
+            if (candidate == null) {
+                return null;
+            }
+            if (candidate.length() == len && equalsLowerCase(candidate, b, start, len)) {
                 return candidate;
             }
+            i = (i + 1) & (SLOTS - 1);
         }
-        return null;
+    }
+
+    /** Open addressing on length, first and last byte: names mostly differ in one of those (about one probe). */
+    private static int slot(int len, int first, int last) {
+        return ((first * 31 + last) * 31 + len) * 0x9E3779B9 >>> (32 - SLOT_BITS);
     }
 
     private static boolean equalsLowerCase(AsciiString lower, byte[] b, int start, int len) {
         byte[] a = lower.array();
         int offset = lower.arrayOffset();
-        // names of one length mostly differ in their last byte: compare it first (len >= 1 here)
-        int last = b[start + len - 1];
-        if (last >= 'A' && last <= 'Z') {
-            last += 'a' - 'A';
-        }
-        if (last != a[offset + len - 1]) {
-            return false;
-        }
         for (int i = 0; i < len; i++) {
-            int c = b[start + i];
-            if (c >= 'A' && c <= 'Z') {
-                c += 'a' - 'A';
-            }
-            if (c != a[offset + i]) {
+            if ((b[start + i] | 0x20) != a[offset + i]) {
                 return false;
             }
         }

@@ -11,7 +11,9 @@ import io.netty.util.AsciiString;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -227,15 +229,27 @@ public final class ProxyHeaders {
      */
     static void removeHopByHop(HttpHeaders h, int found) {
         if ((found & CONNECTION_H) != 0) {
-            for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
-                int start = 0;
-                while (start < value.length()) {
-                    int comma = value.indexOf(',', start);
-                    int end = comma < 0 ? value.length() : comma;
-                    String name = value.substring(start, end).trim();
-                    if (!name.isEmpty() && !isProtected(name)) h.remove(name);
+            // the names are collected before any removal, which would disturb the walk over Connection's values;
+            // the usual values ("keep-alive", "close") name nothing to remove and allocate nothing
+            List<String> named = null;
+            for (Iterator<? extends CharSequence> it = h.valueCharSequenceIterator(HttpHeaderNames.CONNECTION); it.hasNext(); ) {
+                CharSequence value = it.next();
+                int n = value.length();
+                for (int start = 0; start < n; ) {
+                    int end = start;
+                    while (end < n && value.charAt(end) != ',') end++;
+                    int a = start, b = end;
+                    while (a < b && value.charAt(a) <= ' ') a++;
+                    while (b > a && value.charAt(b - 1) <= ' ') b--;
+                    if (b > a && !isProtected(value, a, b)) {
+                        if (named == null) named = new ArrayList<>(2);
+                        named.add(value.subSequence(a, b).toString());
+                    }
                     start = end + 1;
                 }
+            }
+            if (named != null) {
+                for (String name : named) h.remove(name);
             }
             h.remove(HttpHeaderNames.CONNECTION);
         }
@@ -249,9 +263,19 @@ public final class ProxyHeaders {
     /** Never removed because a Connection header names them: "close" and "keep-alive" are options, not headers. */
     private static final String[] PROTECTED = {"content-length", "transfer-encoding", "host", "close", "keep-alive"};
 
-    private static boolean isProtected(String name) {
+    /** Whether {@code value[from, to)} is one of {@link #PROTECTED}, ignoring ASCII case; copies nothing. */
+    private static boolean isProtected(CharSequence value, int from, int to) {
+        int len = to - from;
         for (String p : PROTECTED) {
-            if (p.equalsIgnoreCase(name)) return true; // a length check first: no lower-cased copy per token
+            if (p.length() != len) continue;
+            int i = 0;
+            while (i < len) {
+                char c = value.charAt(from + i);
+                if (c >= 'A' && c <= 'Z') c += 'a' - 'A';
+                if (c != p.charAt(i)) break;
+                i++;
+            }
+            if (i == len) return true;
         }
         return false;
     }

@@ -98,7 +98,8 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
     /** An event-loop group of {@code threads} threads (0: one per core). */
     public EventLoopGroup newGroup(int threads, String threadPrefix) {
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        return new MultiThreadIoEventLoopGroup(n, new DefaultThreadFactory(threadPrefix, true), ioHandlerFactory);
+        return new MultiThreadIoEventLoopGroup(n, new DefaultThreadFactory(threadPrefix, true),
+                DispatchClock.perIoBatch(ioHandlerFactory));
     }
 
 

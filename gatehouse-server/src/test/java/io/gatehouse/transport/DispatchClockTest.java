@@ -1,5 +1,9 @@
 package io.gatehouse.transport;
 
+import io.netty.channel.IoHandle;
+import io.netty.channel.IoHandler;
+import io.netty.channel.IoHandlerContext;
+import io.netty.channel.IoRegistration;
 import io.netty.util.concurrent.MockTicker;
 import io.netty.util.concurrent.Ticker;
 import org.junit.jupiter.api.Test;
@@ -70,6 +74,43 @@ class DispatchClockTest {
         } finally {
             DispatchClock.exit();
         }
+    }
+
+    @Test
+    void eachRunOfAnIoHandlerIsOneDispatch() throws Exception {
+        java.util.List<Long> readings = new java.util.ArrayList<>();
+        IoHandler inner = new IoHandler() {
+            @Override
+            public int run(IoHandlerContext context) {
+                // two connections served by one batch of ready events
+                readings.add(clock.nanoTime());
+                source.advance(4, TimeUnit.MILLISECONDS);
+                readings.add(clock.nanoTime());
+                return 2;
+            }
+
+            @Override
+            public IoRegistration register(IoHandle handle) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void wakeup() {
+            }
+
+            @Override
+            public boolean isCompatible(Class<? extends IoHandle> handleType) {
+                return handleType == IoHandle.class;
+            }
+        };
+        IoHandler batched = DispatchClock.perIoBatch(executor -> inner).newHandler(null);
+
+        assertThat(batched.run(null)).isEqualTo(2);
+        assertThat(readings.get(1)).isEqualTo(readings.get(0));
+        assertThat(clock.nanoTime()).isEqualTo(readings.get(0) + TimeUnit.MILLISECONDS.toNanos(4)); // between batches
+        batched.run(null);
+        assertThat(readings.get(2)).isEqualTo(readings.get(0) + TimeUnit.MILLISECONDS.toNanos(4)); // the next batch reads anew
+        assertThat(batched.isCompatible(IoHandle.class)).isTrue();
     }
 
     @Test
