@@ -15,9 +15,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
@@ -34,10 +37,13 @@ import java.util.List;
  * must reject every framing ambiguity that lets a client smuggle a request past it, and this is the hottest path.
  *
  * <h2>Output</h2>
- * Per request: one {@link DefaultHttpRequest} (HTTP/1.0 or 1.1, headers unvalidated by Netty since they were validated
- * here, once), then zero or more {@code HttpContent} whose content is a retained slice of the received bytes (streamed
- * as it arrives, never aggregated), then one {@link LastHttpContent}: {@link LastHttpContent#EMPTY_LAST_CONTENT}, or a
- * {@link DefaultLastHttpContent} with an empty buffer carrying the trailers of a chunked body that had some.
+ * A request without a body (neither Content-Length above 0 nor Transfer-Encoding: most requests) is one
+ * {@link FullHttpRequest} with an empty buffer and {@link EmptyHttpHeaders#INSTANCE} as trailers. A request with a
+ * body: one {@link DefaultHttpRequest}, then zero or more {@code HttpContent} whose content is a retained slice of the
+ * received bytes (streamed as it arrives, never aggregated), then one {@link LastHttpContent}:
+ * {@link LastHttpContent#EMPTY_LAST_CONTENT}, or a {@link DefaultLastHttpContent} with an empty buffer carrying the
+ * trailers of a chunked body that had some. Either way headers are unvalidated by Netty, since they were validated
+ * here, once; the version is HTTP/1.0 or 1.1.
  * On any violation: one {@link RejectedRequest} (possibly after the request head and some content, when the body
  * framing breaks) and every later byte on the connection is discarded; the handler answers and closes.
  *
@@ -69,7 +75,7 @@ import java.util.List;
  *     the decoder from the pipeline, which passes those bytes on as plain {@code ByteBuf}; if it refuses the switch
  *     it calls {@link #resume()} and they are parsed as the next HTTP/1.1 request.</li>
  * </ul>
- * Each {@code decode} call stops after a request's {@code LastHttpContent}, so {@link #isSingleDecode()} and the
+ * Each {@code decode} call stops after a request's end (its {@code LastHttpContent}), so {@link #isSingleDecode()} and the
  * pipeline see pipelined requests one at a time, in order.
  */
 public final class Http1RequestDecoder extends ByteToMessageDecoder {
@@ -482,17 +488,19 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
         if (method == HttpMethod.CONNECT) {
             switchesProtocol = true;
         }
+        if (!transferEncoding && contentLength <= 0) {
+            // no body (most requests): head and end in one message, one trip through the pipeline instead of two
+            out.add(new DefaultFullHttpRequest(version, method, uri, Unpooled.EMPTY_BUFFER, fields, EmptyHttpHeaders.INSTANCE));
+            return endOfRequest();
+        }
         out.add(new DefaultHttpRequest(version, method, uri, fields));
         if (transferEncoding) {
             state = State.CHUNK_SIZE;
             return true;
         }
-        if (contentLength > 0) {
-            remaining = contentLength;
-            state = State.FIXED_BODY;
-            return true;
-        }
-        return endOfRequest(out, LastHttpContent.EMPTY_LAST_CONTENT);
+        remaining = contentLength;
+        state = State.FIXED_BODY;
+        return true;
     }
 
     private boolean readTrailers(ByteBuf in, List<Object> out) {
@@ -679,6 +687,10 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
 
     private boolean endOfRequest(List<Object> out, LastHttpContent last) {
         out.add(last);
+        return endOfRequest();
+    }
+
+    private boolean endOfRequest() {
         boolean pause = switchesProtocol;
         resetRequest();
         state = pause ? State.PAUSED : State.REQUEST_LINE;

@@ -17,9 +17,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
@@ -47,13 +50,17 @@ import java.util.Objects;
  * final response to the same request follows. A response nobody said was coming is framed as a response to GET.
  *
  * <h2>Output</h2>
- * Per response: one {@link DefaultHttpResponse} (headers unvalidated by Netty since they were validated here), then
- * zero or more {@code HttpContent} holding retained slices of the received bytes, streamed as they arrive and never
- * aggregated, then one {@link LastHttpContent}. A Content-Length body ends with a {@code LastHttpContent} carrying
- * its final bytes (as {@code HttpClientCodec} does: one message fewer through the proxy); a chunked body with
- * {@link LastHttpContent#EMPTY_LAST_CONTENT}, or with a {@link DefaultLastHttpContent} holding the trailers; a
- * response without a body (HEAD, 1xx, 204, 304, {@code Content-Length: 0}) with {@code EMPTY_LAST_CONTENT} right
- * after its head.
+ * A final response whose body is complete when its head is decoded comes as one {@link FullHttpResponse} (trailers
+ * {@link EmptyHttpHeaders#INSTANCE}): a response without a body (HEAD, 204, 304, {@code Content-Length: 0}) with an
+ * empty buffer, a Content-Length body that arrived with its head with a retained slice of it. That is most small
+ * responses, and each then takes one trip through the pipeline and the proxy instead of two.
+ *
+ * <p>Any other response: one {@link DefaultHttpResponse} (headers unvalidated by Netty since they were validated
+ * here), then zero or more {@code HttpContent} holding retained slices of the received bytes, streamed as they arrive
+ * and never aggregated, then one {@link LastHttpContent}. A Content-Length body ends with a {@code LastHttpContent}
+ * carrying its final bytes (as {@code HttpClientCodec} does: one message fewer through the proxy); a chunked body with
+ * {@link LastHttpContent#EMPTY_LAST_CONTENT}, or with a {@link DefaultLastHttpContent} holding the trailers. An
+ * interim response (1xx but 101) and a protocol switch are a head and {@code EMPTY_LAST_CONTENT}.
  *
  * <h2>Failures</h2>
  * A malformed head yields a {@link DefaultHttpResponse} (HTTP/1.0, status 999) and a broken body framing a
@@ -330,29 +337,31 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
         } else if (mergeContentLength) {
             fields.set(HttpHeaderNames.CONTENT_LENGTH, AsciiString.of(Long.toString(contentLength)));
         }
-        out.add(new DefaultHttpResponse(version, status, fields));
-
         int code = status.code();
         if (code < 200 && code != 101) {
             // interim: the final response to the same request follows
+            out.add(new DefaultHttpResponse(version, status, fields));
             return endOfResponse(out, LastHttpContent.EMPTY_LAST_CONTENT);
         }
         HttpMethod method = expected.pollFirst();
         if (code == 101 || method == HttpMethod.CONNECT && code < 300) {
+            out.add(new DefaultHttpResponse(version, status, fields));
             out.add(LastHttpContent.EMPTY_LAST_CONTENT);
             resetResponse();
             state = State.SWITCHED;
             return false;
         }
-        if (method == HttpMethod.HEAD || code == 204 || code == 304) {
-            return endOfResponse(out, LastHttpContent.EMPTY_LAST_CONTENT);
+        if (method == HttpMethod.HEAD || code == 204 || code == 304 || !chunked && contentLength == 0) {
+            return whole(out, fields, Unpooled.EMPTY_BUFFER);
         }
+        if (!chunked && contentLength > 0 && in.readableBytes() >= contentLength) {
+            // the body came with its head (most small responses): one message instead of two through the proxy
+            return whole(out, fields, HttpSyntax.retainedPiece(in, (int) contentLength));
+        }
+        out.add(new DefaultHttpResponse(version, status, fields));
         if (chunked) {
             state = State.CHUNK_SIZE;
             return true;
-        }
-        if (contentLength == 0) {
-            return endOfResponse(out, LastHttpContent.EMPTY_LAST_CONTENT);
         }
         if (contentLength > 0) {
             remaining = contentLength;
@@ -361,6 +370,14 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
         }
         state = State.UNTIL_CLOSE;
         return true;
+    }
+
+    /** Emits a final response whose body (possibly empty) is complete as one {@link FullHttpResponse}. */
+    private boolean whole(List<Object> out, HttpHeaders fields, ByteBuf body) {
+        out.add(new DefaultFullHttpResponse(version, status, body, fields, EmptyHttpHeaders.INSTANCE));
+        resetResponse();
+        state = State.HEAD;
+        return false; // stop after each response, as endOfResponse does
     }
 
     /** Fills version and status from the status line at the start of h; returns the index after it, or -1. */

@@ -154,7 +154,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private void dispatchRead(Object msg) {
         if (current != null) {
-            if (readingBody && msg instanceof HttpContent content && backlog == null) {
+            // (a request without a body is an HttpContent too, a FullHttpRequest: never a piece of this one's body)
+            if (readingBody && msg instanceof HttpContent content && !(msg instanceof HttpRequest) && backlog == null) {
                 deliverBody(content);
                 return;
             }
@@ -561,7 +562,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             else if (msg instanceof HttpContent c) backlogBytes -= c.content().readableBytes();
             dispatch(msg);
             // the rest of this request's body may be in the backlog too
-            while (current != null && readingBody && backlog != null && backlog.peek() instanceof HttpContent c) {
+            while (current != null && readingBody && backlog != null && backlog.peek() instanceof HttpContent c
+                    && !(c instanceof HttpRequest)) {
                 backlog.poll();
                 backlogBytes -= c.content().readableBytes();
                 deliverBody(c);

@@ -16,6 +16,8 @@ import io.opentelemetry.api.trace.Span;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -210,10 +212,10 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             if (conn != c) return; // the body failed on delivery: the exchange ended and closed the connection
             if (headPending) { // nothing of the body yet
                 headPending = false;
-                ch.write(request, ch.voidPromise());
+                ch.write(head(), ch.voidPromise());
             }
         } else {
-            ch.write(request, ch.voidPromise());
+            ch.write(head(), ch.voidPromise());
             if (replay != null) for (HttpContent piece : replay) ch.write(piece.retainedDuplicate(), ch.voidPromise());
             if (ex.requestComplete() && !replayLast()) ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
         }
@@ -222,6 +224,17 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         else if (ch.isWritable()) ex.downstream().requestMoreBody();
         c.watchDeadlines();
         ch.read(); // the response may come before the request body is complete
+    }
+
+    /**
+     * The request's head, to write before its body pieces. A request without a body is decoded whole, as a
+     * {@link FullHttpRequest}, which an encoder would take as the complete request: a retry, which writes the head,
+     * then the body it kept, then the end, gets a head of its own.
+     */
+    private HttpRequest head() {
+        return request instanceof FullHttpRequest
+                ? new DefaultHttpRequest(request.protocolVersion(), request.method(), request.uri(), request.headers())
+                : request;
     }
 
     private boolean replayLast() {
@@ -298,7 +311,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
                 ch.write(new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
                         l.content(), request.headers(), l.trailingHeaders()), ch.voidPromise());
             } else {
-                ch.write(request, ch.voidPromise());
+                ch.write(head(), ch.voidPromise());
                 ch.write(content, ch.voidPromise());
             }
         } else {
@@ -386,7 +399,9 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         HttpResponse head = pendingHead;
         if (head != null) {
             pendingHead = null;
-            if (content instanceof LastHttpContent last) {
+            if (head == content) {
+                ex.downstream().write(content); // decoded whole (head and body in one message): goes out as it is
+            } else if (content instanceof LastHttpContent last) {
                 ex.downstream().write(new DefaultFullHttpResponse(head.protocolVersion(), head.status(), last.content(),
                         head.headers(), last.trailingHeaders()));
             } else {
