@@ -16,7 +16,9 @@
 #      into OUTDIR/<path>-jfr.txt;
 #   2. perf stat -e task-clock,context-switches,cpu-migrations,page-faults on the proxy's pid for 5 s, beside
 #      a 5 s wrk run (its request count is the divisor) -> OUTDIR/<path>-perfstat.txt;
-#   3. perf record -g (kernel + JIT symbols via jcmd Compiler.perfmap) 5 s -> OUTDIR/<path>-perf.txt;
+#   3. perf record -g (kernel + JIT symbols via jcmd Compiler.perfmap) 5 s -> OUTDIR/<path>-perf.txt, with the
+#      recording and the JIT map kept (OUTDIR/<path>-perf.data, -perf.map; PERF_FREQ sets the rate, default 499 Hz)
+#      for bench/perf_leaves.py (where user time goes; who reads the clock);
 #   4. strace -c -f on the proxy for one 5 s wrk run -> OUTDIR/<path>-strace.txt. strace slows the proxy several
 #      times over; syscalls per request stay meaningful (same work per request), rps during it do not.
 # Options: --proxy gatehouse|nginx, --paths LIST (default /small,/16k), --warmup S (default 60, JVM JIT),
