@@ -7,13 +7,21 @@
 # Each round runs nginx, HAProxy and Gatehouse, one after the other, over /small (100 B), /16k and /1m with
 # 50 keep-alive connections (wrk and the origin nginx on CPU 0, the proxy on CPU 1). Round 1 also opens 9000 idle
 # keep-alive connections to each proxy and records RSS per connection. Every invocation of the harness restarts
-# the origin and the proxy, so rounds are independent samples; interleaving spreads machine noise over all three.
+# the origin and the proxy, so rounds are independent samples; interleaving spreads machine noise over all of them.
+#
+# Targets, so that each comparison is of the same work per request:
+#   nginx, haproxy   the shared harness's peers: they add no proxy headers
+#   gatehouse-bare   Gatehouse adding none either (proxy_headers: x_forwarded, via, request_id off): against them
+#   gatehouse        Gatehouse as it ships: X-Forwarded-For/-Proto/-Host, Via and X-Request-Id added
+#   nginx-headers    nginx adding those same headers (bench/peers/nginx-proxy-headers.conf): against gatehouse
+# The headers cost the origin and wrk too (CPU 0 runs both and is the busier core), so req/s and latency
+# compare fairly only between targets that send the same bytes.
 #
 # Usage (from anywhere; paths are resolved from this script):
 #   bench/gatehouse-bench.sh                    # 3 rounds, ~12 minutes
 #   bench/gatehouse-bench.sh --rounds 5
 #   bench/gatehouse-bench.sh --quick            # 1 round, 5 s per path, 30 s JIT warm-up: ~3 minutes
-#   bench/gatehouse-bench.sh --only gatehouse   # one target (nginx | haproxy | gatehouse); repeatable
+#   bench/gatehouse-bench.sh --only gatehouse   # one target (see Targets); repeatable
 # Options:
 #   --rounds N       interleaved rounds (default 3)
 #   --quick          1 round, --duration 5 --warmup 2, JIT warm-up 30 s
@@ -70,10 +78,11 @@ while [[ $# -gt 0 ]]; do
         *) echo "gatehouse-bench: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-TARGETS=(nginx haproxy gatehouse)
+TARGETS=(nginx haproxy gatehouse-bare gatehouse nginx-headers)
 [[ ${#ONLY[@]} -eq 0 ]] || TARGETS=("${ONLY[@]}")
 for t in "${TARGETS[@]}"; do
-    case "$t" in nginx|haproxy|gatehouse) ;; *) echo "gatehouse-bench: unknown target $t" >&2; exit 2 ;; esac
+    case "$t" in nginx|haproxy|gatehouse|gatehouse-bare|nginx-headers) ;;
+        *) echo "gatehouse-bench: unknown target $t" >&2; exit 2 ;; esac
 done
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
@@ -129,14 +138,22 @@ mkdir -p "$ROOT/bench/results"
 [[ -n "$OUT" ]] || OUT="$ROOT/bench/results/$(date +%F)-$(hostname -s).tsv"
 COMMON=(--duration "$DURATION" --warmup "$WARMUP" --out "$OUT" "${MODE_ARGS[@]}")
 NGINX_CONF="$PEERS/nginx-proxy.conf"; HAPROXY_CONF="$PEERS/haproxy.cfg"
+NGINX_HEADERS_CONF="$ROOT/bench/peers/nginx-proxy-headers.conf"
+BARE_CONF="$(mktemp /tmp/gatehouse-bench-bare.XXXXXX.yaml)"
+trap 'rm -f "$BARE_CONF" "${TLS_CONF:-}"' EXIT
 if [[ "$MODE" != http ]]; then
     NGINX_CONF="$PEERS/nginx-tls.conf"; HAPROXY_CONF="$PEERS/haproxy-tls.cfg"
     # ALPN as the peers offer it: h2 only where HTTP/2 is measured
-    CONF="$(mktemp /tmp/gatehouse-bench-tls.XXXXXX.yaml)"
-    trap 'rm -f "$CONF"' EXIT
+    TLS_CONF="$(mktemp /tmp/gatehouse-bench-tls.XXXXXX.yaml)"; CONF="$TLS_CONF"
     if [[ "$MODE" == h2 ]]; then alpn='h2, http/1.1'; else alpn='http/1.1'; fi
     sed "s|@ALPN@|$alpn|" "$ROOT/bench/gatehouse-bench-tls.yaml" > "$CONF"
+    for t in "${TARGETS[@]}"; do   # the TLS peers have no header-adding variant
+        [[ "$t" != nginx-headers ]] || { echo "gatehouse-bench: nginx-headers is plain HTTP only (use --only)" >&2; exit 2; }
+    done
 fi
+# gatehouse-bare: the same config, adding no proxy headers (the listener's first key after its address)
+sed 's|^\(    address: .*\)$|\1\n    proxy_headers: {x_forwarded: false, via: false, request_id: false}|' "$CONF" > "$BARE_CONF"
+grep -q 'x_forwarded: false' "$BARE_CONF" || { echo "gatehouse-bench: could not derive $BARE_CONF from $CONF" >&2; exit 1; }
 
 {
     echo "# $(date -u +%FT%TZ) $0 mode=$MODE rounds=$ROUNDS duration=$DURATION warmup=$WARMUP jit_warmup=$JIT_WARMUP idle=$IDLE_CONNS targets=${TARGETS[*]}"
@@ -155,6 +172,10 @@ run_target() {  # name round
                        --round "$round" "${COMMON[@]}" "${idle[@]}" ;;
         gatehouse) "$HARNESS" --name gatehouse --proxy-conf "$CONF" --proxy-cmd "$GATEHOUSE_CMD" \
                        --jit-warmup "$JIT_WARMUP" --round "$round" "${COMMON[@]}" "${idle[@]}" ;;
+        gatehouse-bare) "$HARNESS" --name gatehouse-bare --proxy-conf "$BARE_CONF" --proxy-cmd "$GATEHOUSE_CMD" \
+                       --jit-warmup "$JIT_WARMUP" --round "$round" "${COMMON[@]}" "${idle[@]}" ;;
+        nginx-headers) "$HARNESS" --name nginx-headers --proxy-conf "$NGINX_HEADERS_CONF" --proxy-cmd "$NGINX_CMD" \
+                       --round "$round" "${COMMON[@]}" "${idle[@]}" ;;
     esac
 }
 

@@ -76,7 +76,7 @@ public class ProxyHeadersBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         boolean trusted = config.equals("trustedForwarded");
-        proxyHeaders = new ProxyHeaders(new ProxyHeadersConfig(trusted ? List.of("10.0.0.0/8") : null, trusted, null, null, null));
+        proxyHeaders = new ProxyHeaders(new ProxyHeadersConfig(trusted ? List.of("10.0.0.0/8") : null, trusted, null, null, null, null));
 
         requestTemplate = fresh();
         add(requestTemplate, HttpHeaderNames.HOST, "www.example.com");

@@ -83,19 +83,26 @@ public final class ProxyHeaders {
         boolean fromTrusted = !trusted.isEmpty() && trusted.trusts(clientIp);
         String scheme = client.scheme();
 
-        if (fromTrusted && (found & X_FORWARDED_FOR_H) != 0) {
-            String xff = h.get(X_FORWARDED_FOR);
-            h.set(X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
-        } else {
-            put(h, X_FORWARDED_FOR, ip, (found & X_FORWARDED_FOR_H) != 0);
-        }
-        if (!fromTrusted || (found & X_FORWARDED_PROTO_H) == 0) {
-            put(h, X_FORWARDED_PROTO, schemeValue(scheme), (found & X_FORWARDED_PROTO_H) != 0);
-        }
-        if (!fromTrusted || (found & X_FORWARDED_HOST_H) == 0) {
-            CharSequence host = first(h, HttpHeaderNames.HOST); // as decoded: an AsciiString is copied, not re-encoded
-            if (host != null) put(h, X_FORWARDED_HOST, host, (found & X_FORWARDED_HOST_H) != 0);
-            else if ((found & X_FORWARDED_HOST_H) != 0) h.remove(X_FORWARDED_HOST);
+        if (config.xForwarded()) {
+            if (fromTrusted && (found & X_FORWARDED_FOR_H) != 0) {
+                String xff = h.get(X_FORWARDED_FOR);
+                h.set(X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
+            } else {
+                put(h, X_FORWARDED_FOR, ip, (found & X_FORWARDED_FOR_H) != 0);
+            }
+            if (!fromTrusted || (found & X_FORWARDED_PROTO_H) == 0) {
+                put(h, X_FORWARDED_PROTO, schemeValue(scheme), (found & X_FORWARDED_PROTO_H) != 0);
+            }
+            if (!fromTrusted || (found & X_FORWARDED_HOST_H) == 0) {
+                CharSequence host = first(h, HttpHeaderNames.HOST); // as decoded: an AsciiString is copied, not re-encoded
+                if (host != null) put(h, X_FORWARDED_HOST, host, (found & X_FORWARDED_HOST_H) != 0);
+                else if ((found & X_FORWARDED_HOST_H) != 0) h.remove(X_FORWARDED_HOST);
+            }
+        } else if (!fromTrusted) {
+            // not adding our hop does not make a client's claims about itself true
+            if ((found & X_FORWARDED_FOR_H) != 0) h.remove(X_FORWARDED_FOR);
+            if ((found & X_FORWARDED_PROTO_H) != 0) h.remove(X_FORWARDED_PROTO);
+            if ((found & X_FORWARDED_HOST_H) != 0) h.remove(X_FORWARDED_HOST);
         }
         if (config.forwarded()) {
             String host = h.get(HttpHeaderNames.HOST);

@@ -70,6 +70,16 @@ class ProxySemanticsTest {
                     proxy_headers: {trusted_proxies: [127.0.0.1/32], forwarded: true}
                     routes:
                       - {name: all, cluster: app}
+                  - name: quiet
+                    address: 127.0.0.1:0
+                    proxy_headers: {x_forwarded: false, via: false, request_id: false}
+                    routes:
+                      - {name: all, cluster: app}
+                  - name: quiet-behind-lb
+                    address: 127.0.0.1:0
+                    proxy_headers: {trusted_proxies: [127.0.0.1/32], x_forwarded: false}
+                    routes:
+                      - {name: all, cluster: app}
                 clusters:
                   - name: app
                     endpoints: ["%s"]
@@ -154,6 +164,38 @@ class ProxySemanticsTest {
         assertThat(seen.header("x-forwarded-proto")).isEqualTo("https");
         assertThat(seen.header("x-forwarded-host")).isEqualTo("shop.example");
         assertThat(seen.header("forwarded")).isEqualTo("for=6.6.6.6;proto=https, for=127.0.0.1;proto=http;host=\"a.example\"");
+    }
+
+    @Test
+    void addsNoProxyHeadersWhenTurnedOffAndStillDropsAnUntrustedClientsForwardingClaims() {
+        RawResponse response;
+        try (RawClient client = RawClient.connect(listener("quiet"))) {
+            client.send("GET /q HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 6.6.6.6\r\n"
+                    + "X-Forwarded-Proto: https\r\nX-Forwarded-Host: evil.example\r\n\r\n");
+            response = client.readResponse(WAIT);
+        }
+
+        assertThat(response.status()).isEqualTo(200);
+        RecordedRequest seen = backend.takeRequest(WAIT);
+        assertThat(seen.headers().names()).map(String::toLowerCase)
+                .doesNotContain("x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "via", "x-request-id");
+        assertThat(seen.header("host")).isEqualTo("a.example");
+        assertThat(response.headers()).extracting(h -> h.name().toLowerCase()).doesNotContain("via", "x-request-id");
+    }
+
+    @Test
+    void passesATrustedProxysForwardingHeadersUnchangedWhenNotAddingItsOwn() {
+        try (RawClient client = RawClient.connect(listener("quiet-behind-lb"))) {
+            client.send("GET /q HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 6.6.6.6\r\n"
+                    + "X-Forwarded-Proto: https\r\n\r\n");
+            assertThat(client.readResponse(WAIT).status()).isEqualTo(200);
+        }
+
+        RecordedRequest seen = backend.takeRequest(WAIT);
+        assertThat(seen.header("x-forwarded-for")).isEqualTo("6.6.6.6");
+        assertThat(seen.header("x-forwarded-proto")).isEqualTo("https");
+        assertThat(seen.header("x-forwarded-host")).isNull();
+        assertThat(seen.header("via")).isEqualTo("1.1 gatehouse");
     }
 
     @Test
