@@ -8,6 +8,7 @@ user  (default): samples whose leaf frame is outside the kernel, by symbol, as a
 clock: samples inside clock_gettime, by their first three JIT frames (who reads the clock).
 Run the profile with --java-opts -XX:+PreserveFramePointer so that stacks unwind through JIT code.
 """
+import argparse
 import collections
 import re
 import sys
@@ -31,12 +32,12 @@ def samples(path, thread):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    thread = "gatehouse-1"
-    if "--thread" in sys.argv:
-        thread = sys.argv[sys.argv.index("--thread") + 1]
-        args.remove(thread)
-    path, mode = args[0], (args[1] if len(args) > 1 else "user")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("script", help="output of perf script -F comm,tid,ip,sym,dso")
+    ap.add_argument("mode", nargs="?", default="user", choices=["user", "clock"])
+    ap.add_argument("--thread", default="gatehouse-1", help="thread name prefix (default gatehouse-1)")
+    a = ap.parse_args()
+    path, mode, thread = a.script, a.mode, a.thread
     counts, total = collections.Counter(), 0
     for s in samples(path, thread):
         total += 1
