@@ -153,11 +153,10 @@ class ProxySemanticsTest {
 
     @Test
     void appendsToForwardingHeadersFromATrustedProxyAndAddsForwarded() {
-        try (RawClient client = RawClient.connect(listener("behind-lb"))) {
-            client.send("GET /t HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\n"
-                    + "X-Forwarded-Host: shop.example\r\nForwarded: for=6.6.6.6;proto=https\r\n\r\n");
-            assertThat(client.readResponse(WAIT).status()).isEqualTo(200);
-        }
+        RawResponse response = exchange("behind-lb", "GET /t HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 6.6.6.6\r\n"
+                + "X-Forwarded-Proto: https\r\nX-Forwarded-Host: shop.example\r\nForwarded: for=6.6.6.6;proto=https\r\n\r\n");
+
+        assertThat(response.status()).isEqualTo(200);
 
         RecordedRequest seen = backend.takeRequest(WAIT);
         assertThat(seen.header("x-forwarded-for")).isEqualTo("6.6.6.6, 127.0.0.1");
@@ -168,12 +167,8 @@ class ProxySemanticsTest {
 
     @Test
     void addsNoProxyHeadersWhenTurnedOffAndStillDropsAnUntrustedClientsForwardingClaims() {
-        RawResponse response;
-        try (RawClient client = RawClient.connect(listener("quiet"))) {
-            client.send("GET /q HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 6.6.6.6\r\n"
-                    + "X-Forwarded-Proto: https\r\nX-Forwarded-Host: evil.example\r\n\r\n");
-            response = client.readResponse(WAIT);
-        }
+        RawResponse response = exchange("quiet", "GET /q HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 6.6.6.6\r\n"
+                + "X-Forwarded-Proto: https\r\nX-Forwarded-Host: evil.example\r\n\r\n");
 
         assertThat(response.status()).isEqualTo(200);
         RecordedRequest seen = backend.takeRequest(WAIT);
@@ -185,11 +180,10 @@ class ProxySemanticsTest {
 
     @Test
     void passesATrustedProxysForwardingHeadersUnchangedWhenNotAddingItsOwn() {
-        try (RawClient client = RawClient.connect(listener("quiet-behind-lb"))) {
-            client.send("GET /q HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 6.6.6.6\r\n"
-                    + "X-Forwarded-Proto: https\r\n\r\n");
-            assertThat(client.readResponse(WAIT).status()).isEqualTo(200);
-        }
+        RawResponse response = exchange("quiet-behind-lb",
+                "GET /q HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\n\r\n");
+
+        assertThat(response.status()).isEqualTo(200);
 
         RecordedRequest seen = backend.takeRequest(WAIT);
         assertThat(seen.header("x-forwarded-for")).isEqualTo("6.6.6.6");
@@ -538,6 +532,13 @@ class ProxySemanticsTest {
     /** One request on a new connection to the first listener; returns the (final) response. */
     private static RawResponse exchange(String request) {
         try (RawClient client = gatehouse.raw()) {
+            return client.send(request).readResponse(WAIT);
+        }
+    }
+
+    /** One request on a fresh connection to the named listener. */
+    private static RawResponse exchange(String listenerName, String request) {
+        try (RawClient client = RawClient.connect(listener(listenerName))) {
             return client.send(request).readResponse(WAIT);
         }
     }
