@@ -18,7 +18,7 @@
 # compare fairly only between targets that send the same bytes.
 #
 # Usage (from anywhere; paths are resolved from this script):
-#   bench/gatehouse-bench.sh                    # 3 rounds, ~12 minutes
+#   bench/gatehouse-bench.sh                    # 3 rounds of the 5 targets, ~21 minutes
 #   bench/gatehouse-bench.sh --rounds 5
 #   bench/gatehouse-bench.sh --quick            # 1 round, 5 s per path, 30 s JIT warm-up: ~3 minutes
 #   bench/gatehouse-bench.sh --only gatehouse   # one target (see Targets); repeatable
