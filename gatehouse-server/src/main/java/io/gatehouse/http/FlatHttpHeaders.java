@@ -51,8 +51,14 @@ public final class FlatHttpHeaders extends HttpHeaders {
     private int size;
 
     public FlatHttpHeaders() {
-        names = new CharSequence[INITIAL_CAPACITY];
-        values = new CharSequence[INITIAL_CAPACITY];
+        this(INITIAL_CAPACITY);
+    }
+
+    /** Room for {@code capacity} fields before the arrays grow (a decoder that counted the lines sizes them so). */
+    public FlatHttpHeaders(int capacity) {
+        capacity = Math.max(1, capacity);
+        names = new CharSequence[capacity];
+        values = new CharSequence[capacity];
     }
 
     private FlatHttpHeaders(FlatHttpHeaders source) {

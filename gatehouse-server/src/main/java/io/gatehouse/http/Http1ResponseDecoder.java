@@ -151,6 +151,7 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
     private int lineStart;
     private int fieldsStart = -1;
     private int emptyLines;
+    private int fieldLines;                  // field lines seen of the head being scanned
 
     // The response being decoded.
     private HttpVersion version;
@@ -280,6 +281,8 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
                     return failHead(in, out, "status line too long");
                 }
                 fieldsStart = lf + 1;
+            } else {
+                fieldLines++;
             }
             lineStart = lf + 1;
         }
@@ -296,7 +299,10 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
         if (i < 0) {
             return failHead(in, out, violation);
         }
-        HttpHeaders fields = new FlatHttpHeaders();
+        // sized to the field lines, with room for the few the proxy adds (Via, X-Request-Id, a cookie): the default
+        // capacity is twice what a typical response needs
+        HttpHeaders fields = new FlatHttpHeaders(fieldLines + 4);
+        fieldLines = 0;
         for (;;) {
             byte c = h[i];
             if (c == LF || c == CR && h[i + 1] == LF) {
@@ -630,6 +636,7 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
         lineStart = 0;
         fieldsStart = -1;
         emptyLines = 0;
+        fieldLines = 0;
         version = null;
         status = null;
         contentLength = -1;

@@ -40,6 +40,7 @@ public final class HttpExchange {
     private java.util.function.UnaryOperator<BodyReceiver> bodyInterceptor;
     private Runnable clientGoneAction;
     // Body pieces that arrived with the head before anyone attached (bounded by one socket read).
+    private HttpContent earlyFirst;             // the first piece that came before a receiver, then the rest:
     private ArrayDeque<HttpContent> earlyBody;
     private boolean requestComplete;
     private long requestBodyBytes;
@@ -111,6 +112,11 @@ public final class HttpExchange {
     public void bodyReceiver(BodyReceiver receiver) {
         if (bodyInterceptor != null) receiver = bodyInterceptor.apply(receiver);
         this.bodyReceiver = receiver;
+        HttpContent first = earlyFirst;
+        if (first != null) {
+            earlyFirst = null;
+            receiver.onBody(first);
+        }
         if (earlyBody != null) {
             HttpContent c;
             // a piece can end the exchange (a body refused while decoding it), which discards the rest: stop there
@@ -127,6 +133,11 @@ public final class HttpExchange {
         if (bodyReceiver != null) {
             bodyReceiver.onBody(content);
         } else {
+            // most requests have one piece (a bodiless one: its end) before the proxy attaches: no queue for it
+            if (earlyFirst == null && earlyBody == null) {
+                earlyFirst = content;
+                return;
+            }
             if (earlyBody == null) earlyBody = new ArrayDeque<>(4);
             earlyBody.add(content);
         }
@@ -149,6 +160,10 @@ public final class HttpExchange {
 
     /** Releases body pieces nobody consumed (the exchange ended before the proxy read them). */
     public void discardEarlyBody() {
+        if (earlyFirst != null) {
+            ReferenceCountUtil.release(earlyFirst);
+            earlyFirst = null;
+        }
         if (earlyBody != null) {
             earlyBody.forEach(ReferenceCountUtil::release);
             earlyBody = null;

@@ -313,7 +313,8 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             int slash = path.indexOf('/', path.indexOf("//") + 2);
             path = slash < 0 ? "/" : path.substring(slash);
         }
-        String host = io.gatehouse.http.HttpSyntax.hostOf(headers.get(HttpHeaderNames.HOST));
+        String host = io.gatehouse.http.HttpSyntax.hostOf(headers instanceof io.gatehouse.http.FlatHttpHeaders flat
+                ? flat.first(HttpHeaderNames.HOST) : headers.get(HttpHeaderNames.HOST));
         ExchangeDownstream downstream = new ExchangeDownstream();
         HttpExchange ex = new HttpExchange(downstream, listener.name(), request, host, path, query, listener.ticker().nanoTime());
         ex.clientVersion(request.protocolVersion());

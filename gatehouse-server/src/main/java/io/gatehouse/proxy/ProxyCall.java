@@ -306,7 +306,9 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         // write failures close the connection (UpstreamConnection.exceptionCaught): no promise to allocate
         if (headPending) {
             headPending = false;
-            if (last) {
+            if (content == LastHttpContent.EMPTY_LAST_CONTENT && request instanceof FullHttpRequest full && !full.content().isReadable()) {
+                ch.write(request, ch.voidPromise()); // decoded whole, without a body: goes up as it is
+            } else if (last) {
                 LastHttpContent l = (LastHttpContent) content;
                 ch.write(new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
                         l.content(), request.headers(), l.trailingHeaders()), ch.voidPromise());

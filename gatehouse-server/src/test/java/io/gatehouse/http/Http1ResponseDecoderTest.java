@@ -153,6 +153,30 @@ class Http1ResponseDecoderTest {
     }
 
     @Test
+    void keepsEveryFieldOfAHeadInArrivalOrderWhetherItCameWholeOrInPieces() {
+        // the field table is sized from the lines the head scan counted: a head split across reads, a second response
+        // on the same connection and fields added after decoding must all still fit
+        StringBuilder head = new StringBuilder("HTTP/1.1 200 OK\r\n");
+        for (int i = 0; i < 40; i++) head.append("X-F").append(i).append(": v").append(i).append("\r\n");
+        head.append("Content-Length: 0\r\n\r\n");
+        EmbeddedChannel channel = channel();
+        String text = head.toString();
+        write(channel, text.substring(0, 200));
+        write(channel, text.substring(200) + "HTTP/1.1 204 No Content\r\nA: 1\r\n\r\n");
+        HttpResponse first = channel.readInbound();
+        assertThat(first.headers().size()).isEqualTo(41);
+        for (int i = 0; i < 40; i++) assertThat(first.headers().get("X-F" + i)).isEqualTo("v" + i);
+        for (int i = 0; i < 10; i++) first.headers().add("Added-" + i, "x");
+        assertThat(first.headers().size()).isEqualTo(51);
+        io.netty.util.ReferenceCountUtil.release(first);
+        HttpResponse second = channel.readInbound();
+        assertThat(second.status().code()).isEqualTo(204);
+        assertThat(second.headers().names()).containsExactly("A");
+        io.netty.util.ReferenceCountUtil.release(second);
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
     void decodesAContentLengthBodyThatArrivesLaterAsHeadThenPiecesEndingWithItsLastBytes() {
         EmbeddedChannel channel = channel();
         write(channel, "HTTP/1.1 200 OK\r\nContent-Length: 11\r\nContent-Type: text/plain\r\n\r\nhel");

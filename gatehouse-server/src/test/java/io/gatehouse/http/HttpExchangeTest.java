@@ -58,4 +58,41 @@ class HttpExchangeTest {
         assertThat(second.refCnt()).isZero();
         assertThat(last.refCnt()).isZero();
     }
+
+    @Test
+    void aSinglePieceWaitsAndIsDeliveredOrReleased() {
+        HttpContent only = new DefaultLastHttpContent(Unpooled.copiedBuffer(new byte[] {1}));
+        exchange.receiveBody(only);
+        List<HttpContent> got = new ArrayList<>();
+        exchange.bodyReceiver(new HttpExchange.BodyReceiver() {
+            @Override public void onBody(HttpContent content) { got.add(content); }
+            @Override public void onBodyError(HttpResponseStatus status, String reason) { }
+        });
+        assertThat(got).containsExactly(only);
+        only.release();
+
+        HttpExchange unanswered = new HttpExchange(null, "edge",
+                new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/items"), "a.example", "/items", null, 0);
+        HttpContent held = new DefaultLastHttpContent(Unpooled.copiedBuffer(new byte[] {2}));
+        unanswered.receiveBody(held);
+        unanswered.discardEarlyBody();
+        assertThat(held.refCnt()).isZero();
+    }
+
+    @Test
+    void piecesArrivingAfterTheConsumerAttachedFollowTheEarlyOnes() {
+        HttpContent first = new DefaultHttpContent(Unpooled.copiedBuffer(new byte[] {1}));
+        HttpContent second = new DefaultHttpContent(Unpooled.copiedBuffer(new byte[] {2}));
+        HttpContent last = new DefaultLastHttpContent(Unpooled.copiedBuffer(new byte[] {3}));
+        exchange.receiveBody(first);
+        List<HttpContent> got = new ArrayList<>();
+        exchange.bodyReceiver(new HttpExchange.BodyReceiver() {
+            @Override public void onBody(HttpContent content) { got.add(content); }
+            @Override public void onBodyError(HttpResponseStatus status, String reason) { }
+        });
+        exchange.receiveBody(second);
+        exchange.receiveBody(last);
+        assertThat(got).containsExactly(first, second, last);
+        got.forEach(HttpContent::release);
+    }
 }
