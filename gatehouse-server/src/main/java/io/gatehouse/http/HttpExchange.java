@@ -40,7 +40,8 @@ public final class HttpExchange {
     private java.util.function.UnaryOperator<BodyReceiver> bodyInterceptor;
     private Runnable clientGoneAction;
     // Body pieces that arrived with the head before anyone attached (bounded by one socket read).
-    private HttpContent earlyFirst;             // the first piece that came before a receiver, then the rest:
+    // The first piece waits alone; a queue is made only for a second one.
+    private HttpContent earlyFirst;
     private ArrayDeque<HttpContent> earlyBody;
     private boolean requestComplete;
     private long requestBodyBytes;

@@ -137,39 +137,30 @@ public final class HttpSyntax {
     }
 
     /**
-     * {@link #hostOf(String)} of a field value as decoded: the host is cut from the value's bytes in one String (the
-     * common value, {@code name:port} in lower case, made a String and then cut cost two per request).
+     * The host of a Host header (or :authority), lower case, without port; IPv6 literals keep their brackets. A value
+     * as decoded ({@code AsciiString}) is cut from its bytes straight into one String; {@code toLowerCase} returns
+     * that same String when it is already lower case.
      */
     public static String hostOf(CharSequence hostHeader) {
-        if (!(hostHeader instanceof io.netty.util.AsciiString a)) return hostOf(hostHeader == null ? null : hostHeader.toString());
-        int length = a.length();
-        if (length == 0) return "";
-        int end = length;
-        if (a.byteAt(0) == '[') {
-            int close = a.indexOf(']', 0);
-            end = close < 0 ? end : close + 1;
-        } else {
-            int colon = a.lastIndexOf(":");
-            if (colon >= 0) end = colon;
-        }
-        for (int i = 0; i < end; i++) {
-            byte b = a.byteAt(i);
-            if (b >= 'A' && b <= 'Z') return a.toString(0, end).toLowerCase(java.util.Locale.ROOT);
-        }
-        return a.toString(0, end);
-    }
-
-    /** The host of a Host header (or :authority), lower case, without port; IPv6 literals keep their brackets. */
-    public static String hostOf(String hostHeader) {
-        if (hostHeader == null || hostHeader.isEmpty()) return "";
+        if (hostHeader == null || hostHeader.length() == 0) return "";
         int end = hostHeader.length();
         if (hostHeader.charAt(0) == '[') {
-            int close = hostHeader.indexOf(']');
-            end = close < 0 ? end : close + 1;
+            for (int i = 1; i < end; i++) {
+                if (hostHeader.charAt(i) == ']') {
+                    end = i + 1;
+                    break;
+                }
+            }
         } else {
-            int colon = hostHeader.lastIndexOf(':');
-            if (colon >= 0) end = colon;
+            for (int i = end - 1; i >= 0; i--) {
+                if (hostHeader.charAt(i) == ':') {
+                    end = i;
+                    break;
+                }
+            }
         }
-        return hostHeader.substring(0, end).toLowerCase(java.util.Locale.ROOT);
+        String host = hostHeader instanceof io.netty.util.AsciiString a ? a.toString(0, end)
+                : hostHeader.toString().substring(0, end);
+        return host.toLowerCase(java.util.Locale.ROOT);
     }
 }

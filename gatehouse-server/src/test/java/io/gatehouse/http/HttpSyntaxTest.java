@@ -21,7 +21,7 @@ class HttpSyntaxTest {
             assertThat(HttpSyntax.hostOf(new AsciiString(c[0]))).as(c[0]).isEqualTo(c[1]);
             assertThat(HttpSyntax.hostOf(c[0])).as(c[0]).isEqualTo(c[1]);
         }
-        assertThat(HttpSyntax.hostOf((CharSequence) null)).isEmpty();
+        assertThat(HttpSyntax.hostOf(null)).isEmpty();
         assertThat(HttpSyntax.hostOf(new StringBuilder("B.example:1"))).isEqualTo("b.example");
     }
 
