@@ -17,8 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The request body pieces an exchange holds until its consumer attaches. */
 class HttpExchangeTest {
-    private final HttpExchange exchange = new HttpExchange(null, "edge",
-            new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/items"), "a.example", "/items", null, 0);
+    private final HttpExchange exchange = newExchange();
 
     @Test
     void piecesThatArrivedBeforeTheConsumerReachItInOrder() {
@@ -27,10 +26,7 @@ class HttpExchangeTest {
         exchange.receiveBody(first);
         exchange.receiveBody(last);
         List<HttpContent> got = new ArrayList<>();
-        exchange.bodyReceiver(new HttpExchange.BodyReceiver() {
-            @Override public void onBody(HttpContent content) { got.add(content); }
-            @Override public void onBodyError(HttpResponseStatus status, String reason) { }
-        });
+        exchange.bodyReceiver(collectingInto(got));
         assertThat(got).containsExactly(first, last);
         assertThat(exchange.requestComplete()).isTrue();
         got.forEach(HttpContent::release);
@@ -64,15 +60,11 @@ class HttpExchangeTest {
         HttpContent only = new DefaultLastHttpContent(Unpooled.copiedBuffer(new byte[] {1}));
         exchange.receiveBody(only);
         List<HttpContent> got = new ArrayList<>();
-        exchange.bodyReceiver(new HttpExchange.BodyReceiver() {
-            @Override public void onBody(HttpContent content) { got.add(content); }
-            @Override public void onBodyError(HttpResponseStatus status, String reason) { }
-        });
+        exchange.bodyReceiver(collectingInto(got));
         assertThat(got).containsExactly(only);
         only.release();
 
-        HttpExchange unanswered = new HttpExchange(null, "edge",
-                new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/items"), "a.example", "/items", null, 0);
+        HttpExchange unanswered = newExchange();
         HttpContent held = new DefaultLastHttpContent(Unpooled.copiedBuffer(new byte[] {2}));
         unanswered.receiveBody(held);
         unanswered.discardEarlyBody();
@@ -86,13 +78,23 @@ class HttpExchangeTest {
         HttpContent last = new DefaultLastHttpContent(Unpooled.copiedBuffer(new byte[] {3}));
         exchange.receiveBody(first);
         List<HttpContent> got = new ArrayList<>();
-        exchange.bodyReceiver(new HttpExchange.BodyReceiver() {
-            @Override public void onBody(HttpContent content) { got.add(content); }
-            @Override public void onBodyError(HttpResponseStatus status, String reason) { }
-        });
+        exchange.bodyReceiver(collectingInto(got));
         exchange.receiveBody(second);
         exchange.receiveBody(last);
         assertThat(got).containsExactly(first, second, last);
         got.forEach(HttpContent::release);
+    }
+
+    private static HttpExchange newExchange() {
+        return new HttpExchange(null, "edge",
+                new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/items"), "a.example", "/items", null, 0);
+    }
+
+    /** A receiver that keeps every piece it is given, in order. */
+    private static HttpExchange.BodyReceiver collectingInto(List<HttpContent> got) {
+        return new HttpExchange.BodyReceiver() {
+            @Override public void onBody(HttpContent content) { got.add(content); }
+            @Override public void onBodyError(HttpResponseStatus status, String reason) { }
+        };
     }
 }
