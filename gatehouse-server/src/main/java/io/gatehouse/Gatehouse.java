@@ -17,7 +17,6 @@ import io.gatehouse.route.Route;
 import io.gatehouse.route.RouteActions;
 import io.gatehouse.route.RouteMatch;
 import io.gatehouse.route.RouteTable;
-import io.gatehouse.telemetry.MeteredAction;
 import io.gatehouse.telemetry.RouteMeters;
 import io.gatehouse.telemetry.Telemetry;
 import io.gatehouse.telemetry.Tracing;
@@ -137,7 +136,7 @@ public final class Gatehouse implements AutoCloseable {
         try {
             g.clusters = g.buildClusters(config, Map.of());
             for (ListenerConfig lc : config.listeners()) {
-                Listener l = new Listener(lc, g.routeTable(lc, g.clusters, telemetry.tracing()), ticker, telemetry);
+                Listener l = new Listener(lc, g.routeTable(lc, g.clusters), ticker, telemetry);
                 l.bind(g.group, g.transport);
                 g.listeners.put(lc.name(), l);
             }
@@ -171,7 +170,7 @@ public final class Gatehouse implements AutoCloseable {
         return built;
     }
 
-    private RouteTable routeTable(ListenerConfig lc, Map<String, Cluster> clusters, Tracing tracing) {
+    private RouteTable routeTable(ListenerConfig lc, Map<String, Cluster> clusters) {
         ProxyHeaders proxyHeaders = new ProxyHeaders(lc.proxyHeaders());
         List<Route> routes = new ArrayList<>();
         for (RouteConfig rc : lc.routes()) {
@@ -179,7 +178,7 @@ public final class Gatehouse implements AutoCloseable {
             if (rc.cluster() != null) {
                 Cluster c = clusters.get(rc.cluster());
                 if (c == null) throw new IllegalArgumentException("route " + rc.name() + ": unknown cluster " + rc.cluster());
-                action = new HttpProxy(c, proxyHeaders, tracing);
+                action = new HttpProxy(c, proxyHeaders);
             } else if (rc.directResponse() != null) {
                 action = RouteActions.directResponse(rc.directResponse());
             } else {
@@ -187,17 +186,25 @@ public final class Gatehouse implements AutoCloseable {
             }
             long maxBody = rc.maxBodySize() != null ? rc.maxBodySize() : lc.limits().maxBodySize();
             RouteMeters meters = telemetry.metrics().route(lc.name(), rc.name(), rc.cluster() == null ? null : clusters.get(rc.cluster()));
-            routes.add(new Route(lc.name(), rc, new RouteMatch(rc.match()), routeFilters(lc, rc, new MeteredAction(meters, action)), maxBody));
+            routes.add(new Route(lc.name(), rc, new RouteMatch(rc.match()), routeFilters(lc, rc, action, clusters), maxBody, meters));
         }
         return new RouteTable(routes);
     }
 
-    /** The route's filters in order: request decompression, response compression, then its action. */
-    private static List<Filter> routeFilters(ListenerConfig lc, RouteConfig rc, Filter action) {
-        List<Filter> filters = new ArrayList<>(3);
+    /**
+     * The route's chain, in order: the shorthand keys (hsts, decompress_requests, compression: the route's, or the
+     * listener's compression), the listener's {@code filters} (unless the route says inherit_filters: false), the
+     * route's own {@code filters}, and last its action.
+     */
+    private static List<Filter> routeFilters(ListenerConfig lc, RouteConfig rc, Filter action, Map<String, Cluster> clusters) {
+        List<Filter> filters = new ArrayList<>(4);
+        if (rc.hsts() != null) filters.add(new io.gatehouse.tls.Hsts(rc.hsts()));
         if (rc.decompressRequests() != null) filters.add(new io.gatehouse.compression.RequestDecompression(rc.decompressRequests()));
         io.gatehouse.config.CompressionConfig compression = rc.compression() != null ? rc.compression() : lc.compression();
         if (compression != null && compression.enabled()) filters.add(new io.gatehouse.compression.ResponseCompression(compression));
+        io.gatehouse.filter.FilterContext context = new io.gatehouse.filter.FilterContext(lc.name(), rc.name(), clusters);
+        if (rc.inheritFilters()) for (io.gatehouse.config.FilterConfig f : lc.filters()) filters.add(FilterTypes.create(f, context));
+        for (io.gatehouse.config.FilterConfig f : rc.filters()) filters.add(FilterTypes.create(f, context));
         filters.add(action);
         return List.copyOf(filters);
     }
@@ -265,7 +272,7 @@ public final class Gatehouse implements AutoCloseable {
         Map<String, RouteTable> tables = new LinkedHashMap<>();
         try {
             nextClusters = buildClusters(next, previous);
-            for (ListenerConfig lc : next.listeners()) tables.put(lc.name(), routeTable(lc, nextClusters, telemetryChange.tracing()));
+            for (ListenerConfig lc : next.listeners()) tables.put(lc.name(), routeTable(lc, nextClusters));
         } catch (RuntimeException e) {
             telemetryChange.abort();
             throw e;

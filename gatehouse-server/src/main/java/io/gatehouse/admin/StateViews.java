@@ -118,6 +118,7 @@ final class StateViews {
                 m.put("cluster", r.config().cluster());
                 m.put("action", r.config().cluster() != null ? "proxy"
                         : r.config().directResponse() != null ? "direct_response" : "redirect");
+                m.put("chain", r.chain());
                 out.add(m);
             }
         }

@@ -24,12 +24,17 @@ import java.util.Locale;
  * chunked. The decoded size is bounded: past {@code max_size} the request gets 413 and the backend none of the rest.
  * A coding we do not know passes through untouched (the backend answers 415 if it must).
  */
-public final class RequestDecompression implements Filter {
+public final class RequestDecompression implements io.gatehouse.filter.NamedFilter {
     private static final Logger log = LoggerFactory.getLogger(RequestDecompression.class);
     private final long maxSize;
 
     public RequestDecompression(DecompressRequestsConfig config) {
         this.maxSize = config.maxSize();
+    }
+
+    @Override
+    public String name() {
+        return "decompress_requests";
     }
 
     @Override
@@ -49,7 +54,7 @@ public final class RequestDecompression implements Filter {
         h.remove(HttpHeaderNames.CONTENT_LENGTH);
         h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         exchange.interceptBody(receiver -> new Decoding(exchange, receiver, decoder));
-        exchange.whenClientGone(decoder::close);
+        exchange.onComplete(e -> decoder.close());
         chain.proceed(exchange);
     }
 

@@ -11,12 +11,12 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Compresses responses of a route with gzip or Brotli, as the client's {@code Accept-Encoding} allows, by decorating
- * the exchange's {@link io.gatehouse.http.Downstream}: the response streams through the compressor piece by piece and
+ * Compresses responses of a route with gzip or Brotli, as the client's {@code Accept-Encoding} allows, with a sink in
+ * front of the client ({@link CompressingSink}): the response streams through the compressor piece by piece and
  * is flushed at every flush of the proxy (one per upstream read batch), so memory stays bounded and a streaming
  * response is not held back.
  */
-public final class ResponseCompression implements Filter {
+public final class ResponseCompression implements io.gatehouse.filter.NamedFilter {
     private final CompressionConfig config;
     private final List<String> offered;     // config's encodings less those that cannot load here
     private final List<String> exactTypes;
@@ -35,13 +35,20 @@ public final class ResponseCompression implements Filter {
     }
 
     @Override
+    public String name() {
+        return "compression";
+    }
+
+    @Override
     public void filter(HttpExchange exchange, FilterChain chain) {
         // a HEAD response has no body to compress; its headers must still match what a GET would get, hence Vary
         boolean head = exchange.request().method().equals(HttpMethod.HEAD);
         String coding = head ? null : coding(exchange.request().headers().get(HttpHeaderNames.ACCEPT_ENCODING));
-        CompressingDownstream compressing = new CompressingDownstream(exchange.downstream(), this, coding);
-        exchange.downstream(compressing);
-        exchange.whenClientGone(compressing::clientGone);
+        exchange.wrapResponse(next -> {
+            CompressingSink compressing = new CompressingSink(next, this, coding);
+            exchange.onComplete(e -> compressing.closeCompressor());
+            return compressing;
+        });
         chain.proceed(exchange);
     }
 

@@ -169,6 +169,8 @@ final class RecordBinder {
             }
             return failed ? FAILED : out;
         }
+        if (raw == FilterConfig.class) return filter(node, path);
+        if (raw == Map.class) return stringMap(node, path);
         if (raw.isRecord()) return record(raw, node, path);
         if (!(node instanceof Scalar s)) {
             problems.add(node.mark(), path, "expected " + describe(raw, size) + ", got " + node.kind());
@@ -180,6 +182,47 @@ final class RecordBinder {
             problems.add(s.mark(), path, e.getMessage());
             return FAILED;
         }
+    }
+
+    /** A {@code filters:} entry: a mapping with one key, the filter's type, whose value configures it. */
+    private Object filter(YamlNode node, String path) {
+        String types = String.join(", ", FilterConfig.types());
+        if (!(node instanceof Mapping map) || map.entries().size() != 1) {
+            problems.add(node.mark(), path, "expected one filter, as its type and its settings (for example "
+                    + "'- compression: {}'); types: " + types);
+            return FAILED;
+        }
+        Entry e = map.entries().values().iterator().next();
+        Class<? extends Record> type = FilterConfig.configType(e.key());
+        if (type == null) {
+            String suggestion = ClosestMatch.among(e.key(), FilterConfig.types());
+            problems.add(e.keyMark(), Problems.child(path, e.key()), "unknown filter type '" + e.key() + "'; "
+                    + (suggestion != null ? "did you mean '" + suggestion + "'?" : "expected one of " + types));
+            return FAILED;
+        }
+        YamlNode settings = e.value() instanceof Scalar s && s.isNull()
+                ? new Mapping(new LinkedHashMap<>(), e.value().mark()) : e.value();
+        Object v = record(type, settings, Problems.child(path, e.key()));
+        return v == FAILED ? FAILED : new FilterConfig(e.key(), (Record) v);
+    }
+
+    /** name → value, for header rules: every value a scalar. */
+    private Object stringMap(YamlNode node, String path) {
+        if (!(node instanceof Mapping map)) {
+            problems.add(node.mark(), path, "expected a mapping of names to values, got " + node.kind());
+            return FAILED;
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        boolean failed = false;
+        for (Entry e : map.entries().values()) {
+            if (!(e.value() instanceof Scalar s) || s.isNull()) {
+                problems.add(e.value().mark(), Problems.child(path, e.key()), "expected a value, got " + e.value().kind());
+                failed = true;
+            } else {
+                out.put(e.key(), s.text());
+            }
+        }
+        return failed ? FAILED : out;
     }
 
     private Object nullItem(YamlNode node, String path) {
@@ -202,6 +245,16 @@ final class RecordBinder {
             long v = size ? ByteSizes.parse(text) : wholeNumber(text, Integer.MAX_VALUE);
             if (v > Integer.MAX_VALUE) throw new IllegalArgumentException("'" + text + "' is too large (at most " + Integer.MAX_VALUE + ")");
             return (int) v;
+        }
+        if (raw.isEnum()) {
+            for (Object constant : raw.getEnumConstants()) {
+                if (((Enum<?>) constant).name().equalsIgnoreCase(text.strip())) return constant;
+            }
+            List<String> valid = new ArrayList<>();
+            for (Object constant : raw.getEnumConstants()) valid.add(((Enum<?>) constant).name().toLowerCase(java.util.Locale.ROOT));
+            String suggestion = ClosestMatch.among(text.strip().toLowerCase(java.util.Locale.ROOT), valid);
+            throw new IllegalArgumentException("'" + text + "' is not one of " + String.join(", ", valid)
+                    + (suggestion != null ? "; did you mean '" + suggestion + "'?" : ""));
         }
         if (raw == double.class || raw == Double.class) {
             try {
@@ -234,6 +287,8 @@ final class RecordBinder {
         if (raw == Duration.class) return "a duration such as 5s";
         if (raw == boolean.class || raw == Boolean.class) return "true or false";
         if (raw == String.class) return "a string";
+        if (raw.isEnum()) return "one of " + java.util.Arrays.stream(raw.getEnumConstants())
+                .map(c -> ((Enum<?>) c).name().toLowerCase(java.util.Locale.ROOT)).collect(java.util.stream.Collectors.joining(", "));
         return "a number";
     }
 

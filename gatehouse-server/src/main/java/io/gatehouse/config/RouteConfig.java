@@ -1,6 +1,7 @@
 package io.gatehouse.config;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * One route: a match, and exactly one action ({@code cluster}, {@code direct_response} or {@code redirect}).
@@ -19,6 +20,8 @@ import java.time.Duration;
  * @param hsts           add {@code Strict-Transport-Security} to responses sent over TLS; null: none
  * @param compression    response compression; null: the listener's; {@code enabled: false} turns it off here
  * @param decompressRequests decode gzip/br request bodies before they go upstream; null: bodies pass as sent
+ * @param filters        the route's filter chain, in order, after the listener's; the route's action comes last
+ * @param inheritFilters run the listener's {@code filters} first (default true); false: only the route's own
  */
 public record RouteConfig(
         String name,
@@ -34,7 +37,9 @@ public record RouteConfig(
         RetryConfig retries,
         HstsConfig hsts,
         CompressionConfig compression,
-        DecompressRequestsConfig decompressRequests) {
+        DecompressRequestsConfig decompressRequests,
+        List<FilterConfig> filters,
+        Boolean inheritFilters) {
 
     public RouteConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
@@ -56,6 +61,16 @@ public record RouteConfig(
         if (maxBodySize != null && maxBodySize < 0) throw new IllegalArgumentException("max_body_size: must be >= 0");
         timeouts = timeouts == null ? RouteTimeoutsConfig.DEFAULT : timeouts;
         retries = retries == null ? RetryConfig.DEFAULT : retries;
+        filters = filters == null ? List.of() : List.copyOf(filters);
+        inheritFilters = inheritFilters == null ? Boolean.TRUE : inheritFilters;
+        for (FilterConfig f : filters) {
+            // the shorthand keys and the list would make two of one filter, in an order nobody chose
+            if (f.type().equals("hsts") && hsts != null) throw new IllegalArgumentException("hsts: set it in filters or here, not both");
+            if (f.type().equals("compression") && compression != null) throw new IllegalArgumentException("compression: set it in filters or here, not both");
+            if (f.type().equals("decompress_requests") && decompressRequests != null) {
+                throw new IllegalArgumentException("decompress_requests: set it in filters or here, not both");
+            }
+        }
     }
 
     /** A route without HSTS or compression settings of its own. */
@@ -63,7 +78,7 @@ public record RouteConfig(
                        RedirectConfig redirect, String stripPrefix, String rewritePath, Boolean preserveHost,
                        Long maxBodySize, RouteTimeoutsConfig timeouts, RetryConfig retries) {
         this(name, match, cluster, directResponse, redirect, stripPrefix, rewritePath, preserveHost, maxBodySize,
-                timeouts, retries, null, null, null);
+                timeouts, retries, null, null, null, null, null);
     }
 
     /** A route with HSTS (or not: null) and no compression settings of its own. */
@@ -71,7 +86,7 @@ public record RouteConfig(
                        RedirectConfig redirect, String stripPrefix, String rewritePath, Boolean preserveHost,
                        Long maxBodySize, RouteTimeoutsConfig timeouts, RetryConfig retries, HstsConfig hsts) {
         this(name, match, cluster, directResponse, redirect, stripPrefix, rewritePath, preserveHost, maxBodySize,
-                timeouts, retries, hsts, null, null);
+                timeouts, retries, hsts, null, null, null, null);
     }
 
     /** A route with compression settings and no HSTS. */
@@ -80,7 +95,7 @@ public record RouteConfig(
                        Long maxBodySize, RouteTimeoutsConfig timeouts, RetryConfig retries,
                        CompressionConfig compression, DecompressRequestsConfig decompressRequests) {
         this(name, match, cluster, directResponse, redirect, stripPrefix, rewritePath, preserveHost, maxBodySize,
-                timeouts, retries, null, compression, decompressRequests);
+                timeouts, retries, null, compression, decompressRequests, null, null);
     }
 
     /**

@@ -75,9 +75,11 @@ public final class GrpcStatus {
         h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         h.set(LocalResponse.REASON_HEADER, message);
         LastHttpContent last = trailers(code, message);
-        exchange.downstream().write(head);
-        exchange.downstream().write(last);
-        exchange.downstream().flush();
+        exchange.localAnswer(true);
+        if (exchange.requestIdValue() != null) h.set(LocalResponse.REQUEST_ID_HEADER, exchange.requestIdValue());
+        exchange.response().write(head);
+        exchange.response().write(last);
+        exchange.response().flush();
     }
 
     /**

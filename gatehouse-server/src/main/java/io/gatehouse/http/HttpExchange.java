@@ -1,17 +1,36 @@
 package io.gatehouse.http;
 
 import io.gatehouse.route.Route;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 
 import java.util.ArrayDeque;
+import java.util.function.UnaryOperator;
 
 /**
- * One request and its response as it flows through a route's filters to the proxy. Created by the listener's
- * protocol handler when a request head arrives; the body streams in afterwards through {@link BodyReceiver}.
- * Confined to the downstream's event loop.
+ * One request and its response as it flows through a route's filters to the proxy, and the facts about it that
+ * everyone reads (set once: the request id and the route at the start, the endpoint by the proxy, the outcome at the
+ * end). Created by the listener's protocol handler when a request head arrives; the body streams in afterwards
+ * through {@link BodyReceiver}. Confined to the downstream's event loop.
+ *
+ * <p>What filters use:
+ * <ul>
+ *   <li>the request head ({@link #request()}: method, URI, headers, all mutable until the filter proceeds);</li>
+ *   <li>the request body as a stream: {@link #interceptBody} (any number of filters, in chain order), or
+ *       {@link #bufferBody} to have it whole, bounded, and replayable;</li>
+ *   <li>the response: {@link #wrapResponse} puts a {@link ResponseSink} in front of the client;</li>
+ *   <li>{@link #onComplete}: one call when the exchange ends, however it ends;</li>
+ *   <li>{@link #connection()}: the facts of the client connection.</li>
+ * </ul>
  */
 public final class HttpExchange {
 
@@ -23,10 +42,19 @@ public final class HttpExchange {
          * The request body could not be completed. {@code status} is the answer owed to the client if no response
          * started yet (413 too large, 400 malformed), or null when the client is gone.
          */
-        void onBodyError(io.netty.handler.codec.http.HttpResponseStatus status, String reason);
+        void onBodyError(HttpResponseStatus status, String reason);
     }
 
-    private Downstream downstream;
+    /** Hears the end of an exchange, once, whatever ended it (a response, a local answer, an abort, the client gone). */
+    @FunctionalInterface
+    public interface CompletionHook {
+        void onComplete(HttpExchange exchange);
+    }
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HttpExchange.class);
+
+    private final Downstream downstream;
+    private ResponseSink response;          // the downstream, or the outermost filter's sink in front of it
     private final HttpRequest request;
     private final String host;
     private final String path;
@@ -35,9 +63,10 @@ public final class HttpExchange {
     private final String listener;
     private Route route;
     private CharSequence requestId;   // an AsciiString when generated: written into headers without re-encoding
+    private Object span;              // the tracing span of the whole exchange (an OpenTelemetry Span), or null
 
     private BodyReceiver bodyReceiver;
-    private java.util.function.UnaryOperator<BodyReceiver> bodyInterceptor;
+    private UnaryOperator<BodyReceiver> bodyInterceptor;
     private Runnable clientGoneAction;
     // Body pieces that arrived with the head before anyone attached (bounded by one socket read).
     // The first piece waits alone; a queue is made only for a second one.
@@ -46,51 +75,86 @@ public final class HttpExchange {
     private boolean requestComplete;
     private long requestBodyBytes;
     private String bodyError;
-    private io.netty.handler.codec.http.HttpResponseStatus bodyErrorStatus;
+    private HttpResponseStatus bodyErrorStatus;
+    private ByteBuf bufferedBody;     // the whole request body, when a filter asked for it (bufferBody)
 
     private boolean responseStarted;
     private boolean responseComplete;
     private int responseStatus;
     private String failureReason;
+    private boolean localAnswer;
+    private boolean clientGone;
     private ClientListener clientListener;
 
-    // what telemetry (metrics, access log) reports when the exchange ends
-    private io.gatehouse.telemetry.RouteMeters meters;
-    private io.netty.handler.codec.http.HttpVersion clientVersion = io.netty.handler.codec.http.HttpVersion.HTTP_1_1;
-    private String upstream;
-    private long upstreamNanos = -1;
+    private final CompletionHook baseHook;  // the listener's: metrics and the access log
+    private CompletionHook hook;            // filters' hooks, composed
+    private boolean completed;
+    private long endNanos;
+    private long responseBytes;
+
+    private HttpVersion clientVersion = HttpVersion.HTTP_1_1;
+    private String endpoint;
+    private long endpointNanos = -1;
     private int retries;
 
-    public HttpExchange(Downstream downstream, String listener, HttpRequest request, String host, String path,
-                        String query, long startNanos) {
+    /**
+     * @param target the request target as received (origin-form, or absolute-form whose authority is skipped)
+     * @param base   the listener's completion hook, called last; may be null (tests)
+     */
+    public HttpExchange(Downstream downstream, String listener, HttpRequest request, String host, long startNanos,
+                        CompletionHook base) {
         this.downstream = downstream;
+        this.response = downstream;
         this.listener = listener;
         this.request = request;
         this.host = host;
-        this.path = path;
-        this.query = query;
         this.startNanos = startNanos;
+        this.baseHook = base;
+        String uri = request.uri();
+        int q = uri.indexOf('?');
+        String p = q < 0 ? uri : uri.substring(0, q);
+        if (p.startsWith("http://") || p.startsWith("https://")) {
+            // absolute-form: the path starts after the authority
+            int slash = p.indexOf('/', p.indexOf("//") + 2);
+            p = slash < 0 ? "/" : p.substring(slash);
+        }
+        this.path = p;
+        this.query = q < 0 ? null : uri.substring(q + 1);
     }
 
+    /** The protocol's side of the client (the innermost response sink); filters write through {@link #response()}. */
     public Downstream downstream() { return downstream; }
 
+    public EventLoop eventLoop() { return downstream.eventLoop(); }
+
+    /** Facts of the client connection. */
+    public ConnectionInfo connection() { return downstream.connection(); }
+
+    /** Where the response goes: the client, through every sink filters put in front of it. */
+    public ResponseSink response() { return response; }
+
     /**
-     * Puts a decorator in front of the client side (response compression): everything written to the client from
-     * then on goes through {@code replacement}, which passes it on to the one it wraps. Only before the response
-     * starts, on the exchange's event loop; the protocol handler keeps its own reference and never notices.
+     * Puts a sink in front of the response (compression, a cache's tee, metering): everything written to the client
+     * from then on goes through {@code wrapper.apply(current)}. Any number of filters may wrap, before the response
+     * starts; the last to wrap sees the response first.
      */
-    public void downstream(Downstream replacement) {
+    public void wrapResponse(UnaryOperator<ResponseSink> wrapper) {
         if (responseStarted) throw new IllegalStateException("the response already started");
-        this.downstream = replacement;
+        this.response = wrapper.apply(response);
     }
 
     /**
-     * Wraps whoever will consume the request body (request decompression): the body then reaches the consumer
-     * through {@code interceptor}. Set by a filter before the consumer attaches.
+     * Puts a step between the client's body and whoever consumes it (decompression, a signature check): the body then
+     * reaches the consumer through {@code interceptor}'s receiver. Any number of filters may intercept, before the
+     * consumer attaches; the body passes them in chain order.
      */
-    public void interceptBody(java.util.function.UnaryOperator<BodyReceiver> interceptor) {
-        this.bodyInterceptor = interceptor;
+    public void interceptBody(UnaryOperator<BodyReceiver> interceptor) {
+        if (bodyReceiver != null) throw new IllegalStateException("the body already has its consumer");
+        UnaryOperator<BodyReceiver> before = bodyInterceptor;
+        // an earlier filter's step sits nearer the client: it wraps what the later ones made
+        this.bodyInterceptor = before == null ? interceptor : r -> before.apply(interceptor.apply(r));
     }
+
     public String listener() { return listener; }
     public HttpRequest request() { return request; }
     /** Request host, lower case, without port; empty if none. */
@@ -100,18 +164,26 @@ public final class HttpExchange {
     /** The query string after '?', or null. */
     public String query() { return query; }
     public long startNanos() { return startNanos; }
+    /** The route that took the exchange, set once at routing; null before that and when none matched. */
     public Route route() { return route; }
     public void route(Route route) { this.route = route; }
     public String requestId() { return requestId == null ? null : requestId.toString(); }
     /** The request id as set (an AsciiString when Gatehouse made it), for headers. */
     public CharSequence requestIdValue() { return requestId; }
     public void requestId(CharSequence id) { this.requestId = id; }
+    /** The tracing span covering the whole exchange (an OpenTelemetry {@code Span}), or null when not traced. */
+    public Object span() { return span; }
+    public void span(Object span) { this.span = span; }
 
     // ---- request body ----
 
-    /** Attaches the body consumer and delivers anything that already arrived. */
+    /** Attaches the body consumer (through the filters' interceptors) and delivers anything that already arrived. */
     public void bodyReceiver(BodyReceiver receiver) {
         if (bodyInterceptor != null) receiver = bodyInterceptor.apply(receiver);
+        attach(receiver);
+    }
+
+    private void attach(BodyReceiver receiver) {
         this.bodyReceiver = receiver;
         HttpContent first = earlyFirst;
         if (first != null) {
@@ -144,8 +216,14 @@ public final class HttpExchange {
         }
     }
 
+    /** True if a body of {@code total} bytes so far fits in the route's limit (both protocols ask as bytes arrive). */
+    public boolean bodyFits(long total) {
+        long limit = route == null ? 0 : route.maxBodySize();
+        return limit <= 0 || total <= limit;
+    }
+
     /** The request body failed; see {@link BodyReceiver#onBodyError}. */
-    public void failBody(io.netty.handler.codec.http.HttpResponseStatus status, String reason) {
+    public void failBody(HttpResponseStatus status, String reason) {
         bodyError = reason;
         bodyErrorStatus = status;
         if (bodyReceiver != null) bodyReceiver.onBodyError(status, reason);
@@ -158,6 +236,93 @@ public final class HttpExchange {
 
     public boolean requestComplete() { return requestComplete; }
     public long requestBodyBytes() { return requestBodyBytes; }
+
+    /**
+     * Reads the whole request body (through the interceptors so far) into memory, at most {@code maxBytes}, then runs
+     * {@code then}: validation, transcoding and signature checks need it whole. A larger body is answered 413 and
+     * {@code then} never runs; nothing is ever buffered beyond the bound. Afterwards {@link #bufferedBody()} holds it,
+     * and whoever consumes the body next gets it as one piece, with {@code Content-Length} set: it is replayable (a
+     * retry sends it again).
+     */
+    public void bufferBody(long maxBytes, Runnable then) {
+        if (bodyReceiver != null) throw new IllegalStateException("the body already has its consumer");
+        UnaryOperator<BodyReceiver> interceptors = bodyInterceptor;
+        bodyInterceptor = null; // applied once, here: the next consumer gets the decoded body as it is
+        BodyReceiver collector = new BodyReceiver() {
+            private CompositeByteBuf parts;
+            private boolean failed;
+
+            @Override
+            public void onBody(HttpContent content) {
+                if (failed) {
+                    content.release();
+                    return;
+                }
+                ByteBuf piece = content.content();
+                long size = (parts == null ? 0 : parts.readableBytes()) + piece.readableBytes();
+                if (size > maxBytes) {
+                    content.release();
+                    failed = true;
+                    release();
+                    if (!responseStarted) LocalResponse.fail(HttpExchange.this, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large");
+                    return;
+                }
+                if (parts == null) parts = piece.alloc().compositeBuffer(64);
+                if (piece.isReadable()) parts.addComponent(true, piece.retain());
+                boolean last = content instanceof LastHttpContent;
+                content.release();
+                if (!last) {
+                    downstream.requestMoreBody();
+                    return;
+                }
+                bufferedBody = parts;
+                parts = null;
+                bodyReceiver = null;
+                earlyFirst = new DefaultLastHttpContent(bufferedBody.retainedDuplicate());
+                request.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+                request.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bufferedBody.readableBytes());
+                then.run();
+            }
+
+            @Override
+            public void onBodyError(HttpResponseStatus status, String reason) {
+                failed = true;
+                release();
+                if (status != null && !responseStarted) LocalResponse.fail(HttpExchange.this, status, reason);
+            }
+
+            private void release() {
+                if (parts != null) {
+                    parts.release();
+                    parts = null;
+                }
+            }
+        };
+        attach(interceptors == null ? collector : interceptors.apply(collector));
+        // what arrived with the head is in; the collector asks for each further piece itself
+        if (bufferedBody == null && !requestComplete) downstream.requestMoreBody();
+    }
+
+    /** The whole request body after {@link #bufferBody}, read-only; null before (or if no filter buffered it). */
+    public ByteBuf bufferedBody() {
+        return bufferedBody == null ? null : bufferedBody.asReadOnly();
+    }
+
+    /**
+     * Replaces a buffered body with {@code body} (a transform: transcoding, a rewritten JSON document); takes
+     * ownership of it. Only after {@link #bufferBody} and before the body's consumer attaches.
+     */
+    public void replaceBufferedBody(ByteBuf body) {
+        if (bufferedBody == null || bodyReceiver != null) {
+            body.release();
+            throw new IllegalStateException("no buffered body to replace");
+        }
+        ReferenceCountUtil.release(earlyFirst);
+        bufferedBody.release();
+        bufferedBody = body;
+        earlyFirst = new DefaultLastHttpContent(body.retainedDuplicate());
+        request.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+    }
 
     /** Releases body pieces nobody consumed (the exchange ended before the proxy read them). */
     public void discardEarlyBody() {
@@ -183,6 +348,10 @@ public final class HttpExchange {
     public String failureReason() { return failureReason; }
     public void failureReason(String reason) { this.failureReason = reason; }
 
+    /** Gatehouse answered this exchange itself (an error, a direct response, a redirect, a 401 or 429, a cache hit). */
+    public boolean localAnswer() { return localAnswer; }
+    public void localAnswer(boolean local) { this.localAnswer = local; }
+
     /** Hears about the client side of the exchange: it can take more again, or it went away. */
     public interface ClientListener {
         void onClientWritable();
@@ -199,9 +368,13 @@ public final class HttpExchange {
 
     /** Called when the client goes away before the exchange ended (upstream resources are released then). */
     public void onClientGone() {
+        clientGone = true;
         if (clientListener != null) clientListener.onClientGone();
         if (clientGoneAction != null) clientGoneAction.run();
     }
+
+    /** The client went away before the exchange ended. */
+    public boolean clientGone() { return clientGone; }
 
     /** Runs {@code action} after the client listener if the client goes away first (a filter freeing what it holds). */
     public void whenClientGone(Runnable action) {
@@ -209,26 +382,65 @@ public final class HttpExchange {
         this.clientGoneAction = before == null ? action : () -> { before.run(); action.run(); };
     }
 
-    // ---- telemetry facts ----
+    // ---- completion ----
 
-    /** Metrics of the route that took the exchange (set by the route), or null before routing / without a route. */
-    public io.gatehouse.telemetry.RouteMeters meters() { return meters; }
-    public void meters(io.gatehouse.telemetry.RouteMeters meters) { this.meters = meters; }
+    /**
+     * Runs {@code hook} when the exchange ends, once, however it ends (the response sent, a local answer, an abort,
+     * the client gone). Hooks run in the order added, before the listener's own (metrics, access log).
+     */
+    public void onComplete(CompletionHook hook) {
+        CompletionHook before = this.hook;
+        this.hook = before == null ? hook : e -> { before.onComplete(e); hook.onComplete(e); };
+    }
 
-    /** The protocol the client spoke (the proxy rewrites the request's own version for the upstream hop). */
-    public io.netty.handler.codec.http.HttpVersion clientVersion() { return clientVersion; }
-    public void clientVersion(io.netty.handler.codec.http.HttpVersion version) { this.clientVersion = version; }
+    /**
+     * Called by the protocol handler when the exchange ends; {@code responseBytes} went to the client for it. Only the
+     * first call counts: hooks fire exactly once.
+     */
+    public void complete(long responseBytes, long endNanos) {
+        if (completed) return;
+        completed = true;
+        this.responseBytes = responseBytes;
+        this.endNanos = endNanos;
+        if (bufferedBody != null) {
+            bufferedBody.release();
+            bufferedBody = null;
+        }
+        if (hook != null) {
+            try {
+                hook.onComplete(this);
+            } catch (RuntimeException e) {
+                log.error("{} {}: a completion hook failed", listener, path, e);
+            }
+        }
+        if (baseHook != null) baseHook.onComplete(this);
+    }
 
-    /** The endpoint address of the last upstream attempt, or null when none was made. */
-    public String upstream() { return upstream; }
-    /** Duration of the last upstream attempt in nanoseconds, or -1 when none was made. */
-    public long upstreamNanos() { return upstreamNanos; }
+    /** The exchange ended ({@link #complete} ran): nothing more may be sent for it. */
+    public boolean completed() { return completed; }
+    /** Bytes of the response sent to the client (head and body); set at completion. */
+    public long responseBytes() { return responseBytes; }
+    /** When the exchange ended (ticker nanoseconds); set at completion. */
+    public long endNanos() { return endNanos; }
+    /** The status the client got, or 499 (as nginx logs it) when it went away before an answer started. */
+    public int status() { return responseStarted ? responseStatus : 499; }
+
+    // ---- facts for telemetry ----
+
+    /** The protocol the client spoke (the proxy rewrites the request's own version for the endpoint hop). */
+    public HttpVersion clientVersion() { return clientVersion; }
+    public void clientVersion(HttpVersion version) { this.clientVersion = version; }
+
+    /** The endpoint address of the last attempt, or null when none was made. */
+    public String endpoint() { return endpoint; }
+    /** Duration of the last endpoint attempt in nanoseconds, or -1 when none was made. */
+    public long endpointNanos() { return endpointNanos; }
     /** Retries made after the first attempt. */
     public int retries() { return retries; }
 
-    public void upstream(String address, long nanos, int retries) {
-        this.upstream = address;
-        this.upstreamNanos = nanos;
+    public void endpoint(String address, long nanos, int retries) {
+        this.endpoint = address;
+        this.endpointNanos = nanos;
         this.retries = retries;
     }
 }

@@ -21,6 +21,8 @@ public final class LocalResponse {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LocalResponse.class);
     /** Response header naming why Gatehouse itself answered. */
     public static final AsciiString REASON_HEADER = AsciiString.cached("gatehouse-reason");
+    /** The exchange's request id, on local answers as on proxied ones. */
+    public static final AsciiString REQUEST_ID_HEADER = AsciiString.cached("x-request-id");
 
     private LocalResponse() {}
 
@@ -49,7 +51,7 @@ public final class LocalResponse {
             log.debug("{} {} {} -> {} {}", exchange.listener(), exchange.request().method(), exchange.path(), status.code(), reason);
         }
         if (exchange.responseStarted()) {
-            exchange.downstream().abort(reason);
+            exchange.response().abort(reason);
             return;
         }
         if (GrpcStatus.isGrpc(exchange.request())) {
@@ -59,9 +61,16 @@ public final class LocalResponse {
         send(exchange, error(status, reason));
     }
 
-    /** Writes and flushes a complete response. */
+    /**
+     * Writes and flushes a complete response Gatehouse made itself, through the filters' sinks (so HSTS, compression
+     * and metering see it too), and marks the exchange as answered here.
+     */
     public static void send(HttpExchange exchange, FullHttpResponse response) {
-        exchange.downstream().write(response);
-        exchange.downstream().flush();
+        exchange.localAnswer(true);
+        if (exchange.requestIdValue() != null && !response.headers().contains(REQUEST_ID_HEADER)) {
+            response.headers().set(REQUEST_ID_HEADER, exchange.requestIdValue());
+        }
+        exchange.response().write(response);
+        exchange.response().flush();
     }
 }

@@ -59,9 +59,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final Http1RequestDecoder decoder;
     private ChannelHandlerContext ctx;
     private InetSocketAddress remote;
-    private io.netty.util.AsciiString remoteIp;
-    private boolean secure;                                   // the listener terminates TLS on this connection
-    private io.gatehouse.tls.ClientCertificate clientCert;    // verified in the handshake, or null
+    private io.gatehouse.http.ConnectionInfo info;           // set up once the connection is (after TLS)
 
     private HttpExchange current;          // the exchange being served, or null when waiting for a request
     private boolean readingBody;           // current's request body is still arriving
@@ -101,9 +99,11 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        this.remoteIp = remote == null || remote.getAddress() == null ? io.netty.util.AsciiString.cached("unknown")
-                : new io.netty.util.AsciiString(remote.getAddress().getHostAddress());
-        this.secure = ctx.pipeline().get("tls") != null || ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
+        // behind TLS this handler is installed once ALPN chose HTTP/1.1, so after the handshake
+        io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        boolean secure = ctx.pipeline().get("tls") != null || ssl != null;
+        this.info = !secure ? io.gatehouse.http.ConnectionInfo.plain(remote)
+                : io.gatehouse.http.ConnectionInfo.tls(remote, ssl != null && ssl.handshakeFuture().isSuccess() ? ssl.engine() : null);
     }
 
     @Override
@@ -203,8 +203,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             failBody(HttpResponseStatus.BAD_REQUEST, "malformed_body");
             return;
         }
-        long limit = current.route() == null ? 0 : current.route().maxBodySize();
-        if (limit > 0 && current.requestBodyBytes() + content.content().readableBytes() > limit) {
+        if (!current.bodyFits(current.requestBodyBytes() + content.content().readableBytes())) {
             content.release();
             failBody(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large");
             return;
@@ -249,7 +248,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent hs && hs.isSuccess()) {
             io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
-            if (ssl != null) clientCert = io.gatehouse.tls.ClientCertificate.of(ssl.engine());
+            if (ssl != null) info = io.gatehouse.http.ConnectionInfo.tls(remote, ssl.engine());
         }
         if (evt instanceof ChannelInputShutdownEvent) {
             // The client will send nothing more. An exchange in progress is still answered, then the connection
@@ -304,19 +303,10 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         http10 = request.protocolVersion() == HttpVersion.HTTP_1_0;
         readingBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
 
-        String uri = request.uri();
-        int q = uri.indexOf('?');
-        String path = q < 0 ? uri : uri.substring(0, q);
-        String query = q < 0 ? null : uri.substring(q + 1);
-        if (path.startsWith("http://") || path.startsWith("https://")) {
-            // absolute-form: the path starts after the authority
-            int slash = path.indexOf('/', path.indexOf("//") + 2);
-            path = slash < 0 ? "/" : path.substring(slash);
-        }
         String host = io.gatehouse.http.HttpSyntax.hostOf(headers instanceof io.gatehouse.http.FlatHttpHeaders flat
                 ? flat.first(HttpHeaderNames.HOST) : headers.get(HttpHeaderNames.HOST));
         ExchangeDownstream downstream = new ExchangeDownstream();
-        HttpExchange ex = new HttpExchange(downstream, listener.name(), request, host, path, query, listener.ticker().nanoTime());
+        HttpExchange ex = new HttpExchange(downstream, listener.name(), request, host, listener.ticker().nanoTime(), listener.completion());
         ex.clientVersion(request.protocolVersion());
         sentAtExchangeStart = encoder.bytesEncoded();
         downstream.exchange = ex;
@@ -324,7 +314,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (!readingBody) ex.receiveBody(LastHttpContent.EMPTY_LAST_CONTENT);
 
         // a body refused as too large stays unread: the connection cannot be reused
-        if (listener.dispatch(ex, headers, clientCert) == Listener.Dispatch.BODY_TOO_LARGE) closeAfterResponse = true;
+        if (listener.dispatch(ex, headers) == Listener.Dispatch.BODY_TOO_LARGE) closeAfterResponse = true;
     }
 
 
@@ -341,13 +331,13 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         long before = encoder.bytesEncoded();
         ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
-        listener.rejectedRequest(remoteIp.toString(), status.code(), reason, encoder.bytesEncoded() - before);
+        listener.rejectedRequest(info.remoteIp().toString(), status.code(), reason, encoder.bytesEncoded() - before);
     }
 
     /** Metrics and the access log line of an exchange that ended (once per exchange). */
     private void exchangeEnded(HttpExchange ex) {
         reportBytes();
-        listener.exchangeDone(ex, encoder.bytesEncoded() - sentAtExchangeStart);
+        ex.complete(encoder.bytesEncoded() - sentAtExchangeStart, listener.ticker().nanoTime());
     }
 
     /** Adds this connection's traffic since the last report to the listener's byte counters. */
@@ -373,10 +363,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
 
         @Override public EventLoop eventLoop() { return Http1ConnectionHandler.this.eventLoop(); }
-        @Override public InetSocketAddress remoteAddress() { return remote; }
-        @Override public io.netty.util.AsciiString remoteIp() { return remoteIp; }
-        @Override public String scheme() { return Http1ConnectionHandler.this.scheme(); }
-        @Override public io.gatehouse.tls.ClientCertificate clientCertificate() { return clientCert; }
+        @Override public io.gatehouse.http.ConnectionInfo connection() { return info; }
         @Override public void flush() { Http1ConnectionHandler.this.flush(); }
         @Override public boolean isWritable() { return Http1ConnectionHandler.this.isWritable(); }
 
@@ -406,10 +393,6 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     public EventLoop eventLoop() { return ctx.channel().eventLoop(); }
-
-    public InetSocketAddress remoteAddress() { return remote; }
-
-    public String scheme() { return secure ? "https" : "http"; }
 
     public void requestMoreBody() {
         if (readingBody) {
@@ -501,13 +484,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
-        if (secure && ex.route() != null && ex.route().config().hsts() != null) {
-            // RFC 6797 §7.2: only over a secure transport, where a browser will honour it
-            h.set(STRICT_TRANSPORT_SECURITY, ex.route().config().hsts().headerValue());
-        }
     }
-
-    private static final io.netty.util.AsciiString STRICT_TRANSPORT_SECURITY = io.netty.util.AsciiString.cached("strict-transport-security");
 
     // Kept small so that C2 inlines it into the response path: the rare branches live in methods of their own.
     private void responseDone() {

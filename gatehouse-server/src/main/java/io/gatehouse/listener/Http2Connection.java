@@ -61,9 +61,7 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
 
     // the same for every stream: read once per connection (the TLS handshake is over before HTTP/2 starts)
     InetSocketAddress remote;
-    AsciiString remoteIp;
-    boolean secure;
-    ClientCertificate clientCert;
+    io.gatehouse.http.ConnectionInfo info;   // shared by every stream of the connection
 
     private long windowStartNanos;
     private int controlFrames;
@@ -163,11 +161,8 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
     public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
         this.ctx = ctx;
         this.remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        this.remoteIp = remote == null || remote.getAddress() == null ? AsciiString.cached("unknown")
-                : new AsciiString(remote.getAddress().getHostAddress());
         io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
-        this.secure = ssl != null;
-        this.clientCert = ssl == null ? null : ClientCertificate.of(ssl.engine());
+        this.info = ssl == null ? io.gatehouse.http.ConnectionInfo.plain(remote) : io.gatehouse.http.ConnectionInfo.tls(remote, ssl.engine());
         super.handlerAdded(ctx);
     }
 

@@ -71,11 +71,11 @@ final class Http2ServerStream implements Downstream {
     private boolean interimPending;      // a 1xx head was written; the empty last content that follows is dropped
     private boolean ended;               // the exchange was reported
     private long responseBytes;
-    private long bodyBytes;              // request body received, taken or not
     private ArrayDeque<HttpContent> waiting; // request body the exchange has not asked for yet
     private boolean bodyWanted;          // the exchange asked for more and nothing was waiting
     private boolean delivering;
     private ScheduledFuture<?> sendTimer;
+    private long bodyBytes;              // request body received, taken or not
 
     Http2ServerStream(Http2Connection connection, Http2Stream stream) {
         this.connection = connection;
@@ -119,17 +119,13 @@ final class Http2ServerStream implements Downstream {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
 
-        String uri = request.uri();
-        int q = uri.indexOf('?');
-        String path = q < 0 ? uri : uri.substring(0, q);
-        String query = q < 0 ? null : uri.substring(q + 1);
         String host = io.gatehouse.http.HttpSyntax.hostOf(headers.get(HttpHeaderNames.HOST));
-        HttpExchange ex = new HttpExchange(this, listener.name(), request, host, path, query, listener.ticker().nanoTime());
+        HttpExchange ex = new HttpExchange(this, listener.name(), request, host, listener.ticker().nanoTime(), listener.completion());
         ex.clientVersion(HTTP_2);
         exchange = ex;
         if (!readingBody) ex.receiveBody(LastHttpContent.EMPTY_LAST_CONTENT);
         // no tunnels over HTTP/2 either (RFC 8441 extended CONNECT is not offered)
-        listener.dispatch(ex, headers, connection.clientCert);
+        listener.dispatch(ex, headers);
     }
 
     /** A fault of ours while serving this stream (see {@link Http2Connection}): RST_STREAM INTERNAL_ERROR. */
@@ -161,9 +157,8 @@ final class Http2ServerStream implements Downstream {
         if (!readingBody || exchange == null) return false;
         int n = data.readableBytes();
         HttpExchange ex = exchange;
-        long limit = ex.route() == null ? 0 : ex.route().maxBodySize();
-        bodyBytes += n;
-        if (limit > 0 && bodyBytes > limit) {
+        bodyBytes += n; // taken or still waiting here
+        if (!ex.bodyFits(bodyBytes)) {
             failBody(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large");
             return false;
         }
@@ -275,16 +270,13 @@ final class Http2ServerStream implements Downstream {
     private void exchangeEnded(HttpExchange ex) {
         if (ended) return;
         ended = true;
-        listener.exchangeDone(ex, responseBytes);
+        ex.complete(responseBytes, listener.ticker().nanoTime());
     }
 
     // ---- Downstream ----
 
     @Override public EventLoop eventLoop() { return connection.context().channel().eventLoop(); }
-    @Override public InetSocketAddress remoteAddress() { return connection.remote; }
-    @Override public AsciiString remoteIp() { return connection.remoteIp; }
-    @Override public String scheme() { return connection.secure ? "https" : "http"; }
-    @Override public io.gatehouse.tls.ClientCertificate clientCertificate() { return connection.clientCert; }
+    @Override public io.gatehouse.http.ConnectionInfo connection() { return connection.info; }
 
     @Override
     public void requestMoreBody() {
@@ -368,11 +360,6 @@ final class Http2ServerStream implements Downstream {
 
     /** HEADERS of a final response; connection-specific fields are dropped by the conversion. */
     private ChannelFuture writeResponseHead(HttpResponse response, boolean endStream) {
-        HttpExchange ex = exchange;
-        if (connection.secure && ex != null && ex.route() != null && ex.route().config().hsts() != null) {
-            // RFC 6797 §7.2: only over a secure transport
-            response.headers().set("strict-transport-security", ex.route().config().hsts().headerValue());
-        }
         Http2Headers headers = HttpConversionUtil.toHttp2Headers(response, false);
         return connection.writeHeaders(stream, headers, endStream);
     }

@@ -24,16 +24,20 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A bound address serving HTTP/1.1. Holds the current route table, swapped atomically on reload; a request uses
- * the table that was current when its head arrived.
+ * A bound address serving HTTP/1.1 and HTTP/2. Holds one immutable {@link Snapshot} (its configuration and its routes
+ * with their filter chains), swapped whole on reload; a request uses the snapshot that was current when its head
+ * arrived. It starts each exchange the same way for both protocols ({@link #dispatch}) and hears each end once
+ * ({@link #completion()}).
  */
 public final class Listener {
     private static final Logger log = LoggerFactory.getLogger(Listener.class);
 
     private final String name;
     private final Ticker ticker;
-    private volatile ListenerConfig config;
-    private volatile RouteTable routes;
+    /** What a reload swaps, as one value: the listener's settings and its routes (each with its filter chain). */
+    public record Snapshot(ListenerConfig config, RouteTable routes) {}
+
+    private volatile Snapshot snapshot;
     private volatile io.gatehouse.tls.ServerTls tls;   // null: plain HTTP
     private volatile boolean draining;
     private Channel serverChannel;
@@ -44,20 +48,24 @@ public final class Listener {
     private final java.util.concurrent.atomic.LongAdder bytesSent = new java.util.concurrent.atomic.LongAdder();
     private final Telemetry telemetry;
     private final RouteMeters unrouted;
+    private final HttpExchange.CompletionHook completion;
 
     public Listener(ListenerConfig config, RouteTable routes, Ticker ticker, Telemetry telemetry) {
         this.name = config.name();
-        this.config = config;
-        this.routes = routes;
+        this.snapshot = new Snapshot(config, routes);
         this.ticker = ticker;
         this.telemetry = telemetry;
         this.unrouted = telemetry.metrics().unrouted(name);
+        this.completion = ex -> {
+            exchanges.incrementAndGet();
+            telemetry.exchangeDone(ex, unrouted);
+        };
         this.tls = config.tls() == null ? null : io.gatehouse.tls.ServerTls.create(config.name(), offered(config));
     }
 
     /** Binds and starts accepting; returns the bound address. */
     public InetSocketAddress bind(EventLoopGroup group, Transport transport) throws InterruptedException {
-        InetSocketAddress address = Addresses.parse(config.address());
+        InetSocketAddress address = Addresses.parse(config().address());
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannelClass())
@@ -96,7 +104,7 @@ public final class Listener {
             p.addLast("alpn", new AlpnProtocolSelector(this));
             return;
         }
-        if (config.http2().h2c()) {
+        if (config().http2().h2c()) {
             p.addLast("detect", new CleartextProtocolDetector(this));
         } else {
             installHttp1(p);
@@ -107,22 +115,32 @@ public final class Listener {
     enum Dispatch { FILTERS, ANSWERED, BODY_TOO_LARGE }
 
     /**
-     * Routes an exchange whose head is in, for either protocol, and starts its route's filters. Answers itself what
-     * no route takes: CONNECT (405, no tunnels), no matching route (404), a declared body over the route's limit (413).
+     * Starts an exchange whose head is in, for either protocol: settles its request id, routes it (tagging it with its
+     * route, so whatever answers is counted under it), opens its tracing span, and runs its route's filter chain.
+     * Answers itself what no route takes: CONNECT (405, no tunnels), no matching route (404), a declared body over the
+     * route's limit (413).
      */
-    Dispatch dispatch(io.gatehouse.http.HttpExchange ex, io.netty.handler.codec.http.HttpHeaders headers,
-                      io.gatehouse.tls.ClientCertificate clientCert) {
+    Dispatch dispatch(HttpExchange ex, io.netty.handler.codec.http.HttpHeaders headers) {
+        Snapshot s = snapshot;
+        if (s.config().proxyHeaders().requestId()) requestId(ex, headers);
         io.netty.handler.codec.http.HttpRequest request = ex.request();
         if (request.method().equals(io.netty.handler.codec.http.HttpMethod.CONNECT)) {
             io.gatehouse.http.LocalResponse.fail(ex, io.netty.handler.codec.http.HttpResponseStatus.METHOD_NOT_ALLOWED, "connect_not_supported");
             return Dispatch.ANSWERED;
         }
-        io.gatehouse.route.Route route = routes.match(request.method().name(), ex.host(), ex.path(), headers, clientCert);
+        io.gatehouse.route.Route route = s.routes().match(request.method().name(), ex.host(), ex.path(), headers,
+                ex.connection().clientCertificate());
         if (route == null) {
             io.gatehouse.http.LocalResponse.fail(ex, io.netty.handler.codec.http.HttpResponseStatus.NOT_FOUND, "no_route");
             return Dispatch.ANSWERED;
         }
         ex.route(route);
+        io.gatehouse.telemetry.Tracing tracing = telemetry.tracing();
+        if (tracing != null) {
+            // the span covers the whole chain; its traceparent replaces the client's on the way to the endpoint
+            ex.span(tracing.start(headers, request.method().name(), ex.path(), ex.connection().remoteIp().toString(),
+                    route.name(), route.config().cluster()));
+        }
         long limit = route.maxBodySize();
         if (limit > 0 && io.netty.handler.codec.http.HttpUtil.getContentLength(request, 0L) > limit) {
             io.gatehouse.http.LocalResponse.fail(ex, io.netty.handler.codec.http.HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large");
@@ -130,6 +148,19 @@ public final class Listener {
         }
         io.gatehouse.filter.FilterChain.start(route.filters(), ex);
         return Dispatch.FILTERS;
+    }
+
+    /** The client's X-Request-Id when it is sane, otherwise a new one (put in the request): set before any filter runs. */
+    private static void requestId(HttpExchange ex, io.netty.handler.codec.http.HttpHeaders h) {
+        CharSequence id = h instanceof io.gatehouse.http.FlatHttpHeaders flat ? flat.first(io.gatehouse.http.RequestIds.HEADER)
+                : h.get(io.gatehouse.http.RequestIds.HEADER);
+        if (!io.gatehouse.http.RequestIds.valid(id)) {
+            io.netty.util.AsciiString generated = io.gatehouse.http.RequestIds.next();
+            if (id != null) h.set(io.gatehouse.http.RequestIds.HEADER, generated);
+            else h.add(io.gatehouse.http.RequestIds.HEADER, generated);
+            id = generated;
+        }
+        ex.requestId(id);
     }
 
     /** The listener's TLS settings with ALPN trimmed to what it serves: no h2 while {@code http2.enabled} is off. */
@@ -146,7 +177,7 @@ public final class Listener {
 
     /** The HTTP/1.1 handlers, in order: decode requests, encode responses, serve. */
     void installHttp1(ChannelPipeline p) {
-        HttpLimitsConfig limits = config.limits();
+        HttpLimitsConfig limits = config().limits();
         Http1ResponseEncoder encoder = new Http1ResponseEncoder();
         Http1RequestDecoder decoder = new Http1RequestDecoder(limits.maxUriLength(), limits.maxHeaderSize(), limits.maxHeaders());
         Http1ConnectionHandler connection = new Http1ConnectionHandler(this, encoder, decoder);
@@ -156,8 +187,12 @@ public final class Listener {
     }
 
     public String name() { return name; }
-    public ListenerConfig config() { return config; }
-    public RouteTable routes() { return routes; }
+    public ListenerConfig config() { return snapshot.config(); }
+    public RouteTable routes() { return snapshot.routes(); }
+    /** The configuration and routes in force. */
+    public Snapshot snapshot() { return snapshot; }
+    /** Hears every exchange's end: metrics and the access log. */
+    HttpExchange.CompletionHook completion() { return completion; }
     public Ticker ticker() { return ticker; }
     /** TLS termination of this listener, or null when it serves plain HTTP. */
     public io.gatehouse.tls.ServerTls tls() { return tls; }
@@ -173,8 +208,7 @@ public final class Listener {
 
     /** Swaps the configuration and routes in (same address); new requests use them at once. */
     public void update(ListenerConfig config, RouteTable routes) {
-        this.config = config;
-        this.routes = routes;
+        this.snapshot = new Snapshot(config, routes);
         io.gatehouse.tls.ServerTls t = tls;
         if (config.tls() == null) {
             tls = null;
@@ -202,12 +236,6 @@ public final class Listener {
     void rejectedRequest(String clientIp, int status, String reason, long responseBytes) {
         rejected.incrementAndGet();
         telemetry.rejected(unrouted, clientIp, status, reason, responseBytes);
-    }
-
-    /** An exchange ended; {@code responseBytes} went to the client for it (head and body). */
-    void exchangeDone(HttpExchange ex, long responseBytes) {
-        exchanges.incrementAndGet();
-        telemetry.exchangeDone(ex, unrouted, responseBytes, ticker.nanoTime());
     }
 
     /** Traffic of a connection since it last reported. */

@@ -97,17 +97,16 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     private long headerDeadlineNanos;        // 0 unless waiting for a response head
     private ScheduledFuture<?> totalTimer;   // only when the route sets timeouts.total
     private final ClusterMeters meters;      // null when the exchange came without route meters (tests)
-    private final Tracing tracing;           // null when tracing is off
-    private Span span;                       // the SERVER span, only with tracing
+    private final Span span;                 // the exchange's SERVER span, only with tracing
 
-    ProxyCall(HttpExchange ex, Route route, Cluster cluster, ProxyHeaders headers, Tracing tracing) {
+    ProxyCall(HttpExchange ex, Route route, Cluster cluster, ProxyHeaders headers) {
         this.ex = ex;
-        this.tracing = tracing;
-        this.meters = ex.meters() == null ? null : ex.meters().clusterMeters();
+        this.meters = route.meters() == null ? null : route.meters().clusterMeters();
         this.route = route;
+        this.span = ex.span() instanceof Span s ? s : null;
         this.cluster = cluster;
         this.headers = headers;
-        this.loop = ex.downstream().eventLoop();
+        this.loop = ex.eventLoop();
         this.request = ex.request();
         this.retry = route.config().retries();
         this.idempotent = isIdempotent(request.method());
@@ -124,13 +123,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             LocalResponse.fail(ex, HttpResponseStatus.SERVICE_UNAVAILABLE, "cluster_max_requests");
             return;
         }
-        if (tracing != null) {
-            // before the proxy headers are applied: the span's traceparent replaces the client's on the way up
-            span = tracing.start(request.headers(), request.method().name(), ex.path(),
-                    ex.downstream().remoteIp().toString(), route.name(), cluster.name());
-        }
         ex.clientListener(this);
-        java.net.InetSocketAddress client = ex.downstream().remoteAddress();
+        java.net.InetSocketAddress client = ex.connection().remoteAddress();
         hash = cluster.hash(request.headers(), ex.path(), client == null ? null : client.getAddress());
         prepareRequest();
         RouteConfig.RouteTimeoutsConfig t = route.config().timeouts();
@@ -385,7 +379,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         }
         if (interim) {
             interim = false;
-            ex.downstream().write(content);
+            ex.response().write(content);
             return;
         }
         if (!responseHeadSent) { // discarding the body of a response we retry
@@ -402,16 +396,16 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         if (head != null) {
             pendingHead = null;
             if (head == content) {
-                ex.downstream().write(content); // decoded whole (head and body in one message): goes out as it is
+                ex.response().write(content); // decoded whole (head and body in one message): goes out as it is
             } else if (content instanceof LastHttpContent last) {
-                ex.downstream().write(new DefaultFullHttpResponse(head.protocolVersion(), head.status(), last.content(),
+                ex.response().write(new DefaultFullHttpResponse(head.protocolVersion(), head.status(), last.content(),
                         head.headers(), last.trailingHeaders()));
             } else {
-                ex.downstream().write(head);
-                ex.downstream().write(content);
+                ex.response().write(head);
+                ex.response().write(content);
             }
         } else {
-            ex.downstream().write(content);
+            ex.response().write(content);
         }
         if (content instanceof LastHttpContent) {
             if (tunnelPending) {
@@ -435,8 +429,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         if (code >= 100 && code < 200 && code != 101) {
             interim = true;
             headers.response(response, null, false);
-            ex.downstream().write(response);
-            ex.downstream().flush();
+            ex.response().write(response);
+            ex.response().flush();
             return;
         }
         headerDeadlineNanos = 0;
@@ -474,7 +468,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         String sticky = cluster.stickyCookieFor(endpoint, request.headers());
         if (sticky != null) response.headers().add(HttpHeaderNames.SET_COOKIE, sticky);
         if (code == 101) {
-            ex.downstream().write(response);
+            ex.response().write(response);
         } else {
             // held until the next piece of this read batch: a body that is already complete then goes out with the
             // head as one message (one write, and small bodies share the head's buffer); flushed at read complete
@@ -487,7 +481,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         HttpResponse head = pendingHead;
         if (head != null) {
             pendingHead = null;
-            ex.downstream().write(head);
+            ex.response().write(head);
         }
     }
 
@@ -495,8 +489,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     public void onResponseReadComplete(UpstreamConnection c) {
         if (done || c != conn) return;
         writePendingHead();
-        ex.downstream().flush();
-        if (ex.downstream().isWritable()) c.channel().read();
+        ex.response().flush();
+        if (ex.response().isWritable()) c.channel().read();
         // else: onClientWritable reads on
     }
 
@@ -540,7 +534,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         endAttempt();
         if (responseHeadSent) {
             ex.failureReason(reason);
-            ex.downstream().abort(reason);
+            ex.response().abort(reason);
             finish(reason);
         } else {
             finishWithError(HttpResponseStatus.BAD_GATEWAY, reason);
@@ -556,7 +550,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         if (c != null) c.release(reusable);
         // counted before the flush: once the client has the answer, the admin API and metrics already show it
         finish(null);
-        ex.downstream().flush();
+        ex.response().flush();
     }
 
     private boolean keepAliveUpstream;
@@ -595,12 +589,12 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
                 // a gRPC call past its deadline ends as gRPC says, with a status; the connection and its other calls
                 // go on (the upstream stream was reset above)
                 ex.failureReason(reason);
-                ex.downstream().write(GrpcStatus.trailers(GrpcStatus.code(HttpResponseStatus.GATEWAY_TIMEOUT, reason), reason));
-                ex.downstream().flush();
+                ex.response().write(GrpcStatus.trailers(GrpcStatus.code(HttpResponseStatus.GATEWAY_TIMEOUT, reason), reason));
+                ex.response().flush();
                 finish(reason);
                 return;
             }
-            ex.downstream().abort(reason);
+            ex.response().abort(reason);
             finish(reason);
         } else {
             finishWithError(HttpResponseStatus.GATEWAY_TIMEOUT, reason);
@@ -667,7 +661,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
 
     /** Tells the exchange (for the access log) which endpoint the latest attempt went to and how long it took. */
     private void noteUpstream() {
-        if (lastEndpoint != null) ex.upstream(lastEndpoint.address(), cluster.ticker().nanoTime() - attemptStartNanos, attempt);
+        if (lastEndpoint != null) ex.endpoint(lastEndpoint.address(), cluster.ticker().nanoTime() - attemptStartNanos, attempt);
     }
 
     /** The connection of this attempt cannot be reused (state unknown): close it. */
@@ -691,7 +685,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         writePendingHead();
         if (!ex.responseComplete()) {
             if (ex.responseStarted()) {
-                ex.downstream().abort(reason);
+                ex.response().abort(reason);
             } else {
                 LocalResponse.fail(ex, status, reason); // logs the reason
             }
@@ -717,7 +711,6 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             lastEndpoint.traffic().record(status, now - attemptStartNanos);
             if (meters != null) meters.recordUpstream(lastEndpoint, now - attemptStartNanos);
         }
-        if (span != null) Tracing.end(span, status, ex.failureReason());
     }
 
     private static void cancel(ScheduledFuture<?> f) {

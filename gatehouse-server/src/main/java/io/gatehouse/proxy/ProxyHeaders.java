@@ -1,7 +1,6 @@
 package io.gatehouse.proxy;
 
 import io.gatehouse.config.ProxyHeadersConfig;
-import io.gatehouse.http.Downstream;
 import io.gatehouse.http.HttpExchange;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -76,7 +75,7 @@ public final class ProxyHeaders {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
         }
 
-        Downstream client = ex.downstream();
+        io.gatehouse.http.ConnectionInfo client = ex.connection();
         InetSocketAddress clientAddress = client.remoteAddress();
         InetAddress clientIp = clientAddress == null ? null : clientAddress.getAddress();
         AsciiString ip = client.remoteIp(); // formatted once per connection
@@ -123,15 +122,7 @@ public final class ProxyHeaders {
             if (!cert.sans().isEmpty()) h.set(X_CLIENT_CERT_SAN, String.join(", ", cert.sans()));
         }
         if (config.via()) appendVia(h, (found & VIA_H) != 0);
-        if (config.requestId()) {
-            CharSequence id = (found & X_REQUEST_ID_H) != 0 ? h.get(X_REQUEST_ID) : null;
-            if (!validRequestId((String) id)) {
-                AsciiString generated = newRequestId();
-                put(h, X_REQUEST_ID, generated, id != null);
-                id = generated;
-            }
-            ex.requestId(id);
-        }
+        // X-Request-Id was settled when the exchange started (Listener.dispatch): it is in h already
     }
 
     /** The first value of {@code name}; from the decoders' FlatHttpHeaders as stored, without making a String of it. */
@@ -295,25 +286,7 @@ public final class ProxyHeaders {
 
     /** Accepts client-supplied ids of sane length and charset; anything else is replaced. */
     static boolean validRequestId(String id) {
-        if (id == null || id.isEmpty() || id.length() > 128) return false;
-        for (int i = 0; i < id.length(); i++) {
-            char c = id.charAt(i);
-            if (c < 0x21 || c > 0x7e) return false;
-        }
-        return true;
+        return io.gatehouse.http.RequestIds.valid(id);
     }
 
-    /** 128 random bits as 32 hex characters, as ASCII bytes (no UUID formatting, no char[] → String copy). */
-    static AsciiString newRequestId() {
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        long a = r.nextLong(), b = r.nextLong();
-        byte[] out = new byte[32];
-        for (int i = 0; i < 16; i++) {
-            out[i] = HEX[(int) (a >>> (60 - 4 * i)) & 0xF];
-            out[16 + i] = HEX[(int) (b >>> (60 - 4 * i)) & 0xF];
-        }
-        return new AsciiString(out, false);
-    }
-
-    private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 }

@@ -15,10 +15,21 @@ import java.util.List;
  * @param match        compiled match
  * @param filters      the chain, terminal action last
  * @param maxBodySize  request body limit in bytes (0: none)
+ * @param meters       where its exchanges are counted (tagged at routing, so local answers count here too)
  */
-public record Route(String listener, RouteConfig config, RouteMatch match, List<Filter> filters, long maxBodySize) {
+public record Route(String listener, RouteConfig config, RouteMatch match, List<Filter> filters, long maxBodySize,
+                    io.gatehouse.telemetry.RouteMeters meters) {
+    public Route {
+        filters = List.copyOf(filters);
+    }
+
     public String name() {
         return config.name();
+    }
+
+    /** The chain as type names, in order ({@code [headers, compression, proxy]}), for the admin API and logs. */
+    public List<String> chain() {
+        return filters.stream().map(f -> f instanceof io.gatehouse.filter.NamedFilter n ? n.name() : f.getClass().getSimpleName()).toList();
     }
 
     /** The path to send upstream for a request path that matched this route (strip_prefix / rewrite_path). */

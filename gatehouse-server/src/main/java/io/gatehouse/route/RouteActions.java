@@ -13,17 +13,17 @@ public final class RouteActions {
 
     public static Filter directResponse(RouteConfig.DirectResponseConfig c) {
         HttpResponseStatus status = HttpResponseStatus.valueOf(c.status());
-        return (exchange, chain) -> LocalResponse.send(exchange, LocalResponse.text(status, c.body(), c.contentType()));
+        return named("direct_response", (exchange, chain) -> LocalResponse.send(exchange, LocalResponse.text(status, c.body(), c.contentType())));
     }
 
     public static Filter redirect(RouteConfig.RedirectConfig c) {
         HttpResponseStatus status = HttpResponseStatus.valueOf(c.status());
-        return (exchange, chain) -> {
+        return named("redirect", (exchange, chain) -> {
             String location;
             if (c.location() != null) {
                 location = c.location();
             } else {
-                String current = exchange.downstream().scheme();
+                String current = exchange.connection().scheme();
                 String scheme = c.scheme() != null ? c.scheme() : current;
                 String host = c.host() != null ? c.host() : exchange.request().headers().get(HttpHeaderNames.HOST, exchange.host());
                 if (c.port() != null || !scheme.equals(current)) {
@@ -39,6 +39,20 @@ public final class RouteActions {
             FullHttpResponse r = LocalResponse.text(status, "", null);
             r.headers().set(HttpHeaderNames.LOCATION, location);
             LocalResponse.send(exchange, r);
+        });
+    }
+
+    private static Filter named(String name, Filter f) {
+        return new io.gatehouse.filter.NamedFilter() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public void filter(io.gatehouse.http.HttpExchange exchange, io.gatehouse.filter.FilterChain chain) {
+                f.filter(exchange, chain);
+            }
         };
     }
 

@@ -162,21 +162,22 @@ public final class Telemetry implements AutoCloseable {
     }
 
     /**
-     * One exchange ended (answered, aborted or abandoned by the client): counts it under its route and writes its
-     * access log line. On the event loop: array reads and a queue offer.
+     * One exchange ended (answered, aborted or abandoned by the client): counts it under its route, ends its span and
+     * writes its access log line. The listener's completion hook; on the event loop: array reads and a queue offer.
      */
-    public void exchangeDone(HttpExchange ex, RouteMeters fallback, long responseBytes, long nowNanos) {
-        RouteMeters m = ex.meters() != null ? ex.meters() : fallback;
-        // 499 as nginx logs it: the client went away before an answer started
-        int status = ex.responseStarted() ? ex.responseStatus() : 499;
-        long total = nowNanos - ex.startNanos();
+    public void exchangeDone(HttpExchange ex, RouteMeters fallback) {
+        io.gatehouse.route.Route route = ex.route();
+        RouteMeters m = route != null && route.meters() != null ? route.meters() : fallback;
+        int status = ex.status();
+        long total = ex.endNanos() - ex.startNanos();
         m.record(status, total);
+        if (ex.span() instanceof io.opentelemetry.api.trace.Span span) Tracing.end(span, status, ex.failureReason());
         AccessLog al = accessLog;
         if (al != null) {
             var h = ex.request().headers();
-            al.offer(new AccessLog.Entry(System.currentTimeMillis(), ex.downstream().remoteIp().toString(),
+            al.offer(new AccessLog.Entry(System.currentTimeMillis(), ex.connection().remoteIp().toString(),
                     ex.request().method().name(), ex.path(), ex.query(), ex.clientVersion().text(), status,
-                    ex.requestBodyBytes(), responseBytes, ex.upstream(), ex.upstreamNanos(), total, ex.retries(),
+                    ex.requestBodyBytes(), ex.responseBytes(), ex.endpoint(), ex.endpointNanos(), total, ex.retries(),
                     ex.requestId(), h.get(HttpHeaderNames.USER_AGENT), h.get(HttpHeaderNames.REFERER),
                     m.listener(), m.route(), m.cluster(), ex.failureReason()));
         }

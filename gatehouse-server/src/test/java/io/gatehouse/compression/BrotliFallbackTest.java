@@ -140,17 +140,17 @@ class BrotliFallbackTest {
     // ---- one exchange through the filter ----
 
     /** Runs {@code compression} then {@code origin} (the route's action) on a GET with this Accept-Encoding. */
-    private void answer(ResponseCompression compression, String acceptEncoding, java.util.function.Consumer<Downstream> origin) {
+    private void answer(ResponseCompression compression, String acceptEncoding, java.util.function.Consumer<io.gatehouse.http.ResponseSink> origin) {
         FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/page", Unpooled.EMPTY_BUFFER);
         request.headers().set(HttpHeaderNames.ACCEPT_ENCODING, acceptEncoding);
-        HttpExchange exchange = new HttpExchange(new Recording(), "edge", request, "a.example", "/page", null, System.nanoTime());
-        Filter action = (ex, chain) -> origin.accept(ex.downstream());
+        HttpExchange exchange = new HttpExchange(new Recording(), "edge", request, "a.example", System.nanoTime(), null);
+        Filter action = (ex, chain) -> origin.accept(ex.response());
         FilterChain.start(List.of(compression, action), exchange);
         assertThat(written).as("what reached the client").isNotEmpty();
         assertThat(written.get(written.size() - 1)).isInstanceOf(io.netty.handler.codec.http.LastHttpContent.class);
     }
 
-    private void wholeText(Downstream client) {
+    private void wholeText(io.gatehouse.http.ResponseSink client) {
         DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
                 Unpooled.copiedBuffer(TEXT, StandardCharsets.UTF_8));
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
@@ -160,7 +160,7 @@ class BrotliFallbackTest {
     }
 
     /** A proxied body: the head, then two pieces, each flushed as an upstream read batch would be. */
-    private void streamedText(Downstream client) {
+    private void streamedText(io.gatehouse.http.ResponseSink client) {
         DefaultHttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, TEXT.length());
@@ -198,9 +198,9 @@ class BrotliFallbackTest {
     /** The client side of the exchange: keeps what is written to it, in order. */
     private final class Recording implements Downstream {
         @Override public EventLoop eventLoop() { return channel.eventLoop(); }
-        @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress("127.0.0.1", 40000); }
-        @Override public AsciiString remoteIp() { return AsciiString.of("127.0.0.1"); }
-        @Override public String scheme() { return "http"; }
+        @Override public io.gatehouse.http.ConnectionInfo connection() {
+            return io.gatehouse.http.ConnectionInfo.plain(new InetSocketAddress("127.0.0.1", 40000));
+        }
         @Override public void requestMoreBody() {}
         @Override public void flush() {}
         @Override public boolean isWritable() { return true; }

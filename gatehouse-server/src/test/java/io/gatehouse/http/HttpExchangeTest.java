@@ -87,7 +87,7 @@ class HttpExchangeTest {
 
     private static HttpExchange newExchange() {
         return new HttpExchange(null, "edge",
-                new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/items"), "a.example", "/items", null, 0);
+                new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/items"), "a.example", 0, null);
     }
 
     /** A receiver that keeps every piece it is given, in order. */

@@ -1,12 +1,9 @@
 package io.gatehouse.compression;
 
-import io.gatehouse.http.Downstream;
+import io.gatehouse.http.ResponseSink;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -21,22 +18,21 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 
-import java.net.InetSocketAddress;
 
 /**
- * The client side of one exchange with response compression in front: decides on the final response head whether to
- * compress, then encodes body pieces as they are written and flushes the encoder whenever the response is flushed.
+ * Response compression in front of the client: decides on the final response head whether to compress, then encodes
+ * body pieces as they are written and flushes the encoder whenever the response is flushed.
  */
-final class CompressingDownstream implements Downstream {
+final class CompressingSink implements ResponseSink {
     private static final AsciiString ACCEPT_ENCODING = AsciiString.cached("Accept-Encoding");
 
-    private final Downstream delegate;
+    private final ResponseSink delegate;
     private final ResponseCompression filter;
     private final String coding;          // what the client accepts best, or null
     private Compressor compressor;        // set while a response body is being compressed
     private boolean decided;              // the final head went by
 
-    CompressingDownstream(Downstream delegate, ResponseCompression filter, String coding) {
+    CompressingSink(ResponseSink delegate, ResponseCompression filter, String coding) {
         this.delegate = delegate;
         this.filter = filter;
         this.coding = coding;
@@ -160,30 +156,13 @@ final class CompressingDownstream implements Downstream {
         delegate.abort(reason);
     }
 
-    /** The client went away: free the encoder's (native) state now, not when some later write would notice. */
-    void clientGone() {
-        closeCompressor();
-    }
-
-    private void closeCompressor() {
+    /** The exchange ended (the client went away, a tunnel): frees the encoder's (native) state now. */
+    void closeCompressor() {
         if (compressor != null) {
             compressor.close();
             compressor = null;
         }
     }
 
-    @Override public EventLoop eventLoop() { return delegate.eventLoop(); }
-    @Override public InetSocketAddress remoteAddress() { return delegate.remoteAddress(); }
-    @Override public AsciiString remoteIp() { return delegate.remoteIp(); }
-    @Override public String scheme() { return delegate.scheme(); }
-    // the proxy reads it through the exchange's (this) downstream for the X-Client-Cert-* headers
-    @Override public io.gatehouse.tls.ClientCertificate clientCertificate() { return delegate.clientCertificate(); }
-    @Override public void requestMoreBody() { delegate.requestMoreBody(); }
     @Override public boolean isWritable() { return delegate.isWritable(); }
-
-    @Override
-    public void tunnel(Channel upstream) {
-        closeCompressor();
-        delegate.tunnel(upstream);
-    }
 }

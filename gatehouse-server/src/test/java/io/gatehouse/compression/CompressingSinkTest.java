@@ -2,6 +2,7 @@ package io.gatehouse.compression;
 
 import io.gatehouse.config.CompressionConfig;
 import io.gatehouse.filter.FilterChain;
+import io.gatehouse.http.ConnectionInfo;
 import io.gatehouse.http.Downstream;
 import io.gatehouse.http.HttpExchange;
 import io.gatehouse.tls.ClientCertificate;
@@ -24,8 +25,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** What the compressing client side passes through from the one it wraps. */
-class CompressingDownstreamTest {
+/** Compression wraps the response only: the connection's facts reach every later filter and the proxy untouched. */
+class CompressingSinkTest {
     private final EmbeddedChannel channel = new EmbeddedChannel();
 
     @AfterEach
@@ -38,14 +39,14 @@ class CompressingDownstreamTest {
         ClientCertificate cert = new ClientCertificate("CN=billing", List.of("spiffe://example.org/billing"));
         HttpExchange exchange = new HttpExchange(new WithCertificate(cert), "edge",
                 new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/", Unpooled.EMPTY_BUFFER),
-                "a.example", "/", null, System.nanoTime());
-        AtomicReference<Downstream> seenByTheProxy = new AtomicReference<>();
+                "a.example", System.nanoTime(), null);
+        AtomicReference<HttpExchange> seenByTheProxy = new AtomicReference<>();
 
         FilterChain.start(List.of(new ResponseCompression(new CompressionConfig(null, null, null, null, null, null)),
-                (ex, chain) -> seenByTheProxy.set(ex.downstream())), exchange);
+                (ex, chain) -> seenByTheProxy.set(ex)), exchange);
 
-        assertThat(seenByTheProxy.get()).isInstanceOf(CompressingDownstream.class);
-        assertThat(seenByTheProxy.get().clientCertificate()).isEqualTo(cert);
+        assertThat(seenByTheProxy.get().response()).isInstanceOf(CompressingSink.class);
+        assertThat(seenByTheProxy.get().connection().clientCertificate()).isEqualTo(cert);
     }
 
     private final class WithCertificate implements Downstream {
@@ -55,11 +56,11 @@ class CompressingDownstreamTest {
             this.cert = cert;
         }
 
-        @Override public ClientCertificate clientCertificate() { return cert; }
         @Override public EventLoop eventLoop() { return channel.eventLoop(); }
-        @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress("127.0.0.1", 40000); }
-        @Override public AsciiString remoteIp() { return AsciiString.of("127.0.0.1"); }
-        @Override public String scheme() { return "https"; }
+        @Override public ConnectionInfo connection() {
+            return new ConnectionInfo(new InetSocketAddress("127.0.0.1", 40000), AsciiString.of("127.0.0.1"), true,
+                    "TLSv1.3", "TLS_AES_128_GCM_SHA256", "a.example", cert);
+        }
         @Override public void requestMoreBody() {}
         @Override public void write(HttpObject message) {}
         @Override public void flush() {}
