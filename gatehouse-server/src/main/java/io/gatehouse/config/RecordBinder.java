@@ -186,10 +186,9 @@ final class RecordBinder {
 
     /** A {@code filters:} entry: a mapping with one key, the filter's type, whose value configures it. */
     private Object filter(YamlNode node, String path) {
-        String types = String.join(", ", FilterConfig.types());
         if (!(node instanceof Mapping map) || map.entries().size() != 1) {
             problems.add(node.mark(), path, "expected one filter, as its type and its settings (for example "
-                    + "'- compression: {}'); types: " + types);
+                    + "'- compression: {}'); one list entry per filter");
             return FAILED;
         }
         Entry e = map.entries().values().iterator().next();
@@ -197,7 +196,7 @@ final class RecordBinder {
         if (type == null) {
             String suggestion = ClosestMatch.among(e.key(), FilterConfig.types());
             problems.add(e.keyMark(), Problems.child(path, e.key()), "unknown filter type '" + e.key() + "'; "
-                    + (suggestion != null ? "did you mean '" + suggestion + "'?" : "expected one of " + types));
+                    + (suggestion != null ? "did you mean '" + suggestion + "'?" : "expected one of " + String.join(", ", FilterConfig.types())));
             return FAILED;
         }
         YamlNode settings = e.value() instanceof Scalar s && s.isNull()
