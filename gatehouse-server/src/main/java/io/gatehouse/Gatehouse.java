@@ -107,6 +107,11 @@ public final class Gatehouse implements AutoCloseable {
         }
     }
 
+    /** Builds a configuration in Java and starts it: the way to embed the edge in a program or its tests. */
+    public static GatehouseBuilder builder() {
+        return new GatehouseBuilder();
+    }
+
     /** Starts serving {@code config}; returns once every listener is bound. Fails if any listener cannot bind. */
     public static Gatehouse start(GatehouseConfig config) {
         return start(config, Ticker.systemTicker());

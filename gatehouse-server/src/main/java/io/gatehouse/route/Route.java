@@ -29,7 +29,8 @@ public record Route(String listener, RouteConfig config, RouteMatch match, List<
 
     /** The chain as type names, in order ({@code [headers, compression, proxy]}), for the admin API and logs. */
     public List<String> chain() {
-        return filters.stream().map(f -> f instanceof io.gatehouse.filter.NamedFilter n ? n.name() : f.getClass().getSimpleName()).toList();
+        // a filter without a type name is an object a Java program gave (GatehouseBuilder, FilterTypes.register)
+        return filters.stream().map(f -> f instanceof io.gatehouse.filter.NamedFilter n ? n.name() : "java").toList();
     }
 
     /** The path to send upstream for a request path that matched this route (strip_prefix / rewrite_path). */
