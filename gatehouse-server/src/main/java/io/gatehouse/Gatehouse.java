@@ -47,7 +47,7 @@ import java.util.concurrent.TimeUnit;
 public final class Gatehouse implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gatehouse.class);
 
-    private final Ticker ticker;
+    private final io.gatehouse.clock.Clock ticker;   // the one clock: monotonic and wall time
     private final Transport transport;
     private final EventLoopGroup group;
     private volatile GatehouseConfig config;
@@ -59,8 +59,8 @@ public final class Gatehouse implements AutoCloseable {
     private volatile boolean ready;
     private AdminServer admin;
     private final Path configFile;   // null when started from a config in memory
-    private final EventLog events = new EventLog();
-    private final Instant startedAt = Instant.now();
+    private final EventLog events;
+    private final Instant startedAt;
     private volatile ReloadOutcome lastReload;
     /** Reloads from the file (and polls it when watched): binding new listeners blocks, so never on an event loop. */
     private final ScheduledExecutorService reloader = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -85,6 +85,9 @@ public final class Gatehouse implements AutoCloseable {
 
     private Gatehouse(GatehouseConfig config, Ticker ticker, Path configFile, Telemetry telemetry) {
         this.ticker = io.gatehouse.transport.DispatchClock.of(ticker); // one reading per dispatch on the hot path
+        this.events = new EventLog(this.ticker.asJavaClock());
+        this.startedAt = this.ticker.instant();
+        telemetry.clock(this.ticker);
         this.config = config;
         this.configFile = configFile;
         this.telemetry = telemetry;
@@ -100,7 +103,7 @@ public final class Gatehouse implements AutoCloseable {
     public void sampleTraffic() {
         try {
             long now = ticker.nanoTime();
-            long epochMillis = System.currentTimeMillis();
+            long epochMillis = ticker.currentTimeMillis();
             for (Cluster c : clusters.values()) c.sampleTraffic(now, epochMillis);
         } catch (RuntimeException e) {
             log.warn("traffic sampling failed", e);
@@ -141,7 +144,7 @@ public final class Gatehouse implements AutoCloseable {
         try {
             g.clusters = g.buildClusters(config, Map.of());
             for (ListenerConfig lc : config.listeners()) {
-                Listener l = new Listener(lc, g.routeTable(lc, g.clusters), ticker, telemetry);
+                Listener l = new Listener(lc, g.routeTable(lc, g.clusters), g.ticker, telemetry);
                 l.bind(g.group, g.transport);
                 g.listeners.put(lc.name(), l);
             }
@@ -230,6 +233,9 @@ public final class Gatehouse implements AutoCloseable {
     public EventLog events() { return events; }
 
     public Instant startedAt() { return startedAt; }
+
+    /** The process's one clock (monotonic and wall time); a test's {@link io.gatehouse.clock.ManualClock} when it gave one. */
+    public io.gatehouse.clock.Clock clock() { return ticker; }
 
     /** The latest reload of the file, or null if there was none. */
     public ReloadOutcome lastReload() { return lastReload; }
@@ -342,7 +348,7 @@ public final class Gatehouse implements AutoCloseable {
                 reload(next);
                 warnAboutRestartOnlyChanges(next);
                 watchIfConfigured(next);
-                outcome = new ReloadOutcome(Instant.now(), source, ReloadOutcome.APPLIED, null, summary());
+                outcome = new ReloadOutcome(ticker.instant(), source, ReloadOutcome.APPLIED, null, summary());
                 log.info("reload ({}) of {} applied: {}", source, configFile, outcome.summary());
                 events.record("reload", null, null, "reload (" + source + ") of " + configFile + " applied: " + outcome.summary());
             } catch (ConfigException e) {
@@ -368,7 +374,7 @@ public final class Gatehouse implements AutoCloseable {
 
     private ReloadOutcome refused(String source, String error) {
         events.record("reload", null, null, "reload (" + source + ") of " + configFile + " refused: " + error);
-        return new ReloadOutcome(Instant.now(), source, ReloadOutcome.REFUSED, error, summary());
+        return new ReloadOutcome(ticker.instant(), source, ReloadOutcome.REFUSED, error, summary());
     }
 
     /** Settings bound at start cannot change on a reload: say so rather than pretend. */

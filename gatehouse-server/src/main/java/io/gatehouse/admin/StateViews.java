@@ -49,7 +49,7 @@ final class StateViews {
     }
 
     Map<String, Object> stats() {
-        long now = System.currentTimeMillis();
+        long now = gatehouse.clock().currentTimeMillis();
         long requests = 0, errors = 0, endpoints = 0, available = 0;
         int inFlight = 0;
         double rate = 0;

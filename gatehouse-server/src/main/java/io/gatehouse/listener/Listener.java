@@ -33,6 +33,7 @@ public final class Listener {
     private static final Logger log = LoggerFactory.getLogger(Listener.class);
 
     private final String name;
+    private final io.gatehouse.clock.Clock clock;   // monotonic for timeouts, wall for what is dated
     private final Ticker ticker;
     /** What a reload swaps, as one value: the listener's settings and its routes (each with its filter chain). */
     public record Snapshot(ListenerConfig config, RouteTable routes) {}
@@ -50,17 +51,18 @@ public final class Listener {
     private final RouteMeters unrouted;
     private final HttpExchange.CompletionHook completion;
 
-    public Listener(ListenerConfig config, RouteTable routes, Ticker ticker, Telemetry telemetry) {
+    public Listener(ListenerConfig config, RouteTable routes, io.gatehouse.clock.Clock ticker, Telemetry telemetry) {
         this.name = config.name();
         this.snapshot = new Snapshot(config, routes);
         this.ticker = ticker;
+        this.clock = ticker;
         this.telemetry = telemetry;
         this.unrouted = telemetry.metrics().unrouted(name);
         this.completion = ex -> {
             exchanges.incrementAndGet();
             telemetry.exchangeDone(ex, unrouted);
         };
-        this.tls = config.tls() == null ? null : io.gatehouse.tls.ServerTls.create(config.name(), offered(config));
+        this.tls = config.tls() == null ? null : io.gatehouse.tls.ServerTls.create(config.name(), offered(config), ticker);
     }
 
     /** Binds and starts accepting; returns the bound address. */
@@ -215,7 +217,7 @@ public final class Listener {
             if (t != null) t.close();
         } else if (t == null) {
             try {
-                tls = io.gatehouse.tls.ServerTls.create(config.name(), offered(config));
+                tls = io.gatehouse.tls.ServerTls.create(config.name(), offered(config), clock);
             } catch (RuntimeException e) {
                 // the reload is already committing: refuse TLS loudly rather than fail half-way
                 log.error("listener {}: TLS not enabled: {}", name, e.getMessage());

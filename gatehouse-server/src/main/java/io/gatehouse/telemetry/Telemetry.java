@@ -24,6 +24,7 @@ public final class Telemetry implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Telemetry.class);
 
     private final Metrics metrics;
+    private volatile io.gatehouse.clock.Clock clock = io.gatehouse.clock.Clock.system();   // dates access-log lines
     // volatile: swapped by a reload while the event loops read them
     private volatile AccessLog accessLog;   // null: off
     private volatile Tracing tracing;       // null: off
@@ -145,6 +146,9 @@ public final class Telemetry implements AutoCloseable {
 
     public Metrics metrics() { return metrics; }
 
+    /** The clock that dates what is reported (the server's own, set when it starts). */
+    public void clock(io.gatehouse.clock.Clock clock) { this.clock = clock; }
+
     /** Null when access logging is off. */
     public AccessLog accessLog() { return accessLog; }
 
@@ -175,7 +179,7 @@ public final class Telemetry implements AutoCloseable {
         AccessLog al = accessLog;
         if (al != null) {
             var h = ex.request().headers();
-            al.offer(new AccessLog.Entry(System.currentTimeMillis(), ex.connection().remoteIp().toString(),
+            al.offer(new AccessLog.Entry(clock.currentTimeMillis(), ex.connection().remoteIp().toString(),
                     ex.request().method().name(), ex.path(), ex.query(), ex.clientVersion().text(), status,
                     ex.requestBodyBytes(), ex.responseBytes(), ex.endpoint(), ex.endpointNanos(), total, ex.retries(),
                     ex.requestId(), h.get(HttpHeaderNames.USER_AGENT), h.get(HttpHeaderNames.REFERER),
@@ -188,7 +192,7 @@ public final class Telemetry implements AutoCloseable {
         unrouted.record(status, 0);
         AccessLog al = accessLog;
         if (al != null) {
-            al.offer(new AccessLog.Entry(System.currentTimeMillis(), clientIp, null, null, null, null, status, 0,
+            al.offer(new AccessLog.Entry(clock.currentTimeMillis(), clientIp, null, null, null, null, status, 0,
                     responseBytes, null, -1, 0, 0, null, null, null, unrouted.listener(), null, null, reason));
         }
     }

@@ -97,13 +97,21 @@ public final class ServerTls implements AutoCloseable {
     private final Map<Integer, Stapling> staplings = new HashMap<>(); // guarded by this: by certificate index
     private boolean toldStaplingNeedsOpenSsl;       // guarded by this
 
-    private ServerTls(String listener) {
+    private final io.gatehouse.clock.Clock clock;   // wall time: OCSP responses' validity
+
+    private ServerTls(String listener, io.gatehouse.clock.Clock clock) {
         this.listener = listener;
+        this.clock = clock;
     }
 
     /** Loads every certificate of {@code config}; fails (naming the file) when one cannot be used. */
     public static ServerTls create(String listener, TlsConfig config) {
-        ServerTls tls = new ServerTls(listener);
+        return create(listener, config, io.gatehouse.clock.Clock.system());
+    }
+
+    /** As {@link #create(String, TlsConfig)}, dating OCSP responses by {@code clock}. */
+    public static ServerTls create(String listener, TlsConfig config, io.gatehouse.clock.Clock clock) {
+        ServerTls tls = new ServerTls(listener, clock);
         synchronized (tls) {
             tls.ticketKeys = new OpenSslSessionTicketKey[] {newTicketKey()};
             try {
@@ -420,7 +428,7 @@ public final class ServerTls implements AutoCloseable {
 
         /** The response to staple now: the last good one unless it expired. */
         byte[] current() {
-            return good == null || good.expired(Instant.now()) ? null : good.der();
+            return good == null || good.expired(clock.instant()) ? null : good.der();
         }
 
         /** Completes with whether a fresh response is now stapled. */
@@ -440,7 +448,7 @@ public final class ServerTls implements AutoCloseable {
             quiet = 0;
             lastWarning = null;
             staple(this, g.der());
-            Instant now = Instant.now();
+            Instant now = clock.instant();
             Duration half = Duration.between(g.thisUpdate(), g.nextUpdate()).dividedBy(2);
             Duration in = Duration.between(now, g.thisUpdate().plus(half));
             if (in.compareTo(MIN_REFRESH) < 0) in = MIN_REFRESH;
@@ -454,7 +462,7 @@ public final class ServerTls implements AutoCloseable {
             failures++;
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
             String why = cause.getMessage() != null ? cause.getMessage() : cause.toString();
-            Instant now = Instant.now();
+            Instant now = clock.instant();
             boolean expiredNow = good != null && good.expired(now);
             if (expiredNow) {
                 good = null;

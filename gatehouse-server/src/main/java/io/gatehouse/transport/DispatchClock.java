@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * microseconds, a millisecond under heavy load), as nginx's cached time does for one event-loop turn. Tests keep their
  * mock ticker: this wraps it, and a mock moved between batches is read afresh by the next one.
  */
-public final class DispatchClock implements Ticker {
+public final class DispatchClock implements io.gatehouse.clock.Clock {
     private static final FastThreadLocal<Frame> FRAME = new FastThreadLocal<>() {
         @Override
         protected Frame initialValue() {
@@ -38,15 +38,21 @@ public final class DispatchClock implements Ticker {
         long now;
     }
 
-    private final Ticker source;
+    private final io.gatehouse.clock.Clock source;
 
     public DispatchClock(Ticker source) {
-        this.source = source;
+        this.source = io.gatehouse.clock.Clock.of(source);
     }
 
     /** Wraps {@code ticker} unless it is one already. */
-    public static Ticker of(Ticker ticker) {
-        return ticker instanceof DispatchClock ? ticker : new DispatchClock(ticker);
+    public static io.gatehouse.clock.Clock of(Ticker ticker) {
+        return ticker instanceof DispatchClock d ? d : new DispatchClock(ticker);
+    }
+
+    /** Wall time is read afresh: it dates things (log lines, events), it does not time the hot path. */
+    @Override
+    public long currentTimeMillis() {
+        return source.currentTimeMillis();
     }
 
     /** Opens a dispatch on this thread; dispatches nest. Pair with {@link #exit()} in a {@code finally} block. */
