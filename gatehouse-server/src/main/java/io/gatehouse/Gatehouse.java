@@ -410,7 +410,7 @@ public final class Gatehouse implements AutoCloseable {
     private static boolean sameAddress(Listener listener, String address) {
         if (listener.config().address().equals(address)) return true;
         try {
-            return io.gatehouse.listener.Addresses.parse(address).equals(listener.boundAddress());
+            return io.gatehouse.config.HostPort.parse(address, true).resolve().equals(listener.boundAddress());
         } catch (IllegalArgumentException e) {
             return false;
         }

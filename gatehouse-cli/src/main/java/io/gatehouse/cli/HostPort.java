@@ -7,17 +7,12 @@ import java.net.InetSocketAddress;
 final class HostPort {
     private HostPort() {}
 
-    /** Checks {@code host:port} or {@code [v6]:port} with a port 0..65535; names are resolved by the server. */
+    /** Checks {@code host:port} or {@code [v6]:port} as the configuration file does (port 0: any free one). */
     static void require(String option, String value) {
-        int colon = value == null ? -1 : value.lastIndexOf(':');
-        if (colon <= 0 || colon == value.length() - 1) {
-            throw new IllegalArgumentException(option + ": '" + value + "' is not HOST:PORT");
-        }
         try {
-            int port = Integer.parseInt(value.substring(colon + 1));
-            if (port < 0 || port > 65535) throw new NumberFormatException();
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + ": '" + value + "' has no valid port (0..65535)");
+            io.gatehouse.config.HostPort.parse(value, true);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + ": " + e.getMessage());
         }
     }
 

@@ -24,8 +24,9 @@ class HostPortTest {
     void acceptsHostPortAndRejectsTheRest() {
         HostPort.require("--listen", "0.0.0.0:8080");
         HostPort.require("--listen", "[::]:0");
-        assertThatThrownBy(() -> HostPort.require("--listen", "8080")).hasMessageContaining("not HOST:PORT");
-        assertThatThrownBy(() -> HostPort.require("--listen", "localhost:")).hasMessageContaining("not HOST:PORT");
-        assertThatThrownBy(() -> HostPort.require("--listen", "localhost:99999")).hasMessageContaining("no valid port");
+        assertThatThrownBy(() -> HostPort.require("--listen", "8080")).hasMessage("--listen: missing port in '8080'; expected host:port");
+        assertThatThrownBy(() -> HostPort.require("--listen", "localhost:")).hasMessage("--listen: '' is not a port; expected 1..65535");
+        assertThatThrownBy(() -> HostPort.require("--listen", "localhost:99999")).hasMessageContaining("--listen: port 99999 is out of range");
+        assertThatThrownBy(() -> HostPort.require("--to", "::1:80")).hasMessageContaining("needs brackets");
     }
 }

@@ -19,7 +19,7 @@ class UpCommandTest {
         CommandRun run = CommandRun.of("up", "--listen", "localhost");
 
         assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.err()).contains("--listen: 'localhost' is not HOST:PORT");
+        assertThat(run.err()).contains("--listen: missing port in 'localhost'; expected host:port");
     }
 
     @Test

@@ -2,7 +2,7 @@ package io.gatehouse.admin;
 
 import io.gatehouse.Gatehouse;
 import io.gatehouse.config.AdminConfig;
-import io.gatehouse.listener.Addresses;
+
 import io.gatehouse.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -52,7 +52,7 @@ public final class AdminServer {
     }
 
     public InetSocketAddress bind(EventLoopGroup group, Transport transport) throws InterruptedException {
-        InetSocketAddress address = Addresses.parse(config.address());
+        InetSocketAddress address = io.gatehouse.config.HostPort.parse(config.address(), true).resolve();
         if (!address.getAddress().isLoopbackAddress() && (config.token() == null || config.token().isBlank())) {
             throw new IllegalArgumentException("admin.address " + config.address()
                     + " is not loopback: set admin.token, or bind the admin listener to 127.0.0.1");
@@ -69,7 +69,7 @@ public final class AdminServer {
                     }
                 }).bind(address).sync().channel();
         InetSocketAddress bound = (InetSocketAddress) channel.localAddress();
-        log.info("admin listening on http://{}", Addresses.format(bound));
+        log.info("admin listening on http://{}", io.gatehouse.config.HostPort.format(bound));
         return bound;
     }
 

@@ -15,7 +15,7 @@ import io.gatehouse.cluster.Cluster;
 import io.gatehouse.cluster.Endpoint;
 import io.gatehouse.cluster.TrafficStats;
 import io.gatehouse.cluster.health.HealthStatus;
-import io.gatehouse.listener.Addresses;
+
 import io.gatehouse.listener.Listener;
 import io.gatehouse.route.Route;
 
@@ -100,7 +100,7 @@ final class StateViews {
         for (Listener l : gatehouse.listeners()) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("listener", l.name());
-            m.put("address", Addresses.format(l.boundAddress()));
+            m.put("address", io.gatehouse.config.HostPort.format(l.boundAddress()));
             m.put("routes", l.routes().routes().stream().map(Route::name).toList());
             out.add(m);
         }

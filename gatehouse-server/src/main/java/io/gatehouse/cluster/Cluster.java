@@ -10,7 +10,7 @@ import io.gatehouse.cluster.loadbalancer.StickyCookie;
 import io.gatehouse.cluster.loadbalancer.PickContext;
 import io.gatehouse.config.ClusterConfig;
 import io.gatehouse.config.ClusterConfig.EndpointConfig;
-import io.gatehouse.listener.Addresses;
+
 import io.gatehouse.transport.Transport;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -85,7 +85,7 @@ public final class Cluster {
         List<Endpoint> list = new ArrayList<>();
         Map<Endpoint, HealthStatus> resumed = new java.util.HashMap<>();
         for (EndpointConfig ec : config.endpoints()) {
-            InetSocketAddress resolved = Addresses.parse(ec.address());
+            InetSocketAddress resolved = io.gatehouse.config.HostPort.parse(ec.address(), false).resolve();
             Endpoint old = previous == null ? null : previous.endpoint(ec.address());
             if (old != null && old.backup() == ec.backup() && old.socketAddress().equals(resolved)) {
                 EndpointConfig was = previous.endpointConfig(ec.address());

@@ -82,6 +82,18 @@ public record HostPort(String host, int port) {
         return NetUtil.isValidIpV6Address(host);
     }
 
+    /** The socket address to bind or connect to; a host name is resolved now (blocking: never on an event loop). */
+    public java.net.InetSocketAddress resolve() {
+        return new java.net.InetSocketAddress(host, port);
+    }
+
+    /** {@code host:port} of a bound or connected address, brackets around IPv6, {@code *:port} for the wildcard. */
+    public static String format(java.net.InetSocketAddress a) {
+        if (a.getAddress() != null && a.getAddress().isAnyLocalAddress()) return "*:" + a.getPort();
+        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
     @Override
     public String toString() {
         return (isIpv6() ? "[" + host + "]" : host) + ":" + port;

@@ -67,7 +67,7 @@ public final class Listener {
 
     /** Binds and starts accepting; returns the bound address. */
     public InetSocketAddress bind(EventLoopGroup group, Transport transport) throws InterruptedException {
-        InetSocketAddress address = Addresses.parse(config().address());
+        InetSocketAddress address = io.gatehouse.config.HostPort.parse(config().address(), true).resolve();
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannelClass())
@@ -90,7 +90,7 @@ public final class Listener {
                 });
         serverChannel = b.bind(address).sync().channel();
         InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
-        log.info("listener {} bound {} ({})", name, Addresses.format(bound), transport.name());
+        log.info("listener {} bound {} ({})", name, io.gatehouse.config.HostPort.format(bound), transport.name());
         return bound;
     }
 
