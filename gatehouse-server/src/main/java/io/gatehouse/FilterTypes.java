@@ -13,7 +13,7 @@ import io.gatehouse.filter.Filter;
 import io.gatehouse.filter.FilterContext;
 import io.gatehouse.filter.FilterFactory;
 import io.gatehouse.headers.HeaderRules;
-import io.gatehouse.tls.Hsts;
+import io.gatehouse.hsts.Hsts;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

@@ -206,7 +206,7 @@ public final class Gatehouse implements AutoCloseable {
      */
     private static List<Filter> routeFilters(ListenerConfig lc, RouteConfig rc, Filter action, Map<String, Cluster> clusters) {
         List<Filter> filters = new ArrayList<>(4);
-        if (rc.hsts() != null) filters.add(new io.gatehouse.tls.Hsts(rc.hsts()));
+        if (rc.hsts() != null) filters.add(new io.gatehouse.hsts.Hsts(rc.hsts()));
         if (rc.decompressRequests() != null) filters.add(new io.gatehouse.compression.RequestDecompression(rc.decompressRequests()));
         io.gatehouse.config.CompressionConfig compression = rc.compression() != null ? rc.compression() : lc.compression();
         if (compression != null && compression.enabled()) filters.add(new io.gatehouse.compression.ResponseCompression(compression));

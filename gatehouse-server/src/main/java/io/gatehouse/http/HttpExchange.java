@@ -1,6 +1,5 @@
 package io.gatehouse.http;
 
-import io.gatehouse.route.Route;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.EventLoop;
@@ -61,7 +60,7 @@ public final class HttpExchange {
     private final String query;
     private final long startNanos;
     private final String listener;
-    private Route route;
+    private RouteInfo route;
     private CharSequence requestId;   // an AsciiString when generated: written into headers without re-encoding
     private Object span;              // the tracing span of the whole exchange (an OpenTelemetry Span), or null
 
@@ -165,8 +164,8 @@ public final class HttpExchange {
     public String query() { return query; }
     public long startNanos() { return startNanos; }
     /** The route that took the exchange, set once at routing; null before that and when none matched. */
-    public Route route() { return route; }
-    public void route(Route route) { this.route = route; }
+    public RouteInfo route() { return route; }
+    public void route(RouteInfo route) { this.route = route; }
     public String requestId() { return requestId == null ? null : requestId.toString(); }
     /** The request id as set (an AsciiString when Gatehouse made it), for headers. */
     public CharSequence requestIdValue() { return requestId; }

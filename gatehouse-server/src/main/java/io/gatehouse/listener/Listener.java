@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * arrived. It starts each exchange the same way for both protocols ({@link #dispatch}) and hears each end once
  * ({@link #completion()}).
  */
-public final class Listener {
+public final class Listener implements io.gatehouse.telemetry.ListenerStats {
     private static final Logger log = LoggerFactory.getLogger(Listener.class);
 
     private final String name;
@@ -60,7 +60,8 @@ public final class Listener {
         this.unrouted = telemetry.metrics().unrouted(name);
         this.completion = ex -> {
             exchanges.incrementAndGet();
-            telemetry.exchangeDone(ex, unrouted);
+            RouteMeters m = ex.route() instanceof io.gatehouse.route.Route r && r.meters() != null ? r.meters() : unrouted;
+            telemetry.exchangeDone(ex, m);
         };
         this.tls = config.tls() == null ? null : io.gatehouse.tls.ServerTls.create(config.name(), offered(config), ticker);
     }
@@ -188,9 +189,12 @@ public final class Listener {
         p.addLast("connection", connection);
     }
 
-    public String name() { return name; }
+    @Override public String name() { return name; }
     public ListenerConfig config() { return snapshot.config(); }
     public RouteTable routes() { return snapshot.routes(); }
+    @Override public java.util.List<RouteMeters> routeMeters() {
+        return snapshot.routes().routes().stream().map(io.gatehouse.route.Route::meters).filter(java.util.Objects::nonNull).toList();
+    }
     /** The configuration and routes in force. */
     public Snapshot snapshot() { return snapshot; }
     /** Hears every exchange's end: metrics and the access log. */
@@ -200,13 +204,13 @@ public final class Listener {
     public io.gatehouse.tls.ServerTls tls() { return tls; }
     public boolean draining() { return draining; }
     public InetSocketAddress boundAddress() { return (InetSocketAddress) serverChannel.localAddress(); }
-    public long rejectedCount() { return rejected.get(); }
+    @Override public long rejectedCount() { return rejected.get(); }
     public long exchangeCount() { return exchanges.get(); }
-    public int connectionCount() { return connections.size(); }
+    @Override public int connectionCount() { return connections.size(); }
     /** Bytes read from clients' HTTP connections (request heads and bodies; tunnels not included). */
-    public long bytesReceived() { return bytesReceived.sum(); }
+    @Override public long bytesReceived() { return bytesReceived.sum(); }
     /** Bytes of HTTP responses written to clients (tunnels not included). */
-    public long bytesSent() { return bytesSent.sum(); }
+    @Override public long bytesSent() { return bytesSent.sum(); }
 
     /** Swaps the configuration and routes in (same address); new requests use them at once. */
     public void update(ListenerConfig config, RouteTable routes) {

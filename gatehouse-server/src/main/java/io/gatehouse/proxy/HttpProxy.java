@@ -30,6 +30,7 @@ public final class HttpProxy implements io.gatehouse.filter.NamedFilter {
 
     @Override
     public void filter(HttpExchange exchange, FilterChain chain) {
-        new ProxyCall(exchange, exchange.route(), cluster, headers).start();
+        // the proxy is one of its route's filters: the route that took the exchange is a compiled Route
+        new ProxyCall(exchange, (io.gatehouse.route.Route) exchange.route(), cluster, headers).start();
     }
 }

@@ -18,11 +18,12 @@ import java.util.List;
  * @param meters       where its exchanges are counted (tagged at routing, so local answers count here too)
  */
 public record Route(String listener, RouteConfig config, RouteMatch match, List<Filter> filters, long maxBodySize,
-                    io.gatehouse.telemetry.RouteMeters meters) {
+                    io.gatehouse.telemetry.RouteMeters meters) implements io.gatehouse.http.RouteInfo {
     public Route {
         filters = List.copyOf(filters);
     }
 
+    @Override
     public String name() {
         return config.name();
     }

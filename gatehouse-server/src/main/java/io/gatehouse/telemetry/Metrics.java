@@ -1,8 +1,6 @@
 package io.gatehouse.telemetry;
 
 import io.gatehouse.cluster.Cluster;
-import io.gatehouse.listener.Listener;
-import io.gatehouse.route.Route;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -40,7 +38,7 @@ public final class Metrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<RouteKey, RouteMeters> routes = new ConcurrentHashMap<>();
     private final Map<String, ClusterMeters> clusters = new ConcurrentHashMap<>();
-    private final Map<String, Listener> boundListeners = new ConcurrentHashMap<>();
+    private final Map<String, ListenerStats> boundListeners = new ConcurrentHashMap<>();
     private final Map<String, List<Meter>> listenerMeters = new ConcurrentHashMap<>();
 
     public Metrics() {
@@ -103,7 +101,7 @@ public final class Metrics {
      * Aligns meters with what runs now: binds cluster and listener meters to the current objects and removes the
      * meters of listeners, routes and clusters that are gone. Called after start and reload, and before each scrape.
      */
-    public synchronized void sync(Collection<Listener> listeners, Map<String, Cluster> currentClusters) {
+    public synchronized void sync(Collection<? extends ListenerStats> listeners, Map<String, Cluster> currentClusters) {
         for (Cluster c : currentClusters.values()) cluster(c).bind(c);
         clusters.entrySet().removeIf(e -> {
             if (currentClusters.containsKey(e.getKey())) return false;
@@ -112,10 +110,10 @@ public final class Metrics {
         });
         Set<RouteKey> live = new HashSet<>();
         Set<String> liveListeners = new HashSet<>();
-        for (Listener l : listeners) {
+        for (ListenerStats l : listeners) {
             liveListeners.add(l.name());
             live.add(new RouteKey(l.name(), null, null));
-            for (Route r : l.routes().routes()) live.add(new RouteKey(l.name(), r.name(), r.config().cluster()));
+            for (RouteMeters r : l.routeMeters()) live.add(new RouteKey(r.listener(), r.route(), r.cluster()));
             bindListener(l);
         }
         routes.entrySet().removeIf(e -> {
@@ -129,19 +127,19 @@ public final class Metrics {
         });
     }
 
-    private void bindListener(Listener l) {
+    private void bindListener(ListenerStats l) {
         if (boundListeners.get(l.name()) == l) return;
         List<Meter> old = listenerMeters.remove(l.name());
         if (old != null) old.forEach(registry::remove);
         List<Meter> meters = new ArrayList<>();
         String n = l.name();
-        meters.add(Gauge.builder("gatehouse.downstream.connections", l, Listener::connectionCount)
+        meters.add(Gauge.builder("gatehouse.downstream.connections", l, ListenerStats::connectionCount)
                 .description("Open client connections").tag("listener", n).register(registry));
-        meters.add(FunctionCounter.builder("gatehouse.downstream.received", l, Listener::bytesReceived).baseUnit("bytes")
+        meters.add(FunctionCounter.builder("gatehouse.downstream.received", l, ListenerStats::bytesReceived).baseUnit("bytes")
                 .description("Bytes received from clients (HTTP, not tunnels)").tag("listener", n).register(registry));
-        meters.add(FunctionCounter.builder("gatehouse.downstream.sent", l, Listener::bytesSent).baseUnit("bytes")
+        meters.add(FunctionCounter.builder("gatehouse.downstream.sent", l, ListenerStats::bytesSent).baseUnit("bytes")
                 .description("Bytes sent to clients (HTTP, not tunnels)").tag("listener", n).register(registry));
-        meters.add(FunctionCounter.builder("gatehouse.downstream.rejected", l, Listener::rejectedCount)
+        meters.add(FunctionCounter.builder("gatehouse.downstream.rejected", l, ListenerStats::rejectedCount)
                 .description("Requests refused before routing (malformed, too large, timeouts)").tag("listener", n).register(registry));
         listenerMeters.put(n, meters);
         boundListeners.put(n, l);

@@ -166,12 +166,11 @@ public final class Telemetry implements AutoCloseable {
     }
 
     /**
-     * One exchange ended (answered, aborted or abandoned by the client): counts it under its route, ends its span and
+     * One exchange ended (answered, aborted or abandoned by the client): counts it under {@code m} (its route's meters,
+     * or the listener's for what no route took), ends its span and
      * writes its access log line. The listener's completion hook; on the event loop: array reads and a queue offer.
      */
-    public void exchangeDone(HttpExchange ex, RouteMeters fallback) {
-        io.gatehouse.route.Route route = ex.route();
-        RouteMeters m = route != null && route.meters() != null ? route.meters() : fallback;
+    public void exchangeDone(HttpExchange ex, RouteMeters m) {
         int status = ex.status();
         long total = ex.endNanos() - ex.startNanos();
         m.record(status, total);

@@ -1,4 +1,4 @@
-package io.gatehouse.tls;
+package io.gatehouse.hsts;
 
 import io.gatehouse.config.RouteConfig;
 import io.gatehouse.filter.Filter;
