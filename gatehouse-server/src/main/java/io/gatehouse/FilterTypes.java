@@ -38,6 +38,8 @@ public final class FilterTypes {
         builtIn("decompress_requests", DecompressRequestsConfig.class, (c, ctx) -> new RequestDecompression(c));
         builtIn("headers", HeadersConfig.class, (c, ctx) -> new HeaderRules(c));
         builtIn("buffer_request", BufferRequestConfig.class, (c, ctx) -> new RequestBuffering(c));
+        builtIn("api_key", io.gatehouse.config.ApiKeyAuthConfig.class, io.gatehouse.auth.ApiKeyAuth::new);
+        builtIn("jwt", io.gatehouse.config.JwtAuthConfig.class, io.gatehouse.auth.JwtAuth::new);
     }
 
     private FilterTypes() {}

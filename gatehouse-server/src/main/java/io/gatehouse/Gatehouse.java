@@ -144,7 +144,7 @@ public final class Gatehouse implements AutoCloseable {
         try {
             g.clusters = g.buildClusters(config, Map.of());
             for (ListenerConfig lc : config.listeners()) {
-                Listener l = new Listener(lc, g.routeTable(lc, g.clusters), g.ticker, telemetry);
+                Listener l = new Listener(lc, g.routeTable(config, lc, g.clusters), g.ticker, telemetry);
                 l.bind(g.group, g.transport);
                 g.listeners.put(lc.name(), l);
             }
@@ -178,7 +178,7 @@ public final class Gatehouse implements AutoCloseable {
         return built;
     }
 
-    private RouteTable routeTable(ListenerConfig lc, Map<String, Cluster> clusters) {
+    private RouteTable routeTable(GatehouseConfig whole, ListenerConfig lc, Map<String, Cluster> clusters) {
         ProxyHeaders proxyHeaders = new ProxyHeaders(lc.proxyHeaders());
         List<Route> routes = new ArrayList<>();
         for (RouteConfig rc : lc.routes()) {
@@ -194,7 +194,7 @@ public final class Gatehouse implements AutoCloseable {
             }
             long maxBody = rc.maxBodySize() != null ? rc.maxBodySize() : lc.limits().maxBodySize();
             RouteMeters meters = telemetry.metrics().route(lc.name(), rc.name(), rc.cluster() == null ? null : clusters.get(rc.cluster()));
-            routes.add(new Route(lc.name(), rc, new RouteMatch(rc.match()), routeFilters(lc, rc, action, clusters), maxBody, meters));
+            routes.add(new Route(lc.name(), rc, new RouteMatch(rc.match()), routeFilters(whole, lc, rc, action, clusters), maxBody, meters));
         }
         return new RouteTable(routes);
     }
@@ -204,13 +204,14 @@ public final class Gatehouse implements AutoCloseable {
      * listener's compression), the listener's {@code filters} (unless the route says inherit_filters: false), the
      * route's own {@code filters}, and last its action.
      */
-    private static List<Filter> routeFilters(ListenerConfig lc, RouteConfig rc, Filter action, Map<String, Cluster> clusters) {
+    private List<Filter> routeFilters(GatehouseConfig whole, ListenerConfig lc, RouteConfig rc, Filter action, Map<String, Cluster> clusters) {
         List<Filter> filters = new ArrayList<>(4);
         if (rc.hsts() != null) filters.add(new io.gatehouse.hsts.Hsts(rc.hsts()));
         if (rc.decompressRequests() != null) filters.add(new io.gatehouse.compression.RequestDecompression(rc.decompressRequests()));
         io.gatehouse.config.CompressionConfig compression = rc.compression() != null ? rc.compression() : lc.compression();
         if (compression != null && compression.enabled()) filters.add(new io.gatehouse.compression.ResponseCompression(compression));
-        io.gatehouse.filter.FilterContext context = new io.gatehouse.filter.FilterContext(lc.name(), rc.name(), clusters);
+        io.gatehouse.filter.FilterContext context = new io.gatehouse.filter.FilterContext(lc.name(), rc.name(), clusters,
+                whole, ticker, telemetry.metrics().registry());
         if (rc.inheritFilters()) for (io.gatehouse.config.FilterConfig f : lc.filters()) filters.add(FilterTypes.create(f, context));
         for (io.gatehouse.config.FilterConfig f : rc.filters()) filters.add(FilterTypes.create(f, context));
         filters.add(action);
@@ -283,7 +284,7 @@ public final class Gatehouse implements AutoCloseable {
         Map<String, RouteTable> tables = new LinkedHashMap<>();
         try {
             nextClusters = buildClusters(next, previous);
-            for (ListenerConfig lc : next.listeners()) tables.put(lc.name(), routeTable(lc, nextClusters));
+            for (ListenerConfig lc : next.listeners()) tables.put(lc.name(), routeTable(next, lc, nextClusters));
         } catch (RuntimeException e) {
             telemetryChange.abort();
             throw e;

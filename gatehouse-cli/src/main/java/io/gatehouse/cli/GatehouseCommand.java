@@ -20,7 +20,7 @@ import java.util.Properties;
         versionProvider = GatehouseCommand.Version.class,
         description = "A Netty edge server: reverse proxy and L7 load balancer.",
         subcommands = {UpCommand.class, RunCommand.class, ValidateCommand.class, ProxyCommand.class, StatusCommand.class,
-                VersionCommand.class, CommandLine.HelpCommand.class})
+                KeysCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
 public final class GatehouseCommand {
 
     public enum LogFormat { text, json }

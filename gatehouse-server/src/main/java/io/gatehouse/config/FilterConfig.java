@@ -26,7 +26,9 @@ public record FilterConfig(String type, Record settings) {
             "compression", CompressionConfig.class,
             "decompress_requests", DecompressRequestsConfig.class,
             "headers", HeadersConfig.class,
-            "buffer_request", BufferRequestConfig.class));
+            "buffer_request", BufferRequestConfig.class,
+            "api_key", ApiKeyAuthConfig.class,
+            "jwt", JwtAuthConfig.class));
 
     public FilterConfig {
         if (type == null || !TYPES.containsKey(type)) throw new IllegalArgumentException("unknown filter type '" + type + "'");

@@ -13,9 +13,11 @@ public record GatehouseConfig(
         ServerConfig server,
         AccessLogConfig accessLog,
         TracingConfig tracing,
-        LoggingConfig logging) {
+        LoggingConfig logging,
+        List<ConsumerConfig> consumers) {
 
     public GatehouseConfig {
+        consumers = consumers == null ? List.of() : List.copyOf(consumers);
         listeners = listeners == null ? List.of() : List.copyOf(listeners);
         clusters = clusters == null ? List.of() : List.copyOf(clusters);
         admin = admin == null ? AdminConfig.DEFAULT : admin;
@@ -26,7 +28,13 @@ public record GatehouseConfig(
 
     /** Without access log, tracing and logging settings (all off or default). */
     public GatehouseConfig(List<ListenerConfig> listeners, List<ClusterConfig> clusters, AdminConfig admin, ServerConfig server) {
-        this(listeners, clusters, admin, server, null, null, null);
+        this(listeners, clusters, admin, server, null, null, null, null);
+    }
+
+    /** Without consumers (no API gateway credentials). */
+    public GatehouseConfig(List<ListenerConfig> listeners, List<ClusterConfig> clusters, AdminConfig admin, ServerConfig server,
+                           AccessLogConfig accessLog, TracingConfig tracing, LoggingConfig logging) {
+        this(listeners, clusters, admin, server, accessLog, tracing, logging, null);
     }
 
     /** The cluster with this name, or null. */

@@ -232,6 +232,13 @@ final class RecordBinder {
     private static Object scalar(Class<?> raw, String text, boolean size) {
         if (raw == String.class) return text;
         if (raw == Duration.class) return Durations.parse(text);
+        if (raw == java.time.Instant.class) {
+            try {
+                return java.time.Instant.parse(text.strip());
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new IllegalArgumentException("expected a time such as 2027-01-31T00:00:00Z, got '" + text + "'");
+            }
+        }
         if (raw == boolean.class || raw == Boolean.class) {
             if (text.equalsIgnoreCase("true")) return Boolean.TRUE;
             if (text.equalsIgnoreCase("false")) return Boolean.FALSE;
@@ -284,6 +291,7 @@ final class RecordBinder {
     private static String describe(Class<?> raw, boolean size) {
         if (size) return "a size such as 10MiB";
         if (raw == Duration.class) return "a duration such as 5s";
+        if (raw == java.time.Instant.class) return "a time such as 2027-01-31T00:00:00Z";
         if (raw == boolean.class || raw == Boolean.class) return "true or false";
         if (raw == String.class) return "a string";
         if (raw.isEnum()) return "one of " + java.util.Arrays.stream(raw.getEnumConstants())

@@ -57,7 +57,7 @@ public final class HttpExchange {
     private final HttpRequest request;
     private final String host;
     private final String path;
-    private final String query;
+    private String query;
     private final long startNanos;
     private final String listener;
     private RouteInfo route;
@@ -162,6 +162,8 @@ public final class HttpExchange {
     public String path() { return path; }
     /** The query string after '?', or null. */
     public String query() { return query; }
+    /** Replaces the query string sent upstream (a filter removing a credential from it); null for none. */
+    public void query(String query) { this.query = query; }
     public long startNanos() { return startNanos; }
     /** The route that took the exchange, set once at routing; null before that and when none matched. */
     public RouteInfo route() { return route; }
@@ -423,6 +425,30 @@ public final class HttpExchange {
     public long endNanos() { return endNanos; }
     /** The status the client got, or 499 (as nginx logs it) when it went away before an answer started. */
     public int status() { return responseStarted ? responseStatus : 499; }
+
+    // ---- what filters attach ----
+
+    private Object[] attributes;   // key, value, key, value…: a handful at most, so a scan beats a map
+
+    /** What a filter attached under {@code key} (the caller's identity, a rate-limit decision…), or null. */
+    @SuppressWarnings("unchecked")
+    public <T> T attribute(io.netty.util.AttributeKey<T> key) {
+        Object[] a = attributes;
+        if (a == null) return null;
+        for (int i = 0; i < a.length && a[i] != null; i += 2) if (a[i] == key) return (T) a[i + 1];
+        return null;
+    }
+
+    /** Attaches {@code value} under {@code key} for the filters after this one, the proxy and the completion hooks. */
+    public <T> void attribute(io.netty.util.AttributeKey<T> key, T value) {
+        Object[] a = attributes;
+        if (a == null) a = attributes = new Object[8];
+        int i = 0;
+        while (i < a.length && a[i] != null && a[i] != key) i += 2;
+        if (i == a.length) a = attributes = java.util.Arrays.copyOf(a, a.length * 2);
+        a[i] = key;
+        a[i + 1] = value;
+    }
 
     // ---- facts for telemetry ----
 

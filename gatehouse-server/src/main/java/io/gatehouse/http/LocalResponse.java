@@ -42,6 +42,32 @@ public final class LocalResponse {
         return r;
     }
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    public static final String PROBLEM_JSON = "application/problem+json";
+
+    /**
+     * An API error as RFC 9457 problem details: {@code type} {@code about:blank} (the status says what kind of problem),
+     * the status's title, a {@code detail} for the client, and Gatehouse's {@code reason} as an extension member and
+     * in the reason header. Never put a credential or a secret in {@code detail}.
+     */
+    public static FullHttpResponse problem(HttpResponseStatus status, String reason, String detail) {
+        java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("type", "about:blank");
+        body.put("title", status.reasonPhrase());
+        body.put("status", status.code());
+        if (detail != null) body.put("detail", detail);
+        body.put("reason", reason);
+        String json;
+        try {
+            json = JSON.writeValueAsString(body);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        FullHttpResponse r = text(status, json + "\n", PROBLEM_JSON);
+        r.headers().set(REASON_HEADER, reason);
+        return r;
+    }
+
     /** Sends an error for {@code exchange} unless its response already started, in which case it aborts it. */
     public static void fail(HttpExchange exchange, HttpResponseStatus status, String reason) {
         exchange.failureReason(reason);

@@ -1,0 +1,24 @@
+package io.gatehouse.auth;
+
+import io.netty.util.AttributeKey;
+
+import java.util.List;
+
+/**
+ * Who is calling, once an authentication filter accepted the request: attached to the exchange under {@link #KEY}
+ * for authorization, rate limits, metering and the identity headers sent upstream.
+ *
+ * @param consumer the consumer's name, or null when the credential names none we know (a token's subject only)
+ * @param subject  the token's subject, or the consumer's name for an API key
+ * @param scopes   granted scopes (from {@code scope} or {@code scp}); empty for API keys
+ * @param groups   the consumer's groups
+ * @param method   how it was established: {@code api_key}, {@code jwt}
+ */
+public record Identity(String consumer, String subject, List<String> scopes, List<String> groups, String method) {
+    public static final AttributeKey<Identity> KEY = AttributeKey.valueOf("gatehouse.identity");
+
+    public Identity {
+        scopes = scopes == null ? List.of() : List.copyOf(scopes);
+        groups = groups == null ? List.of() : List.copyOf(groups);
+    }
+}

@@ -1,0 +1,289 @@
+package io.gatehouse.auth;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.nimbusds.jose.Algorithm;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.MACVerifier;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.OctetKeyPair;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jwt.JWT;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.JWTParser;
+import com.nimbusds.jwt.PlainJWT;
+import com.nimbusds.jwt.SignedJWT;
+import io.gatehouse.config.ConsumerConfig;
+import io.gatehouse.config.JwtAuthConfig;
+import io.gatehouse.filter.FilterChain;
+import io.gatehouse.filter.FilterContext;
+import io.gatehouse.filter.NamedFilter;
+import io.gatehouse.http.HttpExchange;
+import io.netty.util.AsciiString;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code jwt}: a bearer token signed by a key we trust, checked as RFC 7519 and RFC 8725 (JWT best practices) say.
+ * Refused, each with its own reason: a malformed token; {@code alg: none}; an algorithm not allowed; a header that
+ * points at keys of the token's choosing ({@code jku}, {@code x5u}, {@code jwk}, {@code x5c}); a {@code crit} header;
+ * an unknown key; a key whose type does not fit the algorithm (an RSA key is never an HMAC secret); a bad signature;
+ * no {@code exp} (unless allowed), expired, not yet valid, issued in the future; the wrong issuer or audience; a
+ * disabled consumer (403).
+ *
+ * <p>A verified token is cached (bounded; keyed by the first 128 bits of its SHA-256, so no token is kept; never past
+ * its {@code exp}): a repeated token costs a hash and a lookup instead of a signature check.
+ */
+public final class JwtAuth implements NamedFilter {
+    private static final String BEARER = "bearer ";
+
+    private final JwtAuthConfig config;
+    private final Set<String> algorithms;
+    private final List<JWK> keys;
+    private final byte[] secret;
+    private final long skewMillis;
+    private final AsciiString header;
+    private final Consumers consumers;
+    private final IdentityHeaders identityHeaders;
+    private final AuthFailures failures;
+    private final io.gatehouse.clock.Clock clock;
+    private final Cache<TokenKey, Verified> verified;   // null when cache_size is 0
+
+    private record TokenKey(long high, long low) {}
+
+    private record Verified(Identity identity, long expiresMillis) {}
+
+    /** A refusal: its reason (logged, counted) and what the client is told. */
+    private record Refusal(boolean forbidden, String reason, String detail) {}
+
+    public JwtAuth(JwtAuthConfig config, FilterContext context) {
+        this.config = config;
+        this.algorithms = Set.copyOf(config.algorithms());
+        this.keys = loadKeys(config);
+        this.secret = config.secret() == null ? null : config.secret().getBytes(StandardCharsets.UTF_8);
+        this.skewMillis = config.clockSkew().toMillis();
+        this.header = AsciiString.of(config.header());
+        this.consumers = new Consumers(context.config().consumers());
+        this.identityHeaders = new IdentityHeaders(config.upstreamHeaders());
+        this.failures = new AuthFailures(context.listener(), context.route(), "jwt", "Bearer", context.meters());
+        this.clock = context.clock();
+        this.verified = config.cacheSize() == 0 ? null : Caffeine.newBuilder()
+                .maximumSize(config.cacheSize())
+                .ticker(clock::nanoTime)
+                .expireAfter(new Expiry<TokenKey, Verified>() {
+                    @Override
+                    public long expireAfterCreate(TokenKey k, Verified v, long now) {
+                        long left = v.expiresMillis() - clock.currentTimeMillis();
+                        return java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Math.max(0, Math.min(left, 3_600_000)));
+                    }
+
+                    @Override
+                    public long expireAfterUpdate(TokenKey k, Verified v, long now, long current) {
+                        return current;
+                    }
+
+                    @Override
+                    public long expireAfterRead(TokenKey k, Verified v, long now, long current) {
+                        return current;
+                    }
+                })
+                .build();
+    }
+
+    private static List<JWK> loadKeys(JwtAuthConfig config) {
+        List<JWK> out = new ArrayList<>();
+        try {
+            if (config.jwksFile() != null) out.addAll(JWKSet.parse(Files.readString(Path.of(config.jwksFile()))).getKeys());
+            if (config.jwks() != null) out.addAll(JWKSet.parse(config.jwks()).getKeys());
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("jwt: cannot read " + config.jwksFile() + ": " + e.getMessage(), e);
+        } catch (java.text.ParseException e) {
+            throw new IllegalArgumentException("jwt: not a JWKS document: " + e.getMessage(), e);
+        }
+        // only public halves are ever used, whatever the file holds
+        return out.stream().map(JWK::toPublicJWK).filter(java.util.Objects::nonNull).toList();
+    }
+
+    @Override
+    public String name() {
+        return "jwt";
+    }
+
+    @Override
+    public void filter(HttpExchange exchange, FilterChain chain) {
+        var h = exchange.request().headers();
+        identityHeaders.strip(h);
+        String value = h.get(header);
+        String token = value == null ? null : header.contentEqualsIgnoreCase("authorization")
+                ? (value.regionMatches(true, 0, BEARER, 0, BEARER.length()) ? value.substring(BEARER.length()).strip() : null)
+                : value.strip();
+        if (token == null || token.isEmpty()) {
+            failures.unauthorized(exchange, "missing_credentials", "a bearer token is required");
+            return;
+        }
+        long now = clock.currentTimeMillis();
+        TokenKey key = verified == null ? null : keyOf(token);
+        Verified hit = key == null ? null : verified.getIfPresent(key);
+        Identity id;
+        if (hit != null && now < hit.expiresMillis() + skewMillis) {
+            id = hit.identity();
+        } else {
+            Object result = verify(token, now);
+            if (result instanceof Refusal r) {
+                if (r.forbidden()) failures.forbidden(exchange, r.reason(), r.detail());
+                else failures.unauthorized(exchange, r.reason(), r.detail());
+                return;
+            }
+            Verified v = (Verified) result;
+            if (key != null && v.expiresMillis() != Long.MAX_VALUE) verified.put(key, v);
+            id = v.identity();
+        }
+        exchange.attribute(Identity.KEY, id);
+        identityHeaders.set(h, id);
+        chain.proceed(exchange);
+    }
+
+    private static TokenKey keyOf(String token) {
+        byte[] d;
+        try {
+            d = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        return new TokenKey(java.nio.ByteBuffer.wrap(d, 0, 8).getLong(), java.nio.ByteBuffer.wrap(d, 8, 8).getLong());
+    }
+
+    /** A {@link Verified} or a {@link Refusal}. */
+    private Object verify(String token, long now) {
+        JWT jwt;
+        try {
+            jwt = JWTParser.parse(token);
+        } catch (java.text.ParseException e) {
+            return refuse("malformed_token", "the token is not a well-formed JWT");
+        }
+        if (jwt instanceof PlainJWT || Algorithm.NONE.equals(jwt.getHeader().getAlgorithm())) {
+            return refuse("alg_none", "unsigned tokens are not accepted");
+        }
+        if (!(jwt instanceof SignedJWT signed)) return refuse("unsupported_token", "encrypted tokens are not accepted");
+        JWSHeader head = signed.getHeader();
+        if (head.getJWKURL() != null || head.getX509CertURL() != null || head.getJWK() != null || head.getX509CertChain() != null) {
+            return refuse("untrusted_key_reference", "the token may not name its own keys (jku, x5u, jwk, x5c)");
+        }
+        if (head.getCriticalParams() != null && !head.getCriticalParams().isEmpty()) {
+            return refuse("unsupported_crit", "the token has critical header parameters this gateway does not understand");
+        }
+        JWSAlgorithm alg = head.getAlgorithm();
+        if (!algorithms.contains(alg.getName())) return refuse("algorithm_not_allowed", "tokens signed with " + alg.getName() + " are not accepted");
+        Object checked = checkSignature(signed, alg, head.getKeyID());
+        if (checked instanceof Refusal r) return r;
+        JWTClaimsSet claims;
+        try {
+            claims = signed.getJWTClaimsSet();
+        } catch (java.text.ParseException e) {
+            return refuse("malformed_token", "the token's claims are not a JSON object");
+        }
+        return checkClaims(claims, now);
+    }
+
+    private Object checkSignature(SignedJWT jwt, JWSAlgorithm alg, String kid) {
+        try {
+            if (JWSAlgorithm.Family.HMAC_SHA.contains(alg)) {
+                // only the configured secret: never a public key's bytes (algorithm confusion)
+                if (secret == null) return refuse("algorithm_key_mismatch", "no secret for " + alg.getName());
+                return jwt.verify(new MACVerifier(secret)) ? null : refuse("bad_signature", "the signature does not match");
+            }
+            boolean kidMatched = false;
+            for (JWK k : keys) {
+                if (kid != null && !kid.equals(k.getKeyID())) continue;
+                kidMatched = true;
+                if (k.getKeyUse() != null && !KeyUse.SIGNATURE.equals(k.getKeyUse())) continue;
+                if (k.getAlgorithm() != null && !k.getAlgorithm().equals(alg)) continue;
+                Boolean ok = verifyWith(jwt, alg, k);
+                if (ok == null) continue;   // the key's type does not fit the algorithm
+                if (ok) return null;
+                if (kid != null) return refuse("bad_signature", "the signature does not match");
+            }
+            if (kid != null && !kidMatched) return refuse("unknown_key", "no trusted key has id " + safe(kid));
+            return refuse(kidMatched && kid != null ? "algorithm_key_mismatch" : "bad_signature",
+                    kidMatched && kid != null ? "the key " + safe(kid) + " is not for " + alg.getName() : "the signature does not match");
+        } catch (JOSEException e) {
+            return refuse("bad_signature", "the signature cannot be verified");
+        }
+    }
+
+    /** True/false: verified or not with {@code k}; null: {@code k} is not a key for {@code alg}. */
+    private static Boolean verifyWith(SignedJWT jwt, JWSAlgorithm alg, JWK k) throws JOSEException {
+        if (JWSAlgorithm.Family.RSA.contains(alg)) {
+            return k instanceof RSAKey rsa ? jwt.verify(new RSASSAVerifier(rsa)) : null;
+        }
+        if (JWSAlgorithm.Family.EC.contains(alg)) {
+            if (!(k instanceof ECKey ec) || !ECDSAVerifier.SUPPORTED_ALGORITHMS.contains(alg)) return null;
+            if (!com.nimbusds.jose.jwk.Curve.forJWSAlgorithm(alg).contains(ec.getCurve())) return null;
+            return jwt.verify(new ECDSAVerifier(ec));
+        }
+        if (JWSAlgorithm.EdDSA.equals(alg) || JWSAlgorithm.Ed25519.equals(alg)) {
+            return k instanceof OctetKeyPair okp && com.nimbusds.jose.jwk.Curve.Ed25519.equals(okp.getCurve())
+                    ? EdDsa.verify(okp, jwt) : null;
+        }
+        return null;
+    }
+
+    private Object checkClaims(JWTClaimsSet claims, long now) {
+        Date exp = claims.getExpirationTime();
+        if (exp == null && config.requireExp()) return refuse("missing_exp", "the token has no expiry (exp)");
+        if (exp != null && now >= exp.getTime() + skewMillis) return refuse("expired", "the token has expired");
+        Date nbf = claims.getNotBeforeTime();
+        if (nbf != null && now < nbf.getTime() - skewMillis) return refuse("not_yet_valid", "the token is not valid yet (nbf)");
+        Date iat = claims.getIssueTime();
+        if (iat != null && now < iat.getTime() - skewMillis) return refuse("issued_in_future", "the token was issued in the future (iat)");
+        if (config.issuer() != null && !config.issuer().equals(claims.getIssuer())) return refuse("wrong_issuer", "the token's issuer is not accepted");
+        if (!config.audiences().isEmpty()) {
+            List<String> aud = claims.getAudience();
+            if (aud == null || aud.stream().noneMatch(config.audiences()::contains)) {
+                return refuse("wrong_audience", "the token is not meant for this API (aud)");
+            }
+        }
+        Object who = claims.getClaim(config.consumerClaim());
+        if (who != null && !(who instanceof String)) return refuse("malformed_token", "the claim " + config.consumerClaim() + " is not a string");
+        String name = (String) who;
+        ConsumerConfig consumer = consumers.byName(name);
+        if (consumer != null && consumer.disabled()) return new Refusal(true, "consumer_disabled", "this consumer is disabled");
+        Identity id = new Identity(name, claims.getSubject(), scopes(claims), consumer == null ? List.of() : consumer.groups(), "jwt");
+        return new Verified(id, exp == null ? Long.MAX_VALUE : exp.getTime());
+    }
+
+    /** {@code scope} (space-separated, RFC 8693) or {@code scp} (a string or an array, as some issuers send). */
+    private static List<String> scopes(JWTClaimsSet claims) {
+        Object scope = claims.getClaim("scope");
+        if (scope == null) scope = claims.getClaim("scp");
+        if (scope instanceof String s) return List.of(s.trim().split("\\s+"));
+        if (scope instanceof List<?> l) return l.stream().map(String::valueOf).toList();
+        return List.of();
+    }
+
+    private static Refusal refuse(String reason, String detail) {
+        return new Refusal(false, reason, detail);
+    }
+
+    /** Text from a token, shortened and stripped of control characters, before it goes into a message. */
+    private static String safe(String s) {
+        String t = s.length() > 64 ? s.substring(0, 64) + "…" : s;
+        return t.replaceAll("[\\p{Cntrl}\"]", "?");
+    }
+}

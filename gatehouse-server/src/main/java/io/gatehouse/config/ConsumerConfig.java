@@ -1,0 +1,45 @@
+package io.gatehouse.config;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A consumer: a named client of the API (an app, a partner, a customer) and its credentials. Authentication filters
+ * ({@code api_key}, {@code jwt}) map a request to one; authorization, rate limits and metering then key on its name.
+ *
+ * @param name     unique; what logs, metrics and the {@code X-Consumer} header upstream say
+ * @param groups   groups it belongs to (for allow lists)
+ * @param metadata free-form facts (tier, owner, …), passed to nobody unless a filter says so
+ * @param apiKeys  its API keys, stored only as hashes; more than one during a rotation
+ * @param disabled true: every credential of it is refused (403), without deleting it
+ */
+public record ConsumerConfig(String name, List<String> groups, Map<String, String> metadata, List<ApiKeyHashConfig> apiKeys,
+                             Boolean disabled) {
+    public ConsumerConfig {
+        if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+            throw new IllegalArgumentException("name: letters, digits, '.', '_' and '-' only (it travels in headers and labels)");
+        }
+        groups = groups == null ? List.of() : List.copyOf(groups);
+        metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+        apiKeys = apiKeys == null ? List.of() : List.copyOf(apiKeys);
+        disabled = disabled == null ? Boolean.FALSE : disabled;
+    }
+
+    /**
+     * One API key, as the hash of the key (the key itself is never stored: {@code gatehouse keys new NAME} prints a
+     * key once, with the line to add here).
+     *
+     * @param sha256  hex SHA-256 of the key
+     * @param expires when it stops working (set it on the old key while rotating: both work until then); null: never
+     */
+    public record ApiKeyHashConfig(String sha256, Instant expires) {
+        public ApiKeyHashConfig {
+            if (sha256 == null || !sha256.matches("[0-9a-fA-F]{64}")) {
+                throw new IllegalArgumentException("sha256: must be the 64 hex digits of the key's SHA-256");
+            }
+            sha256 = sha256.toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+}

@@ -1,0 +1,292 @@
+package io.gatehouse.auth;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.OctetKeyPair;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jose.util.Base64URL;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.PlainJWT;
+import com.nimbusds.jwt.SignedJWT;
+import io.gatehouse.Gatehouse;
+import io.gatehouse.clock.ManualClock;
+import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.testing.RecordedRequest;
+import io.gatehouse.testing.TestBackend;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.Signature;
+import java.security.interfaces.EdECPublicKey;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The {@code jwt} filter, table-driven over real sockets: every rejection of the issue has its own reason (401 with
+ * {@code WWW-Authenticate}, 403 for a disabled consumer), and valid tokens pass (an {@code aud} array containing
+ * ours, a token at the edge of the skew window, each key type). Time is a {@link ManualClock}.
+ */
+class JwtAuthTest {
+    @RegisterExtension
+    static final TestBackend backend = new TestBackend().name("api");
+
+    static final Instant START = Instant.parse("2030-06-01T12:00:00Z");
+    static final String SECRET = "0123456789abcdef0123456789abcdef-shared";
+    static RSAKey rsa;
+    static ECKey ec;
+    static KeyPair ed;
+    static OctetKeyPair edJwk;
+    static ManualClock clock;
+    static Gatehouse gatehouse;
+    static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    static void start() throws Exception {
+        rsa = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
+        ec = new ECKeyGenerator(Curve.P_256).keyID("ec-1").generate();
+        KeyPairGenerator g = KeyPairGenerator.getInstance("Ed25519");
+        ed = g.generateKeyPair();
+        edJwk = new OctetKeyPair.Builder(Curve.Ed25519, Base64URL.encode(rawEd25519(ed))).keyID("ed-1").build();
+        String jwks = new JWKSet(List.of(rsa.toPublicJWK(), ec.toPublicJWK(), edJwk)).toString(true).replace("'", "''");
+        clock = new ManualClock(START);
+        gatehouse = Gatehouse.start(ConfigLoader.parse("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    routes:
+                      - name: api
+                        cluster: api
+                        filters:
+                          - jwt:
+                              issuer: https://issuer.test
+                              audiences: [edge-api]
+                              jwks: '%s'
+                              secret: "%s"
+                              algorithms: [RS256, PS256, ES256, EdDSA, HS256]
+                consumers:
+                  - {name: blocked-app, disabled: true}
+                  - {name: partner-app, groups: [partners]}
+                clusters:
+                  - name: api
+                    endpoints: ["%s"]
+                admin: {address: "off"}
+                """.formatted(jwks, SECRET, backend.address()), "jwt.yaml"), clock);
+    }
+
+    @AfterAll
+    static void stop() {
+        gatehouse.shutdown(Duration.ofSeconds(1));
+    }
+
+    /** The server's present: one test moves the clock, so tokens are made relative to it. */
+    static Instant now() {
+        return clock.instant();
+    }
+
+    /** Claims that pass, to change one thing at a time. */
+    static JWTClaimsSet.Builder good() {
+        return new JWTClaimsSet.Builder().issuer("https://issuer.test").audience("edge-api").subject("partner-app")
+                .expirationTime(Date.from(now().plusSeconds(300))).issueTime(Date.from(now().minusSeconds(10)))
+                .claim("scope", "links:read links:write");
+    }
+
+    static String rs256(JWTClaimsSet claims) {
+        return sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1").build(), claims, rsaSigner());
+    }
+
+    static JWSSigner rsaSigner() {
+        try {
+            return new RSASSASigner(rsa);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String sign(JWSHeader header, JWTClaimsSet claims, JWSSigner signer) {
+        try {
+            SignedJWT jwt = new SignedJWT(header, claims);
+            jwt.sign(signer);
+            return jwt.serialize();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String ed25519(JWTClaimsSet claims) {
+        try {
+            String head = Base64URL.encode("{\"alg\":\"EdDSA\",\"kid\":\"ed-1\"}".getBytes(StandardCharsets.UTF_8)).toString();
+            String body = Base64URL.encode(claims.toString().getBytes(StandardCharsets.UTF_8)).toString();
+            Signature s = Signature.getInstance("Ed25519");
+            s.initSign(ed.getPrivate());
+            s.update((head + "." + body).getBytes(StandardCharsets.US_ASCII));
+            return head + "." + body + "." + Base64URL.encode(s.sign());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The 32 bytes RFC 8037 puts in {@code x}: the public key's encoding (little-endian y, x's parity on top). */
+    static byte[] rawEd25519(KeyPair kp) {
+        var point = ((EdECPublicKey) kp.getPublic()).getPoint();
+        byte[] be = point.getY().toByteArray();
+        byte[] le = new byte[32];
+        for (int i = 0; i < Math.min(32, be.length); i++) le[i] = be[be.length - 1 - i];
+        if (point.isXOdd()) le[31] |= (byte) 0x80;
+        return le;
+    }
+
+    static Stream<Arguments> tokens() throws Exception {
+        return Stream.of(
+                Arguments.of("RS256, valid", (Supplier<String>) () -> rs256(good().build()), 200, null),
+                Arguments.of("PS256, valid", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.PS256).keyID("rsa-1").build(),
+                        good().build(), rsaSigner()), 200, null),
+                Arguments.of("ES256, valid", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("ec-1").build(),
+                        good().build(), ecSigner()), 200, null),
+                Arguments.of("EdDSA, valid", (Supplier<String>) () -> ed25519(good().build()), 200, null),
+                Arguments.of("HS256 with the shared secret, valid", (Supplier<String>) () -> sign(new JWSHeader(JWSAlgorithm.HS256),
+                        good().build(), macSigner(SECRET)), 200, null),
+                Arguments.of("aud an array containing ours", (Supplier<String>) () -> rs256(good().audience(List.of("other", "edge-api")).build()), 200, null),
+                Arguments.of("expired 29 s ago, within the 30 s skew", (Supplier<String>) () -> rs256(good().expirationTime(Date.from(now().minusSeconds(29))).build()), 200, null),
+                Arguments.of("no kid: every key tried", (Supplier<String>) () -> sign(new JWSHeader(JWSAlgorithm.RS256), good().build(), rsaSigner()), 200, null),
+                Arguments.of("malformed", (Supplier<String>) () -> "not.a.jwt", 401, "malformed_token"),
+                Arguments.of("alg none", (Supplier<String>) () -> new PlainJWT(good().build()).serialize(), 401, "alg_none"),
+                Arguments.of("algorithm not allowed (RS512)", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.RS512).keyID("rsa-1").build(),
+                        good().build(), rsaSigner()), 401, "algorithm_not_allowed"),
+                Arguments.of("algorithm confusion: HS256 keyed with the RSA public key", (Supplier<String>) () -> sign(
+                        new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("rsa-1").build(), good().build(), macSigner(publicPem())), 401, "bad_signature"),
+                Arguments.of("an RSA key for ES256", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("rsa-1").build(),
+                        good().build(), ecSigner()), 401, "algorithm_key_mismatch"),
+                Arguments.of("jku header", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1")
+                        .jwkURL(URI.create("https://attacker.test/jwks")).build(), good().build(), rsaSigner()), 401, "untrusted_key_reference"),
+                Arguments.of("jwk header", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1")
+                        .jwk(rsa.toPublicJWK()).build(), good().build(), rsaSigner()), 401, "untrusted_key_reference"),
+                Arguments.of("x5u header", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1")
+                        .x509CertURL(URI.create("https://attacker.test/cert")).build(), good().build(), rsaSigner()), 401, "untrusted_key_reference"),
+                Arguments.of("crit header", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1")
+                        .criticalParams(Set.of("exp")).type(JOSEObjectType.JWT).build(), good().build(), rsaSigner()), 401, "unsupported_crit"),
+                Arguments.of("signature over different bytes", (Supplier<String>) () -> tamper(rs256(good().build())), 401, "bad_signature"),
+                Arguments.of("unknown kid", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-9").build(),
+                        good().build(), rsaSigner()), 401, "unknown_key"),
+                Arguments.of("no exp", (Supplier<String>) () -> rs256(good().expirationTime(null).build()), 401, "missing_exp"),
+                Arguments.of("expired 31 s ago", (Supplier<String>) () -> rs256(good().expirationTime(Date.from(now().minusSeconds(31))).build()), 401, "expired"),
+                Arguments.of("nbf in 31 s", (Supplier<String>) () -> rs256(good().notBeforeTime(Date.from(now().plusSeconds(31))).build()), 401, "not_yet_valid"),
+                Arguments.of("iat in 31 s", (Supplier<String>) () -> rs256(good().issueTime(Date.from(now().plusSeconds(31))).build()), 401, "issued_in_future"),
+                Arguments.of("wrong issuer", (Supplier<String>) () -> rs256(good().issuer("https://evil.test").build()), 401, "wrong_issuer"),
+                Arguments.of("wrong audience", (Supplier<String>) () -> rs256(good().audience(List.of("other-api")).build()), 401, "wrong_audience"),
+                Arguments.of("a disabled consumer", (Supplier<String>) () -> rs256(good().subject("blocked-app").build()), 403, "consumer_disabled"));
+    }
+
+    static JWSSigner ecSigner() {
+        try {
+            return new ECDSASigner(ec);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static JWSSigner macSigner(String secret) {
+        try {
+            return new MACSigner(secret.getBytes(StandardCharsets.UTF_8));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String publicPem() {
+        try {
+            return "-----BEGIN PUBLIC KEY-----\n" + java.util.Base64.getMimeEncoder().encodeToString(rsa.toPublicKey().getEncoded())
+                    + "\n-----END PUBLIC KEY-----\n";
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The same signature over a payload with one claim changed. */
+    static String tamper(String token) {
+        String[] p = token.split("\\.");
+        String claims = new String(Base64URL.from(p[1]).decode(), StandardCharsets.UTF_8).replace("partner-app", "admin-app00");
+        return p[0] + "." + Base64URL.encode(claims.getBytes(StandardCharsets.UTF_8)) + "." + p[2];
+    }
+
+    static HttpResponse<String> call(String authorization, Map<String, String> extra) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatehouse.listenerAddress("edge").getPort() + "/links"))
+                .timeout(Duration.ofSeconds(10));
+        if (authorization != null) b.header("authorization", authorization);
+        extra.forEach(b::header);
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("tokens")
+    void eachTokenIsAcceptedOrRefusedWithItsReason(String name, Supplier<String> token, int status, String reason) throws Exception {
+        backend.reset();
+        HttpResponse<String> r = call("Bearer " + token.get(), Map.of("x-consumer", "forged"));
+        assertThat(r.statusCode()).as(name).isEqualTo(status);
+        if (status == 200) {
+            RecordedRequest seen = backend.takeRequest(Duration.ofSeconds(5));
+            assertThat(seen.header("x-consumer")).as("the identity, never the client's copy").isEqualTo("partner-app");
+            assertThat(seen.header("x-subject")).isEqualTo("partner-app");
+            assertThat(seen.header("x-scopes")).isEqualTo("links:read links:write");
+            assertThat(seen.header("x-consumer-groups")).isEqualTo("partners");
+            return;
+        }
+        assertThat(r.headers().firstValue("content-type")).hasValue("application/problem+json");
+        assertThat(r.headers().firstValue("gatehouse-reason")).hasValue(reason);
+        assertThat(r.body()).contains("\"reason\":\"" + reason + "\"").contains("\"status\":" + status);
+        if (status == 401) {
+            assertThat(r.headers().firstValue("www-authenticate")).get().asString()
+                    .startsWith("Bearer realm=\"api\"").contains("error=\"invalid_token\"");
+        }
+        assertThat(backend.requestCount()).as("nothing refused reaches the endpoint").isZero();
+    }
+
+    @Test
+    void noTokenIs401WithABearerChallengeAndNoErrorCode() throws Exception {
+        HttpResponse<String> r = call(null, Map.of());
+        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(r.headers().firstValue("www-authenticate")).hasValue("Bearer realm=\"api\"");
+        assertThat(r.headers().firstValue("gatehouse-reason")).hasValue("missing_credentials");
+    }
+
+    @Test
+    void aCachedTokenStopsWorkingAtItsExpiryAsTheClockMoves() throws Exception {
+        ManualClock local = clock;
+        String token = rs256(good().expirationTime(Date.from(now().plusSeconds(60))).build());
+        assertThat(call("Bearer " + token, Map.of()).statusCode()).isEqualTo(200);
+        assertThat(call("Bearer " + token, Map.of()).statusCode()).as("from the cache").isEqualTo(200);
+        local.advance(Duration.ofSeconds(60 + 30));
+        HttpResponse<String> late = call("Bearer " + token, Map.of());
+        assertThat(late.statusCode()).isEqualTo(401);
+        assertThat(late.headers().firstValue("gatehouse-reason")).hasValue("expired");
+    }
+}
