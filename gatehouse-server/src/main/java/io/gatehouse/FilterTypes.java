@@ -40,6 +40,7 @@ public final class FilterTypes {
         builtIn("buffer_request", BufferRequestConfig.class, (c, ctx) -> new RequestBuffering(c));
         builtIn("api_key", io.gatehouse.config.ApiKeyAuthConfig.class, io.gatehouse.auth.ApiKeyAuth::new);
         builtIn("jwt", io.gatehouse.config.JwtAuthConfig.class, io.gatehouse.auth.JwtAuth::new);
+        builtIn("authorize", io.gatehouse.config.AuthorizeConfig.class, io.gatehouse.auth.Authorize::new);
     }
 
     private FilterTypes() {}

@@ -73,7 +73,7 @@ public final class ApiKeyAuth implements NamedFilter {
             h.remove(header);
             if (query != null && exchange.query() != null) withoutQueryParameter(exchange);
         }
-        Identity id = new Identity(consumer.name(), consumer.name(), List.of(), consumer.groups(), "api_key");
+        Identity id = new Identity(consumer.name(), consumer.name(), List.of(), consumer.groups(), "api_key", null);
         exchange.attribute(Identity.KEY, id);
         identityHeaders.set(h, id);
         chain.proceed(exchange);

@@ -49,7 +49,7 @@ final class AuthFailures {
         refuse(exchange, LocalResponse.problem(HttpResponseStatus.FORBIDDEN, reason, detail), reason);
     }
 
-    private void refuse(HttpExchange exchange, FullHttpResponse response, String reason) {
+    void refuse(HttpExchange exchange, FullHttpResponse response, String reason) {
         exchange.failureReason(reason);
         log.info("{} {} {}: {} refused: {} (client {})", listener, exchange.request().method(), exchange.path(), method, reason,
                 exchange.connection().remoteIp());

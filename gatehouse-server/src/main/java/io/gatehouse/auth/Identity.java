@@ -13,12 +13,15 @@ import java.util.List;
  * @param scopes   granted scopes (from {@code scope} or {@code scp}); empty for API keys
  * @param groups   the consumer's groups
  * @param method   how it was established: {@code api_key}, {@code jwt}
+ * @param claims   the token's claims (empty for API keys), for authorization rules
  */
-public record Identity(String consumer, String subject, List<String> scopes, List<String> groups, String method) {
+public record Identity(String consumer, String subject, List<String> scopes, List<String> groups, String method,
+                       java.util.Map<String, Object> claims) {
     public static final AttributeKey<Identity> KEY = AttributeKey.valueOf("gatehouse.identity");
 
     public Identity {
         scopes = scopes == null ? List.of() : List.copyOf(scopes);
         groups = groups == null ? List.of() : List.copyOf(groups);
+        claims = claims == null ? java.util.Map.of() : claims;
     }
 }

@@ -264,7 +264,8 @@ public final class JwtAuth implements NamedFilter {
         String name = (String) who;
         ConsumerConfig consumer = consumers.byName(name);
         if (consumer != null && consumer.disabled()) return new Refusal(true, "consumer_disabled", "this consumer is disabled");
-        Identity id = new Identity(name, claims.getSubject(), scopes(claims), consumer == null ? List.of() : consumer.groups(), "jwt");
+        Identity id = new Identity(name, claims.getSubject(), scopes(claims), consumer == null ? List.of() : consumer.groups(), "jwt",
+                java.util.Collections.unmodifiableMap(claims.getClaims()));
         return new Verified(id, exp == null ? Long.MAX_VALUE : exp.getTime());
     }
 

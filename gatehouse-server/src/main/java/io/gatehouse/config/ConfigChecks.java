@@ -212,6 +212,12 @@ final class ConfigChecks {
     }
 
     /** Null when {@code text} is an IP or a CIDR with no host bits set, else what is wrong with it. */
+    /** For records' compact constructors: a bad CIDR is a {@code key: message} rule violation. */
+    static void requireCidr(String key, String text) {
+        String error = text == null ? "empty entry" : cidrError(text);
+        if (error != null) throw new IllegalArgumentException(key + ": " + error);
+    }
+
     static String cidrError(String text) {
         int slash = text.indexOf('/');
         String ip = slash < 0 ? text : text.substring(0, slash);

@@ -28,7 +28,8 @@ public record FilterConfig(String type, Record settings) {
             "headers", HeadersConfig.class,
             "buffer_request", BufferRequestConfig.class,
             "api_key", ApiKeyAuthConfig.class,
-            "jwt", JwtAuthConfig.class));
+            "jwt", JwtAuthConfig.class,
+            "authorize", AuthorizeConfig.class));
 
     public FilterConfig {
         if (type == null || !TYPES.containsKey(type)) throw new IllegalArgumentException("unknown filter type '" + type + "'");

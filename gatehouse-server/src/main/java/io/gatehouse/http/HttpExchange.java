@@ -426,6 +426,44 @@ public final class HttpExchange {
     /** The status the client got, or 499 (as nginx logs it) when it went away before an answer started. */
     public int status() { return responseStarted ? responseStatus : 499; }
 
+    // ---- the client, after trusted proxies ----
+
+    private Cidrs trustedProxies = Cidrs.NONE;
+    private java.net.InetAddress clientAddress;
+
+    /** Set when the exchange starts: the listener's proxies whose X-Forwarded-For is believed. */
+    public void trustedProxies(Cidrs trusted) { this.trustedProxies = trusted; }
+
+    /**
+     * The client's address: the connection's peer, or, when that peer is a trusted proxy, the nearest address in
+     * {@code X-Forwarded-For} that is not one (read from the right: what a client writes on the left is its own claim).
+     * Allow and deny lists and rate limits by IP use this. Computed on first use.
+     */
+    public java.net.InetAddress clientAddress() {
+        java.net.InetAddress a = clientAddress;
+        if (a == null) {
+            java.net.InetSocketAddress peer = connection().remoteAddress();
+            a = peer == null ? null : peer.getAddress();
+            if (a != null && !trustedProxies.isEmpty() && trustedProxies.contains(a)) {
+                java.util.List<String> hops = request.headers().getAll(FORWARDED_FOR);
+                outer:
+                for (int i = hops.size() - 1; i >= 0; i--) {
+                    String[] parts = hops.get(i).split(",");
+                    for (int j = parts.length - 1; j >= 0; j--) {
+                        java.net.InetAddress hop = io.netty.util.NetUtil.createInetAddressFromIpAddressString(parts[j].strip());
+                        if (hop == null) break outer;   // not an address: trust nothing further left
+                        a = hop;
+                        if (!trustedProxies.contains(hop)) break outer;
+                    }
+                }
+            }
+            clientAddress = a;
+        }
+        return a;
+    }
+
+    private static final io.netty.util.AsciiString FORWARDED_FOR = io.netty.util.AsciiString.cached("x-forwarded-for");
+
     // ---- what filters attach ----
 
     private Object[] attributes;   // key, value, key, value…: a handful at most, so a scan beats a map

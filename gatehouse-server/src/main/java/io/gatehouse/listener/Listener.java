@@ -36,7 +36,11 @@ public final class Listener implements io.gatehouse.telemetry.ListenerStats {
     private final io.gatehouse.clock.Clock clock;   // monotonic for timeouts, wall for what is dated
     private final Ticker ticker;
     /** What a reload swaps, as one value: the listener's settings and its routes (each with its filter chain). */
-    public record Snapshot(ListenerConfig config, RouteTable routes) {}
+    public record Snapshot(ListenerConfig config, RouteTable routes, io.gatehouse.http.Cidrs trustedProxies) {
+        public Snapshot(ListenerConfig config, RouteTable routes) {
+            this(config, routes, new io.gatehouse.http.Cidrs(config.proxyHeaders().trustedProxies()));
+        }
+    }
 
     private volatile Snapshot snapshot;
     private volatile io.gatehouse.tls.ServerTls tls;   // null: plain HTTP
@@ -125,6 +129,7 @@ public final class Listener implements io.gatehouse.telemetry.ListenerStats {
      */
     Dispatch dispatch(HttpExchange ex, io.netty.handler.codec.http.HttpHeaders headers) {
         Snapshot s = snapshot;
+        ex.trustedProxies(s.trustedProxies());
         if (s.config().proxyHeaders().requestId()) requestId(ex, headers);
         io.netty.handler.codec.http.HttpRequest request = ex.request();
         if (request.method().equals(io.netty.handler.codec.http.HttpMethod.CONNECT)) {

@@ -36,12 +36,12 @@ public final class ProxyHeaders {
     static final AsciiString X_FORWARDED_CLIENT_CERT = AsciiString.cached("x-forwarded-client-cert");
 
     private final ProxyHeadersConfig config;
-    private final TrustedProxies trusted;
+    private final io.gatehouse.http.Cidrs trusted;
     private final AsciiString via;
 
     public ProxyHeaders(ProxyHeadersConfig config) {
         this.config = config;
-        this.trusted = new TrustedProxies(config.trustedProxies());
+        this.trusted = new io.gatehouse.http.Cidrs(config.trustedProxies());
         this.via = new AsciiString("1.1 " + config.viaName());
     }
 
@@ -79,7 +79,7 @@ public final class ProxyHeaders {
         InetSocketAddress clientAddress = client.remoteAddress();
         InetAddress clientIp = clientAddress == null ? null : clientAddress.getAddress();
         AsciiString ip = client.remoteIp(); // formatted once per connection
-        boolean fromTrusted = !trusted.isEmpty() && trusted.trusts(clientIp);
+        boolean fromTrusted = !trusted.isEmpty() && trusted.contains(clientIp);
         String scheme = client.scheme();
 
         if (config.xForwarded()) {

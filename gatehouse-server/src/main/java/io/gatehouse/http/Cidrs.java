@@ -1,15 +1,20 @@
-package io.gatehouse.proxy;
+package io.gatehouse.http;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
 
-/** CIDR blocks whose X-Forwarded-* and Forwarded headers are believed. */
-public final class TrustedProxies {
+/**
+ * A set of CIDR blocks ({@code 10.0.0.0/8}, {@code ::1/128}, or a bare address): the trusted proxies whose
+ * X-Forwarded-* headers are believed, and the allow and deny lists of the gateway.
+ */
+public final class Cidrs {
     private final byte[][] networks;
     private final int[] prefixes;
 
-    public TrustedProxies(List<String> cidrs) {
+    public static final Cidrs NONE = new Cidrs(List.of());
+
+    public Cidrs(List<String> cidrs) {
         networks = new byte[cidrs.size()][];
         prefixes = new int[cidrs.size()];
         for (int i = 0; i < cidrs.size(); i++) {
@@ -18,7 +23,7 @@ public final class TrustedProxies {
             try {
                 networks[i] = InetAddress.getByName(slash < 0 ? c : c.substring(0, slash)).getAddress();
             } catch (UnknownHostException e) {
-                throw new IllegalArgumentException("trusted_proxies: '" + c + "' is not an IP or CIDR");
+                throw new IllegalArgumentException("'" + c + "' is not an IP or CIDR");
             }
             prefixes[i] = slash < 0 ? networks[i].length * 8 : Integer.parseInt(c.substring(slash + 1));
         }
@@ -28,7 +33,8 @@ public final class TrustedProxies {
         return networks.length == 0;
     }
 
-    public boolean trusts(InetAddress address) {
+    /** Whether {@code address} is in one of the blocks. */
+    public boolean contains(InetAddress address) {
         if (networks.length == 0 || address == null) return false;
         byte[] a = address.getAddress();
         for (int i = 0; i < networks.length; i++) {
