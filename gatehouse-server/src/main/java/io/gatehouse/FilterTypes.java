@@ -41,6 +41,8 @@ public final class FilterTypes {
         builtIn("api_key", io.gatehouse.config.ApiKeyAuthConfig.class, io.gatehouse.auth.ApiKeyAuth::new);
         builtIn("jwt", io.gatehouse.config.JwtAuthConfig.class, io.gatehouse.auth.JwtAuth::new);
         builtIn("authorize", io.gatehouse.config.AuthorizeConfig.class, io.gatehouse.auth.Authorize::new);
+        builtIn("rate_limit", io.gatehouse.config.RateLimitConfig.class, io.gatehouse.ratelimit.RateLimit::new);
+        builtIn("concurrency_limit", io.gatehouse.config.ConcurrencyLimitConfig.class, io.gatehouse.ratelimit.ConcurrencyLimit::new);
     }
 
     private FilterTypes() {}

@@ -21,15 +21,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * @param settings its configuration, an instance of the type's config record
  */
 public record FilterConfig(String type, Record settings) {
-    private static final Map<String, Class<? extends Record>> TYPES = new ConcurrentHashMap<>(Map.of(
-            "hsts", RouteConfig.HstsConfig.class,
-            "compression", CompressionConfig.class,
-            "decompress_requests", DecompressRequestsConfig.class,
-            "headers", HeadersConfig.class,
-            "buffer_request", BufferRequestConfig.class,
-            "api_key", ApiKeyAuthConfig.class,
-            "jwt", JwtAuthConfig.class,
-            "authorize", AuthorizeConfig.class));
+    private static final Map<String, Class<? extends Record>> TYPES = new ConcurrentHashMap<>(Map.ofEntries(
+            Map.entry("hsts", RouteConfig.HstsConfig.class),
+            Map.entry("compression", CompressionConfig.class),
+            Map.entry("decompress_requests", DecompressRequestsConfig.class),
+            Map.entry("headers", HeadersConfig.class),
+            Map.entry("buffer_request", BufferRequestConfig.class),
+            Map.entry("api_key", ApiKeyAuthConfig.class),
+            Map.entry("jwt", JwtAuthConfig.class),
+            Map.entry("authorize", AuthorizeConfig.class),
+            Map.entry("rate_limit", RateLimitConfig.class),
+            Map.entry("concurrency_limit", ConcurrencyLimitConfig.class)));
 
     public FilterConfig {
         if (type == null || !TYPES.containsKey(type)) throw new IllegalArgumentException("unknown filter type '" + type + "'");

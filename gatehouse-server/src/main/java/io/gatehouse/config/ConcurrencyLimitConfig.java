@@ -1,0 +1,18 @@
+package io.gatehouse.config;
+
+/**
+ * The {@code concurrency_limit} filter: at most {@code max} requests of one key in flight at once (from the request's
+ * arrival to its response's end); the next one gets 429 at once (it does not queue).
+ *
+ * @param max at least 1
+ * @param key {@code route} (default: the whole route), {@code consumer}, {@code client_ip}
+ */
+public record ConcurrencyLimitConfig(int max, String key) {
+    public ConcurrencyLimitConfig {
+        if (max < 1) throw new IllegalArgumentException("max: must be at least 1");
+        key = key == null ? "route" : key;
+        if (!key.equals("route") && !key.equals("consumer") && !key.equals("client_ip")) {
+            throw new IllegalArgumentException("key: '" + key + "' is not one of route, consumer, client_ip");
+        }
+    }
+}
