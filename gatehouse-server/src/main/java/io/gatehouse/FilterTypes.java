@@ -43,6 +43,7 @@ public final class FilterTypes {
         builtIn("authorize", io.gatehouse.config.AuthorizeConfig.class, io.gatehouse.auth.Authorize::new);
         builtIn("rate_limit", io.gatehouse.config.RateLimitConfig.class, io.gatehouse.ratelimit.RateLimit::new);
         builtIn("concurrency_limit", io.gatehouse.config.ConcurrencyLimitConfig.class, io.gatehouse.ratelimit.ConcurrencyLimit::new);
+        builtIn("cors", io.gatehouse.config.CorsConfig.class, io.gatehouse.cors.Cors::new);
     }
 
     private FilterTypes() {}

@@ -31,7 +31,8 @@ public record FilterConfig(String type, Record settings) {
             Map.entry("jwt", JwtAuthConfig.class),
             Map.entry("authorize", AuthorizeConfig.class),
             Map.entry("rate_limit", RateLimitConfig.class),
-            Map.entry("concurrency_limit", ConcurrencyLimitConfig.class)));
+            Map.entry("concurrency_limit", ConcurrencyLimitConfig.class),
+            Map.entry("cors", CorsConfig.class)));
 
     public FilterConfig {
         if (type == null || !TYPES.containsKey(type)) throw new IllegalArgumentException("unknown filter type '" + type + "'");
