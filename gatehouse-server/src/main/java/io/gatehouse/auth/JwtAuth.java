@@ -111,13 +111,55 @@ public final class JwtAuth implements NamedFilter {
         try {
             if (config.jwksFile() != null) out.addAll(JWKSet.parse(Files.readString(Path.of(config.jwksFile()))).getKeys());
             if (config.jwks() != null) out.addAll(JWKSet.parse(config.jwks()).getKeys());
+            if (config.publicKeyFile() != null) out.add(pem(Path.of(config.publicKeyFile())));
         } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("jwt: cannot read " + config.jwksFile() + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException("jwt: cannot read a key file: " + e.getMessage(), e);
         } catch (java.text.ParseException e) {
             throw new IllegalArgumentException("jwt: not a JWKS document: " + e.getMessage(), e);
         }
         // only public halves are ever used, whatever the file holds
         return out.stream().map(JWK::toPublicJWK).filter(java.util.Objects::nonNull).toList();
+    }
+
+    /** A public key (or a certificate's) from PEM: {@code PUBLIC KEY} (RSA, EC, Ed25519), {@code RSA PUBLIC KEY}, {@code CERTIFICATE}. */
+    private static JWK pem(Path file) throws java.io.IOException {
+        String text = Files.readString(file);
+        try {
+            if (text.contains("BEGIN CERTIFICATE")) {
+                var cert = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                        .generateCertificate(new java.io.ByteArrayInputStream(text.getBytes(StandardCharsets.US_ASCII)));
+                return fromPublicKey(cert.getPublicKey());
+            }
+            try (var parser = new org.bouncycastle.openssl.PEMParser(new java.io.StringReader(text))) {
+                Object o = parser.readObject();
+                if (o instanceof org.bouncycastle.asn1.x509.SubjectPublicKeyInfo info) {
+                    return fromPublicKey(new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter().getPublicKey(info));
+                }
+                if (o instanceof org.bouncycastle.asn1.pkcs.RSAPublicKey rsa) {
+                    return new RSAKey.Builder((java.security.interfaces.RSAPublicKey) java.security.KeyFactory.getInstance("RSA")
+                            .generatePublic(new java.security.spec.RSAPublicKeySpec(rsa.getModulus(), rsa.getPublicExponent()))).build();
+                }
+            }
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalArgumentException("jwt: " + file + ": " + e.getMessage(), e);
+        }
+        throw new IllegalArgumentException("jwt: " + file + " holds no PEM public key or certificate");
+    }
+
+    private static JWK fromPublicKey(java.security.PublicKey key) {
+        if (key instanceof java.security.interfaces.RSAPublicKey rsa) return new RSAKey.Builder(rsa).build();
+        if (key instanceof java.security.interfaces.ECPublicKey ecKey) {
+            return new ECKey.Builder(com.nimbusds.jose.jwk.Curve.forECParameterSpec(ecKey.getParams()), ecKey).build();
+        }
+        if (key instanceof java.security.interfaces.EdECPublicKey ed) {
+            var point = ed.getPoint();
+            byte[] be = point.getY().toByteArray();
+            byte[] le = new byte[32];
+            for (int i = 0; i < Math.min(32, be.length); i++) le[i] = be[be.length - 1 - i];
+            if (point.isXOdd()) le[31] |= (byte) 0x80;
+            return new OctetKeyPair.Builder(com.nimbusds.jose.jwk.Curve.Ed25519, com.nimbusds.jose.util.Base64URL.encode(le)).build();
+        }
+        throw new IllegalArgumentException("jwt: unsupported public key type " + key.getAlgorithm());
     }
 
     @Override

@@ -13,6 +13,7 @@ import java.util.List;
  *                        secret is set); a token signed otherwise is refused
  * @param jwksFile        a JWKS file with the public keys
  * @param jwks            a JWKS document inline (JSON)
+ * @param publicKeyFile   a PEM file with one public key or certificate (RSA, EC or Ed25519)
  * @param secret          an HS256 secret (at least 32 bytes); never derived from a public key
  * @param requireExp      refuse tokens without {@code exp} (default true)
  * @param clockSkew       tolerance for {@code exp}, {@code nbf} and {@code iat} (default 30s)
@@ -23,7 +24,7 @@ import java.util.List;
  * @param upstreamHeaders the headers the identity goes upstream in
  */
 public record JwtAuthConfig(String issuer, List<String> audiences, List<String> algorithms, String jwksFile, String jwks,
-                            String secret, Boolean requireExp, Duration clockSkew, String consumerClaim, String header,
+                            String publicKeyFile, String secret, Boolean requireExp, Duration clockSkew, String consumerClaim, String header,
                             Integer cacheSize, IdentityHeadersConfig upstreamHeaders) {
     public static final List<String> ASYMMETRIC = List.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
             "ES256", "ES384", "ES512", "EdDSA");
@@ -37,15 +38,15 @@ public record JwtAuthConfig(String issuer, List<String> audiences, List<String> 
 
     public JwtAuthConfig {
         audiences = audiences == null ? List.of() : List.copyOf(audiences);
-        if (jwksFile == null && jwks == null && secret == null) {
-            throw new IllegalArgumentException("jwt needs keys: jwks_file, jwks or secret");
+        if (jwksFile == null && jwks == null && publicKeyFile == null && secret == null) {
+            throw new IllegalArgumentException("jwt needs keys: jwks_file, jwks, public_key_file or secret");
         }
         if (secret != null && secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
             throw new IllegalArgumentException("secret: at least 32 bytes for HS256");
         }
         if (algorithms == null) {
             var defaults = new java.util.ArrayList<String>();
-            if (jwksFile != null || jwks != null) defaults.addAll(List.of("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"));
+            if (jwksFile != null || jwks != null || publicKeyFile != null) defaults.addAll(List.of("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"));
             if (secret != null) defaults.add("HS256");
             algorithms = List.copyOf(defaults);
         } else {
