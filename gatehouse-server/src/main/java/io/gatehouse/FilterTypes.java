@@ -44,6 +44,8 @@ public final class FilterTypes {
         builtIn("rate_limit", io.gatehouse.config.RateLimitConfig.class, io.gatehouse.ratelimit.RateLimit::new);
         builtIn("concurrency_limit", io.gatehouse.config.ConcurrencyLimitConfig.class, io.gatehouse.ratelimit.ConcurrencyLimit::new);
         builtIn("cors", io.gatehouse.config.CorsConfig.class, io.gatehouse.cors.Cors::new);
+        builtIn("basic_auth", io.gatehouse.config.BasicAuthConfig.class, io.gatehouse.auth.BasicAuth::new);
+        builtIn("mtls_identity", io.gatehouse.config.MtlsIdentityConfig.class, io.gatehouse.auth.MtlsIdentity::new);
     }
 
     private FilterTypes() {}

@@ -31,9 +31,9 @@ final class KeysCommand {
 
         @Override
         public void run() {
-            if (!consumer.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+            if (!consumer.matches("[A-Za-z0-9][A-Za-z0-9._:/@-]{0,255}")) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                        "CONSUMER: letters, digits, '.', '_' and '-' only");
+                        "CONSUMER: letters, digits and . _ : / @ - only");
             }
             byte[] bits = new byte[32];
             RANDOM.nextBytes(bits);

@@ -37,6 +37,6 @@ class KeysCommandTest {
     void refusesAConsumerNameThatCouldNotTravelInAHeader() {
         CommandRun run = CommandRun.of("keys", "new", "shop\r\nx");
         assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.err()).contains("CONSUMER: letters, digits");
+        assertThat(run.err()).contains("CONSUMER: letters, digits and");
     }
 }

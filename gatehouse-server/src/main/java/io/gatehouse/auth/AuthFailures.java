@@ -26,21 +26,39 @@ final class AuthFailures {
     private final String method;           // api_key, jwt
     private final String challenge;        // the WWW-Authenticate scheme: Bearer, ApiKey
     private final MeterRegistry registry;
+    private final String fixedChallenge;   // a whole WWW-Authenticate value (Basic's charset), or null
     private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
 
     AuthFailures(String listener, String route, String method, String challenge, MeterRegistry registry) {
+        this(listener, route, method, challenge, registry, challenge + " realm=\"" + route + "\"");
+    }
+
+    /** @param fixedChallenge the WWW-Authenticate value of every 401, or null for none */
+    AuthFailures(String listener, String route, String method, String challenge, MeterRegistry registry, String fixedChallenge) {
         this.listener = listener;
         this.route = route;
         this.method = method;
         this.challenge = challenge;
         this.registry = registry;
+        this.fixedChallenge = fixedChallenge;
     }
 
     /** 401: no credential, or one we cannot accept. {@code detail} is for the client; it never holds the credential. */
     void unauthorized(HttpExchange exchange, String reason, String detail) {
         FullHttpResponse r = LocalResponse.problem(HttpResponseStatus.UNAUTHORIZED, reason, detail);
-        String error = reason.equals("missing_credentials") ? "" : ", error=\"invalid_token\", error_description=\"" + reason + "\"";
-        r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, challenge + " realm=\"" + route + "\"" + (challenge.equals("Bearer") ? error : ""));
+        if (challenge.equals("Bearer")) {
+            String error = reason.equals("missing_credentials") ? "" : ", error=\"invalid_token\", error_description=\"" + reason + "\"";
+            r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, fixedChallenge + error);
+        } else if (fixedChallenge != null) {
+            r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, fixedChallenge);
+        }
+        refuse(exchange, r, reason);
+    }
+
+    /** 503: the check itself cannot be made now (overloaded); nothing was decided about the credential. */
+    void unavailable(HttpExchange exchange, String reason, String detail) {
+        FullHttpResponse r = LocalResponse.problem(HttpResponseStatus.SERVICE_UNAVAILABLE, reason, detail);
+        r.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
         refuse(exchange, r, reason);
     }
 

@@ -13,18 +13,24 @@ import java.util.Map;
  * @param metadata free-form facts (tier, owner, …), passed to nobody unless a filter says so
  * @param apiKeys  its API keys, stored only as hashes; more than one during a rotation
  * @param disabled true: every credential of it is refused (403), without deleting it
+ * @param passwordHash for the {@code basic_auth} filter (user name = the consumer's name): a bcrypt ({@code $2b$…})
+ *                     or argon2id ({@code $argon2id$…}) hash; the password itself is never stored
  */
 public record ConsumerConfig(String name, List<String> groups, Map<String, String> metadata, List<ApiKeyHashConfig> apiKeys,
-                             Boolean disabled) {
+                             Boolean disabled, String passwordHash) {
     public ConsumerConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
-        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
-            throw new IllegalArgumentException("name: letters, digits, '.', '_' and '-' only (it travels in headers and labels)");
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._:/@-]{0,255}")) {
+            throw new IllegalArgumentException("name: letters, digits and . _ : / @ - only (it travels in headers and labels; a SPIFFE id fits)");
         }
         groups = groups == null ? List.of() : List.copyOf(groups);
         metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
         apiKeys = apiKeys == null ? List.of() : List.copyOf(apiKeys);
         disabled = disabled == null ? Boolean.FALSE : disabled;
+        if (passwordHash != null && !passwordHash.matches("\\$2[aby]?\\$\\d\\d\\$[./A-Za-z0-9]{53}")
+                && !passwordHash.startsWith("$argon2id$")) {
+            throw new IllegalArgumentException("password_hash: a bcrypt ($2b$…) or argon2id ($argon2id$…) hash; never a password");
+        }
     }
 
     /**

@@ -32,7 +32,9 @@ public record FilterConfig(String type, Record settings) {
             Map.entry("authorize", AuthorizeConfig.class),
             Map.entry("rate_limit", RateLimitConfig.class),
             Map.entry("concurrency_limit", ConcurrencyLimitConfig.class),
-            Map.entry("cors", CorsConfig.class)));
+            Map.entry("cors", CorsConfig.class),
+            Map.entry("basic_auth", BasicAuthConfig.class),
+            Map.entry("mtls_identity", MtlsIdentityConfig.class)));
 
     public FilterConfig {
         if (type == null || !TYPES.containsKey(type)) throw new IllegalArgumentException("unknown filter type '" + type + "'");
