@@ -88,6 +88,7 @@ public final class Gatehouse implements AutoCloseable {
         this.events = new EventLog(this.ticker.asJavaClock());
         this.startedAt = this.ticker.instant();
         telemetry.clock(this.ticker);
+        telemetry.metering(config);
         this.config = config;
         this.configFile = configFile;
         this.telemetry = telemetry;
@@ -313,6 +314,7 @@ public final class Gatehouse implements AutoCloseable {
         }
         // commit: swap route tables, then retire what is gone
         telemetryChange.commit();
+        telemetry.metering(next);
         for (ListenerConfig lc : next.listeners()) {
             Listener l = nextListeners.get(lc.name());
             l.update(lc, tables.get(lc.name()));

@@ -25,6 +25,7 @@ public final class Telemetry implements AutoCloseable {
 
     private final Metrics metrics;
     private volatile io.gatehouse.clock.Clock clock = io.gatehouse.clock.Clock.system();   // dates access-log lines
+    private volatile io.gatehouse.metering.Metering metering;   // null: off
     // volatile: swapped by a reload while the event loops read them
     private volatile AccessLog accessLog;   // null: off
     private volatile Tracing tracing;       // null: off
@@ -149,6 +150,22 @@ public final class Telemetry implements AutoCloseable {
     /** The clock that dates what is reported (the server's own, set when it starts). */
     public void clock(io.gatehouse.clock.Clock clock) { this.clock = clock; }
 
+    /**
+     * Metering as {@code config} says: started, kept (its consumers updated), restarted with new settings (the old
+     * one writes every open window first, so a reload loses nothing) or stopped.
+     */
+    public synchronized void metering(GatehouseConfig config) {
+        io.gatehouse.metering.Metering old = metering;
+        if (old != null && java.util.Objects.equals(old.config(), config.metering())) {
+            old.consumers(config);
+            return;
+        }
+        metering = config.metering() == null ? null
+                : new io.gatehouse.metering.Metering(config.metering(), config, clock, metrics.registry());
+        if (old != null) old.close();
+        if (config.metering() != null) log.info("metering: {} per {}", config.metering().path(), config.metering().interval());
+    }
+
     /** Null when access logging is off. */
     public AccessLog accessLog() { return accessLog; }
 
@@ -174,6 +191,8 @@ public final class Telemetry implements AutoCloseable {
         int status = ex.status();
         long total = ex.endNanos() - ex.startNanos();
         m.record(status, total);
+        io.gatehouse.metering.Metering mt = metering;
+        if (mt != null) mt.record(ex);
         if (ex.span() instanceof io.opentelemetry.api.trace.Span span) Tracing.end(span, status, ex.failureReason());
         AccessLog al = accessLog;
         if (al != null) {
@@ -198,6 +217,7 @@ public final class Telemetry implements AutoCloseable {
 
     @Override
     public void close() {
+        if (metering != null) metering.close();
         if (accessLog != null) accessLog.close();
         if (tracing != null) tracing.close();
         metrics.close();
