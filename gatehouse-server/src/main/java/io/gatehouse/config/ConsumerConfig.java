@@ -13,11 +13,12 @@ import java.util.Map;
  * @param metadata free-form facts (tier, owner, …), passed to nobody unless a filter says so
  * @param apiKeys  its API keys, stored only as hashes; more than one during a rotation
  * @param disabled true: every credential of it is refused (403), without deleting it
+ * @param plan     its plan: rate limits may differ by plan ({@code rate_limit}'s {@code plans})
  * @param passwordHash for the {@code basic_auth} filter (user name = the consumer's name): a bcrypt ({@code $2b$…})
  *                     or argon2id ({@code $argon2id$…}) hash; the password itself is never stored
  */
 public record ConsumerConfig(String name, List<String> groups, Map<String, String> metadata, List<ApiKeyHashConfig> apiKeys,
-                             Boolean disabled, String passwordHash) {
+                             Boolean disabled, String passwordHash, String plan) {
     public ConsumerConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
         if (!name.matches("[A-Za-z0-9][A-Za-z0-9._:/@-]{0,255}")) {

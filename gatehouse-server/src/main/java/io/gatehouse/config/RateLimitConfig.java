@@ -16,8 +16,9 @@ import java.util.List;
  *                {@code route}, {@code header:NAME}, {@code claim:NAME}
  * @param limits  at least one
  * @param maxKeys buckets kept (default 100000): the least recently used go first, and come back full
+ * @param plans   limits for the consumers of a plan (the consumer's {@code plan}), instead of {@code limits}
  */
-public record RateLimitConfig(String key, List<LimitConfig> limits, Integer maxKeys) {
+public record RateLimitConfig(String key, List<LimitConfig> limits, Integer maxKeys, List<PlanLimitsConfig> plans) {
     public RateLimitConfig {
         key = key == null ? "consumer" : key;
         if (!(key.equals("consumer") || key.equals("client_ip") || key.equals("route")
@@ -31,6 +32,21 @@ public record RateLimitConfig(String key, List<LimitConfig> limits, Integer maxK
         java.util.Set<String> names = new java.util.HashSet<>();
         for (LimitConfig l : limits) {
             if (!names.add(l.name())) throw new IllegalArgumentException("limits: two limits are named " + l.name());
+        }
+        plans = plans == null ? List.of() : List.copyOf(plans);
+        if (!plans.isEmpty() && !key.equals("consumer")) throw new IllegalArgumentException("plans: only with key: consumer");
+        java.util.Set<String> planNames = new java.util.HashSet<>();
+        for (PlanLimitsConfig p : plans) {
+            if (!planNames.add(p.plan())) throw new IllegalArgumentException("plans: plan " + p.plan() + " is listed twice");
+        }
+    }
+
+    /** The limits of one plan. */
+    public record PlanLimitsConfig(String plan, List<LimitConfig> limits) {
+        public PlanLimitsConfig {
+            if (plan == null || plan.isBlank()) throw new IllegalArgumentException("plan: is required");
+            if (limits == null || limits.isEmpty()) throw new IllegalArgumentException("limits: at least one is required");
+            limits = List.copyOf(limits);
         }
     }
 

@@ -37,7 +37,9 @@ public final class RateLimit implements NamedFilter {
     private final RateLimitConfig config;
     private final Cache<String, Bucket> buckets;
     private final TimeMeter time;
-    private final String policyHeader;
+    private final Limits defaults;
+    private final java.util.Map<String, Limits> byPlan = new java.util.HashMap<>();   // plan → its limits
+    private final java.util.Map<String, String> planOf = new java.util.HashMap<>();   // consumer → plan
     private final String routeName;
     private final Counter rejected;
 
@@ -49,18 +51,16 @@ public final class RateLimit implements NamedFilter {
             @Override public long currentTimeNanos() { return clock.nanoTime(); }
             @Override public boolean isWallClockBased() { return false; }
         };
-        long longest = config.limits().stream().mapToLong(l -> l.window().toNanos()).max().orElse(0);
+        this.defaults = new Limits(config.limits());
+        for (RateLimitConfig.PlanLimitsConfig p : config.plans()) byPlan.put(p.plan(), new Limits(p.limits()));
+        for (io.gatehouse.config.ConsumerConfig c : context.config().consumers()) if (c.plan() != null) planOf.put(c.name(), c.plan());
+        long longest = java.util.stream.Stream.concat(config.limits().stream(), config.plans().stream().flatMap(p -> p.limits().stream()))
+                .mapToLong(l -> l.window().toNanos()).max().orElse(0);
         this.buckets = Caffeine.newBuilder().maximumSize(config.maxKeys())
                 .ticker(clock::nanoTime)
                 // an idle bucket refills completely within its longest window: after that it is as good as new
                 .expireAfterAccess(longest, TimeUnit.NANOSECONDS)
                 .build();
-        StringBuilder policy = new StringBuilder();
-        for (LimitConfig l : config.limits()) {
-            if (!policy.isEmpty()) policy.append(", ");
-            policy.append('"').append(l.name()).append("\";q=").append(l.burst()).append(";w=").append(l.window().toSeconds());
-        }
-        this.policyHeader = policy.toString();
         this.rejected = context.meters() == null ? null : Counter.builder("gatehouse.ratelimit.rejected")
                 .description("Requests answered 429 by a rate limit").tag("listener", context.listener()).tag("route", context.route())
                 .register(context.meters());
@@ -74,10 +74,12 @@ public final class RateLimit implements NamedFilter {
     @Override
     public void filter(HttpExchange exchange, FilterChain chain) {
         String key = keyOf(exchange);
-        Bucket bucket = buckets.get(key, k -> newBucket());
+        Limits limits = limitsOf(key);
+        Bucket bucket = buckets.get(key, k -> limits.newBucket(time));
         ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
-        String state = "\"" + config.limits().get(0).name() + "\";r=" + probe.getRemainingTokens() + ";t="
+        String state = "\"" + limits.first + "\";r=" + probe.getRemainingTokens() + ";t="
                 + seconds(probe.isConsumed() ? probe.getNanosToWaitForReset() : probe.getNanosToWaitForRefill());
+        String policyHeader = limits.policy;
         if (!probe.isConsumed()) {
             if (rejected != null) rejected.increment();
             long retry = Math.max(1, seconds(probe.getNanosToWaitForRefill()));
@@ -111,12 +113,38 @@ public final class RateLimit implements NamedFilter {
         chain.proceed(exchange);
     }
 
-    private Bucket newBucket() {
-        LocalBucketBuilder b = Bucket.builder().withCustomTimePrecision(time);
-        for (LimitConfig l : config.limits()) {
-            b.addLimit(Bandwidth.builder().capacity(l.burst()).refillGreedy(l.count(), l.window()).id(l.name()).build());
+    /** A consumer's plan's limits when it has some, else the filter's. */
+    private Limits limitsOf(String key) {
+        if (byPlan.isEmpty() || !key.startsWith("c:")) return defaults;
+        String plan = planOf.get(key.substring(2));
+        Limits l = plan == null ? null : byPlan.get(plan);
+        return l == null ? defaults : l;
+    }
+
+    /** One set of limits: how to make its bucket, and its RateLimit-Policy. */
+    private static final class Limits {
+        final java.util.List<LimitConfig> limits;
+        final String policy;
+        final String first;
+
+        Limits(java.util.List<LimitConfig> limits) {
+            this.limits = limits;
+            StringBuilder p = new StringBuilder();
+            for (LimitConfig l : limits) {
+                if (!p.isEmpty()) p.append(", ");
+                p.append('"').append(l.name()).append("\";q=").append(l.burst()).append(";w=").append(l.window().toSeconds());
+            }
+            this.policy = p.toString();
+            this.first = limits.get(0).name();
         }
-        return b.build();
+
+        Bucket newBucket(TimeMeter time) {
+            LocalBucketBuilder b = Bucket.builder().withCustomTimePrecision(time);
+            for (LimitConfig l : limits) {
+                b.addLimit(Bandwidth.builder().capacity(l.burst()).refillGreedy(l.count(), l.window()).id(l.name()).build());
+            }
+            return b.build();
+        }
     }
 
     /** The bucket's key: prefixed by kind, so a header value can never collide with a consumer's name. */

@@ -100,6 +100,32 @@ class RateLimitTest {
     }
 
     @Test
+    void aConsumersPlanGivesItsOwnLimits() throws Exception {
+        start("""
+                          - api_key: {}
+                          - rate_limit:
+                              limits: [{rate: 1/m}]
+                              plans: [{plan: gold, limits: [{rate: 5/m, name: gold}]}]
+                consumers:
+                  - {name: free-app, api_keys: [{sha256: %s}]}
+                  - {name: gold-app, plan: gold, api_keys: [{sha256: %s}]}
+                """.formatted(sha256("free-key"), sha256("gold-key")));
+        assertThat(get(Map.of("x-api-key", "free-key")).statusCode()).isEqualTo(200);
+        assertThat(get(Map.of("x-api-key", "free-key")).statusCode()).isEqualTo(429);
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> r = get(Map.of("x-api-key", "gold-key"));
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("ratelimit-policy")).hasValue("\"gold\";q=5;w=60");
+        }
+        assertThat(get(Map.of("x-api-key", "gold-key")).statusCode()).isEqualTo(429);
+    }
+
+    private static String sha256(String key) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    @Test
     void concurrencyBeyondTheMaximumIs429AndTheCountComesBack() throws Exception {
         start("""
                           - concurrency_limit: {max: 1}
