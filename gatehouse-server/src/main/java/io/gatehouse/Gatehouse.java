@@ -313,6 +313,7 @@ public final class Gatehouse implements AutoCloseable {
             throw new IllegalStateException("reload refused: " + e.getMessage(), e);
         }
         // commit: swap route tables, then retire what is gone
+        java.util.Set<Filter> retiring = filtersOf(listeners.values());
         telemetryChange.commit();
         telemetry.metering(next);
         for (ListenerConfig lc : next.listeners()) {
@@ -329,8 +330,30 @@ public final class Gatehouse implements AutoCloseable {
         for (Cluster c : previous.values()) {
             if (!nextClusters.containsValue(c)) c.close();
         }
+        retiring.removeAll(filtersOf(listeners.values()));
+        closeFilters(retiring);
         syncMetrics();
         log.info("reload applied: {} listeners, {} clusters", listeners.size(), nextClusters.size());
+    }
+
+    /** Every filter of the routes of {@code ls}, by identity. */
+    private static java.util.Set<Filter> filtersOf(java.util.Collection<Listener> ls) {
+        java.util.Set<Filter> out = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Listener l : ls) for (Route r : l.routes().routes()) out.addAll(r.filters());
+        return out;
+    }
+
+    /** A filter that holds resources (a key fetcher, a pool) is closed when no route uses it any more. */
+    private static void closeFilters(java.util.Set<Filter> retired) {
+        for (Filter f : retired) {
+            if (f instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    log.warn("closing a retired filter failed: {}", e.toString());
+                }
+            }
+        }
     }
 
     /**
@@ -440,6 +463,7 @@ public final class Gatehouse implements AutoCloseable {
             }
         }
         ls.forEach(Listener::closeAll);
+        closeFilters(filtersOf(ls));
         statsSampler.shutdownNow();
         reloader.shutdownNow();
         if (admin != null) admin.close();

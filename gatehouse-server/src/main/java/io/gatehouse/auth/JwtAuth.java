@@ -50,12 +50,13 @@ import java.util.Set;
  * <p>A verified token is cached (bounded; keyed by the first 128 bits of its SHA-256, so no token is kept; never past
  * its {@code exp}): a repeated token costs a hash and a lookup instead of a signature check.
  */
-public final class JwtAuth implements NamedFilter {
+public final class JwtAuth implements NamedFilter, AutoCloseable {
     private static final String BEARER = "bearer ";
 
     private final JwtAuthConfig config;
     private final Set<String> algorithms;
-    private final List<JWK> keys;
+    private final List<JWK> keys;            // from files and inline
+    private final JwksSource jwks;           // the issuer's endpoint, or null
     private final byte[] secret;
     private final long skewMillis;
     private final AsciiString header;
@@ -76,6 +77,7 @@ public final class JwtAuth implements NamedFilter {
         this.config = config;
         this.algorithms = Set.copyOf(config.algorithms());
         this.keys = loadKeys(config);
+        this.jwks = config.jwksUrl() == null ? null : new JwksSource(config.jwksUrl(), config.jwksRefresh(), context.clock());
         this.secret = config.secret() == null ? null : config.secret().getBytes(StandardCharsets.UTF_8);
         this.skewMillis = config.clockSkew().toMillis();
         this.header = AsciiString.of(config.header());
@@ -186,19 +188,56 @@ public final class JwtAuth implements NamedFilter {
         if (hit != null && now < hit.expiresMillis() + skewMillis) {
             id = hit.identity();
         } else {
-            Object result = verify(token, now);
-            if (result instanceof Refusal r) {
-                if (r.forbidden()) failures.forbidden(exchange, r.reason(), r.detail());
-                else failures.unauthorized(exchange, r.reason(), r.detail());
+            Object result = verify(token, now, keys());
+            if (jwks != null && result instanceof Refusal r && (r.reason().equals("unknown_key")
+                    || (!jwks.loaded() && r.reason().equals("bad_signature")))) {
+                // a key we may not have yet: the issuer rotated, or its first fetch is under way. Wait for the
+                // fetch (bounded by its timeout), then decide; known keys never wait here.
+                chain.later(exchange);
+                (jwks.loaded() ? jwks.refreshForUnknownKey() : jwks.firstLoad()).whenComplete((k, e) ->
+                        exchange.eventLoop().execute(() -> {
+                            if (exchange.completed() || exchange.clientGone()) return;
+                            decide(exchange, chain, key, verify(token, clock.currentTimeMillis(), keys()));
+                        }));
                 return;
             }
-            Verified v = (Verified) result;
-            if (key != null && v.expiresMillis() != Long.MAX_VALUE) verified.put(key, v);
-            id = v.identity();
+            decide(exchange, chain, key, result);
+            return;
         }
+        accept(exchange, chain, id);
+    }
+
+    /** Answers a refusal, or caches and accepts a verified token. */
+    private void decide(HttpExchange exchange, FilterChain chain, TokenKey key, Object result) {
+        if (result instanceof Refusal r) {
+            if (r.forbidden()) failures.forbidden(exchange, r.reason(), r.detail());
+            else failures.unauthorized(exchange, r.reason(), r.detail());
+            return;
+        }
+        Verified v = (Verified) result;
+        if (key != null && v.expiresMillis() != Long.MAX_VALUE) verified.put(key, v);
+        accept(exchange, chain, v.identity());
+    }
+
+    private void accept(HttpExchange exchange, FilterChain chain, Identity id) {
         exchange.attribute(Identity.KEY, id);
-        identityHeaders.set(h, id);
+        identityHeaders.set(exchange.request().headers(), id);
         chain.proceed(exchange);
+    }
+
+    /** Every key we trust now: configured ones, then the issuer's as last fetched. */
+    private List<JWK> keys() {
+        if (jwks == null) return keys;
+        List<JWK> fetched = jwks.keys();
+        if (keys.isEmpty()) return fetched;
+        List<JWK> all = new ArrayList<>(keys);
+        all.addAll(fetched);
+        return all;
+    }
+
+    @Override
+    public void close() {
+        if (jwks != null) jwks.close();
     }
 
     private static TokenKey keyOf(String token) {
@@ -212,7 +251,7 @@ public final class JwtAuth implements NamedFilter {
     }
 
     /** A {@link Verified} or a {@link Refusal}. */
-    private Object verify(String token, long now) {
+    private Object verify(String token, long now, List<JWK> keys) {
         JWT jwt;
         try {
             jwt = JWTParser.parse(token);
@@ -232,7 +271,7 @@ public final class JwtAuth implements NamedFilter {
         }
         JWSAlgorithm alg = head.getAlgorithm();
         if (!algorithms.contains(alg.getName())) return refuse("algorithm_not_allowed", "tokens signed with " + alg.getName() + " are not accepted");
-        Object checked = checkSignature(signed, alg, head.getKeyID());
+        Object checked = checkSignature(signed, alg, head.getKeyID(), keys);
         if (checked instanceof Refusal r) return r;
         JWTClaimsSet claims;
         try {
@@ -243,7 +282,7 @@ public final class JwtAuth implements NamedFilter {
         return checkClaims(claims, now);
     }
 
-    private Object checkSignature(SignedJWT jwt, JWSAlgorithm alg, String kid) {
+    private Object checkSignature(SignedJWT jwt, JWSAlgorithm alg, String kid, List<JWK> keys) {
         try {
             if (JWSAlgorithm.Family.HMAC_SHA.contains(alg)) {
                 // only the configured secret: never a public key's bytes (algorithm confusion)

@@ -14,6 +14,9 @@ import java.util.List;
  * @param jwksFile        a JWKS file with the public keys
  * @param jwks            a JWKS document inline (JSON)
  * @param publicKeyFile   a PEM file with one public key or certificate (RSA, EC or Ed25519)
+ * @param jwksUrl         the issuer's JWKS endpoint (https, or http on loopback): fetched at start, refreshed in the
+ *                        background, fetched again (at most every 30 s) when a token names an unknown key
+ * @param jwksRefresh     how often the JWKS is fetched again (default 5m)
  * @param secret          an HS256 secret (at least 32 bytes); never derived from a public key
  * @param requireExp      refuse tokens without {@code exp} (default true)
  * @param clockSkew       tolerance for {@code exp}, {@code nbf} and {@code iat} (default 30s)
@@ -24,7 +27,7 @@ import java.util.List;
  * @param upstreamHeaders the headers the identity goes upstream in
  */
 public record JwtAuthConfig(String issuer, List<String> audiences, List<String> algorithms, String jwksFile, String jwks,
-                            String publicKeyFile, String secret, Boolean requireExp, Duration clockSkew, String consumerClaim, String header,
+                            String publicKeyFile, String jwksUrl, Duration jwksRefresh, String secret, Boolean requireExp, Duration clockSkew, String consumerClaim, String header,
                             Integer cacheSize, IdentityHeadersConfig upstreamHeaders) {
     public static final List<String> ASYMMETRIC = List.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
             "ES256", "ES384", "ES512", "EdDSA");
@@ -38,15 +41,30 @@ public record JwtAuthConfig(String issuer, List<String> audiences, List<String> 
 
     public JwtAuthConfig {
         audiences = audiences == null ? List.of() : List.copyOf(audiences);
-        if (jwksFile == null && jwks == null && publicKeyFile == null && secret == null) {
-            throw new IllegalArgumentException("jwt needs keys: jwks_file, jwks, public_key_file or secret");
+        if (jwksFile == null && jwks == null && publicKeyFile == null && jwksUrl == null && secret == null) {
+            throw new IllegalArgumentException("jwt needs keys: jwks_url, jwks_file, jwks, public_key_file or secret");
         }
+        if (jwksUrl != null) {
+            java.net.URI u;
+            try {
+                u = java.net.URI.create(jwksUrl);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("jwks_url: '" + jwksUrl + "' is not a URL");
+            }
+            boolean loopback = "http".equals(u.getScheme()) && u.getHost() != null
+                    && (u.getHost().equals("localhost") || u.getHost().startsWith("127.") || u.getHost().equals("[::1]"));
+            if (!"https".equals(u.getScheme()) && !loopback) {
+                throw new IllegalArgumentException("jwks_url: must be https (keys fetched in clear text could be replaced on the way)");
+            }
+        }
+        jwksRefresh = jwksRefresh == null ? Duration.ofMinutes(5) : jwksRefresh;
+        if (jwksRefresh.compareTo(Duration.ofSeconds(30)) < 0) throw new IllegalArgumentException("jwks_refresh: at least 30s");
         if (secret != null && secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
             throw new IllegalArgumentException("secret: at least 32 bytes for HS256");
         }
         if (algorithms == null) {
             var defaults = new java.util.ArrayList<String>();
-            if (jwksFile != null || jwks != null || publicKeyFile != null) defaults.addAll(List.of("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"));
+            if (jwksFile != null || jwks != null || publicKeyFile != null || jwksUrl != null) defaults.addAll(List.of("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"));
             if (secret != null) defaults.add("HS256");
             algorithms = List.copyOf(defaults);
         } else {

@@ -17,6 +17,9 @@ import io.gatehouse.http.HttpExchange;
  *   <li>hear the end of the exchange ({@link HttpExchange#onComplete}).</li>
  * </ul>
  * The last filter of every chain is the route's action (the proxy, a direct response or a redirect), which answers.
+ *
+ * <p>A filter that holds resources (a background fetch, a pool) implements {@link AutoCloseable}: it is closed once
+ * no route uses it, after a reload that retired its route or at shutdown.
  */
 @FunctionalInterface
 public interface Filter {

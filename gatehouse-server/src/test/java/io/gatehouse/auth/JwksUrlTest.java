@@ -1,0 +1,105 @@
+package io.gatehouse.auth;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.gatehouse.Gatehouse;
+import io.gatehouse.clock.ManualClock;
+import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.testing.TestBackend;
+import io.gatehouse.testing.TestResponse;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Keys from the issuer's JWKS endpoint: the first fetch, a rotation picked up on the first token of the new key (no
+ * request fails), unknown key ids fetched for at most every 30 s, and an issuer that is down failing no request whose
+ * key is known.
+ */
+class JwksUrlTest {
+    @RegisterExtension
+    static final TestBackend api = new TestBackend().name("api");
+    @RegisterExtension
+    static final TestBackend issuer = new TestBackend().name("issuer");
+
+    @Test
+    void rotationWithoutAFailedRequestAndAnIssuerOutageThatFailsNoKnownKey() throws Exception {
+        RSAKey a = new RSAKeyGenerator(2048).keyID("a").generate();
+        RSAKey b = new RSAKeyGenerator(2048).keyID("b").generate();
+        RSAKey c = new RSAKeyGenerator(2048).keyID("c").generate();
+        AtomicReference<String> published = new AtomicReference<>(new JWKSet(a.toPublicJWK()).toString(true));
+        issuer.respond(r -> TestResponse.ok(published.get()).header("content-type", "application/json"));
+        ManualClock clock = new ManualClock();
+        Gatehouse g = Gatehouse.start(ConfigLoader.parse("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    routes:
+                      - name: api
+                        cluster: api
+                        filters: [{jwt: {jwks_url: "http://127.0.0.1:%d/jwks", jwks_refresh: 1h}}]
+                clusters:
+                  - name: api
+                    endpoints: ["%s"]
+                admin: {address: "off"}
+                """.formatted(issuer.port(), api.address()), "jwks.yaml"), clock);
+        HttpClient client = HttpClient.newHttpClient();
+        URI uri = URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/x");
+        try {
+            assertThat(call(client, uri, token(a))).isEqualTo(200);
+            int fetches = issuer.requestCount();
+            assertThat(fetches).isEqualTo(1);
+
+            // the issuer rotates to b: the first token signed by b fetches the new set, and passes
+            published.set(new JWKSet(List.of(a.toPublicJWK(), b.toPublicJWK())).toString(true));
+            assertThat(call(client, uri, token(b))).isEqualTo(200);
+            assertThat(issuer.requestCount()).isEqualTo(2);
+
+            // an unknown key, once the last such fetch is 30 s old: one more fetch, then none for 30 s however many come
+            assertThat(call(client, uri, token(c))).as("within 30 s of the rotation's fetch: none").isEqualTo(401);
+            assertThat(issuer.requestCount()).isEqualTo(2);
+            clock.advance(Duration.ofSeconds(31));
+            assertThat(call(client, uri, token(c))).isEqualTo(401);
+            assertThat(call(client, uri, token(c))).isEqualTo(401);
+            assertThat(issuer.requestCount()).isEqualTo(3);
+            clock.advance(Duration.ofSeconds(31));
+
+            // the issuer goes down: known keys keep working, an unknown one is refused at once
+            issuer.stop();
+            assertThat(call(client, uri, token(a))).isEqualTo(200);
+            assertThat(call(client, uri, token(b))).isEqualTo(200);
+            assertThat(call(client, uri, token(c))).isEqualTo(401);
+        } finally {
+            g.shutdown(Duration.ofSeconds(1));
+            issuer.restart();
+        }
+    }
+
+    private static int call(HttpClient client, URI uri, String token) throws Exception {
+        return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).header("authorization", "Bearer " + token).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode();
+    }
+
+    private static String token(RSAKey key) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(),
+                new JWTClaimsSet.Builder().subject("s").expirationTime(new Date(System.currentTimeMillis() + 300_000)).build());
+        jwt.sign(new RSASSASigner(key));
+        return jwt.serialize();
+    }
+}
