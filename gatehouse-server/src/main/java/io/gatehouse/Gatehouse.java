@@ -212,7 +212,7 @@ public final class Gatehouse implements AutoCloseable {
         io.gatehouse.config.CompressionConfig compression = rc.compression() != null ? rc.compression() : lc.compression();
         if (compression != null && compression.enabled()) filters.add(new io.gatehouse.compression.ResponseCompression(compression));
         io.gatehouse.filter.FilterContext context = new io.gatehouse.filter.FilterContext(lc.name(), rc.name(), clusters,
-                whole, ticker, telemetry.metrics().registry());
+                whole, ticker, telemetry.metrics().registry(), redisFor(whole));
         if (rc.inheritFilters()) for (io.gatehouse.config.FilterConfig f : lc.filters()) filters.add(FilterTypes.create(f, context));
         for (io.gatehouse.config.FilterConfig f : rc.filters()) filters.add(FilterTypes.create(f, context));
         filters.add(action);
@@ -309,6 +309,13 @@ public final class Gatehouse implements AutoCloseable {
             bound.forEach(Listener::closeAll);
             nextClusters.values().stream().filter(c -> !previous.containsValue(c)).forEach(Cluster::close);
             telemetryChange.abort();
+            synchronized (this) {
+                if (retiredRedis != null) {   // the refused configuration's Redis goes; the running one stays
+                    if (redis != null) redis.close();
+                    redis = retiredRedis;
+                    retiredRedis = null;
+                }
+            }
             if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             throw new IllegalStateException("reload refused: " + e.getMessage(), e);
         }
@@ -332,8 +339,30 @@ public final class Gatehouse implements AutoCloseable {
         }
         retiring.removeAll(filtersOf(listeners.values()));
         closeFilters(retiring);
+        synchronized (this) {
+            if (retiredRedis != null) {
+                retiredRedis.close();
+                retiredRedis = null;
+            }
+            if (next.redis() == null && redis != null) {
+                redis.close();
+                redis = null;
+            }
+        }
         syncMetrics();
         log.info("reload applied: {} listeners, {} clusters", listeners.size(), nextClusters.size());
+    }
+
+    private io.gatehouse.redis.Redis redis;          // the redis: section's connection, or null
+    private io.gatehouse.redis.Redis retiredRedis;   // replaced by a reload: closed once the new routes serve
+
+    /** The Redis of {@code whole}'s redis: section: the running one when unchanged, a new one otherwise. */
+    private synchronized io.gatehouse.redis.Redis redisFor(GatehouseConfig whole) {
+        if (whole.redis() == null) return null;
+        if (redis != null && redis.config().equals(whole.redis())) return redis;
+        if (redis != null) retiredRedis = redis;
+        redis = new io.gatehouse.redis.Redis(whole.redis());
+        return redis;
     }
 
     /** Every filter of the routes of {@code ls}, by identity. */
@@ -464,6 +493,9 @@ public final class Gatehouse implements AutoCloseable {
         }
         ls.forEach(Listener::closeAll);
         closeFilters(filtersOf(ls));
+        synchronized (this) {
+            if (redis != null) redis.close();
+        }
         statsSampler.shutdownNow();
         reloader.shutdownNow();
         if (admin != null) admin.close();

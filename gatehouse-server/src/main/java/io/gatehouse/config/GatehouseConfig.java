@@ -15,7 +15,8 @@ public record GatehouseConfig(
         TracingConfig tracing,
         LoggingConfig logging,
         List<ConsumerConfig> consumers,
-        MeteringConfig metering) {
+        MeteringConfig metering,
+        RedisConfig redis) {
 
     public GatehouseConfig {
         consumers = consumers == null ? List.of() : List.copyOf(consumers);
@@ -29,13 +30,13 @@ public record GatehouseConfig(
 
     /** Without access log, tracing and logging settings (all off or default). */
     public GatehouseConfig(List<ListenerConfig> listeners, List<ClusterConfig> clusters, AdminConfig admin, ServerConfig server) {
-        this(listeners, clusters, admin, server, null, null, null, null, null);
+        this(listeners, clusters, admin, server, null, null, null, null, null, null);
     }
 
     /** Without consumers (no API gateway credentials). */
     public GatehouseConfig(List<ListenerConfig> listeners, List<ClusterConfig> clusters, AdminConfig admin, ServerConfig server,
                            AccessLogConfig accessLog, TracingConfig tracing, LoggingConfig logging) {
-        this(listeners, clusters, admin, server, accessLog, tracing, logging, null, null);
+        this(listeners, clusters, admin, server, accessLog, tracing, logging, null, null, null);
     }
 
     /** The cluster with this name, or null. */

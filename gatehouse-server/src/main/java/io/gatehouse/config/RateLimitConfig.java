@@ -9,16 +9,24 @@ import java.util.List;
  * each. Over the limit: 429 with {@code Retry-After} and the IETF {@code RateLimit-Policy} and {@code RateLimit}
  * headers, which every answer of the route carries, so a consumer sees what its next decisions will be.
  *
- * <p>Buckets are kept in this process ({@code local}): each edge counts on its own. Limits shared by a fleet through
- * Redis come with the gateway's Redis work.
+ * <p>{@code mode: local} keeps the buckets in this process: each edge counts on its own. {@code mode: global} keeps
+ * them in Redis (the {@code redis:} section): every edge shares them exactly, at one Redis round trip per decision
+ * (an atomic script); when Redis cannot answer within its timeout, {@code on_redis_failure} decides.
  *
  * @param key     {@code consumer} (default; the client address when there is no identity), {@code client_ip},
  *                {@code route}, {@code header:NAME}, {@code claim:NAME}
  * @param limits  at least one
  * @param maxKeys buckets kept (default 100000): the least recently used go first, and come back full
  * @param plans   limits for the consumers of a plan (the consumer's {@code plan}), instead of {@code limits}
+ * @param mode    {@code local} (default) or {@code global}
+ * @param onRedisFailure {@code open} (default: let requests through, counted and logged) or {@code closed} (503)
  */
-public record RateLimitConfig(String key, List<LimitConfig> limits, Integer maxKeys, List<PlanLimitsConfig> plans) {
+public record RateLimitConfig(String key, List<LimitConfig> limits, Integer maxKeys, List<PlanLimitsConfig> plans,
+                              Mode mode, FailurePolicy onRedisFailure) {
+    public enum Mode { LOCAL, GLOBAL }
+
+    public enum FailurePolicy { OPEN, CLOSED }
+
     public RateLimitConfig {
         key = key == null ? "consumer" : key;
         if (!(key.equals("consumer") || key.equals("client_ip") || key.equals("route")
@@ -34,6 +42,8 @@ public record RateLimitConfig(String key, List<LimitConfig> limits, Integer maxK
             if (!names.add(l.name())) throw new IllegalArgumentException("limits: two limits are named " + l.name());
         }
         plans = plans == null ? List.of() : List.copyOf(plans);
+        mode = mode == null ? Mode.LOCAL : mode;
+        onRedisFailure = onRedisFailure == null ? FailurePolicy.OPEN : onRedisFailure;
         if (!plans.isEmpty() && !key.equals("consumer")) throw new IllegalArgumentException("plans: only with key: consumer");
         java.util.Set<String> planNames = new java.util.HashSet<>();
         for (PlanLimitsConfig p : plans) {

@@ -11,7 +11,8 @@ package io.gatehouse.filter;
  * @param config   the configuration being built
  * @param clock    the server's clock: wall time for expiry, monotonic time for durations
  * @param meters   where a filter registers its counters (bounded labels only)
+ * @param redis    the shared Redis of the {@code redis:} section, or null when there is none
  */
 public record FilterContext(String listener, String route, java.util.Map<String, io.gatehouse.cluster.Cluster> clusters,
                             io.gatehouse.config.GatehouseConfig config, io.gatehouse.clock.Clock clock,
-                            io.micrometer.core.instrument.MeterRegistry meters) {}
+                            io.micrometer.core.instrument.MeterRegistry meters, io.gatehouse.redis.Redis redis) {}

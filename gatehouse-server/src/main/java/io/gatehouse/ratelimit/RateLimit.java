@@ -42,11 +42,61 @@ public final class RateLimit implements NamedFilter {
     private final java.util.Map<String, String> planOf = new java.util.HashMap<>();   // consumer → plan
     private final String routeName;
     private final Counter rejected;
+    private final io.gatehouse.redis.Redis redis;     // global mode only
+    private final String redisPrefix;
+    private final Counter redisFailures;
+    private final io.gatehouse.clock.Clock clock;
+    private volatile boolean redisDown;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RateLimit.class);
+
+    /**
+     * Token buckets in a Redis hash, all of a key's limits decided at once (one round trip, atomic). Why our own
+     * script: Bucket4j's Redis integration compares and swaps, two round trips per decision. Time is the edge's clock
+     * (ARGV[1]): a clock behind the bucket's last write refills nothing, so skew never adds tokens.
+     */
+    static final io.gatehouse.redis.Redis.Script SCRIPT = io.gatehouse.redis.Redis.Script.of("""
+            local now = tonumber(ARGV[1])
+            local n = (#ARGV - 2) / 2
+            local tokens = {}
+            local allowed = 1
+            local wait = 0
+            for i = 1, n do
+              local cap = tonumber(ARGV[1 + 2 * i])
+              local rate = tonumber(ARGV[2 + 2 * i])
+              local v = redis.call('HMGET', KEYS[1], 't' .. i, 's' .. i)
+              local t = tonumber(v[1])
+              local ts = tonumber(v[2])
+              if t == nil or ts == nil then t = cap; ts = now end
+              if now > ts then t = math.min(cap, t + (now - ts) * rate) end
+              tokens[i] = t
+              if t < 1 then
+                allowed = 0
+                local w = math.ceil((1 - t) / rate)
+                if w > wait then wait = w end
+              end
+            end
+            for i = 1, n do
+              if allowed == 1 then tokens[i] = tokens[i] - 1 end
+              redis.call('HSET', KEYS[1], 't' .. i, tostring(tokens[i]), 's' .. i, ARGV[1])
+            end
+            redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            local full = math.ceil((tonumber(ARGV[3]) - tokens[1]) / tonumber(ARGV[4]))
+            return {allowed, math.floor(tokens[1]), wait, full}
+            """);
 
     public RateLimit(RateLimitConfig config, FilterContext context) {
         this.config = config;
         this.routeName = context.route();
         io.gatehouse.clock.Clock clock = context.clock();
+        this.clock = clock;
+        if (config.mode() == RateLimitConfig.Mode.GLOBAL && context.redis() == null) {
+            throw new IllegalArgumentException("route " + context.route() + ": rate_limit mode global needs a redis: section");
+        }
+        this.redis = config.mode() == RateLimitConfig.Mode.GLOBAL ? context.redis() : null;
+        this.redisPrefix = "gatehouse:rl:" + context.listener() + ":" + context.route() + ":";
+        this.redisFailures = context.meters() == null || redis == null ? null : Counter.builder("gatehouse.ratelimit.redis.failures")
+                .description("Global rate-limit decisions Redis could not make (the limit's on_redis_failure applied)")
+                .tag("listener", context.listener()).tag("route", context.route()).register(context.meters());
         this.time = new TimeMeter() {
             @Override public long currentTimeNanos() { return clock.nanoTime(); }
             @Override public boolean isWallClockBased() { return false; }
@@ -75,14 +125,81 @@ public final class RateLimit implements NamedFilter {
     public void filter(HttpExchange exchange, FilterChain chain) {
         String key = keyOf(exchange);
         Limits limits = limitsOf(key);
+        if (redis != null) {
+            global(exchange, chain, key, limits);
+            return;
+        }
         Bucket bucket = buckets.get(key, k -> limits.newBucket(time));
         ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
-        String state = "\"" + limits.first + "\";r=" + probe.getRemainingTokens() + ";t="
-                + seconds(probe.isConsumed() ? probe.getNanosToWaitForReset() : probe.getNanosToWaitForRefill());
+        decide(exchange, chain, limits, probe.isConsumed(), probe.getRemainingTokens(),
+                probe.isConsumed() ? probe.getNanosToWaitForReset() : probe.getNanosToWaitForRefill(), probe.getNanosToWaitForRefill());
+    }
+
+    /** The decision in Redis: the chain waits for it (later), and goes on on the exchange's event loop. */
+    private void global(HttpExchange exchange, FilterChain chain, String key, Limits limits) {
+        chain.later(exchange);
+        String redisKey = redisPrefix + (key.length() > 200 ? java.util.HexFormat.of().formatHex(sha256(key)) : key);
+        String[] args = new String[2 + 2 * limits.limits.size()];
+        args[0] = Long.toString(clock.currentTimeMillis());
+        args[1] = Long.toString(limits.longestMillis);
+        for (int i = 0; i < limits.limits.size(); i++) {
+            LimitConfig l = limits.limits.get(i);
+            args[2 + 2 * i] = Long.toString(l.burst());
+            args[3 + 2 * i] = Double.toString((double) l.count() / l.window().toMillis());
+        }
+        redis.eval(SCRIPT, new String[] {redisKey}, args).whenComplete((r, e) -> exchange.eventLoop().execute(() -> {
+            if (exchange.completed() || exchange.clientGone()) return;
+            if (e != null) {
+                redisFailed(exchange, chain, e);
+                return;
+            }
+            if (redisDown) {
+                redisDown = false;
+                log.info("route {}: rate limits are decided by Redis again", routeName);
+            }
+            boolean allowed = ((Long) r.get(0)) == 1L;
+            long remaining = (Long) r.get(1);
+            long waitNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos((Long) r.get(2));
+            long fullNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos((Long) r.get(3));
+            decide(exchange, chain, limits, allowed, remaining, allowed ? fullNanos : waitNanos, waitNanos);
+        }));
+    }
+
+    private void redisFailed(HttpExchange exchange, FilterChain chain, Throwable e) {
+        if (redisFailures != null) redisFailures.increment();
+        if (!redisDown) {
+            redisDown = true;
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            log.warn("route {}: Redis cannot decide rate limits ({}); failing {} until it can", routeName, cause.toString(),
+                    config.onRedisFailure() == RateLimitConfig.FailurePolicy.OPEN ? "open (requests pass)" : "closed (503)");
+        }
+        if (config.onRedisFailure() == RateLimitConfig.FailurePolicy.OPEN) {
+            chain.proceed(exchange);
+            return;
+        }
+        FullHttpResponse r = LocalResponse.problem(HttpResponseStatus.SERVICE_UNAVAILABLE, "rate_limit_unavailable",
+                "the rate limit cannot be checked now; retry shortly");
+        r.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
+        exchange.failureReason("rate_limit_unavailable");
+        LocalResponse.send(exchange, r);
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Answers 429, or stamps the headers on the response to come and proceeds. */
+    private void decide(HttpExchange exchange, FilterChain chain, Limits limits, boolean allowed, long remaining,
+                        long resetNanos, long refillNanos) {
+        String state = "\"" + limits.first + "\";r=" + remaining + ";t=" + seconds(resetNanos);
         String policyHeader = limits.policy;
-        if (!probe.isConsumed()) {
+        if (!allowed) {
             if (rejected != null) rejected.increment();
-            long retry = Math.max(1, seconds(probe.getNanosToWaitForRefill()));
+            long retry = Math.max(1, seconds(refillNanos));
             FullHttpResponse r = LocalResponse.problem(HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limited",
                     "too many requests; retry in " + retry + " s");
             r.headers().set(HttpHeaderNames.RETRY_AFTER, retry);
@@ -126,9 +243,11 @@ public final class RateLimit implements NamedFilter {
         final java.util.List<LimitConfig> limits;
         final String policy;
         final String first;
+        final long longestMillis;   // a Redis bucket left alone this long is full again: it may expire
 
         Limits(java.util.List<LimitConfig> limits) {
             this.limits = limits;
+            this.longestMillis = limits.stream().mapToLong(l -> l.window().toMillis() * Math.max(1, l.burst() / l.count() + 1)).max().orElse(1000);
             StringBuilder p = new StringBuilder();
             for (LimitConfig l : limits) {
                 if (!p.isEmpty()) p.append(", ");

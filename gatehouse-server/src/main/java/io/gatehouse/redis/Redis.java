@@ -1,0 +1,136 @@
+package io.gatehouse.redis;
+
+import io.gatehouse.config.HostPort;
+import io.gatehouse.config.RedisConfig;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One Redis connection for the process (Lettuce: one multiplexed connection pipelines every edge decision). Connects
+ * in the background and again after a loss (Lettuce reconnects once connected; a first connect that failed is retried
+ * at most once a second, on demand). Every command is asynchronous and bounded by the configured timeout.
+ */
+public final class Redis implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Redis.class);
+
+    private final RedisConfig config;
+    private final ClientResources resources;
+    private final RedisClient client;
+    private volatile CompletableFuture<StatefulRedisConnection<String, String>> connecting;
+    private volatile long lastAttemptNanos;
+    private volatile boolean up;
+
+    public Redis(RedisConfig config) {
+        this.config = config;
+        this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+        this.client = RedisClient.create(resources);
+        client.setOptions(ClientOptions.builder()
+                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).build())
+                // commands issued while disconnected fail at once instead of queueing: each limit applies its policy
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .autoReconnect(true)
+                .build());
+        connect();
+    }
+
+    public RedisConfig config() {
+        return config;
+    }
+
+    private synchronized CompletableFuture<StatefulRedisConnection<String, String>> connect() {
+        lastAttemptNanos = System.nanoTime();
+        CompletableFuture<StatefulRedisConnection<String, String>> c = client.connectAsync(StringCodec.UTF8, clientUri()).toCompletableFuture();
+        c.whenComplete((conn, e) -> {
+            if (e != null) {
+                if (up || connecting == null) log.warn("redis {}: cannot connect ({})", config.address(), e.getMessage());
+                up = false;
+            } else {
+                log.info("redis {}: connected", config.address());
+                up = true;
+            }
+        });
+        connecting = c;
+        return c;
+    }
+
+    private RedisURI clientUri() {
+        HostPort hp = HostPort.parse(config.address(), false);
+        RedisURI.Builder uri = RedisURI.builder().withHost(hp.host()).withPort(hp.port()).withTimeout(config.timeout());
+        if (config.password() != null) uri.withPassword(config.password().toCharArray());
+        return uri.build();
+    }
+
+    /** The connection, or a failed future (then the caller applies its policy) while there is none. */
+    private CompletableFuture<StatefulRedisConnection<String, String>> connection() {
+        CompletableFuture<StatefulRedisConnection<String, String>> c = connecting;
+        if (c.isCompletedExceptionally() && System.nanoTime() - lastAttemptNanos > TimeUnit.SECONDS.toNanos(1)) c = connect();
+        return c;
+    }
+
+    /**
+     * Runs a Lua script by its SHA (loading it when Redis does not know it yet): one round trip in the usual case.
+     * Completes exceptionally on a timeout, a lost connection, or an error from Redis.
+     */
+    public CompletableFuture<List<Object>> eval(Script script, String[] keys, String... args) {
+        CompletableFuture<StatefulRedisConnection<String, String>> c = connection();
+        if (!c.isDone() || c.isCompletedExceptionally()) {
+            return c.isCompletedExceptionally() ? CompletableFuture.failedFuture(new IllegalStateException("redis unreachable"))
+                    : c.thenCompose(conn -> run(conn, script, keys, args));
+        }
+        return run(c.join(), script, keys, args);
+    }
+
+    private CompletableFuture<List<Object>> run(StatefulRedisConnection<String, String> conn, Script script, String[] keys, String[] args) {
+        CompletableFuture<List<Object>> f = conn.async().<List<Object>>evalsha(script.sha(), ScriptOutputType.MULTI, keys, args)
+                .toCompletableFuture()
+                .exceptionallyCompose(e -> {
+                    Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (cause.getMessage() != null && cause.getMessage().startsWith("NOSCRIPT")) {
+                        return conn.async().<List<Object>>eval(script.source(), ScriptOutputType.MULTI, keys, args).toCompletableFuture();
+                    }
+                    return CompletableFuture.failedFuture(cause);
+                });
+        return f.orTimeout(config.timeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Whether the last connection attempt succeeded (for logs and /ready). */
+    public boolean up() {
+        return up;
+    }
+
+    @Override
+    public void close() {
+        CompletableFuture<StatefulRedisConnection<String, String>> c = connecting;
+        if (c != null && c.isDone() && !c.isCompletedExceptionally()) c.join().closeAsync();
+        client.shutdownAsync(0, 1, TimeUnit.SECONDS);
+        resources.shutdown(0, 1, TimeUnit.SECONDS);
+    }
+
+    /** A Lua script and its SHA-1, as EVALSHA names it. */
+    public record Script(String source, String sha) {
+        public static Script of(String source) {
+            try {
+                byte[] d = MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8));
+                return new Script(source, java.util.HexFormat.of().formatHex(d));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.gatehouse.ratelimit;
+
+import io.gatehouse.Gatehouse;
+import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.testing.TestBackend;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.embedded.RedisServer;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * {@code mode: global}: two edges share one limit through a real Redis (embedded redis-server), exactly; when Redis
+ * stops, each limit follows its policy (open lets requests through, closed answers 503), and decisions come back by
+ * themselves when Redis returns.
+ */
+class GlobalRateLimitTest {
+    @RegisterExtension
+    static final TestBackend backend = new TestBackend().name("api");
+    static RedisServer redis;
+    static int redisPort;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    static void startRedis() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            redisPort = s.getLocalPort();
+        }
+        redis = new RedisServer(redisPort);
+        redis.start();
+    }
+
+    @AfterAll
+    static void stopRedis() throws Exception {
+        redis.stop();
+    }
+
+    private Gatehouse edge(String route, String policy) throws Exception {
+        return Gatehouse.start(ConfigLoader.parse("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    routes:
+                      - name: %s
+                        cluster: api
+                        filters:
+                          - rate_limit: {key: route, mode: global, on_redis_failure: %s, limits: [{rate: 20/h}]}
+                redis: {address: "127.0.0.1:%d", timeout: 500ms}
+                clusters:
+                  - name: api
+                    endpoints: ["%s"]
+                admin: {address: "off"}
+                """.formatted(route, policy, redisPort, backend.address()), "global.yaml"));
+    }
+
+    private int get(Gatehouse g) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/x"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+    }
+
+    @Test
+    void twoEdgesHoldOneLimitExactly() throws Exception {
+        Gatehouse a = edge("shared", "open");
+        Gatehouse b = edge("shared", "open");
+        try {
+            int allowed = 0, limited = 0;
+            for (int i = 0; i < 60; i++) {
+                int status = get(i % 2 == 0 ? a : b);
+                if (status == 200) allowed++;
+                else if (status == 429) limited++;
+            }
+            assertThat(allowed).isEqualTo(20);
+            assertThat(limited).isEqualTo(40);
+        } finally {
+            a.shutdown(Duration.ofSeconds(1));
+            b.shutdown(Duration.ofSeconds(1));
+        }
+    }
+
+    @Test
+    void whenRedisStopsEachPolicyAppliesAndDecisionsResumeWhenItReturns() throws Exception {
+        Gatehouse open = edge("open-route", "open");
+        Gatehouse closed = edge("closed-route", "closed");
+        try {
+            for (int i = 0; i < 20; i++) assertThat(get(open)).isEqualTo(200);
+            assertThat(get(open)).as("over the limit while Redis decides").isEqualTo(429);
+            redis.stop();
+            await().atMost(Duration.ofSeconds(10)).until(() -> get(open) == 200);   // fail open: requests pass
+            assertThat(get(closed)).as("fail closed").isEqualTo(503);
+            redis.start();
+            // the limit's state is gone with the Redis process; decisions are Redis's again as soon as it answers
+            await().atMost(Duration.ofSeconds(15)).until(() -> get(closed) == 200);
+            for (int i = 0; i < 19; i++) get(closed);
+            assertThat(List.of(get(closed), get(closed))).containsOnly(429);
+        } finally {
+            open.shutdown(Duration.ofSeconds(1));
+            closed.shutdown(Duration.ofSeconds(1));
+            if (!redis.isActive()) redis.start();
+        }
+    }
+}
