@@ -46,6 +46,7 @@ public final class FilterTypes {
         builtIn("cors", io.gatehouse.config.CorsConfig.class, io.gatehouse.cors.Cors::new);
         builtIn("basic_auth", io.gatehouse.config.BasicAuthConfig.class, io.gatehouse.auth.BasicAuth::new);
         builtIn("mtls_identity", io.gatehouse.config.MtlsIdentityConfig.class, io.gatehouse.auth.MtlsIdentity::new);
+        builtIn("quota", io.gatehouse.config.QuotaConfig.class, io.gatehouse.ratelimit.Quota::new);
     }
 
     private FilterTypes() {}

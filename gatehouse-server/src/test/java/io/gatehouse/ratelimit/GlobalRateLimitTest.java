@@ -70,6 +70,48 @@ class GlobalRateLimitTest {
     }
 
     @Test
+    void dailyAndMonthlyQuotasResetByTheWallClockInTheirTimeZone() throws Exception {
+        // 23:59 on 31 January in Paris (UTC+1)
+        io.gatehouse.clock.ManualClock clock = new io.gatehouse.clock.ManualClock(java.time.Instant.parse("2030-01-31T22:59:00Z"));
+        Gatehouse g = Gatehouse.start(ConfigLoader.parse("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    routes:
+                      - name: quota-route
+                        cluster: api
+                        filters:
+                          - quota: {key: client_ip, per_day: 2, per_month: 3, time_zone: Europe/Paris}
+                redis: {address: "127.0.0.1:%d", timeout: 500ms}
+                clusters:
+                  - name: api
+                    endpoints: ["%s"]
+                admin: {address: "off"}
+                """.formatted(redisPort, backend.address()), "quota.yaml"), clock);
+        try {
+            assertThat(List.of(get(g), get(g))).containsOnly(200);
+            HttpResponse<String> daily = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + g.listenerAddress("edge").getPort() + "/x")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(daily.statusCode()).isEqualTo(429);
+            assertThat(daily.headers().firstValue("gatehouse-reason")).hasValue("quota_exceeded");
+            assertThat(daily.headers().firstValue("retry-after")).hasValue("60");
+            assertThat(daily.body()).contains("daily");
+            clock.advance(Duration.ofMinutes(2));   // 1 February in Paris: a new day and a new month
+            assertThat(List.of(get(g), get(g))).containsOnly(200);
+            assertThat(get(g)).isEqualTo(429);
+            clock.advance(Duration.ofDays(1));      // 2 February: a new day, the month has one request left
+            assertThat(get(g)).isEqualTo(200);
+            HttpResponse<String> monthly = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + g.listenerAddress("edge").getPort() + "/x")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(monthly.statusCode()).isEqualTo(429);
+            assertThat(monthly.body()).contains("monthly");
+            assertThat(Long.parseLong(monthly.headers().firstValue("retry-after").orElseThrow())).isBetween(26L * 86400, 27L * 86400);
+        } finally {
+            g.shutdown(Duration.ofSeconds(1));
+        }
+    }
+
+    @Test
     void twoEdgesHoldOneLimitExactly() throws Exception {
         Gatehouse a = edge("shared", "open");
         Gatehouse b = edge("shared", "open");

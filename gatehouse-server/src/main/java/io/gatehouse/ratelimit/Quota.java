@@ -1,0 +1,141 @@
+package io.gatehouse.ratelimit;
+
+import io.gatehouse.auth.Identity;
+import io.gatehouse.config.QuotaConfig;
+import io.gatehouse.config.RateLimitConfig;
+import io.gatehouse.filter.FilterChain;
+import io.gatehouse.filter.FilterContext;
+import io.gatehouse.filter.NamedFilter;
+import io.gatehouse.http.HttpExchange;
+import io.gatehouse.http.LocalResponse;
+import io.gatehouse.redis.Redis;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+
+/**
+ * {@code quota}: daily and monthly counters per consumer in Redis, one round trip per request (a script that counts
+ * only what it lets through, and expires each counter when its period ends, so nothing needs resetting).
+ */
+public final class Quota implements NamedFilter {
+    private static final Logger log = LoggerFactory.getLogger(Quota.class);
+
+    /** KEYS: the counters; ARGV: their limits, then their expiry times (unix seconds). Counts only if every one has room. */
+    static final Redis.Script SCRIPT = Redis.Script.of("""
+            local n = #KEYS
+            for i = 1, n do
+              local v = tonumber(redis.call('GET', KEYS[i]) or '0')
+              if v >= tonumber(ARGV[i]) then return {0, i, v} end
+            end
+            local first = 0
+            for i = 1, n do
+              local v = redis.call('INCR', KEYS[i])
+              if i == 1 then first = v end
+              redis.call('EXPIREAT', KEYS[i], ARGV[n + i])
+            end
+            return {1, 0, first}
+            """);
+
+    private final QuotaConfig config;
+    private final Redis redis;
+    private final io.gatehouse.clock.Clock clock;
+    private final String prefix;
+    private final String routeName;
+    private volatile boolean redisDown;
+
+    public Quota(QuotaConfig config, FilterContext context) {
+        if (context.redis() == null) throw new IllegalArgumentException("route " + context.route() + ": quota needs a redis: section");
+        this.config = config;
+        this.redis = context.redis();
+        this.clock = context.clock();
+        this.prefix = "gatehouse:quota:" + context.listener() + ":" + context.route() + ":";
+        this.routeName = context.route();
+    }
+
+    @Override
+    public String name() {
+        return "quota";
+    }
+
+    @Override
+    public void filter(HttpExchange exchange, FilterChain chain) {
+        String who = keyOf(exchange);
+        ZoneId zone = config.zone();
+        ZonedDateTime now = Instant.ofEpochMilli(clock.currentTimeMillis()).atZone(zone);
+        ZonedDateTime dayEnd = now.truncatedTo(ChronoUnit.DAYS).plusDays(1);
+        ZonedDateTime monthEnd = now.withDayOfMonth(1).truncatedTo(ChronoUnit.DAYS).plusMonths(1);
+        List<String> keys = new java.util.ArrayList<>(2);
+        List<String> limits = new java.util.ArrayList<>(2);
+        List<ZonedDateTime> ends = new java.util.ArrayList<>(2);
+        if (config.perDay() != null) {
+            keys.add(prefix + who + ":d:" + now.toLocalDate());
+            limits.add(Long.toString(config.perDay()));
+            ends.add(dayEnd);
+        }
+        if (config.perMonth() != null) {
+            keys.add(prefix + who + ":m:" + now.getYear() + "-" + now.getMonthValue());
+            limits.add(Long.toString(config.perMonth()));
+            ends.add(monthEnd);
+        }
+        String[] args = new String[keys.size() * 2];
+        for (int i = 0; i < keys.size(); i++) {
+            args[i] = limits.get(i);
+            args[keys.size() + i] = Long.toString(ends.get(i).toEpochSecond() + 3600); // an hour past the end: clocks differ
+        }
+        chain.later(exchange);
+        redis.eval(SCRIPT, keys.toArray(String[]::new), args).whenComplete((r, e) -> exchange.eventLoop().execute(() -> {
+            if (exchange.completed() || exchange.clientGone()) return;
+            if (e != null) {
+                failed(exchange, chain, e);
+                return;
+            }
+            redisDown = false;
+            if (((Long) r.get(0)) == 1L) {
+                chain.proceed(exchange);
+                return;
+            }
+            int which = ((Long) r.get(1)).intValue() - 1;
+            boolean daily = config.perDay() != null && which == 0;
+            long retry = Math.max(1, java.time.Duration.between(now, ends.get(which)).toSeconds());
+            FullHttpResponse answer = LocalResponse.problem(HttpResponseStatus.TOO_MANY_REQUESTS, "quota_exceeded",
+                    "the " + (daily ? "daily" : "monthly") + " quota of " + limits.get(which) + " requests is used up");
+            answer.headers().set(HttpHeaderNames.RETRY_AFTER, retry);
+            exchange.failureReason("quota_exceeded");
+            LocalResponse.send(exchange, answer);
+        }));
+    }
+
+    private void failed(HttpExchange exchange, FilterChain chain, Throwable e) {
+        if (!redisDown) {
+            redisDown = true;
+            log.warn("route {}: Redis cannot count quotas ({}); failing {}", routeName, e.toString(),
+                    config.onRedisFailure() == RateLimitConfig.FailurePolicy.OPEN ? "open" : "closed");
+        }
+        if (config.onRedisFailure() == RateLimitConfig.FailurePolicy.OPEN) {
+            chain.proceed(exchange);
+            return;
+        }
+        FullHttpResponse r = LocalResponse.problem(HttpResponseStatus.SERVICE_UNAVAILABLE, "quota_unavailable",
+                "the quota cannot be checked now; retry shortly");
+        r.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
+        exchange.failureReason("quota_unavailable");
+        LocalResponse.send(exchange, r);
+    }
+
+    private String keyOf(HttpExchange exchange) {
+        if (config.key().equals("consumer")) {
+            Identity id = exchange.attribute(Identity.KEY);
+            if (id != null && id.consumer() != null) return "c:" + id.consumer();
+        }
+        java.net.InetAddress a = exchange.clientAddress();
+        return "ip:" + (a == null ? "unknown" : a.getHostAddress());
+    }
+}
