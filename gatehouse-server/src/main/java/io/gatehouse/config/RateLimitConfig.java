@@ -20,10 +20,11 @@ import java.util.List;
  * @param plans   limits for the consumers of a plan (the consumer's {@code plan}), instead of {@code limits}
  * @param mode    {@code local} (default) or {@code global}
  * @param onRedisFailure {@code open} (default: let requests through, counted and logged) or {@code closed} (503)
+ * @param syncInterval {@code hybrid} only: how long an edge keeps tokens it leased and did not use (default 250ms)
  */
 public record RateLimitConfig(String key, List<LimitConfig> limits, Integer maxKeys, List<PlanLimitsConfig> plans,
-                              Mode mode, FailurePolicy onRedisFailure) {
-    public enum Mode { LOCAL, GLOBAL }
+                              Mode mode, FailurePolicy onRedisFailure, java.time.Duration syncInterval) {
+    public enum Mode { LOCAL, GLOBAL, HYBRID }
 
     public enum FailurePolicy { OPEN, CLOSED }
 
@@ -44,6 +45,10 @@ public record RateLimitConfig(String key, List<LimitConfig> limits, Integer maxK
         plans = plans == null ? List.of() : List.copyOf(plans);
         mode = mode == null ? Mode.LOCAL : mode;
         onRedisFailure = onRedisFailure == null ? FailurePolicy.OPEN : onRedisFailure;
+        syncInterval = syncInterval == null ? java.time.Duration.ofMillis(250) : syncInterval;
+        if (syncInterval.compareTo(java.time.Duration.ofMillis(10)) < 0 || syncInterval.compareTo(java.time.Duration.ofMinutes(1)) > 0) {
+            throw new IllegalArgumentException("sync_interval: 10ms to 1m");
+        }
         if (!plans.isEmpty() && !key.equals("consumer")) throw new IllegalArgumentException("plans: only with key: consumer");
         java.util.Set<String> planNames = new java.util.HashSet<>();
         for (PlanLimitsConfig p : plans) {

@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * or is answered 429; both answers carry the draft IETF headers ({@code RateLimit-Policy}, {@code RateLimit}) of
  * the key's bucket as the decision left it. Time is the server's clock, so tests move it.
  */
-public final class RateLimit implements NamedFilter {
+public final class RateLimit implements NamedFilter, AutoCloseable {
     static final AsciiString RATELIMIT_POLICY = AsciiString.cached("ratelimit-policy");
     static final AsciiString RATELIMIT = AsciiString.cached("ratelimit");
 
@@ -47,6 +47,8 @@ public final class RateLimit implements NamedFilter {
     private final Counter redisFailures;
     private final io.gatehouse.clock.Clock clock;
     private volatile boolean redisDown;
+    private final Leases leases;                      // hybrid mode only
+    private final Counter globalTrips;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RateLimit.class);
 
     /**
@@ -89,14 +91,21 @@ public final class RateLimit implements NamedFilter {
         this.routeName = context.route();
         io.gatehouse.clock.Clock clock = context.clock();
         this.clock = clock;
-        if (config.mode() == RateLimitConfig.Mode.GLOBAL && context.redis() == null) {
-            throw new IllegalArgumentException("route " + context.route() + ": rate_limit mode global needs a redis: section");
+        if (config.mode() != RateLimitConfig.Mode.LOCAL && context.redis() == null) {
+            throw new IllegalArgumentException("route " + context.route() + ": rate_limit mode "
+                    + config.mode().name().toLowerCase(java.util.Locale.ROOT) + " needs a redis: section");
         }
-        this.redis = config.mode() == RateLimitConfig.Mode.GLOBAL ? context.redis() : null;
+        this.redis = config.mode() != RateLimitConfig.Mode.LOCAL ? context.redis() : null;
         this.redisPrefix = "gatehouse:rl:" + context.listener() + ":" + context.route() + ":";
         this.redisFailures = context.meters() == null || redis == null ? null : Counter.builder("gatehouse.ratelimit.redis.failures")
                 .description("Global rate-limit decisions Redis could not make (the limit's on_redis_failure applied)")
                 .tag("listener", context.listener()).tag("route", context.route()).register(context.meters());
+        io.micrometer.core.instrument.Counter trips = context.meters() == null
+                ? io.micrometer.core.instrument.Counter.builder("unregistered").register(new io.micrometer.core.instrument.simple.SimpleMeterRegistry())
+                : Counter.builder("gatehouse.ratelimit.redis.calls").description("Round trips to Redis for rate-limit decisions")
+                        .tag("listener", context.listener()).tag("route", context.route()).register(context.meters());
+        this.leases = config.mode() == RateLimitConfig.Mode.HYBRID ? new Leases(redis, clock, config.syncInterval(), trips) : null;
+        this.globalTrips = trips;
         this.time = new TimeMeter() {
             @Override public long currentTimeNanos() { return clock.nanoTime(); }
             @Override public boolean isWallClockBased() { return false; }
@@ -125,6 +134,10 @@ public final class RateLimit implements NamedFilter {
     public void filter(HttpExchange exchange, FilterChain chain) {
         String key = keyOf(exchange);
         Limits limits = limitsOf(key);
+        if (leases != null) {
+            hybrid(exchange, chain, key, limits);
+            return;
+        }
         if (redis != null) {
             global(exchange, chain, key, limits);
             return;
@@ -135,10 +148,47 @@ public final class RateLimit implements NamedFilter {
                 probe.isConsumed() ? probe.getNanosToWaitForReset() : probe.getNanosToWaitForRefill(), probe.getNanosToWaitForRefill());
     }
 
+    /** A token from this edge's lease, or a renewed lease (one round trip), or 429 when the global bucket is empty. */
+    private void hybrid(HttpExchange exchange, FilterChain chain, String key, Limits limits) {
+        Leases.Lease lease = leases.lease(key);
+        if (leases.tryLocal(lease)) {
+            decide(exchange, chain, limits, true, lease.tokens, 0, 0);
+            return;
+        }
+        chain.later(exchange);
+        String redisKey = redisKey(key);
+        leases.remember(key, redisKey, limits.limits, limits.longestMillis);
+        leases.renew(redisKey, lease, limits.limits, leases.leaseSize(limits.limits), limits.longestMillis)
+                .whenComplete((l, e) -> exchange.eventLoop().execute(() -> {
+                    if (exchange.completed() || exchange.clientGone()) return;
+                    if (e != null) {
+                        redisFailed(exchange, chain, e);
+                        return;
+                    }
+                    redisDown = false;
+                    if (leases.tryLocal(lease)) {
+                        decide(exchange, chain, limits, true, lease.tokens, 0, 0);
+                    } else {
+                        long wait = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Math.max(1, lease.waitMillis));
+                        decide(exchange, chain, limits, false, 0, wait, wait);
+                    }
+                }));
+    }
+
+    private String redisKey(String key) {
+        return redisPrefix + (key.length() > 200 ? java.util.HexFormat.of().formatHex(sha256(key)) : key);
+    }
+
+    @Override
+    public void close() {
+        if (leases != null) leases.close();
+    }
+
     /** The decision in Redis: the chain waits for it (later), and goes on on the exchange's event loop. */
     private void global(HttpExchange exchange, FilterChain chain, String key, Limits limits) {
         chain.later(exchange);
-        String redisKey = redisPrefix + (key.length() > 200 ? java.util.HexFormat.of().formatHex(sha256(key)) : key);
+        globalTrips.increment();
+        String redisKey = redisKey(key);
         String[] args = new String[2 + 2 * limits.limits.size()];
         args[0] = Long.toString(clock.currentTimeMillis());
         args[1] = Long.toString(limits.longestMillis);

@@ -112,6 +112,45 @@ class GlobalRateLimitTest {
     }
 
     @Test
+    void hybridEdgesSpendLeasedTokensLocallyAndNeverExceedTheLimit() throws Exception {
+        io.gatehouse.clock.ManualClock clock = new io.gatehouse.clock.ManualClock();   // no refill while the test runs
+        String yaml = """
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    routes:
+                      - name: hybrid-route
+                        cluster: api
+                        filters:
+                          - rate_limit: {key: route, mode: hybrid, sync_interval: 1s, limits: [{rate: 36000/h, burst: 40}]}
+                redis: {address: "127.0.0.1:%d", timeout: 500ms}
+                clusters:
+                  - name: api
+                    endpoints: ["%s"]
+                admin: {address: "off"}
+                """.formatted(redisPort, backend.address());
+        Gatehouse a = Gatehouse.start(ConfigLoader.parse(yaml, "hybrid.yaml"), clock);
+        Gatehouse b = Gatehouse.start(ConfigLoader.parse(yaml, "hybrid.yaml"), clock);
+        try {
+            int allowed = 0;
+            for (int i = 0; i < 40; i++) if (get(i % 2 == 0 ? a : b) == 200) allowed++;
+            // leases of 10 (10/s × 1 s, a quarter of the burst): four round trips for forty decisions
+            assertThat(allowed).isEqualTo(40);
+            assertThat(calls(a) + calls(b)).isEqualTo(4.0);
+            for (int i = 0; i < 20; i++) assertThat(get(i % 2 == 0 ? a : b)).as("the burst is spent").isEqualTo(429);
+        } finally {
+            a.shutdown(Duration.ofSeconds(1));
+            b.shutdown(Duration.ofSeconds(1));
+        }
+    }
+
+    private static double calls(Gatehouse g) {
+        String scrape = g.telemetry().metrics().scrape(io.gatehouse.telemetry.Metrics.PROMETHEUS_CONTENT_TYPE);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("gatehouse_ratelimit_redis_calls_total\\{[^}]*\\} ([0-9.]+)").matcher(scrape);
+        return m.find() ? Double.parseDouble(m.group(1)) : -1;
+    }
+
+    @Test
     void twoEdgesHoldOneLimitExactly() throws Exception {
         Gatehouse a = edge("shared", "open");
         Gatehouse b = edge("shared", "open");
