@@ -88,6 +88,9 @@ public final class FilterChain {
                     LocalResponse.fail(exchange, HttpResponseStatus.GATEWAY_TIMEOUT, "filter_timeout");
                 }
             }, LATER_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+            // an exchange that ends first (answered, the client gone) need not be held by the timer for 30 s
+            ScheduledFuture<?> d = deadline;
+            exchange.onComplete(e -> d.cancel(false));
         }
         return this;
     }
