@@ -47,6 +47,7 @@ public final class FilterTypes {
         builtIn("basic_auth", io.gatehouse.config.BasicAuthConfig.class, io.gatehouse.auth.BasicAuth::new);
         builtIn("mtls_identity", io.gatehouse.config.MtlsIdentityConfig.class, io.gatehouse.auth.MtlsIdentity::new);
         builtIn("quota", io.gatehouse.config.QuotaConfig.class, io.gatehouse.ratelimit.Quota::new);
+        builtIn("oidc", io.gatehouse.config.OidcConfig.class, io.gatehouse.auth.Oidc::new);
     }
 
     private FilterTypes() {}

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The JDK's HTTP client does the fetching for now; it moves to the cluster's upstream client when that exists.
  */
-final class JwksSource implements AutoCloseable {
+public final class JwksSource implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(JwksSource.class);
     static final Duration MISS_INTERVAL = Duration.ofSeconds(30);
     static final Duration TIMEOUT = Duration.ofSeconds(5);
@@ -47,7 +47,7 @@ final class JwksSource implements AutoCloseable {
     private volatile boolean closed;
     private final java.util.concurrent.ScheduledFuture<?> refresher;
 
-    JwksSource(String url, Duration refresh, Clock clock) {
+    public JwksSource(String url, Duration refresh, Clock clock) {
         this.url = URI.create(url);
         this.refresh = refresh;
         this.clock = clock;
@@ -58,12 +58,12 @@ final class JwksSource implements AutoCloseable {
     }
 
     /** The keys as last fetched. */
-    List<JWK> keys() {
+    public List<JWK> keys() {
         return keys;
     }
 
     /** A fetch has completed at least once (whatever it found). */
-    boolean loaded() {
+    public boolean loaded() {
         CompletableFuture<List<JWK>> f = inFlight;
         return f != null && f.isDone();
     }
@@ -72,7 +72,7 @@ final class JwksSource implements AutoCloseable {
      * A token named a key we do not have: fetch again unless that was done within {@link #MISS_INTERVAL} (then the
      * current fetch, or the keys as they are). Completes with the keys after it.
      */
-    CompletableFuture<List<JWK>> refreshForUnknownKey() {
+    public CompletableFuture<List<JWK>> refreshForUnknownKey() {
         long now = clock.nanoTime();
         CompletableFuture<List<JWK>> f = inFlight;
         if (f != null && !f.isDone()) return f;
@@ -84,7 +84,7 @@ final class JwksSource implements AutoCloseable {
     }
 
     /** The first fetch, for a token that arrives before it completed. */
-    CompletableFuture<List<JWK>> firstLoad() {
+    public CompletableFuture<List<JWK>> firstLoad() {
         CompletableFuture<List<JWK>> f = inFlight;
         return f == null ? fetch() : f;
     }

@@ -35,7 +35,8 @@ public record FilterConfig(String type, Record settings) {
             Map.entry("cors", CorsConfig.class),
             Map.entry("basic_auth", BasicAuthConfig.class),
             Map.entry("mtls_identity", MtlsIdentityConfig.class),
-            Map.entry("quota", QuotaConfig.class)));
+            Map.entry("quota", QuotaConfig.class),
+            Map.entry("oidc", OidcConfig.class)));
 
     public FilterConfig {
         if (type == null || !TYPES.containsKey(type)) throw new IllegalArgumentException("unknown filter type '" + type + "'");
