@@ -94,6 +94,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     private boolean countedRetry;
     private long attemptStartNanos;
     private long lastActivityNanos;
+    private boolean readPaused;              // holding off reading the response for the client (backpressure)
     private long headerDeadlineNanos;        // 0 unless waiting for a response head
     private ScheduledFuture<?> totalTimer;   // only when the route sets timeouts.total
     private final ClusterMeters meters;      // null when the exchange came without route meters (tests)
@@ -264,8 +265,18 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
 
     @Override
     public long nextDeadlineNanos() {
+        // the endpoint's silence counts only while we read from it: paused for a slow client, nothing is its fault
+        if (waitingOnClient()) return cluster.ticker().nanoTime() + cluster.config().timeouts().idle().toNanos();
         long idle = lastActivityNanos + cluster.config().timeouts().idle().toNanos();
         return headerDeadlineNanos != 0 && headerDeadlineNanos - idle < 0 ? headerDeadlineNanos : idle;
+    }
+
+    /**
+     * True while the exchange waits for the client, not the endpoint: reading of the response is paused for a slow
+     * reader, or the client's body is awaited while the endpoint takes all we give it (the listener times the client).
+     */
+    private boolean waitingOnClient() {
+        return readPaused || (conn != null && !requestSent && !ex.requestComplete() && conn.channel().isWritable());
     }
 
     @Override
@@ -491,12 +502,18 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         writePendingHead();
         ex.response().flush();
         if (ex.response().isWritable()) c.channel().read();
-        // else: onClientWritable reads on
+        else readPaused = true; // onClientWritable reads on
     }
 
     @Override
     public void onClientWritable() {
-        if (!done && conn != null) conn.channel().read();
+        if (!done && conn != null) {
+            if (readPaused) {
+                readPaused = false;
+                lastActivityNanos = cluster.ticker().nanoTime(); // the endpoint's silence is timed from now
+            }
+            conn.channel().read();
+        }
     }
 
     @Override
@@ -571,7 +588,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     private void timeout(String reason) {
         if (done) return;
         writePendingHead();
-        if (endpoint != null) cluster.reportGatewayFailure(endpoint);
+        // a route timeout that strikes while a slow client holds the response back is not the endpoint's failure
+        if (endpoint != null && !waitingOnClient()) cluster.reportGatewayFailure(endpoint);
         if (reason.equals("response_timeout")) {
             headerDeadlineNanos = 0;
             dropConnection();
