@@ -240,11 +240,20 @@ public record ClusterConfig(
      * @param consecutiveGatewayFailures   connect failures, resets and timeouts in a row that eject (0: off)
      * @param baseEjectionTime             first ejection; the n-th lasts n × this, up to max_ejection_time
      * @param maxEjectionPercent           at most this share of the cluster ejected at once
+     * @param panicThreshold               when ejections would leave fewer than this percentage of the endpoints
+     *                                     (healthy by active checks) available, ejections are ignored and every
+     *                                     one of them takes traffic (Envoy's panic threshold; default 50). Outlier
+     *                                     detection alone never leaves a cluster without an endpoint, whatever this says
      */
     public record OutlierDetectionConfig(Integer consecutive5xx, Integer consecutiveGatewayFailures,
                                          Duration baseEjectionTime, Duration maxEjectionTime,
-                                         Integer maxEjectionPercent) {
-        public static final OutlierDetectionConfig DEFAULT = new OutlierDetectionConfig(null, null, null, null, null);
+                                         Integer maxEjectionPercent, Integer panicThreshold) {
+        public static final OutlierDetectionConfig DEFAULT = new OutlierDetectionConfig(null, null, null, null, null, null);
+
+        public OutlierDetectionConfig(Integer consecutive5xx, Integer consecutiveGatewayFailures,
+                                      Duration baseEjectionTime, Duration maxEjectionTime, Integer maxEjectionPercent) {
+            this(consecutive5xx, consecutiveGatewayFailures, baseEjectionTime, maxEjectionTime, maxEjectionPercent, null);
+        }
 
         public OutlierDetectionConfig {
             consecutive5xx = consecutive5xx == null ? 5 : consecutive5xx;
@@ -255,6 +264,8 @@ public record ClusterConfig(
             if (consecutive5xx < 0) throw new IllegalArgumentException("consecutive_5xx: must be >= 0");
             if (consecutiveGatewayFailures < 0) throw new IllegalArgumentException("consecutive_gateway_failures: must be >= 0");
             if (maxEjectionPercent < 0 || maxEjectionPercent > 100) throw new IllegalArgumentException("max_ejection_percent: must be 0..100");
+            panicThreshold = panicThreshold == null ? 50 : panicThreshold;
+            if (panicThreshold < 0 || panicThreshold > 100) throw new IllegalArgumentException("panic_threshold: must be 0..100");
         }
     }
 
