@@ -216,6 +216,12 @@ public final class Cluster {
         return s.loadBalancer == null ? null : s.loadBalancer.pick(context);
     }
 
+    /** True when an endpoint available now is not {@linkplain PickContext#excluded excluded} by {@code context}. */
+    public boolean hasUntried(PickContext context) {
+        for (Endpoint e : selection.members()) if (!context.excluded(e)) return true;
+        return false;
+    }
+
     /** The request's hash key for ring_hash/maglev ({@link HashKey#NO_KEY} when absent or not hashing). */
     public long hash(io.netty.handler.codec.http.HttpHeaders headers, String path, java.net.InetAddress client) {
         return hashKey == null ? HashKey.NO_KEY : hashKey.hash(headers, path, client);

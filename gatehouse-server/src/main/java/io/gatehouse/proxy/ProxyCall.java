@@ -242,9 +242,12 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         log.debug("cluster {}: {} to {}", cluster.name(), reason, endpoint);
         if (reason.startsWith("connect_")) cluster.reportGatewayFailure(endpoint);
         endAttempt();
-        // nothing reached the endpoint: safe to retry anywhere, whatever the method
-        if (reason.startsWith("connect_") && canRetry(true)) {
-            retryLater();
+        // nothing reached the endpoint: safe to retry, whatever the method, but only on another endpoint (the same one
+        // refuses again) and at once (backoff spares a struggling endpoint; this one is untouched). None left: answer now.
+        if (reason.startsWith("connect_") && cluster.hasUntried(this) && canRetry(true)) {
+            attempt++;
+            cluster.retryStarted();
+            attemptNext();
             return;
         }
         // a TLS failure is the endpoint answering wrongly (bad certificate or name), not an absent one

@@ -1,6 +1,8 @@
 package io.gatehouse.proxy;
 
 import io.gatehouse.GatehouseFixture;
+import io.gatehouse.cluster.Cluster;
+import io.gatehouse.cluster.Endpoint;
 import io.gatehouse.testing.RawClient;
 import io.gatehouse.testing.RawResponse;
 import io.gatehouse.testing.TestBackend;
@@ -74,6 +76,33 @@ class FailureHandlingTest {
         HttpResponse<String> r = g.get("/");
         assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.headers().firstValue("gatehouse-reason")).hasValue("connect_refused");
+    }
+
+    @Test
+    void aRefusedConnectToTheOnlyEndpointIsAnsweredWithoutASecondAttempt() throws Exception {
+        // ejection off, so the run of gateway failures counts every connect attempt
+        GatehouseFixture g = gatehouse(oneCluster("\"127.0.0.1:" + closedPort() + "\"",
+                "outlier_detection: { consecutive_5xx: 0, consecutive_gateway_failures: 0 }", ""));
+        HttpResponse<String> r = g.get("/");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("gatehouse-reason")).hasValue("connect_refused");
+        Cluster cluster = g.gatehouse().cluster("app");
+        Endpoint only = cluster.endpoints().get(0);
+        assertThat(cluster.outlierDetector().status(only).consecutiveGatewayFailures()).as("connect attempts").isEqualTo(1);
+        assertThat(cluster.retryCount()).isZero();
+    }
+
+    @Test
+    void connectFailuresTryEachEndpointOnceThenAnswer() throws Exception {
+        GatehouseFixture g = gatehouse(oneCluster("\"127.0.0.1:" + closedPort() + "\", \"127.0.0.1:" + closedPort() + "\"",
+                "outlier_detection: { consecutive_5xx: 0, consecutive_gateway_failures: 0 }", "retries: { attempts: 5 }"));
+        HttpResponse<String> r = g.get("/");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("gatehouse-reason")).hasValue("connect_refused");
+        Cluster cluster = g.gatehouse().cluster("app");
+        assertThat(cluster.endpoints()).allSatisfy(e ->
+                assertThat(cluster.outlierDetector().status(e).consecutiveGatewayFailures()).as("attempts on " + e).isEqualTo(1));
+        assertThat(cluster.retryCount()).isEqualTo(1);
     }
 
     @Test
