@@ -360,6 +360,14 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     public void onBodyError(HttpResponseStatus status, String reason) {
         if (done) return;
         dropConnection();
+        if (reason.equals("truncated_body") || reason.equals("client_closed")) {
+            // the client went away in the middle of its body: its fault, not the endpoint's, and nobody to answer. The
+            // log says where the body was going (endAttempt notes it before the exchange ends) and that the client left
+            endAttempt();
+            if (!ex.responseStarted()) ex.downstream().abort("client_aborted_body");
+            finish("client_aborted_body");
+            return;
+        }
         if (status != null && !ex.responseStarted()) {
             finishWithError(status, reason);
         } else {
