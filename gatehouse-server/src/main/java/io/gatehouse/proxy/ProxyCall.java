@@ -95,6 +95,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     private long attemptStartNanos;
     private long lastActivityNanos;
     private boolean readPaused;              // holding off reading the response for the client (backpressure)
+    private boolean bufferable;              // the response body may be held for a slow client (response_buffering)
+    private ResponseBuffer buffer;           // made when the client first falls behind, only with response_buffering
     private long headerDeadlineNanos;        // 0 unless waiting for a response head
     private ScheduledFuture<?> totalTimer;   // only when the route sets timeouts.total
     private final ClusterMeters meters;      // null when the exchange came without route meters (tests)
@@ -364,7 +366,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             // the client went away in the middle of its body: its fault, not the endpoint's, and nobody to answer. The
             // log says where the body was going (endAttempt notes it before the exchange ends) and that the client left
             endAttempt();
-            if (!ex.responseStarted()) ex.downstream().abort("client_aborted_body");
+            if (!ex.responseStarted()) ex.response().abort("client_aborted_body");
             finish("client_aborted_body");
             return;
         }
@@ -424,10 +426,10 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
                         head.headers(), last.trailingHeaders()));
             } else {
                 ex.response().write(head);
-                ex.response().write(content);
+                toClient(content);
             }
         } else {
-            ex.response().write(content);
+            toClient(content);
         }
         if (content instanceof LastHttpContent) {
             if (tunnelPending) {
@@ -436,6 +438,18 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             }
             responseComplete();
         }
+    }
+
+    /** A piece of the response body for the client: sent, or held while the client falls behind (response_buffering). */
+    private void toClient(HttpContent content) {
+        ResponseBuffer b = buffer;
+        if (b == null && bufferable && !ex.response().isWritable()) {
+            b = buffer = new ResponseBuffer(ex.response(), loop, cluster.config().responseBuffering(), () -> {
+                if (readPaused) resumeResponse();
+            });
+        }
+        if (b != null && (b.holding() || !ex.response().isWritable())) b.add(content);
+        else ex.response().write(content);
     }
 
     private void onResponseHead(HttpResponse response) {
@@ -475,6 +489,9 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             return;
         }
         responseHeadSent = true;
+        // a gRPC stream, an event stream and a tunnel are conversations, not documents: never held back
+        bufferable = code != 101 && !grpc && cluster.config().responseBuffering() != null
+                && !isEventStream(response.headers().get(HttpHeaderNames.CONTENT_TYPE));
         // one pass over the fields; the lookups below run only for the names it found
         int found = ProxyHeaders.scan(response.headers());
         boolean hasLength = (found & ProxyHeaders.CONTENT_LENGTH_H) != 0;
@@ -512,19 +529,34 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         if (done || c != conn) return;
         writePendingHead();
         ex.response().flush();
-        if (ex.response().isWritable()) c.channel().read();
-        else readPaused = true; // onClientWritable reads on
+        if (mayReadResponse()) c.channel().read();
+        else readPaused = true; // onClientWritable (or room in the buffer) reads on
+    }
+
+    /**
+     * Whether to read more of the response now: the client takes it, or the response buffer has room. While the
+     * buffer holds anything, only its room counts (what is read queues behind it).
+     */
+    private boolean mayReadResponse() {
+        ResponseBuffer b = buffer;
+        if (b != null && b.holding()) return !b.full();
+        return bufferable || ex.response().isWritable();
+    }
+
+    /** The client, or the buffer in front of it, can take more: reads on if reading was held off. */
+    private void resumeResponse() {
+        if (done || conn == null || !mayReadResponse()) return;
+        if (readPaused) {
+            readPaused = false;
+            lastActivityNanos = cluster.ticker().nanoTime(); // the endpoint's silence is timed from now
+        }
+        conn.channel().read();
     }
 
     @Override
     public void onClientWritable() {
-        if (!done && conn != null) {
-            if (readPaused) {
-                readPaused = false;
-                lastActivityNanos = cluster.ticker().nanoTime(); // the endpoint's silence is timed from now
-            }
-            conn.channel().read();
-        }
+        if (buffer != null) buffer.drain();
+        resumeResponse();
     }
 
     @Override
@@ -702,6 +734,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
 
     @Override
     public void onClientGone() {
+        if (buffer != null) buffer.release();
         if (done) return;
         pendingHead = null;
         dropConnection();
@@ -726,6 +759,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         if (done) return;
         done = true;
         if (reason != null && ex.failureReason() == null) ex.failureReason(reason);
+        if (reason != null && buffer != null) buffer.release(); // the response was cut off: nothing more goes out
         cancel(totalTimer);
         endAttempt();
         releaseReplay();
@@ -754,6 +788,10 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         String value = request.headers().get(HttpHeaderNames.UPGRADE);
         return value != null && !value.equalsIgnoreCase("h2c")
                 && request.headers().containsValue(HttpHeaderNames.CONNECTION, "upgrade", true);
+    }
+
+    private static boolean isEventStream(String contentType) {
+        return contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17);
     }
 
     private static boolean isIdempotent(HttpMethod m) {

@@ -36,7 +36,8 @@ class SlowReaderTest {
     @RegisterExtension
     static final TestBackend backend = new TestBackend().name("origin");
 
-    static Gatehouse start(Ticker ticker, String clusterExtra) throws Exception {
+    /** Gatehouse in front of {@code backend} with a short cluster idle timeout; {@code clusterExtra} adds cluster keys. */
+    static Gatehouse start(TestBackend backend, Ticker ticker, String clusterExtra) throws Exception {
         return Gatehouse.start(ConfigLoader.parse("""
                 listeners:
                   - name: edge
@@ -78,7 +79,7 @@ class SlowReaderTest {
     void slowReadersGetTheWholeBodyAndTheEndpointIsNotBlamed() throws Exception {
         backend.respond(req -> TestResponse.ok().generatedBody(BODY));
         MockTicker ticker = Ticker.newMockTicker();
-        try (Gatehouse g = start(ticker, "")) {
+        try (Gatehouse g = start(backend, ticker, "")) {
             Listener listener = g.listeners().get(0);
             List<Socket> readers = new ArrayList<>();
             try {
