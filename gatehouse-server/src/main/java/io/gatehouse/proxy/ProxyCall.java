@@ -37,7 +37,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -702,10 +701,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         cluster.retryStarted();
         requestSent = false;
         headerDeadlineNanos = 0;
-        long base = retry.backoffBase().toNanos();
-        long cap = retry.backoffMax().toNanos();
-        long ceiling = Math.min(cap, base << Math.min(attempt - 1, 20));
-        long delay = ceiling <= 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling + 1); // full jitter
+        long delay = RetryBackoff.delayNanos(retry, attempt, RetryBackoff.RANDOM);
         loop.schedule(this::attemptNext, delay, TimeUnit.NANOSECONDS);
     }
 
