@@ -53,6 +53,64 @@ class SlowReaderTest {
                 """.formatted(backend.address(), clusterExtra), "test.yaml"), ticker);
     }
 
+    @Test
+    void anHttp2StreamWhoseWindowStaysShutIsNotCutOffAndTheEndpointIsNotBlamed() throws Exception {
+        long body = 4L * 1024 * 1024;
+        backend.respond(req -> TestResponse.ok().generatedBody(body));
+        MockTicker ticker = Ticker.newMockTicker();
+        try (Gatehouse g = Gatehouse.start(ConfigLoader.parse("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    timeouts: {idle: 1h}
+                    http2: {h2c: true, send_timeout: 1h}
+                    routes: [{name: all, cluster: app}]
+                clusters:
+                  - name: app
+                    endpoints: ["%s"]
+                    timeouts: {idle: 200ms}
+                admin: {address: "off"}
+                """.formatted(backend.address()), "test.yaml"), ticker);
+             RawH2 c = RawH2.connect(g.listenerAddress("edge"))) {
+            c.headers(1, true, RawH2.get("/big"));
+            // the default windows (64 KiB) fill up: Gatehouse holds off reading from the endpoint for this stream
+            long received = 0;
+            byte[] expected = new byte[64 * 1024];
+            while (received < 65_535) {
+                RawH2.Frame f = c.next(Duration.ofSeconds(10));
+                assertThat(f).as("frame").isNotNull();
+                if (f.type() == RawH2.DATA) received += check(f.payload(), received, expected);
+            }
+            ticker.advance(10, TimeUnit.SECONDS); // 50 times the cluster's idle timeout
+            Endpoint e = g.cluster("app").endpoints().get(0);
+            await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3))
+                    .until(() -> g.cluster("app").outlierDetector().status(e).consecutiveGatewayFailures() == 0);
+            c.windowUpdate(0, (int) body);
+            c.windowUpdate(1, (int) body);
+            boolean ended = false;
+            while (!ended) {
+                RawH2.Frame f = c.next(Duration.ofSeconds(10));
+                assertThat(f).as("frame after %d bytes", received).isNotNull();
+                assertThat(f.type()).as("frame type after %d bytes", received).isNotEqualTo(RawH2.RST_STREAM).isNotEqualTo(-1);
+                if (f.type() == RawH2.DATA) {
+                    received += check(f.payload(), received, expected);
+                    ended = (f.flags() & RawH2.END_STREAM) != 0;
+                }
+            }
+            assertThat(received).isEqualTo(body);
+            assertThat(e.ejections()).isZero();
+        }
+    }
+
+    /** Checks {@code payload} against the pattern at {@code offset}; returns its length. */
+    private static int check(byte[] payload, long offset, byte[] scratch) {
+        byte[] want = payload.length <= scratch.length ? scratch : new byte[payload.length];
+        BodyPattern.fill(want, 0, payload.length, offset);
+        assertThat(java.util.Arrays.equals(want, 0, payload.length, payload, 0, payload.length))
+                .as("bytes at %d", offset).isTrue();
+        return payload.length;
+    }
+
     /** Opens a reader with a small receive window and sends its request; it reads nothing yet. */
     static Socket stalledReader(Gatehouse g) throws IOException {
         Socket s = new Socket();
@@ -85,8 +143,10 @@ class SlowReaderTest {
             try {
                 for (int i = 0; i < READERS; i++) readers.add(stalledReader(g));
                 // every reader's buffers are full: Gatehouse holds off reading from the endpoint for each of them
-                await().atMost(Duration.ofSeconds(20)).until(() -> listener.openConnections().size() == READERS
-                        && listener.openConnections().stream().noneMatch(io.netty.channel.Channel::isWritable));
+                // (and stay so for a moment: an exchange that just resumed reading settles back into its pause)
+                await().atMost(Duration.ofSeconds(20)).during(Duration.ofMillis(300))
+                        .until(() -> listener.openConnections().size() == READERS
+                                && listener.openConnections().stream().noneMatch(io.netty.channel.Channel::isWritable));
                 ticker.advance(10, TimeUnit.SECONDS); // 50 times the cluster's idle timeout
                 // the deadline timer re-checks every 200 ms of real time: it gets several chances to fire wrongly
                 await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3))
