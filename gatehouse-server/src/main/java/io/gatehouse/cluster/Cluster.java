@@ -58,7 +58,12 @@ public final class Cluster {
     private final TrafficStats traffic;
 
     /** What the load balancer picks from right now, and whether it is the panic set. */
-    private record Selection(LoadBalancer loadBalancer, List<Endpoint> members, boolean panic, boolean backups) {
+    private record Selection(LoadBalancer loadBalancer, List<Endpoint> members, boolean panic, boolean backups,
+                             boolean ejectionsIgnored) {
+        Selection(LoadBalancer loadBalancer, List<Endpoint> members, boolean panic, boolean backups) {
+            this(loadBalancer, members, panic, backups, false);
+        }
+
         int available() { return members.size(); }
     }
 
@@ -160,11 +165,17 @@ public final class Cluster {
         long now = ticker.nanoTime();
         List<Endpoint> primaries = new ArrayList<>();
         List<Endpoint> backups = new ArrayList<>();
+        List<Endpoint> unejected = new ArrayList<>();   // primaries that would be available but for ejections
         for (Endpoint e : endpoints) {
             if (e.available(now)) (e.backup() ? backups : primaries).add(e);
+            if (!e.backup() && e.activeHealthy() && !e.draining() && !e.disabled()) unejected.add(e);
         }
         Selection next;
-        if (!primaries.isEmpty()) {
+        if (ejectionPanic(primaries.size(), unejected.size()) && (!primaries.isEmpty() || backups.isEmpty())) {
+            // passive ejection alone must not take the cluster down: ignore it (Envoy's panic threshold); with no
+            // primary left, healthy backups still come first
+            next = new Selection(LoadBalancer.create(config.loadBalancer(), unejected, ticker), List.copyOf(unejected), true, false, true);
+        } else if (!primaries.isEmpty()) {
             next = new Selection(LoadBalancer.create(config.loadBalancer(), primaries, ticker), List.copyOf(primaries), false, false);
         } else if (!backups.isEmpty()) {
             next = new Selection(LoadBalancer.create(config.loadBalancer(), backups, ticker), List.copyOf(backups), false, true);
@@ -176,18 +187,39 @@ public final class Cluster {
         }
         Selection prev = selection;
         selection = next;
-        if (prev != null && (prev.panic != next.panic || prev.backups != next.backups || (prev.available() == 0) != (next.available() == 0))) {
+        boolean changed = prev == null ? next.ejectionsIgnored
+                : prev.panic != next.panic || prev.backups != next.backups || prev.ejectionsIgnored != next.ejectionsIgnored
+                        || (prev.available() == 0) != (next.available() == 0);
+        if (changed) {
             if (next.available() == 0) log.warn("cluster {}: no endpoint available", name());
+            else if (next.ejectionsIgnored) log.warn("cluster {}: outlier ejections would leave {} of {} endpoints, below "
+                    + "the panic threshold of {} %: panic mode, routing to all {}", name(), primaries.size(), unejected.size(),
+                    config.outlierDetection().panicThreshold(), unejected.size());
             else if (next.panic) log.warn("cluster {}: every endpoint unhealthy, panic mode: routing to all", name());
             else if (next.backups) log.warn("cluster {}: no primary endpoint healthy, using backups", name());
             else log.info("cluster {}: {} endpoints available", name(), next.available());
         }
     }
 
+    /**
+     * True when ejections leave fewer than {@code panic_threshold} percent of the {@code unejected} primaries
+     * available, or none of them.
+     */
+    private boolean ejectionPanic(int available, int unejected) {
+        if (unejected == 0 || available == unejected) return false;
+        return available == 0 || (long) available * 100 < (long) config.outlierDetection().panicThreshold() * unejected;
+    }
+
     /** The endpoint for a request, or null when none is available (503). */
     public Endpoint pick(PickContext context) {
         Selection s = selection;
         return s.loadBalancer == null ? null : s.loadBalancer.pick(context);
+    }
+
+    /** True when an endpoint available now is not {@linkplain PickContext#excluded excluded} by {@code context}. */
+    public boolean hasUntried(PickContext context) {
+        for (Endpoint e : selection.members()) if (!context.excluded(e)) return true;
+        return false;
     }
 
     /** The request's hash key for ring_hash/maglev ({@link HashKey#NO_KEY} when absent or not hashing). */

@@ -130,8 +130,19 @@ public final class Endpoint {
         }
     }
 
-    /** Peak-EWMA latency in nanoseconds (0 before the first sample). */
-    public double ewmaNanos() { return ewmaNanos; }
+    /**
+     * Peak-EWMA latency in nanoseconds now (0 before the first sample): the estimate decays with the time since its
+     * last sample, as if that time had brought fast answers (Finagle's PeakEwma reads so), so an endpoint slow once is
+     * tried again once enough time passed, not only after the others queue up.
+     */
+    public double ewmaNanos() { return ewmaNanos(ticker.nanoTime()); }
+
+    /** {@link #ewmaNanos()} at {@code nowNanos}. */
+    public double ewmaNanos(long nowNanos) {
+        double ewma = ewmaNanos;
+        long elapsed = nowNanos - ewmaStampNanos;
+        return elapsed <= 0 ? ewma : ewma * Math.exp(-elapsed / EWMA_DECAY_NANOS);
+    }
 
     @Override
     public String toString() { return address; }

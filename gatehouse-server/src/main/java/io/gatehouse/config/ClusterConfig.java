@@ -20,6 +20,8 @@ import java.util.List;
  * @param protocol         {@code http1} (default), {@code h2} (HTTP/2 over TLS, ALPN h2; needs {@code tls}) or
  *                         {@code h2c} (cleartext HTTP/2 with prior knowledge): what the endpoints are spoken to in
  * @param http2            HTTP/2 connection options, for {@code h2} and {@code h2c}
+ * @param responseBuffering hold response bodies a slow client does not take yet, so the endpoint is freed early;
+ *                         null: off (responses stream with backpressure)
  */
 public record ClusterConfig(
         String name,
@@ -34,7 +36,8 @@ public record ClusterConfig(
         String whenAllUnhealthy,
         UpstreamTlsConfig tls,
         String protocol,
-        Http2Config http2) {
+        Http2Config http2,
+        ResponseBufferingConfig responseBuffering) {
 
     public static final List<String> PROTOCOLS = List.of("http1", "h2", "h2c");
 
@@ -70,6 +73,37 @@ public record ClusterConfig(
         http2 = http2 == null ? Http2Config.DEFAULT : http2;
     }
 
+    /** As the canonical constructor, without response buffering. */
+    public ClusterConfig(String name, List<EndpointConfig> endpoints, LoadBalancerConfig loadBalancer,
+                         HealthCheckConfig healthCheck, OutlierDetectionConfig outlierDetection,
+                         ClusterTimeoutsConfig timeouts, ConnectionPoolConfig connectionPool, ClusterLimitsConfig limits,
+                         RetryBudgetConfig retryBudget, String whenAllUnhealthy, UpstreamTlsConfig tls, String protocol,
+                         Http2Config http2) {
+        this(name, endpoints, loadBalancer, healthCheck, outlierDetection, timeouts, connectionPool, limits, retryBudget,
+                whenAllUnhealthy, tls, protocol, http2, null);
+    }
+
+    /**
+     * Response buffering (nginx's {@code proxy_buffering} and {@code proxy_max_temp_file_size}): a response body the
+     * client does not take as fast as the endpoint sends it is held, first in memory, then in a temporary file, so the
+     * endpoint's connection is released once the whole response is in. Past both bounds reading from the endpoint
+     * pauses, as without buffering. Each bound is per exchange.
+     *
+     * @param memory   bytes held in memory (default 256 KiB)
+     * @param tempFile bytes held in a temporary file beyond that (default 0: no file)
+     * @param tempDir  where the temporary files go (default: the system's temporary directory)
+     */
+    public record ResponseBufferingConfig(Long memory, Long tempFile, String tempDir) {
+        public ResponseBufferingConfig {
+            memory = memory == null ? 256 * 1024L : memory;
+            tempFile = tempFile == null ? 0L : tempFile;
+            if (memory < 0) throw new IllegalArgumentException("memory: must be >= 0");
+            if (tempFile < 0) throw new IllegalArgumentException("temp_file: must be >= 0");
+            if (memory == 0 && tempFile == 0) throw new IllegalArgumentException("response_buffering: memory and temp_file are both 0; leave the section out to stream");
+            if (tempDir != null && tempDir.isBlank()) throw new IllegalArgumentException("temp_dir: must not be empty");
+        }
+    }
+
     /** True when the endpoints are spoken to in HTTP/2 ({@code h2} or {@code h2c}). */
     public boolean http2Upstream() {
         return !protocol.equals("http1");
@@ -81,7 +115,7 @@ public record ClusterConfig(
                          ClusterTimeoutsConfig timeouts, ConnectionPoolConfig connectionPool, ClusterLimitsConfig limits,
                          RetryBudgetConfig retryBudget, String whenAllUnhealthy, UpstreamTlsConfig tls) {
         this(name, endpoints, loadBalancer, healthCheck, outlierDetection, timeouts, connectionPool, limits, retryBudget,
-                whenAllUnhealthy, tls, null, null);
+                whenAllUnhealthy, tls, null, null, null);
     }
 
     /**
@@ -111,7 +145,7 @@ public record ClusterConfig(
                          ClusterTimeoutsConfig timeouts, ConnectionPoolConfig connectionPool, ClusterLimitsConfig limits,
                          RetryBudgetConfig retryBudget, String whenAllUnhealthy) {
         this(name, endpoints, loadBalancer, healthCheck, outlierDetection, timeouts, connectionPool, limits, retryBudget,
-                whenAllUnhealthy, null, null, null);
+                whenAllUnhealthy, null, null, null, null);
     }
 
     /**
@@ -240,11 +274,20 @@ public record ClusterConfig(
      * @param consecutiveGatewayFailures   connect failures, resets and timeouts in a row that eject (0: off)
      * @param baseEjectionTime             first ejection; the n-th lasts n × this, up to max_ejection_time
      * @param maxEjectionPercent           at most this share of the cluster ejected at once
+     * @param panicThreshold               when ejections would leave fewer than this percentage of the endpoints
+     *                                     (healthy by active checks) available, ejections are ignored and every
+     *                                     one of them takes traffic (Envoy's panic threshold; default 50). Outlier
+     *                                     detection alone never leaves a cluster without an endpoint, whatever this says
      */
     public record OutlierDetectionConfig(Integer consecutive5xx, Integer consecutiveGatewayFailures,
                                          Duration baseEjectionTime, Duration maxEjectionTime,
-                                         Integer maxEjectionPercent) {
-        public static final OutlierDetectionConfig DEFAULT = new OutlierDetectionConfig(null, null, null, null, null);
+                                         Integer maxEjectionPercent, Integer panicThreshold) {
+        public static final OutlierDetectionConfig DEFAULT = new OutlierDetectionConfig(null, null, null, null, null, null);
+
+        public OutlierDetectionConfig(Integer consecutive5xx, Integer consecutiveGatewayFailures,
+                                      Duration baseEjectionTime, Duration maxEjectionTime, Integer maxEjectionPercent) {
+            this(consecutive5xx, consecutiveGatewayFailures, baseEjectionTime, maxEjectionTime, maxEjectionPercent, null);
+        }
 
         public OutlierDetectionConfig {
             consecutive5xx = consecutive5xx == null ? 5 : consecutive5xx;
@@ -255,13 +298,16 @@ public record ClusterConfig(
             if (consecutive5xx < 0) throw new IllegalArgumentException("consecutive_5xx: must be >= 0");
             if (consecutiveGatewayFailures < 0) throw new IllegalArgumentException("consecutive_gateway_failures: must be >= 0");
             if (maxEjectionPercent < 0 || maxEjectionPercent > 100) throw new IllegalArgumentException("max_ejection_percent: must be 0..100");
+            panicThreshold = panicThreshold == null ? 50 : panicThreshold;
+            if (panicThreshold < 0 || panicThreshold > 100) throw new IllegalArgumentException("panic_threshold: must be 0..100");
         }
     }
 
     /**
      * @param connect        TCP connect to an endpoint; on expiry the request is retried elsewhere, then 503
      * @param responseHeader from the request's last byte sent to the response head; on expiry 504
-     * @param idle           no byte either way on an active exchange for this long: 504 before the head, reset after
+     * @param idle           the endpoint silent this long while Gatehouse waits on it (not while it holds off reading
+     *                       for a slow client, nor while the client's body is awaited): 504 before the head, reset after
      */
     public record ClusterTimeoutsConfig(Duration connect, Duration responseHeader, Duration idle) {
         public static final ClusterTimeoutsConfig DEFAULT = new ClusterTimeoutsConfig(null, null, null);

@@ -4,7 +4,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Retries of a route. Connect failures are always retried on another endpoint (within {@code attempts});
+ * Retries of a route. Connect failures are retried at once on another endpoint, never the same one (within
+ * {@code attempts}; none left: answered at once);
  * the conditions in {@code on} apply to idempotent methods only, or to all if {@code non_idempotent} is set.
  *
  * @param attempts      retries after the first try (default 2; 0 disables retries, connect failures included)

@@ -69,6 +69,7 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
     private ScheduledFuture<?> idleTimer;
     private boolean closing;
     private boolean reading;           // inside a read of the socket: its channelReadComplete flushes
+    private java.util.ArrayList<Http2ServerStream> toDispatch; // request heads of this read, dispatched at its end
     private boolean flushScheduled;
     private final Runnable flushTask = this::scheduledFlush;
 
@@ -205,6 +206,7 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
         reading = false;
+        dispatchRead();
         super.channelReadComplete(ctx); // flushes what the frames just read produced
         traffic.report();
     }
@@ -329,6 +331,35 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
         public void onPriorityRead(ChannelHandlerContext ctx, int streamId, int streamDependency, short weight,
                                    boolean exclusive) {
             countControlFrame();
+        }
+    }
+
+    /** Dispatches {@code s} at the end of the current read (at once outside one): see {@link Http2ServerStream#dispatch}. */
+    void dispatchAfterRead(Http2ServerStream s) {
+        if (!reading) {
+            s.dispatch();
+            return;
+        }
+        if (toDispatch == null) toDispatch = new java.util.ArrayList<>(4);
+        toDispatch.add(s);
+    }
+
+    private void dispatchRead() {
+        java.util.ArrayList<Http2ServerStream> list = toDispatch;
+        if (list == null || list.isEmpty()) return;
+        io.gatehouse.transport.DispatchClock.enter(); // as the frames of the read did
+        try {
+            for (int i = 0; i < list.size(); i++) {
+                Http2ServerStream s = list.get(i);
+                try {
+                    s.dispatch();
+                } catch (RuntimeException e) {
+                    failed(s, s.stream(), e);
+                }
+            }
+        } finally {
+            list.clear();
+            io.gatehouse.transport.DispatchClock.exit();
         }
     }
 

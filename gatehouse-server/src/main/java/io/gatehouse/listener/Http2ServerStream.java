@@ -125,7 +125,33 @@ final class Http2ServerStream implements Downstream {
         exchange = ex;
         if (!readingBody) ex.receiveBody(LastHttpContent.EMPTY_LAST_CONTENT);
         // no tunnels over HTTP/2 either (RFC 8441 extended CONNECT is not offered)
-        listener.dispatch(ex, headers);
+        connection.dispatchAfterRead(this);
+    }
+
+    /**
+     * Hands the request on, once the frames read with its head were seen: a stream the client reset in the same read
+     * (rapid reset) is closed by then and never reaches a filter, an endpoint or a connection to one.
+     */
+    void dispatch() {
+        HttpExchange ex = exchange;
+        if (ex == null || ended) return;
+        Listener.Dispatch d;
+        delivering = true; // body read with the head is held until its size is checked against the route's limit
+        try {
+            d = listener.dispatch(ex, ex.request().headers());
+        } finally {
+            delivering = false;
+        }
+        if (d != Listener.Dispatch.FILTERS || exchange != ex) return;
+        if (!ex.bodyFits(bodyBytes)) {
+            failBody(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large");
+        } else if (bodyWanted) {
+            requestMoreBody();
+        }
+    }
+
+    Http2Stream stream() {
+        return stream;
     }
 
     /** A fault of ours while serving this stream (see {@link Http2Connection}): RST_STREAM INTERNAL_ERROR. */

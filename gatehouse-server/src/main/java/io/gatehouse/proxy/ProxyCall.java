@@ -37,7 +37,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -94,6 +93,9 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     private boolean countedRetry;
     private long attemptStartNanos;
     private long lastActivityNanos;
+    private boolean readPaused;              // holding off reading the response for the client (backpressure)
+    private boolean bufferable;              // the response body may be held for a slow client (response_buffering)
+    private ResponseBuffer buffer;           // made when the client first falls behind, only with response_buffering
     private long headerDeadlineNanos;        // 0 unless waiting for a response head
     private ScheduledFuture<?> totalTimer;   // only when the route sets timeouts.total
     private final ClusterMeters meters;      // null when the exchange came without route meters (tests)
@@ -241,9 +243,12 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         log.debug("cluster {}: {} to {}", cluster.name(), reason, endpoint);
         if (reason.startsWith("connect_")) cluster.reportGatewayFailure(endpoint);
         endAttempt();
-        // nothing reached the endpoint: safe to retry anywhere, whatever the method
-        if (reason.startsWith("connect_") && canRetry(true)) {
-            retryLater();
+        // nothing reached the endpoint: safe to retry, whatever the method, but only on another endpoint (the same one
+        // refuses again) and at once (backoff spares a struggling endpoint; this one is untouched). None left: answer now.
+        if (reason.startsWith("connect_") && cluster.hasUntried(this) && canRetry(true)) {
+            attempt++;
+            cluster.retryStarted();
+            attemptNext();
             return;
         }
         // a TLS failure is the endpoint answering wrongly (bad certificate or name), not an absent one
@@ -264,8 +269,18 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
 
     @Override
     public long nextDeadlineNanos() {
+        // the endpoint's silence counts only while we read from it: paused for a slow client, nothing is its fault
+        if (waitingOnClient()) return cluster.ticker().nanoTime() + cluster.config().timeouts().idle().toNanos();
         long idle = lastActivityNanos + cluster.config().timeouts().idle().toNanos();
         return headerDeadlineNanos != 0 && headerDeadlineNanos - idle < 0 ? headerDeadlineNanos : idle;
+    }
+
+    /**
+     * True while the exchange waits for the client, not the endpoint: reading of the response is paused for a slow
+     * reader, or the client's body is awaited while the endpoint takes all we give it (the listener times the client).
+     */
+    private boolean waitingOnClient() {
+        return readPaused || (conn != null && !requestSent && !ex.requestComplete() && conn.channel().isWritable());
     }
 
     @Override
@@ -346,6 +361,14 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     public void onBodyError(HttpResponseStatus status, String reason) {
         if (done) return;
         dropConnection();
+        if (reason.equals("truncated_body") || reason.equals("client_closed")) {
+            // the client went away in the middle of its body: its fault, not the endpoint's, and nobody to answer. The
+            // log says where the body was going (endAttempt notes it before the exchange ends) and that the client left
+            endAttempt();
+            if (!ex.responseStarted()) ex.response().abort("client_aborted_body");
+            finish("client_aborted_body");
+            return;
+        }
         if (status != null && !ex.responseStarted()) {
             finishWithError(status, reason);
         } else {
@@ -402,10 +425,10 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
                         head.headers(), last.trailingHeaders()));
             } else {
                 ex.response().write(head);
-                ex.response().write(content);
+                toClient(content);
             }
         } else {
-            ex.response().write(content);
+            toClient(content);
         }
         if (content instanceof LastHttpContent) {
             if (tunnelPending) {
@@ -414,6 +437,18 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             }
             responseComplete();
         }
+    }
+
+    /** A piece of the response body for the client: sent, or held while the client falls behind (response_buffering). */
+    private void toClient(HttpContent content) {
+        ResponseBuffer b = buffer;
+        if (b == null && bufferable && !ex.response().isWritable()) {
+            b = buffer = new ResponseBuffer(ex.response(), loop, cluster.config().responseBuffering(), () -> {
+                if (readPaused) resumeResponse();
+            });
+        }
+        if (b != null && (b.holding() || !ex.response().isWritable())) b.add(content);
+        else ex.response().write(content);
     }
 
     private void onResponseHead(HttpResponse response) {
@@ -453,6 +488,9 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
             return;
         }
         responseHeadSent = true;
+        // a gRPC stream, an event stream and a tunnel are conversations, not documents: never held back
+        bufferable = code != 101 && !grpc && cluster.config().responseBuffering() != null
+                && !isEventStream(response.headers().get(HttpHeaderNames.CONTENT_TYPE));
         // one pass over the fields; the lookups below run only for the names it found
         int found = ProxyHeaders.scan(response.headers());
         boolean hasLength = (found & ProxyHeaders.CONTENT_LENGTH_H) != 0;
@@ -490,13 +528,34 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         if (done || c != conn) return;
         writePendingHead();
         ex.response().flush();
-        if (ex.response().isWritable()) c.channel().read();
-        // else: onClientWritable reads on
+        if (mayReadResponse()) c.channel().read();
+        else readPaused = true; // onClientWritable (or room in the buffer) reads on
+    }
+
+    /**
+     * Whether to read more of the response now: the client takes it, or the response buffer has room. While the
+     * buffer holds anything, only its room counts (what is read queues behind it).
+     */
+    private boolean mayReadResponse() {
+        ResponseBuffer b = buffer;
+        if (b != null && b.holding()) return !b.full();
+        return bufferable || ex.response().isWritable();
+    }
+
+    /** The client, or the buffer in front of it, can take more: reads on if reading was held off. */
+    private void resumeResponse() {
+        if (done || conn == null || !mayReadResponse()) return;
+        if (readPaused) {
+            readPaused = false;
+            lastActivityNanos = cluster.ticker().nanoTime(); // the endpoint's silence is timed from now
+        }
+        conn.channel().read();
     }
 
     @Override
     public void onClientWritable() {
-        if (!done && conn != null) conn.channel().read();
+        if (buffer != null) buffer.drain();
+        resumeResponse();
     }
 
     @Override
@@ -571,7 +630,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     private void timeout(String reason) {
         if (done) return;
         writePendingHead();
-        if (endpoint != null) cluster.reportGatewayFailure(endpoint);
+        // a route timeout that strikes while a slow client holds the response back is not the endpoint's failure
+        if (endpoint != null && !waitingOnClient()) cluster.reportGatewayFailure(endpoint);
         if (reason.equals("response_timeout")) {
             headerDeadlineNanos = 0;
             dropConnection();
@@ -641,10 +701,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         cluster.retryStarted();
         requestSent = false;
         headerDeadlineNanos = 0;
-        long base = retry.backoffBase().toNanos();
-        long cap = retry.backoffMax().toNanos();
-        long ceiling = Math.min(cap, base << Math.min(attempt - 1, 20));
-        long delay = ceiling <= 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling + 1); // full jitter
+        long delay = RetryBackoff.delayNanos(retry, attempt, RetryBackoff.RANDOM);
         loop.schedule(this::attemptNext, delay, TimeUnit.NANOSECONDS);
     }
 
@@ -673,6 +730,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
 
     @Override
     public void onClientGone() {
+        if (buffer != null) buffer.release();
         if (done) return;
         pendingHead = null;
         dropConnection();
@@ -697,6 +755,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         if (done) return;
         done = true;
         if (reason != null && ex.failureReason() == null) ex.failureReason(reason);
+        if (reason != null && buffer != null) buffer.release(); // the response was cut off: nothing more goes out
         cancel(totalTimer);
         endAttempt();
         releaseReplay();
@@ -725,6 +784,10 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         String value = request.headers().get(HttpHeaderNames.UPGRADE);
         return value != null && !value.equalsIgnoreCase("h2c")
                 && request.headers().containsValue(HttpHeaderNames.CONNECTION, "upgrade", true);
+    }
+
+    private static boolean isEventStream(String contentType) {
+        return contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17);
     }
 
     private static boolean isIdempotent(HttpMethod m) {

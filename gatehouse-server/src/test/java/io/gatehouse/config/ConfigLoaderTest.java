@@ -233,6 +233,6 @@ class ConfigLoaderTest {
         assertThat(RecordBinder.keys(ClusterConfig.class)).containsKey("when_all_unhealthy");
         assertThat(RecordBinder.keys(ClusterConfig.OutlierDetectionConfig.class))
                 .containsOnlyKeys("consecutive_5xx", "consecutive_gateway_failures", "base_ejection_time",
-                        "max_ejection_time", "max_ejection_percent");
+                        "max_ejection_time", "max_ejection_percent", "panic_threshold");
     }
 }

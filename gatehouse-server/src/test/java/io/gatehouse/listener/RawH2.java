@@ -129,7 +129,24 @@ final class RawH2 implements AutoCloseable {
         }
     }
 
+    /** Holds frames back until {@link #uncork()} sends them in one write, as an attacker packs them into segments. */
+    synchronized void cork() {
+        corked = new java.io.ByteArrayOutputStream();
+    }
+
+    synchronized void uncork() {
+        byte[] held = corked.toByteArray();
+        corked = null;
+        write(held);
+    }
+
+    private java.io.ByteArrayOutputStream corked;
+
     synchronized void write(byte[] bytes) {
+        if (corked != null) {
+            corked.writeBytes(bytes);
+            return;
+        }
         if (writeFailed) return;
         try {
             out.write(bytes);

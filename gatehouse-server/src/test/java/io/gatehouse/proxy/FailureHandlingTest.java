@@ -1,6 +1,8 @@
 package io.gatehouse.proxy;
 
 import io.gatehouse.GatehouseFixture;
+import io.gatehouse.cluster.Cluster;
+import io.gatehouse.cluster.Endpoint;
 import io.gatehouse.testing.RawClient;
 import io.gatehouse.testing.RawResponse;
 import io.gatehouse.testing.TestBackend;
@@ -74,6 +76,33 @@ class FailureHandlingTest {
         HttpResponse<String> r = g.get("/");
         assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.headers().firstValue("gatehouse-reason")).hasValue("connect_refused");
+    }
+
+    @Test
+    void aRefusedConnectToTheOnlyEndpointIsAnsweredWithoutASecondAttempt() throws Exception {
+        // ejection off, so the run of gateway failures counts every connect attempt
+        GatehouseFixture g = gatehouse(oneCluster("\"127.0.0.1:" + closedPort() + "\"",
+                "outlier_detection: { consecutive_5xx: 0, consecutive_gateway_failures: 0 }", ""));
+        HttpResponse<String> r = g.get("/");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("gatehouse-reason")).hasValue("connect_refused");
+        Cluster cluster = g.gatehouse().cluster("app");
+        Endpoint only = cluster.endpoints().get(0);
+        assertThat(cluster.outlierDetector().status(only).consecutiveGatewayFailures()).as("connect attempts").isEqualTo(1);
+        assertThat(cluster.retryCount()).isZero();
+    }
+
+    @Test
+    void connectFailuresTryEachEndpointOnceThenAnswer() throws Exception {
+        GatehouseFixture g = gatehouse(oneCluster("\"127.0.0.1:" + closedPort() + "\", \"127.0.0.1:" + closedPort() + "\"",
+                "outlier_detection: { consecutive_5xx: 0, consecutive_gateway_failures: 0 }", "retries: { attempts: 5 }"));
+        HttpResponse<String> r = g.get("/");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("gatehouse-reason")).hasValue("connect_refused");
+        Cluster cluster = g.gatehouse().cluster("app");
+        assertThat(cluster.endpoints()).allSatisfy(e ->
+                assertThat(cluster.outlierDetector().status(e).consecutiveGatewayFailures()).as("attempts on " + e).isEqualTo(1));
+        assertThat(cluster.retryCount()).isEqualTo(1);
     }
 
     @Test
@@ -200,6 +229,80 @@ class FailureHandlingTest {
         assertThat(second.statusCode()).isEqualTo(503);
         assertThat(second.headers().firstValue("gatehouse-reason")).hasValue("cluster_max_requests");
         assertThat(first.get().statusCode()).isEqualTo(200);
+    }
+
+    /**
+     * An address where connecting hangs until the connect timeout: a listening socket whose accept queue is full, so
+     * the kernel drops further SYNs instead of refusing them.
+     */
+    private String blackhole() throws Exception {
+        ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        closeables.add(s);
+        for (int i = 0; i < 8; i++) {
+            java.net.Socket filler = new java.net.Socket();
+            closeables.add(filler);
+            try {
+                filler.connect(s.getLocalSocketAddress(), 300);
+            } catch (java.net.SocketTimeoutException full) {
+                return "127.0.0.1:" + s.getLocalPort();
+            }
+        }
+        throw new IllegalStateException("the accept queue never filled");
+    }
+
+    @Test
+    void aConnectTimeoutIsRetriedOnAnotherEndpoint() throws Exception {
+        TestBackend live = backend("live");
+        GatehouseFixture g = gatehouse(oneCluster("\"" + blackhole() + "\", \"" + live.address() + "\"",
+                "timeouts: { connect: 200ms }\noutlier_detection: { consecutive_5xx: 0, consecutive_gateway_failures: 0 }", ""));
+        for (int i = 0; i < 4; i++) {
+            HttpResponse<String> r = g.get("/" + i);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("live");
+        }
+        Cluster cluster = g.gatehouse().cluster("app");
+        assertThat(cluster.retryCount()).as("requests that went to the silent endpoint first").isBetween(1L, 4L);
+    }
+
+    @Test
+    void aConnectTimeoutWithNoOtherEndpointIs503WithItsReason() throws Exception {
+        GatehouseFixture g = gatehouse(oneCluster("\"" + blackhole() + "\"", "timeouts: { connect: 200ms }", ""));
+        HttpResponse<String> r = g.get("/");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("gatehouse-reason")).hasValue("connect_timeout");
+        assertThat(g.gatehouse().cluster("app").retryCount()).isZero();
+    }
+
+    @Test
+    void maxConnectionsOverflowIsAnswered503AtOnce() throws Exception {
+        TestBackend slow = backend("slow");
+        slow.respond(req -> TestResponse.ok("slow").delayHeaders(Duration.ofMillis(1500)));
+        GatehouseFixture g = gatehouse(oneCluster("\"" + slow.address() + "\"", "limits: { max_connections: 1 }", ""));
+        CompletableFuture<HttpResponse<String>> first = g.client().sendAsync(
+                HttpRequest.newBuilder(g.uri("/1")).build(), HttpResponse.BodyHandlers.ofString());
+        await().atMost(Duration.ofSeconds(5)).until(() -> slow.requestCount() == 1);
+        HttpResponse<String> second = g.get("/2");
+        assertThat(second.statusCode()).isEqualTo(503);
+        assertThat(second.headers().firstValue("gatehouse-reason")).hasValue("cluster_max_connections");
+        assertThat(first.get().statusCode()).isEqualTo(200);
+        assertThat(slow.connectionsAccepted()).isEqualTo(1);
+        assertThat(g.gatehouse().cluster("app").overflowCount()).isEqualTo(1);
+    }
+
+    @Test
+    void maxPendingOverflowIsAnswered503AtOnce() throws Exception {
+        GatehouseFixture g = gatehouse(oneCluster("\"" + blackhole() + "\"",
+                "timeouts: { connect: 3s }\nlimits: { max_pending: 1 }", ""));
+        Cluster cluster = g.gatehouse().cluster("app");
+        CompletableFuture<HttpResponse<String>> first = g.client().sendAsync(
+                HttpRequest.newBuilder(g.uri("/1")).build(), HttpResponse.BodyHandlers.ofString());
+        await().atMost(Duration.ofSeconds(5)).until(() -> cluster.pendingConnections() == 1);
+        HttpResponse<String> second = g.get("/2");
+        assertThat(second.statusCode()).isEqualTo(503);
+        assertThat(second.headers().firstValue("gatehouse-reason")).hasValue("cluster_max_pending");
+        assertThat(first.get().headers().firstValue("gatehouse-reason")).hasValue("connect_timeout");
+        assertThat(cluster.pendingConnections()).isZero();
+        assertThat(cluster.openConnections()).isZero();
     }
 
     @Test

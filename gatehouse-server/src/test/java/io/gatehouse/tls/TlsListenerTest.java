@@ -203,6 +203,37 @@ class TlsListenerTest {
     }
 
     @Test
+    void sessionTicketsResumeWithTheServerSessionCacheOff() throws Exception {
+        try (GatehouseFixture g = start("openssl", "", OK_ROUTE, edge("edge"))) {
+            io.netty.handler.ssl.OpenSslSessionContext session = servedSessionContext(g.gatehouse().listeners().get(0).tls());
+            session.setSessionCacheEnabled(false); // no server-side state: only a ticket can resume
+            SSLContext trust = ca.trustingContext();
+            byte[] id;
+            long created;
+            try (SSLSocket s = TlsClients.handshake(trust, g.address(), "localhost", "TLSv1.2")) {
+                id = s.getSession().getId();
+                created = s.getSession().getCreationTime();
+                assertThat(roundTrip(s)).contains("200 OK");
+            }
+            try (SSLSocket s = TlsClients.handshake(trust, g.address(), "localhost", "TLSv1.2")) {
+                assertThat(Arrays.equals(s.getSession().getId(), id)).isTrue();
+                assertThat(s.getSession().getCreationTime()).isEqualTo(created);
+                assertThat(roundTrip(s)).contains("200 OK");
+            }
+            assertThat(session.stats().ticketKeyResume()).as("resumed by ticket").isEqualTo(1);
+            assertThat(session.stats().hits()).as("resumed from the cache").isZero();
+        }
+    }
+
+    /** The session context of the certificate served by default (the listener keeps it to itself). */
+    private static io.netty.handler.ssl.OpenSslSessionContext servedSessionContext(ServerTls tls) throws Exception {
+        java.lang.reflect.Field f = ServerTls.class.getDeclaredField("snapshot");
+        f.setAccessible(true);
+        ServerTls.Snapshot snapshot = (ServerTls.Snapshot) f.get(tls);
+        return (io.netty.handler.ssl.OpenSslSessionContext) snapshot.fallback().context().sessionContext();
+    }
+
+    @Test
     void mtlsRequireRefusesClientsWithoutACertificateAndForwardsTheVerifiedSubject() throws Exception {
         Path clientCa = ca.writeCertificate(dir.resolve("client-ca.crt"));
         String tls = "client_auth: require\nclient_ca: \"" + clientCa + "\"";

@@ -109,6 +109,28 @@ class LeastLoadedLoadBalancerTest {
     }
 
     @Test
+    void ewmaSendsTrafficBackToAnEndpointThatWasSlowOnceAsTimePasses() {
+        List<Endpoint> eps = endpoints(ticker, 1, 1);
+        Endpoint once = eps.get(0), steady = eps.get(1);
+        once.recordLatency(TimeUnit.SECONDS.toNanos(1), ticker.nanoTime());        // one slow answer
+        steady.recordLatency(TimeUnit.MILLISECONDS.toNanos(10), ticker.nanoTime());
+        LoadBalancer lb = LoadBalancer.ewma(eps);
+        assertThat(lb.pick(PickContext.EMPTY)).isSameAs(steady);
+        // a minute on, with the steady one still answering in 10 ms and nothing new from the other
+        for (int s = 0; s < 60; s++) {
+            ticker.advance(1, TimeUnit.SECONDS);
+            steady.recordLatency(TimeUnit.MILLISECONDS.toNanos(10), ticker.nanoTime());
+            if (s < 20) assertThat(lb.pick(PickContext.EMPTY)).as("after %d s", s + 1).isSameAs(steady);
+        }
+        assertThat(once.ewmaNanos()).isLessThan(TimeUnit.MILLISECONDS.toNanos(10));
+        assertThat(lb.pick(PickContext.EMPTY)).isSameAs(once);
+        // it answers fast now: its estimate stays low and it keeps its share as the other gets busy
+        once.recordLatency(TimeUnit.MILLISECONDS.toNanos(5), ticker.nanoTime());
+        inFlight(steady, 1);
+        for (int i = 0; i < 100; i++) assertThat(lb.pick(PickContext.EMPTY)).isSameAs(once);
+    }
+
+    @Test
     void ewmaTriesAnUnsampledEndpointOnceButDoesNotFloodIt() {
         List<Endpoint> eps = endpoints(ticker, 1, 1);
         Endpoint sampled = eps.get(0), unknown = eps.get(1);

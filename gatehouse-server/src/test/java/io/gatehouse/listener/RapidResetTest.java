@@ -1,0 +1,53 @@
+package io.gatehouse.listener;
+
+import io.gatehouse.GatehouseFixture;
+import io.gatehouse.testing.TestBackend;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * HTTP/2 rapid reset (CVE-2023-44487) as it reaches the endpoint: requests the client reset in the same read never
+ * start an endpoint request nor open a connection to it. The flood limit ends the attack with GOAWAY.
+ */
+class RapidResetTest {
+    static final long CANCEL = 0x8, ENHANCE_YOUR_CALM = 0xb;
+    static final Duration WAIT = Duration.ofSeconds(10);
+
+    @RegisterExtension
+    final TestBackend backend = new TestBackend().name("b");
+
+    @Test
+    void resetStreamsNeverReachTheEndpoint() {
+        try (GatehouseFixture g = GatehouseFixture.start("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    http2: { h2c: true, max_resets_per_window: 100 }
+                    routes: [ { name: all, cluster: app } ]
+                clusters:
+                  - name: app
+                    endpoints: [ "%s" ]
+                """.formatted(backend.address()));
+             RawH2 c = RawH2.connect(g.address())) {
+            // rounds of HEADERS+RST_STREAM pairs, each round in one write, until the flood limit ends the connection
+            for (int round = 0, stream = 1; round < 50 && !c.writeFailed(); round++) {
+                c.cork();
+                for (int i = 0; i < 20; i++, stream += 2) {
+                    c.headers(stream, true, RawH2.get("/reset"));
+                    c.rst(stream, (int) CANCEL);
+                }
+                c.uncork();
+            }
+            RawH2.Frame goAway = c.await(RawH2.GOAWAY, WAIT);
+            assertThat(goAway).as("GOAWAY").isNotNull();
+            assertThat(goAway.errorCode()).isEqualTo(ENHANCE_YOUR_CALM);
+            assertThat(backend.requestCount()).as("requests at the endpoint").isLessThanOrEqualTo(1);
+            assertThat(backend.connectionsAccepted()).as("connections to the endpoint").isLessThanOrEqualTo(1);
+            assertThat(g.get("/after").statusCode()).isEqualTo(200);
+        }
+    }
+}
