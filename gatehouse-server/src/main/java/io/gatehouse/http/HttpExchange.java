@@ -304,6 +304,11 @@ public final class HttpExchange {
         if (bufferedBody == null && !requestComplete) downstream.requestMoreBody();
     }
 
+    /** A filter buffered the body ({@link #bufferBody}): it is whole in memory, and can be sent again. */
+    public boolean hasBufferedBody() {
+        return bufferedBody != null;
+    }
+
     /** The whole request body after {@link #bufferBody}, read-only; null before (or if no filter buffered it). */
     public ByteBuf bufferedBody() {
         return bufferedBody == null ? null : bufferedBody.asReadOnly();

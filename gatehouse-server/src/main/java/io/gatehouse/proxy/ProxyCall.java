@@ -340,7 +340,8 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
         if (replayDisabled) return;
         if (content == LastHttpContent.EMPTY_LAST_CONTENT) return; // nothing to copy: a replay ends with it anyway
         int n = content.content().readableBytes();
-        if (replayBytes + n > REPLAY_LIMIT || retry.attempts() == 0) {
+        // a body a filter buffered (buffer_request) is held by the exchange anyway: keeping it for a retry costs nothing
+        if ((replayBytes + n > REPLAY_LIMIT && !ex.hasBufferedBody()) || retry.attempts() == 0) {
             releaseReplay();
             replayDisabled = true;
             return;
