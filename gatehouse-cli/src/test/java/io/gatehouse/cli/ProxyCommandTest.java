@@ -37,7 +37,7 @@ class ProxyCommandTest {
         });
         ClusterConfig cluster = config.cluster(ProxyCommand.CLUSTER);
         assertThat(cluster.endpoints()).extracting(EndpointConfig::address).containsExactlyElementsOf(TWO);
-        assertThat(cluster.loadBalancer().policy()).isEqualTo("least_request");
+        assertThat(cluster.loadBalancer().policy()).isEqualTo(io.gatehouse.config.LoadBalancerPolicy.LEAST_REQUEST);
         assertThat(cluster.healthCheck().type()).isEqualTo("http");
         assertThat(cluster.healthCheck().path()).isEqualTo("/health");
         assertThat(cluster.healthCheck().interval()).isEqualTo(Duration.ofSeconds(2));
@@ -49,7 +49,7 @@ class ProxyCommandTest {
         GatehouseConfig config = ProxyCommand.config("0.0.0.0:8080", TWO, "round_robin", null, Duration.ofSeconds(2), "off");
 
         assertThat(config.cluster(ProxyCommand.CLUSTER).healthCheck()).isNull();
-        assertThat(config.cluster(ProxyCommand.CLUSTER).loadBalancer().policy()).isEqualTo("round_robin");
+        assertThat(config.cluster(ProxyCommand.CLUSTER).loadBalancer().policy()).isEqualTo(io.gatehouse.config.LoadBalancerPolicy.ROUND_ROBIN);
     }
 
     @Test

@@ -61,7 +61,7 @@ class ValidateCommandTest {
 
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.err()).startsWith(bad + ":")
-                .contains(bad + ":5:22: clusters[0].load_balancer.policy: unknown policy 'fastest'")
+                .contains(bad + ":5:30: clusters[0].load_balancer.policy: 'fastest' is not one of round_robin, random")
                 .contains(bad + ":1:1: listeners: nothing to serve");
         assertThat(run.out()).isEmpty();
     }

@@ -179,7 +179,7 @@ public final class Cluster {
             next = new Selection(LoadBalancer.create(config.loadBalancer(), primaries, ticker), List.copyOf(primaries), false, false);
         } else if (!backups.isEmpty()) {
             next = new Selection(LoadBalancer.create(config.loadBalancer(), backups, ticker), List.copyOf(backups), false, true);
-        } else if (config.whenAllUnhealthy().equals("panic")) {
+        } else if (config.whenAllUnhealthy() == io.gatehouse.config.WhenAllUnhealthy.PANIC) {
             List<Endpoint> all = endpoints.stream().filter(e -> !e.disabled() && !e.draining()).toList();
             next = new Selection(LoadBalancer.create(config.loadBalancer(), all, ticker), all, true, false);
         } else {

@@ -33,7 +33,7 @@ public record ClusterConfig(
         ConnectionPoolConfig connectionPool,
         ClusterLimitsConfig limits,
         RetryBudgetConfig retryBudget,
-        String whenAllUnhealthy,
+        WhenAllUnhealthy whenAllUnhealthy,
         UpstreamTlsConfig tls,
         String protocol,
         Http2Config http2,
@@ -51,10 +51,7 @@ public record ClusterConfig(
         connectionPool = connectionPool == null ? ConnectionPoolConfig.DEFAULT : connectionPool;
         limits = limits == null ? ClusterLimitsConfig.DEFAULT : limits;
         retryBudget = retryBudget == null ? RetryBudgetConfig.DEFAULT : retryBudget;
-        whenAllUnhealthy = whenAllUnhealthy == null ? "fail" : whenAllUnhealthy;
-        if (!whenAllUnhealthy.equals("fail") && !whenAllUnhealthy.equals("panic")) {
-            throw new IllegalArgumentException("when_all_unhealthy: must be fail or panic");
-        }
+        whenAllUnhealthy = whenAllUnhealthy == null ? WhenAllUnhealthy.FAIL : whenAllUnhealthy;
         protocol = protocol == null ? "http1" : protocol;
         if (!PROTOCOLS.contains(protocol)) {
             throw new IllegalArgumentException("protocol: must be one of " + PROTOCOLS + ", got '" + protocol + "'");
@@ -80,7 +77,7 @@ public record ClusterConfig(
                          RetryBudgetConfig retryBudget, String whenAllUnhealthy, UpstreamTlsConfig tls, String protocol,
                          Http2Config http2) {
         this(name, endpoints, loadBalancer, healthCheck, outlierDetection, timeouts, connectionPool, limits, retryBudget,
-                whenAllUnhealthy, tls, protocol, http2, null);
+                whenAllUnhealthy == null ? null : WhenAllUnhealthy.of(whenAllUnhealthy), tls, protocol, http2, null);
     }
 
     /**
@@ -115,7 +112,7 @@ public record ClusterConfig(
                          ClusterTimeoutsConfig timeouts, ConnectionPoolConfig connectionPool, ClusterLimitsConfig limits,
                          RetryBudgetConfig retryBudget, String whenAllUnhealthy, UpstreamTlsConfig tls) {
         this(name, endpoints, loadBalancer, healthCheck, outlierDetection, timeouts, connectionPool, limits, retryBudget,
-                whenAllUnhealthy, tls, null, null, null);
+                whenAllUnhealthy == null ? null : WhenAllUnhealthy.of(whenAllUnhealthy), tls, null, null, null);
     }
 
     /**
@@ -145,7 +142,7 @@ public record ClusterConfig(
                          ClusterTimeoutsConfig timeouts, ConnectionPoolConfig connectionPool, ClusterLimitsConfig limits,
                          RetryBudgetConfig retryBudget, String whenAllUnhealthy) {
         this(name, endpoints, loadBalancer, healthCheck, outlierDetection, timeouts, connectionPool, limits, retryBudget,
-                whenAllUnhealthy, null, null, null, null);
+                whenAllUnhealthy == null ? null : WhenAllUnhealthy.of(whenAllUnhealthy), null, null, null, null);
     }
 
     /**
@@ -179,19 +176,22 @@ public record ClusterConfig(
      * @param slowStart    a new or recovered endpoint's weight ramps up linearly over this window; null: off
      * @param choices      least_request: endpoints sampled per pick (default 2)
      */
-    public record LoadBalancerConfig(String policy, HashConfig hash, Double boundedLoad, Integer ringSize,
+    public record LoadBalancerConfig(LoadBalancerPolicy policy, HashConfig hash, Double boundedLoad, Integer ringSize,
                                      Integer tableSize, StickyCookieConfig stickyCookie, Duration slowStart,
                                      Integer choices) {
-        public static final List<String> POLICIES =
-                List.of("round_robin", "random", "least_request", "least_connections", "ewma", "ring_hash", "maglev");
-        public static final LoadBalancerConfig DEFAULT = new LoadBalancerConfig(null, null, null, null, null, null, null, null);
+        /** Every policy, as the file spells them. */
+        public static final List<String> POLICIES = java.util.Arrays.stream(LoadBalancerPolicy.values()).map(LoadBalancerPolicy::toString).toList();
+        public static final LoadBalancerConfig DEFAULT = new LoadBalancerConfig((LoadBalancerPolicy) null, null, null, null, null, null, null, null);
+
+        /** With the policy as the file spells it ({@code least_request}); null: round robin. */
+        public LoadBalancerConfig(String policy, HashConfig hash, Double boundedLoad, Integer ringSize, Integer tableSize,
+                                  StickyCookieConfig stickyCookie, Duration slowStart, Integer choices) {
+            this(policy == null ? null : LoadBalancerPolicy.of(policy), hash, boundedLoad, ringSize, tableSize, stickyCookie, slowStart, choices);
+        }
 
         public LoadBalancerConfig {
-            policy = policy == null ? "round_robin" : policy;
-            if (!POLICIES.contains(policy)) {
-                throw new IllegalArgumentException("policy: unknown policy '" + policy + "', expected one of " + POLICIES);
-            }
-            boolean hashing = policy.equals("ring_hash") || policy.equals("maglev");
+            policy = policy == null ? LoadBalancerPolicy.ROUND_ROBIN : policy;
+            boolean hashing = policy.hashing();
             if (hashing && hash == null) hash = HashConfig.CLIENT_IP;
             if (!hashing && hash != null) throw new IllegalArgumentException("hash: only for ring_hash and maglev");
             if (boundedLoad != null && !hashing) throw new IllegalArgumentException("bounded_load: only for ring_hash and maglev");

@@ -22,7 +22,7 @@ class ConfigDefaultsTest {
                       - address: 127.0.0.1:9001
                 """, "inline.yaml");
         ClusterConfig app = config.cluster("app");
-        assertThat(app.loadBalancer().policy()).isEqualTo("round_robin");
+        assertThat(app.loadBalancer().policy()).isEqualTo(io.gatehouse.config.LoadBalancerPolicy.ROUND_ROBIN);
         assertThat(app.endpoints().get(0).weight()).isEqualTo(1);
         assertThat(app.limits().maxPending()).isEqualTo(1000);
         assertThat(config.listeners().get(0).limits().maxUriLength()).isEqualTo(8192);

@@ -84,7 +84,7 @@ public final class DemoStack implements AutoCloseable {
                 .map(c -> !c.name().equals(CLUSTER) ? c
                         : new ClusterConfig(c.name(), demoEndpoints, c.loadBalancer(), c.healthCheck(),
                                 c.outlierDetection(), c.timeouts(), c.connectionPool(), c.limits(), c.retryBudget(),
-                                c.whenAllUnhealthy()))
+                                c.whenAllUnhealthy().toString()))
                 .toList();
         return new GatehouseConfig(listeners, clusters, new AdminConfig(admin, base.admin().token()), base.server(),
                 base.accessLog(), base.tracing(), base.logging());

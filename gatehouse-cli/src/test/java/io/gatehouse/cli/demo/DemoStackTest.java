@@ -47,7 +47,7 @@ class DemoStackTest {
         ClusterConfig demo = config.cluster(DemoStack.CLUSTER);
         assertThat(demo.endpoints()).extracting(EndpointConfig::address)
                 .containsExactly("127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003");
-        assertThat(demo.loadBalancer().policy()).isEqualTo("round_robin");
+        assertThat(demo.loadBalancer().policy()).isEqualTo(io.gatehouse.config.LoadBalancerPolicy.ROUND_ROBIN);
         assertThat(demo.healthCheck().path()).isEqualTo("/health");
         assertThat(demo.healthCheck().interval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(config.admin().address()).isEqualTo("127.0.0.1:9090");

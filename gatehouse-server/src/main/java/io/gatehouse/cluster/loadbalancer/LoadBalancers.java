@@ -17,15 +17,14 @@ final class LoadBalancers {
     static LoadBalancer create(LoadBalancerConfig config, List<Endpoint> endpoints, Ticker ticker) {
         double bounded = config.boundedLoad() == null ? LoadBalancer.UNBOUNDED : config.boundedLoad();
         return switch (config.policy()) {
-            case "round_robin" -> LoadBalancer.roundRobin(endpoints, ticker, config.slowStart());
-            case "random" -> LoadBalancer.random(endpoints, ticker, config.slowStart());
-            case "least_request" -> LoadBalancer.leastRequest(endpoints, ticker, config.slowStart(), config.choices());
-            case "least_connections" -> LoadBalancer.leastConnections(endpoints);
-            case "ewma" -> LoadBalancer.ewma(endpoints);
-            case "ring_hash" -> LoadBalancer.ringHash(endpoints, config.ringSize() == null ? 0 : config.ringSize(), bounded);
-            case "maglev" -> LoadBalancer.maglev(endpoints,
+            case ROUND_ROBIN -> LoadBalancer.roundRobin(endpoints, ticker, config.slowStart());
+            case RANDOM -> LoadBalancer.random(endpoints, ticker, config.slowStart());
+            case LEAST_REQUEST -> LoadBalancer.leastRequest(endpoints, ticker, config.slowStart(), config.choices());
+            case LEAST_CONNECTIONS -> LoadBalancer.leastConnections(endpoints);
+            case EWMA -> LoadBalancer.ewma(endpoints);
+            case RING_HASH -> LoadBalancer.ringHash(endpoints, config.ringSize() == null ? 0 : config.ringSize(), bounded);
+            case MAGLEV -> LoadBalancer.maglev(endpoints,
                     config.tableSize() == null ? LoadBalancer.DEFAULT_MAGLEV_TABLE_SIZE : config.tableSize(), bounded);
-            default -> throw new IllegalArgumentException("unknown load balancer policy: " + config.policy());
         };
     }
 
