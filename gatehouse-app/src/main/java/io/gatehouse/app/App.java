@@ -1,0 +1,149 @@
+package io.gatehouse.app;
+
+import io.gatehouse.app.cache.Redis;
+import io.gatehouse.app.db.Database;
+import io.gatehouse.app.db.DatabaseException;
+import io.gatehouse.app.db.Replica;
+import io.gatehouse.app.health.Readiness;
+import io.gatehouse.app.http.Identity;
+import io.gatehouse.app.http.Json;
+import io.gatehouse.app.http.ProblemException;
+import io.gatehouse.app.links.LinkCache;
+import io.gatehouse.app.links.LinkRoutes;
+import io.gatehouse.app.links.LinkService;
+import io.gatehouse.app.links.LinkStore;
+import io.gatehouse.app.links.TargetPolicy;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One app instance: an HTTP server (Helidon SE, a virtual thread per request, so handlers are plain blocking
+ * code) wired by hand to its blocks. Stateless: everything a request needs is in PostgreSQL or Redis, so any
+ * instance serves any request and an instance can be killed at any time.
+ */
+public final class App implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(App.class);
+
+    private final AppConfig config;
+    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Database db;
+    private final Redis redis;
+    private final LinkService links;
+    private final Readiness readiness;
+    private final WebServer server;
+
+    private App(AppConfig config) {
+        this.config = config;
+        Clock clock = Clock.systemUTC();
+        meters.config().commonTags(List.of(Tag.of("instance", config.instanceId())));
+        db = track(new Database(config.database()));
+        db.migrate();
+        for (Replica r : db.replicas()) {
+            Gauge.builder("app.db.replica.lag", r, x -> x.lag().toMillis() / 1000.0).baseUnit("seconds")
+                    .tag("replica", r.name()).register(meters);
+            Gauge.builder("app.db.replica.in_read_pool", r, x -> x.inReadPool() ? 1 : 0).tag("replica", r.name()).register(meters);
+        }
+        redis = config.redisUri() == null ? null
+                : track(new Redis(config.redisUri(), java.time.Duration.ofMillis(250), java.time.Duration.ofSeconds(1)));
+        LinkStore store = new LinkStore();
+        Gauge.builder("app.db.link_lookups", store, LinkStore::lookups).register(meters);
+        LinkCache cache = redis == null ? null
+                : new LinkCache(redis, clock, config.cacheTtl(), config.negativeTtl(), config.nearCacheTtl(), meters);
+        links = new LinkService(db, store, cache, redis, new TargetPolicy(config.ownHosts()), clock, meters);
+        readiness = new Readiness(config.instanceId(), db, redis);
+        Identity identity = Identity::fromEdge;
+        LinkRoutes linkRoutes = new LinkRoutes(links, identity, clock, config.publicBase());
+        Timer.Builder requests = Timer.builder("app.http.requests");
+        server = WebServer.builder()
+                .host(config.host())
+                .port(config.port())
+                .shutdownHook(false)
+                .routing(r -> {
+                    r.addFilter((chain, req, res) -> {
+                        long started = System.nanoTime();
+                        try {
+                            chain.proceed();
+                        } finally {
+                            long nanos = System.nanoTime() - started;
+                            String route = req.matchingPattern().orElse("unmatched");
+                            requests.tags("method", req.prologue().method().text(), "route", route,
+                                    "status", Integer.toString(res.status().code())).register(meters)
+                                    .record(nanos, TimeUnit.NANOSECONDS);
+                            if (log.isDebugEnabled()) {
+                                log.atDebug().addKeyValue("method", req.prologue().method().text())
+                                        .addKeyValue("path", req.path().path()).addKeyValue("status", res.status().code())
+                                        .addKeyValue("micros", nanos / 1000).log("request");
+                            }
+                        }
+                    });
+                    readiness.routes(r);
+                    r.get("/metrics", (req, res) -> {
+                        res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+                        res.send(meters.scrape().getBytes(StandardCharsets.UTF_8));
+                    });
+                    linkRoutes.api(r);
+                    linkRoutes.redirects(r);
+                    errors(r);
+                })
+                .build()
+                .start();
+        log.atInfo().addKeyValue("instance", config.instanceId()).addKeyValue("port", server.port()).log("app instance started");
+    }
+
+    private static void errors(HttpRouting.Builder r) {
+        r.error(ProblemException.class, (req, res, e) -> Json.problem(res, e));
+        r.error(DatabaseException.class, (req, res, e) -> {
+            log.atWarn().setCause(e).log("database unavailable");
+            Json.problem(res, new ProblemException(503, "database-unavailable", "Service unavailable", "the database is unavailable"));
+        });
+        r.error(Exception.class, (req, res, e) -> {
+            log.atError().setCause(e).addKeyValue("path", req.path().path()).log("unexpected error");
+            Json.problem(res, new ProblemException(500, "internal", "Internal error", "an unexpected error; it was logged"));
+        });
+    }
+
+    public static App start(AppConfig config) {
+        return new App(config);
+    }
+
+    private <T extends AutoCloseable> T track(T c) {
+        closeables.add(c);
+        return c;
+    }
+
+    public int port() { return server.port(); }
+    public String instanceId() { return config.instanceId(); }
+    public LinkService links() { return links; }
+    public Database database() { return db; }
+    public Redis redis() { return redis; }
+    public Readiness readiness() { return readiness; }
+    public PrometheusMeterRegistry meters() { return meters; }
+
+    @Override
+    public void close() {
+        server.stop();
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception e) {
+                log.warn("closing failed", e);
+            }
+        }
+        log.atInfo().addKeyValue("instance", config.instanceId()).log("app instance stopped");
+    }
+}

@@ -1,0 +1,187 @@
+package io.gatehouse.app.cache;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+
+/**
+ * One shared Lettuce connection (thread-safe, pipelined) plus a fail-fast switch. Redis is an optimisation here,
+ * never a dependency: when a command fails, the switch opens for {@code cooldown} and every caller skips Redis at
+ * once (no timeout paid per request) and falls back to the database; after the cool-down one caller probes.
+ */
+public final class Redis implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Redis.class);
+
+    /** Redis is down or the switch is open: the caller takes the degraded path. */
+    public static final class Unavailable extends RuntimeException {
+        Unavailable(String message, Throwable cause) {
+            super(message, cause, false, false);
+        }
+    }
+
+    private final RedisClient client;
+    private final Duration cooldown;
+    private final LongSupplier nanoClock;
+    private final AtomicLong openUntil;
+    private final List<Runnable> onRecovery = new ArrayList<>();
+    private final List<BiConsumer<String, String>> subscribers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<String> channels = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile StatefulRedisConnection<String, String> connection;
+    private volatile StatefulRedisPubSubConnection<String, String> pubSub;
+    private volatile boolean up;
+
+    public Redis(String uri, Duration commandTimeout, Duration cooldown) {
+        this(uri, commandTimeout, cooldown, System::nanoTime);
+    }
+
+    Redis(String uri, Duration commandTimeout, Duration cooldown, LongSupplier nanoClock) {
+        this.cooldown = cooldown;
+        this.nanoClock = nanoClock;
+        this.openUntil = new AtomicLong(nanoClock.getAsLong()); // closed: "open until" a moment already past
+        RedisURI target = RedisURI.create(uri);
+        target.setTimeout(commandTimeout);
+        this.client = RedisClient.create(target);
+        client.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                // While disconnected, fail commands at once instead of queueing them behind a reconnect.
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofMillis(500)).build())
+                .build());
+        try {
+            connect();
+        } catch (Unavailable e) {
+            log.atWarn().addKeyValue("uri", uri).log("Redis is not reachable at start; serving from the database until it is");
+        }
+    }
+
+    private synchronized void connect() {
+        if (connection != null && connection.isOpen()) return;
+        try {
+            connection = client.connect();
+            connection.sync().ping();
+            up = true;
+        } catch (RuntimeException e) {
+            trip(e);
+            throw new Unavailable("cannot connect to Redis", e);
+        }
+    }
+
+    /** Runs a synchronous command, or throws {@link Unavailable} (immediately while the switch is open). */
+    public <T> T call(Function<RedisCommands<String, String>, T> command) {
+        long now = nanoClock.getAsLong();
+        if (now - openUntil.get() < 0) throw new Unavailable("Redis marked down", null);
+        boolean wasDown = !up;
+        StatefulRedisConnection<String, String> c = connection;
+        if (c == null || !c.isOpen()) {
+            connect();
+            c = connection;
+        }
+        try {
+            T result = command.apply(c.sync());
+            if (wasDown) recovered();
+            return result;
+        } catch (RuntimeException e) {
+            trip(e);
+            throw new Unavailable("Redis command failed", e);
+        }
+    }
+
+    /** Fire-and-forget (counters): never waits, never fails the request. */
+    public void fireAndForget(Consumer<RedisAsyncCommands<String, String>> command) {
+        StatefulRedisConnection<String, String> c = connection;
+        if (c == null || !up) return;
+        try {
+            command.accept(c.async());
+        } catch (RuntimeException e) {
+            trip(e);
+        }
+    }
+
+    private void trip(RuntimeException e) {
+        openUntil.set(nanoClock.getAsLong() + cooldown.toNanos());
+        if (up) log.atWarn().addKeyValue("error", String.valueOf(e.getMessage())).log("Redis unavailable; degraded to the database");
+        up = false;
+    }
+
+    private void recovered() {
+        up = true;
+        log.info("Redis is back");
+        resubscribe();
+        List<Runnable> hooks;
+        synchronized (onRecovery) {
+            hooks = List.copyOf(onRecovery);
+        }
+        hooks.forEach(Runnable::run);
+    }
+
+    /** Called after Redis comes back (replays invalidations that could not be sent while it was down). */
+    public void onRecovery(Runnable hook) {
+        synchronized (onRecovery) {
+            onRecovery.add(hook);
+        }
+    }
+
+    /** Subscribes to a pub/sub channel; re-subscribes by itself after Redis comes back. */
+    public void subscribe(String channel, BiConsumer<String, String> listener) {
+        subscribers.add(listener);
+        channels.add(channel);
+        resubscribe();
+    }
+
+    private synchronized void resubscribe() {
+        if (channels.isEmpty()) return;
+        try {
+            if (pubSub == null || !pubSub.isOpen()) {
+                pubSub = client.connectPubSub();
+                pubSub.addListener(new RedisPubSubAdapter<>() {
+                    @Override
+                    public void message(String channel, String message) {
+                        subscribers.forEach(s -> s.accept(channel, message));
+                    }
+                });
+            }
+            pubSub.sync().subscribe(channels.toArray(String[]::new));
+        } catch (RuntimeException e) {
+            log.atWarn().addKeyValue("error", String.valueOf(e.getMessage())).log("cannot subscribe to Redis yet");
+        }
+    }
+
+    /** Whether the last command worked; a PING is tried if the switch allows. */
+    public boolean ping() {
+        try {
+            return "PONG".equals(call(RedisCommands::ping));
+        } catch (Unavailable e) {
+            return false;
+        }
+    }
+
+    public boolean up() {
+        return up;
+    }
+
+    @Override
+    public void close() {
+        if (pubSub != null) pubSub.close();
+        if (connection != null) connection.close();
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+    }
+}

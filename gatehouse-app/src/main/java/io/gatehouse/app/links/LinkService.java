@@ -1,0 +1,198 @@
+package io.gatehouse.app.links;
+
+import io.gatehouse.app.cache.Redis;
+import io.gatehouse.app.cache.SingleFlight;
+import io.gatehouse.app.cache.XFetch;
+import io.gatehouse.app.db.Database;
+import io.gatehouse.app.db.Lsn;
+import io.gatehouse.app.http.ProblemException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+
+/** The use cases of links: create, resolve (the hot path), read, change, delete, list. */
+public final class LinkService {
+    private static final Pattern CODE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{2,31}");
+    private static final Duration MAX_LIFETIME = Duration.ofDays(3650);
+    private static final int LIST_LIMIT = 100;
+
+    private final Database db;
+    private final LinkStore store;
+    private final LinkCache cache; // null: the system runs without the cache block
+    private final Redis redis;
+    private final TargetPolicy policy;
+    private final CodeGenerator codes = new CodeGenerator();
+    private final SingleFlight<String, LinkCache.Entry> flights = new SingleFlight<>();
+    private final XFetch xfetch = new XFetch(1.0);
+    private final Clock clock;
+    private final Counter hits, misses, negativeHits, bypass, suppressed, earlyRefreshes, dbLoads;
+
+    public LinkService(Database db, LinkStore store, LinkCache cache, Redis redis, TargetPolicy policy, Clock clock,
+                       MeterRegistry meters) {
+        this.db = db;
+        this.store = store;
+        this.cache = cache;
+        this.redis = redis;
+        this.policy = policy;
+        this.clock = clock;
+        this.hits = meters.counter("app.cache.requests", "result", "hit");
+        this.misses = meters.counter("app.cache.requests", "result", "miss");
+        this.negativeHits = meters.counter("app.cache.requests", "result", "negative_hit");
+        this.bypass = meters.counter("app.cache.requests", "result", "bypass");
+        this.suppressed = meters.counter("app.cache.loads.suppressed");
+        this.earlyRefreshes = meters.counter("app.cache.early_refreshes");
+        this.dbLoads = meters.counter("app.cache.loads");
+    }
+
+    // ---- the hot path ----
+
+    /**
+     * The link behind a code, or null if there is none. {@code atLeast} is the caller's last commit position
+     * (read-your-writes), or null.
+     */
+    public Redirect resolve(String code, Lsn atLeast) {
+        if (!CODE.matcher(code).matches()) return null; // junk never reaches the cache or the database
+        if (cache == null) {
+            bypass.increment();
+            return flights.run(code, () -> load(code, atLeast, false)).value() instanceof LinkCache.Found f ? f.redirect() : null;
+        }
+        LinkCache.Entry e = cache.get(code);
+        if (e != null) {
+            if (e instanceof LinkCache.Found f) {
+                hits.increment();
+                long now = clock.millis();
+                if (xfetch.shouldRefresh(now, f.deltaMs(), f.softExpiryMs(), 1.0 - ThreadLocalRandom.current().nextDouble())) {
+                    earlyRefreshes.increment();
+                    flights.refreshInBackground(code, () -> load(code, null, true));
+                }
+                return f.redirect();
+            }
+            negativeHits.increment();
+            return null;
+        }
+        misses.increment();
+        SingleFlight.Outcome<LinkCache.Entry> o = flights.run(code, () -> {
+            // A caller who missed just before the previous flight filled the cache lands here: look again first.
+            LinkCache.Entry again = cache.get(code);
+            return again != null ? again : load(code, atLeast, true);
+        });
+        if (!o.loaded()) suppressed.increment();
+        return o.value() instanceof LinkCache.Found f ? f.redirect() : null;
+    }
+
+    private LinkCache.Entry load(String code, Lsn atLeast, boolean fill) {
+        dbLoads.increment();
+        long started = System.nanoTime();
+        Database.Read<Link> read = db.read(atLeast, c -> store.find(c, code));
+        Link link = read.value();
+        boolean fromReplica = !read.source().equals("primary");
+        if (link == null && fromReplica) {
+            // A lagging replica may not have the link yet; "not found" is only cached on the primary's word.
+            link = db.onPrimary(c -> store.find(c, code));
+            fromReplica = false;
+        }
+        long deltaMs = Math.max(1, (System.nanoTime() - started) / 1_000_000);
+        if (link == null) {
+            if (fill) cache.putMissing(code);
+            return new LinkCache.Missing(clock.millis());
+        }
+        Redirect r = Redirect.of(link);
+        if (fill && cache.putFound(r, deltaMs) == LinkCache.Fill.REFUSED && fromReplica) {
+            // The cache already holds a newer state than the replica had (a change committed a moment ago and
+            // tombstoned): the replica is behind, so the primary answers, and its answer may fill the cache.
+            Link fresh = db.onPrimary(c -> store.find(c, code));
+            if (fresh == null) {
+                cache.putMissing(code);
+                return new LinkCache.Missing(clock.millis());
+            }
+            r = Redirect.of(fresh);
+            cache.putFound(r, deltaMs);
+        }
+        return new LinkCache.Found(r, deltaMs, clock.millis());
+    }
+
+    /** Counts a followed redirect in Redis; the leader rolls the counts into PostgreSQL (never a write per hit). */
+    public void countHit(String code) {
+        if (redis != null) redis.fireAndForget(c -> c.hincrby(HITS_KEY, code, 1));
+    }
+
+    public static final String HITS_KEY = "gatehouse:hits";
+
+    // ---- management ----
+
+    public Database.Written<Link> create(String owner, String target, String alias, Instant expiresAt, boolean permanent) {
+        String checkedTarget = policy.checkTarget(target);
+        if (expiresAt != null) {
+            Instant now = clock.instant();
+            if (!expiresAt.isAfter(now)) throw ProblemException.badRequest("invalid-expiry", "'expiresAt' must be in the future");
+            if (expiresAt.isAfter(now.plus(MAX_LIFETIME))) throw ProblemException.badRequest("invalid-expiry", "'expiresAt' is more than ten years away");
+        }
+        Database.Written<Link> w;
+        if (alias != null) {
+            String a = policy.checkAlias(alias);
+            w = db.write(c -> store.insert(c, a, checkedTarget, owner, permanent, expiresAt));
+            if (w.value() == null) throw new ProblemException(409, "alias-taken", "Alias taken", "'" + alias + "' is already in use");
+        } else {
+            w = null;
+            for (int attempt = 0; attempt < 5 && (w == null || w.value() == null); attempt++) {
+                String code = codes.next();
+                w = db.write(c -> store.insert(c, code, checkedTarget, owner, permanent, expiresAt));
+            }
+            if (w.value() == null) throw new IllegalStateException("five random codes in a row collided");
+        }
+        if (cache != null) cache.invalidate(w.value().code(), w.value().version(), false);
+        return w;
+    }
+
+    /** Metadata and stats of an owner's link: hits rolled up in PostgreSQL plus those still counted in Redis. */
+    public Database.Read<Link> get(String owner, String code, Lsn atLeast) {
+        Database.Read<Link> r = db.read(atLeast, c -> store.findOwned(c, code, owner));
+        if (r.value() == null) throw ProblemException.notFound("no link '" + code + "' of yours");
+        long pending = 0;
+        if (redis != null) {
+            try {
+                String v = redis.call(c -> c.hget(HITS_KEY, code));
+                pending = v == null ? 0 : Long.parseLong(v);
+            } catch (Redis.Unavailable e) {
+                // stats are a little behind while Redis is away
+            }
+        }
+        Link l = r.value();
+        return new Database.Read<>(new Link(l.code(), l.target(), l.owner(), l.permanent(), l.expiresAt(), l.createdAt(),
+                l.updatedAt(), l.version(), l.hits() + pending), r.source());
+    }
+
+    public Database.Written<Link> updateTarget(String owner, String code, String target) {
+        String checked = policy.checkTarget(target);
+        Database.Written<Link> w = db.write(c -> store.updateTarget(c, code, owner, checked));
+        if (w.value() == null) throw ProblemException.notFound("no link '" + code + "' of yours");
+        // Only after the commit: a tombstone written before it could be overwritten by a reader of the old row.
+        if (cache != null) cache.invalidate(code, w.value().version(), false);
+        return w;
+    }
+
+    public Database.Written<Long> delete(String owner, String code) {
+        Database.Written<Long> w = db.write(c -> store.delete(c, code, owner));
+        if (w.value() == null) throw ProblemException.notFound("no link '" + code + "' of yours");
+        if (cache != null) cache.invalidate(code, w.value(), true);
+        return w;
+    }
+
+    public Database.Read<List<Link>> list(String owner, Lsn atLeast) {
+        return db.read(atLeast, c -> store.listByOwner(c, owner, LIST_LIMIT));
+    }
+
+    public LinkStore store() {
+        return store;
+    }
+
+    public LinkCache cache() {
+        return cache;
+    }
+}
