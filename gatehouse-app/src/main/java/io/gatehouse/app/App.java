@@ -59,7 +59,7 @@ public final class App implements AutoCloseable {
             Gauge.builder("app.db.replica.in_read_pool", r, x -> x.inReadPool() ? 1 : 0).tag("replica", r.name()).register(meters);
         }
         redis = config.redisUri() == null ? null
-                : track(new Redis(config.redisUri(), java.time.Duration.ofMillis(250), java.time.Duration.ofSeconds(1)));
+                : track(new Redis(config.redisUri(), config.redisTimeout(), java.time.Duration.ofSeconds(1)));
         LinkStore store = new LinkStore();
         Gauge.builder("app.db.link_lookups", store, LinkStore::lookups).register(meters);
         LinkCache cache = redis == null ? null

@@ -11,44 +11,45 @@ import java.util.Set;
  * embedded engines of {@code gatehouse up} or against real clusters.
  *
  * @param redisUri    null: run without the cache block
+ * @param redisTimeout bound on one Redis command; past it Redis counts as down for a second
  * @param zookeeper   null: run without discovery and leadership (every instance runs the periodic jobs)
  * @param publicBase  how short links are shown, e.g. {@code http://localhost:8080} (the edge)
  * @param ownHosts    host names of the system itself: links to them are refused
  * @param nearCacheTtl zero: no near cache
  */
 public record AppConfig(String instanceId, String host, int port, Database.Settings database, String redisUri,
-                        Duration cacheTtl, Duration negativeTtl, Duration nearCacheTtl, String zookeeper,
+                        Duration redisTimeout, Duration cacheTtl, Duration negativeTtl, Duration nearCacheTtl, String zookeeper,
                         String publicBase, Set<String> ownHosts, Duration jobInterval) {
 
     public static AppConfig defaults(String instanceId, String primaryUrl, List<String> replicaUrls, String redisUri) {
         return new AppConfig(instanceId, "127.0.0.1", 0,
                 new Database.Settings(primaryUrl, replicaUrls, "postgres", "", 8, Duration.ofSeconds(5), Duration.ofMillis(200)),
-                redisUri, Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofSeconds(2), null,
+                redisUri, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofSeconds(2), null,
                 "http://localhost:8080", Set.of("localhost", "127.0.0.1"), Duration.ofSeconds(10));
     }
 
     public AppConfig withPort(int port) {
-        return new AppConfig(instanceId, host, port, database, redisUri, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
+        return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
                 publicBase, ownHosts, jobInterval);
     }
 
     public AppConfig withZookeeper(String connect) {
-        return new AppConfig(instanceId, host, port, database, redisUri, cacheTtl, negativeTtl, nearCacheTtl, connect,
+        return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, connect,
                 publicBase, ownHosts, jobInterval);
     }
 
     public AppConfig withNearCacheTtl(Duration ttl) {
-        return new AppConfig(instanceId, host, port, database, redisUri, cacheTtl, negativeTtl, ttl, zookeeper,
+        return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, ttl, zookeeper,
                 publicBase, ownHosts, jobInterval);
     }
 
     public AppConfig withJobInterval(Duration every) {
-        return new AppConfig(instanceId, host, port, database, redisUri, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
+        return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
                 publicBase, ownHosts, every);
     }
 
     public AppConfig withPublicBase(String base, Set<String> hosts) {
-        return new AppConfig(instanceId, host, port, database, redisUri, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
+        return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
                 base, hosts, jobInterval);
     }
 }
