@@ -71,8 +71,10 @@ public final class LinkRoutes {
 
     private void get(ServerRequest req, ServerResponse res) {
         String owner = identity.require(req);
-        Database.Read<Link> r = links.get(owner, code(req), Consistency.required(req));
+        String code = code(req);
+        Database.Read<Link> r = links.get(owner, code, Consistency.required(req));
         res.header("Gatehouse-Read-From", r.source());
+        if (r.value() == null) throw ProblemException.notFound("no link '" + code + "' of yours");
         Json.send(res, 200, view(r.value()));
     }
 

@@ -150,10 +150,10 @@ public final class LinkService {
         return w;
     }
 
-    /** Metadata and stats of an owner's link: hits rolled up in PostgreSQL plus those still counted in Redis. */
+    /** Metadata and stats of an owner's link (null value if there is none): hits rolled up in PostgreSQL plus those still counted in Redis. */
     public Database.Read<Link> get(String owner, String code, Lsn atLeast) {
         Database.Read<Link> r = db.read(atLeast, c -> store.findOwned(c, code, owner));
-        if (r.value() == null) throw ProblemException.notFound("no link '" + code + "' of yours");
+        if (r.value() == null) return r; // the caller says who answered, then 404s
         long pending = 0;
         if (redis != null) {
             try {
