@@ -47,6 +47,14 @@ public final class App implements AutoCloseable {
     private final Readiness readiness;
     private final WebServer server;
 
+    static {
+        // Helidon logs through java.util.logging: route it into SLF4J so all logs share one format.
+        if (!org.slf4j.bridge.SLF4JBridgeHandler.isInstalled()) {
+            org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+            org.slf4j.bridge.SLF4JBridgeHandler.install();
+        }
+    }
+
     private App(AppConfig config) {
         this.config = config;
         Clock clock = Clock.systemUTC();
@@ -92,6 +100,11 @@ public final class App implements AutoCloseable {
                         }
                     });
                     readiness.routes(r);
+                    // The edge's active health check: ready to take traffic (degraded counts as ready).
+                    r.get("/health", (req, res) -> {
+                        boolean primary = db.primaryReachable();
+                        Json.send(res, primary ? 200 : 503, java.util.Map.of("status", primary ? "up" : "down"));
+                    });
                     r.get("/metrics", (req, res) -> {
                         res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
                         res.send(meters.scrape().getBytes(StandardCharsets.UTF_8));

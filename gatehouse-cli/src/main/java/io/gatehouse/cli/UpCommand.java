@@ -2,6 +2,9 @@ package io.gatehouse.cli;
 
 import io.gatehouse.cli.demo.DemoEndpoint;
 import io.gatehouse.cli.demo.DemoStack;
+import io.gatehouse.cli.system.Block;
+import io.gatehouse.cli.system.SystemBanner;
+import io.gatehouse.cli.system.SystemStack;
 import io.gatehouse.config.ConfigException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,9 +18,14 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code gatehouse up}: the edge in front of three demo endpoints, to see load balancing and failover in a minute. */
-@Command(name = "up", description = {"Start the edge in front of three demo endpoints (127.0.0.1:9001-9003)",
-        "and print what to curl to see round robin, failover and recovery."})
+/**
+ * {@code gatehouse up}: the whole system on one machine (edge, three app instances, PostgreSQL primary and replica,
+ * Redis), or a subset with {@code --blocks}. {@code --blocks edge} alone is the original demo: the edge in front of
+ * three demo endpoints, to see load balancing and failover in a minute.
+ */
+@Command(name = "up", description = {"Start the system: the edge in front of three app instances (a URL shortener) on",
+        "PostgreSQL (primary + streaming replica) and Redis, all embedded; print what runs where and what to try.",
+        "--blocks edge alone starts the edge in front of three demo endpoints (127.0.0.1:9001-9003)."})
 final class UpCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(UpCommand.class);
 
@@ -36,6 +44,10 @@ final class UpCommand implements Callable<Integer> {
             description = "Admin listener (default: ${DEFAULT-VALUE}).")
     String admin;
 
+    @Option(names = "--blocks", paramLabel = "BLOCK,...", defaultValue = "edge,app,db,replica,cache",
+            description = "Blocks to start (default: ${DEFAULT-VALUE}); e.g. edge,app,db runs without cache and replica.")
+    String blocks;
+
     @Option(names = "--print-config", description = "Print the bundled configuration (a starting point for `gatehouse run`) and exit.")
     boolean printConfig;
 
@@ -47,13 +59,16 @@ final class UpCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
+        java.util.Set<Block> chosen;
         try {
             HostPort.require("--listen", listen);
             if (!"off".equals(admin)) HostPort.require("--admin", admin);
             if (!"off".equals(listenTls)) HostPort.require("--listen-tls", listenTls);
+            chosen = Block.parse(blocks);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
+        if (!chosen.equals(java.util.EnumSet.of(Block.EDGE))) return system(chosen, out);
         DemoStack stack;
         try {
             io.gatehouse.tls.LocalAuthority.Files local = "off".equals(listenTls) ? null
@@ -77,7 +92,35 @@ final class UpCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Where {@code up} keeps its local CA and certificates: {@code $GATEHOUSE_HOME}, else {@code ./.gatehouse}. */
+    private Integer system(java.util.Set<Block> chosen, PrintWriter out) throws InterruptedException {
+        SystemStack stack;
+        try {
+            io.gatehouse.tls.LocalAuthority.Files local = "off".equals(listenTls) || !chosen.contains(Block.EDGE) ? null
+                    : io.gatehouse.tls.LocalAuthority.ensure(dataDir());
+            stack = SystemStack.start(new SystemStack.Options(chosen, listen, listenTls, local, admin, dataDir(),
+                    DemoStack.DEFAULT_PORTS));
+            if (chosen.contains(Block.EDGE)) {
+                java.nio.file.Files.writeString(dataDir().resolve("edge.yaml"), stack.edgeYaml());
+            }
+        } catch (java.io.IOException e) {
+            spec.commandLine().getErr().println("cannot start the system: " + e.getMessage());
+            return 1;
+        } catch (ConfigException e) {
+            // The generated edge configuration is ours; a problem in it is a bug, not a user error.
+            e.problems().forEach(spec.commandLine().getErr()::println);
+            return 1;
+        }
+        out.print(SystemBanner.render(stack, dataDir(), GatehouseCommand.Version.number()));
+        out.flush();
+        Foreground.runUntilStopped(() -> {
+            log.info("stopping the system");
+            stack.shutdown(java.time.Duration.ofSeconds(5));
+            log.info("stopped");
+        });
+        return 0;
+    }
+
+    /** Where {@code up} keeps its local CA, certificates and database files: {@code $GATEHOUSE_HOME}, else {@code ./.gatehouse}. */
     static java.nio.file.Path dataDir() {
         String home = System.getenv("GATEHOUSE_HOME");
         return java.nio.file.Path.of(home == null || home.isBlank() ? ".gatehouse" : home);

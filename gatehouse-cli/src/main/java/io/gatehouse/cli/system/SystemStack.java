@@ -1,0 +1,233 @@
+package io.gatehouse.cli.system;
+
+import io.gatehouse.Gatehouse;
+import io.gatehouse.app.App;
+import io.gatehouse.app.AppConfig;
+import io.gatehouse.app.cache.EmbeddedRedis;
+import io.gatehouse.app.db.EmbeddedPostgresCluster;
+import io.gatehouse.config.ConfigException;
+import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.tls.LocalAuthority;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The whole picture behind {@code gatehouse up}: PostgreSQL primary and replica, Redis, three app instances and the
+ * edge in front of them, all embedded in this process (the databases as child processes of it). The edge's
+ * configuration is generated with the app instances as static endpoints of the {@code app} cluster.
+ */
+public final class SystemStack implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SystemStack.class);
+    public static final String LISTENER = "edge";
+    public static final String TLS_LISTENER = "edge-tls";
+    public static final String CLUSTER = "app";
+
+    /** One line of the banner's table. */
+    public record Row(String block, String engine, String address, String state) {}
+
+    /** What to start and where. Ports of 0 pick free ones. */
+    public record Options(Set<Block> blocks, String listen, String tlsListen, LocalAuthority.Files local, String admin,
+                          Path home, List<Integer> appPorts) {}
+
+    private final Options options;
+    private EmbeddedPostgresCluster postgres;
+    private EmbeddedRedis redis;
+    private final List<App> apps = new ArrayList<>();
+    private Gatehouse edge;
+    private GatehouseConfig edgeConfig;
+    private Duration startup;
+
+    private SystemStack(Options options) {
+        this.options = options;
+    }
+
+    public static SystemStack start(Options options) throws IOException, ConfigException {
+        SystemStack s = new SystemStack(options);
+        long t0 = System.nanoTime();
+        try {
+            s.startAll();
+        } catch (IOException | ConfigException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        s.startup = Duration.ofNanos(System.nanoTime() - t0);
+        return s;
+    }
+
+    private void startAll() throws IOException, ConfigException {
+        Set<Block> b = options.blocks();
+        // Redis starts in the background while PostgreSQL (the slow one) starts here.
+        Thread redisStarter = null;
+        EmbeddedRedis[] redisBox = new EmbeddedRedis[1];
+        IOException[] redisError = new IOException[1];
+        if (b.contains(Block.CACHE)) {
+            redisStarter = Thread.ofVirtual().start(() -> {
+                try {
+                    redisBox[0] = EmbeddedRedis.start(0, "128mb", "allkeys-lfu");
+                } catch (IOException e) {
+                    redisError[0] = e;
+                }
+            });
+        }
+        if (b.contains(Block.DB)) {
+            postgres = EmbeddedPostgresCluster.start(options.home().resolve("postgres"), false, b.contains(Block.REPLICA), 0, 0);
+        }
+        if (redisStarter != null) {
+            try {
+                redisStarter.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while starting Redis", e);
+            }
+            redis = redisBox[0];
+            if (redisError[0] != null) throw redisError[0];
+        }
+        if (b.contains(Block.APP)) {
+            String publicBase = "http://localhost:" + port(options.listen());
+            // The first instance migrates the schema; the others find it done (Flyway takes a lock meanwhile).
+            for (int i = 0; i < options.appPorts().size(); i++) {
+                AppConfig c = AppConfig.defaults("app-" + (i + 1), postgres.primaryJdbcUrl(),
+                                postgres.hasReplica() ? List.of(postgres.replicaJdbcUrl()) : List.of(),
+                                redis == null ? null : redis.uri())
+                        .withPublicBase(publicBase, Set.of("localhost", "127.0.0.1", "::1"));
+                apps.add(startApp(c, options.appPorts().get(i)));
+            }
+        }
+        if (b.contains(Block.EDGE)) {
+            edgeConfig = ConfigLoader.parse(edgeYaml(), "gatehouse up (generated)");
+            edge = Gatehouse.start(edgeConfig);
+        }
+    }
+
+    private static App startApp(AppConfig c, int port) {
+        if (port > 0) {
+            try {
+                return App.start(c.withPort(port));
+            } catch (RuntimeException e) {
+                log.atWarn().addKeyValue("port", port).log("app port taken; using a free one");
+            }
+        }
+        return App.start(c.withPort(0));
+    }
+
+    private static String port(String hostPort) {
+        return hostPort.substring(hostPort.lastIndexOf(':') + 1);
+    }
+
+    /** The edge configuration: the bundled demo's shape, with the app instances as the cluster's endpoints. */
+    public String edgeYaml() {
+        StringBuilder y = new StringBuilder();
+        y.append("# Generated by `gatehouse up`: the edge in front of the app instances.\n");
+        y.append("listeners:\n");
+        listener(y, LISTENER, options.listen(), null);
+        if (!"off".equals(options.tlsListen()) && options.local() != null) listener(y, TLS_LISTENER, options.tlsListen(), options.local());
+        y.append("clusters:\n  - name: ").append(CLUSTER).append("\n    endpoints:\n");
+        for (App a : apps) y.append("      - address: 127.0.0.1:").append(a.port()).append('\n');
+        y.append("""
+                    load_balancer: { policy: round_robin }
+                    health_check: { type: http, path: /health, interval: 1s, timeout: 500ms, healthy_threshold: 1, unhealthy_threshold: 2 }
+                    outlier_detection: { consecutive_gateway_failures: 3, base_ejection_time: 5s }
+                """);
+        y.append("admin:\n  address: ").append(options.admin()).append('\n');
+        y.append("access_log: { path: stdout, format: json }\n");
+        return y.toString();
+    }
+
+    private static void listener(StringBuilder y, String name, String address, LocalAuthority.Files tls) {
+        y.append("  - name: ").append(name).append("\n    address: ").append(address).append('\n');
+        if (tls != null) {
+            y.append("    tls:\n      certificates:\n        - { cert: ").append(tls.edgeCert().toAbsolutePath())
+                    .append(", key: ").append(tls.edgeKey().toAbsolutePath()).append(" }\n");
+        }
+        y.append("""
+                    routes:
+                      - name: app
+                        match: { path_prefix: / }
+                        cluster: app
+                        retries: { attempts: 2, on: [502, 503] }
+                """);
+    }
+
+    /** What runs where, for the banner. */
+    public List<Row> rows() {
+        List<Row> rows = new ArrayList<>();
+        if (edge != null) {
+            rows.add(new Row("edge", "Gatehouse (Netty)", "http://" + hostPort(edge.listenerAddress(LISTENER)), "up"));
+            if (edgeConfig.listeners().stream().anyMatch(l -> l.name().equals(TLS_LISTENER))) {
+                rows.add(new Row("edge (TLS)", "Gatehouse (Netty)", "https://" + hostPort(edge.listenerAddress(TLS_LISTENER)), "up"));
+            }
+            if (edge.adminAddress() != null) rows.add(new Row("admin", "Gatehouse admin", "http://" + hostPort(edge.adminAddress()) + "/dashboard/", "up"));
+        }
+        for (App a : apps) {
+            Object status = a.readiness().report().get("status");
+            rows.add(new Row(a.instanceId(), "Helidon SE 4 (virtual threads)", "http://127.0.0.1:" + a.port(), String.valueOf(status)));
+        }
+        if (postgres != null) {
+            rows.add(new Row("db primary", "PostgreSQL 17 (embedded)", "127.0.0.1:" + postgres.primaryPort(), "up"));
+            if (postgres.hasReplica()) {
+                String state = apps.isEmpty() ? "streaming" : apps.get(0).database().replicas().get(0).inReadPool() ? "streaming, in read pool" : "lagging";
+                rows.add(new Row("db replica", "PostgreSQL 17 hot standby", "127.0.0.1:" + postgres.replicaPort(), state));
+            }
+        }
+        if (redis != null) rows.add(new Row("cache", "Redis 6.2 (embedded)", "127.0.0.1:" + redis.port(), redis.running() ? "up" : "down"));
+        return rows;
+    }
+
+    private static String hostPort(InetSocketAddress a) {
+        String host = a.getAddress().isAnyLocalAddress() ? "localhost" : a.getHostString();
+        return host + ":" + a.getPort();
+    }
+
+    public Duration startup() { return startup; }
+    public List<App> apps() { return List.copyOf(apps); }
+    public InetSocketAddress edgeAddress() { return edge == null ? null : edge.listenerAddress(LISTENER); }
+    public EmbeddedPostgresCluster postgres() { return postgres; }
+    public EmbeddedRedis redis() { return redis; }
+    public GatehouseConfig edgeConfig() { return edgeConfig; }
+
+    /** Stops the edge first (draining), then the app instances, then the engines. */
+    public void shutdown(Duration drain) {
+        if (edge != null) {
+            try {
+                edge.shutdown(drain);
+            } catch (RuntimeException e) {
+                log.warn("stopping the edge failed", e);
+            }
+            edge = null;
+        }
+        for (App a : apps) {
+            try {
+                a.close();
+            } catch (RuntimeException e) {
+                log.warn("stopping an app instance failed", e);
+            }
+        }
+        apps.clear();
+        if (redis != null) {
+            try {
+                redis.close();
+            } catch (IOException e) {
+                log.warn("stopping Redis failed", e);
+            }
+            redis = null;
+        }
+        if (postgres != null) {
+            postgres.close();
+            postgres = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ofSeconds(1));
+    }
+}

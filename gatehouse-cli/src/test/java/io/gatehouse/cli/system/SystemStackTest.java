@@ -1,0 +1,116 @@
+package io.gatehouse.cli.system;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** The whole system as {@code gatehouse up} starts it, on free ports: edge → app → Redis → PostgreSQL. */
+class SystemStackTest {
+    static Path home;
+    static SystemStack stack;
+    static final HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+
+    @BeforeAll
+    static void start() throws Exception {
+        home = Files.createTempDirectory("gatehouse-up");
+        stack = SystemStack.start(new SystemStack.Options(Block.ALL, "127.0.0.1:0", "off", null, "off", home, List.of(0, 0, 0)));
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        if (stack != null) stack.close();
+        try (var paths = Files.walk(home)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private static HttpResponse<String> send(String method, String path, String json) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.edgeAddress().getPort() + path))
+                .timeout(Duration.ofSeconds(10)).header("X-Gatehouse-User", "up-test")
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+        if (json != null) b.header("Content-Type", "application/json");
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void everyBlockIsInTheTableAndUp() {
+        List<SystemStack.Row> rows = stack.rows();
+        assertThat(rows).extracting(SystemStack.Row::block)
+                .containsExactly("edge", "app-1", "app-2", "app-3", "db primary", "db replica", "cache");
+        assertThat(rows).filteredOn(r -> r.block().startsWith("app-")).extracting(SystemStack.Row::state).containsOnly("ready");
+        assertThat(stack.startup()).isLessThan(Duration.ofSeconds(30));
+        String banner = SystemBanner.render(stack, home, "test");
+        assertThat(banner).contains("BLOCK", "ENGINE", "ADDRESS", "STATE", "PostgreSQL 17", "Redis", "Try it:", "MiB RSS");
+    }
+
+    @Test
+    void aLinkCreatedThroughTheEdgeRedirectsThroughTheEdgeFromEveryInstance() throws Exception {
+        HttpResponse<String> created = send("POST", "/api/links", "{\"target\":\"https://example.com/up\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        Matcher m = Pattern.compile("\"code\":\"([^\"]+)\"").matcher(created.body());
+        assertThat(m.find()).isTrue();
+        String code = m.group(1);
+        // Round robin spreads these over the three instances; each must find the link (shared DB and cache).
+        for (int i = 0; i < 6; i++) {
+            HttpResponse<String> r = send("GET", "/" + code, null);
+            assertThat(r.statusCode()).isEqualTo(302);
+            assertThat(r.headers().firstValue("Location")).hasValue("https://example.com/up");
+        }
+        assertThat(stack.edgeYaml()).contains("name: app", "path: /health");
+    }
+
+    @Test
+    void stoppingLeavesNothingListening() throws Exception {
+        Path otherHome = Files.createTempDirectory("gatehouse-up-subset");
+        SystemStack subset = SystemStack.start(new SystemStack.Options(Block.parse("app,db"), "127.0.0.1:0", "off", null, "off",
+                otherHome, List.of(0)));
+        List<Integer> ports = new ArrayList<>();
+        ports.add(subset.apps().get(0).port());
+        ports.add(subset.postgres().primaryPort());
+        assertThat(subset.rows()).extracting(SystemStack.Row::block).containsExactly("app-1", "db primary");
+        for (int p : ports) assertThat(listening(p)).as("port %d before stop", p).isTrue();
+        subset.close();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            for (int p : ports) assertThat(listening(p)).as("port %d after stop", p).isFalse();
+        });
+        assertThat(ProcessHandle.current().descendants().filter(h -> h.info().command().orElse("").contains(otherHome.toString())).count()).isZero();
+    }
+
+    @Test
+    void blocksAreValidated() {
+        assertThatThrownBy(() -> Block.parse("edge,app")).hasMessageContaining("app needs db");
+        assertThatThrownBy(() -> Block.parse("edge,kafka")).hasMessageContaining("unknown block 'kafka'");
+    }
+
+    private static boolean listening(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            return true;
+        } catch (ConnectException e) {
+            return false;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
