@@ -4,6 +4,11 @@ import io.gatehouse.app.cache.Redis;
 import io.gatehouse.app.db.Database;
 import io.gatehouse.app.db.DatabaseException;
 import io.gatehouse.app.db.Replica;
+import io.gatehouse.app.discovery.Registration;
+import io.gatehouse.app.jobs.PeriodicJobs;
+import io.gatehouse.app.users.Sessions;
+import io.gatehouse.app.users.UserRoutes;
+import java.time.Duration;
 import io.gatehouse.app.health.Readiness;
 import io.gatehouse.app.http.Identity;
 import io.gatehouse.app.http.Json;
@@ -46,6 +51,8 @@ public final class App implements AutoCloseable {
     private final LinkService links;
     private final Readiness readiness;
     private final WebServer server;
+    private Registration registration;
+    private PeriodicJobs jobs;
 
     static {
         // Helidon logs through java.util.logging: route it into SLF4J so all logs share one format.
@@ -74,7 +81,8 @@ public final class App implements AutoCloseable {
                 : new LinkCache(redis, clock, config.cacheTtl(), config.negativeTtl(), config.nearCacheTtl(), meters);
         links = new LinkService(db, store, cache, redis, new TargetPolicy(config.ownHosts()), clock, meters);
         readiness = new Readiness(config.instanceId(), db, redis);
-        Identity identity = Identity::fromEdge;
+        UserRoutes users = redis == null ? null : new UserRoutes(db, new Sessions(redis, Duration.ofHours(12)));
+        Identity identity = users == null ? Identity::fromEdge : users.identity();
         LinkRoutes linkRoutes = new LinkRoutes(links, identity, clock, config.publicBase());
         Timer.Builder requests = Timer.builder("app.http.requests");
         server = WebServer.builder()
@@ -109,12 +117,26 @@ public final class App implements AutoCloseable {
                         res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
                         res.send(meters.scrape().getBytes(StandardCharsets.UTF_8));
                     });
+                    if (users != null) users.routes(r);
                     linkRoutes.api(r);
                     linkRoutes.redirects(r);
                     errors(r);
                 })
                 .build()
                 .start();
+        try {
+            registration = config.zookeeper() == null ? null
+                    : Registration.register(config.zookeeper(), config.instanceId(), config.host(), server.port(), 5_000);
+            jobs = new PeriodicJobs(config.instanceId(), db, store, cache, redis, clock, config.jobInterval(),
+                    registration == null ? null : registration.client());
+        } catch (Exception e) {
+            close();
+            throw new IllegalStateException("cannot join ZooKeeper at " + config.zookeeper() + ": " + e.getMessage(), e);
+        }
+        if (registration != null) {
+            readiness.add(() -> Json.map("name", "zookeeper", "status", registration.connected() ? "up" : "down",
+                    "leader", jobs.leader()));
+        }
         log.atInfo().addKeyValue("instance", config.instanceId()).addKeyValue("port", server.port()).log("app instance started");
     }
 
@@ -147,8 +169,21 @@ public final class App implements AutoCloseable {
     public Readiness readiness() { return readiness; }
     public PrometheusMeterRegistry meters() { return meters; }
 
+    public PeriodicJobs jobs() { return jobs; }
+    public Registration registration() { return registration; }
+
+    /**
+     * Stops this instance: leaves the registry and gives up leadership first (so others take over at once), then
+     * stops serving and closes its pools.
+     */
     @Override
     public void close() {
+        try {
+            if (jobs != null) jobs.close();
+            if (registration != null) registration.close();
+        } catch (Exception e) {
+            log.warn("leaving ZooKeeper failed", e);
+        }
         server.stop();
         for (int i = closeables.size() - 1; i >= 0; i--) {
             try {

@@ -157,8 +157,10 @@ public final class LinkService {
         long pending = 0;
         if (redis != null) {
             try {
-                String v = redis.call(c -> c.hget(HITS_KEY, code));
-                pending = v == null ? 0 : Long.parseLong(v);
+                for (String key : List.of(HITS_KEY, HITS_KEY + ":rolling")) { // counted, or being rolled up right now
+                    String v = redis.call(c -> c.hget(key, code));
+                    pending += v == null ? 0 : Long.parseLong(v);
+                }
             } catch (Redis.Unavailable e) {
                 // stats are a little behind while Redis is away
             }

@@ -1,0 +1,86 @@
+package io.gatehouse.app.jobs;
+
+import io.gatehouse.app.App;
+import io.gatehouse.app.Engines;
+import io.gatehouse.app.discovery.EmbeddedZooKeeper;
+import io.gatehouse.app.links.Link;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Registration in ZooKeeper and the leader-run periodic jobs, with three instances and a leader that dies. */
+@ExtendWith(Engines.class)
+class LeaderJobsTest {
+    static EmbeddedZooKeeper zk;
+    static final List<App> apps = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        zk = EmbeddedZooKeeper.start(0, null);
+        for (int i = 1; i <= 3; i++) {
+            apps.add(App.start(Engines.config("jobs-" + i).withZookeeper(zk.connectString()).withJobInterval(Duration.ofMillis(400))));
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        apps.forEach(App::close);
+        zk.close();
+    }
+
+    static List<App> leaders() {
+        return apps.stream().filter(a -> a.jobs().leader()).toList();
+    }
+
+    @Test
+    void anotherInstanceTakesOverWhenTheLeaderDiesAndNoRunIsDoubled() throws Exception {
+        await().atMost(Duration.ofSeconds(10)).until(() -> leaders().size() == 1);
+        assertThat(apps.get(0).registration().instances()).containsOnlyKeys("jobs-1", "jobs-2", "jobs-3");
+        App first = leaders().get(0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> first.jobs().runs().size() >= 4);
+
+        // An expiring link is swept by whoever leads.
+        Link expiring = first.links().create("jobs-owner", "https://example.com/exp", null, Instant.now().plusMillis(300), false).value();
+
+        List<PeriodicJobs.Run> firstRuns = first.jobs().runs();
+        first.close();
+        apps.remove(first);
+        // ZooKeeper drops its registration and its latch node; another instance leads within the session timeout.
+        await().atMost(Duration.ofSeconds(5)).until(() -> leaders().size() == 1);
+        App second = leaders().get(0);
+        assertThat(second).isNotSameAs(first);
+        assertThat(apps.get(0).registration().instances()).hasSize(2).doesNotContainKey(first.instanceId());
+        await().atMost(Duration.ofSeconds(5)).until(() -> second.jobs().runs().size() >= 4);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> second.database().onPrimary(c -> {
+            try (PreparedStatement s = c.prepareStatement("select count(*) from links where code = ?")) {
+                s.setString(1, expiring.code());
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1) == 0;
+                }
+            }
+        }));
+
+        // No (job, slot) was run twice, by the old leader, the new one, or anyone else.
+        List<PeriodicJobs.Run> all = new ArrayList<>(firstRuns);
+        apps.forEach(a -> all.addAll(a.jobs().runs()));
+        Set<PeriodicJobs.Run> distinct = new HashSet<>(all);
+        assertThat(all).hasSameSizeAs(distinct);
+        long followerRuns = apps.stream().filter(a -> a != second).mapToLong(a -> a.jobs().runs().size()).sum();
+        assertThat(followerRuns).isZero(); // followers did not even try
+    }
+}
