@@ -55,6 +55,8 @@ public final class App implements AutoCloseable {
     private PeriodicJobs jobs;
 
     static {
+        // Lettuce prefers io_uring when both Netty transports are on the classpath and warns about it (engines G9).
+        if (System.getProperty("io.lettuce.core.iouring") == null) System.setProperty("io.lettuce.core.iouring", "false");
         // Helidon logs through java.util.logging: route it into SLF4J so all logs share one format.
         if (!org.slf4j.bridge.SLF4JBridgeHandler.isInstalled()) {
             org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();

@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
  * three demo endpoints, to see load balancing and failover in a minute.
  */
 @Command(name = "up", description = {"Start the system: the edge in front of three app instances (a URL shortener) on",
-        "PostgreSQL (primary + streaming replica) and Redis, all embedded; print what runs where and what to try.",
+        "PostgreSQL (primary + streaming replica), Redis and ZooKeeper, all embedded; print what runs where and what to try.",
         "--blocks edge alone starts the edge in front of three demo endpoints (127.0.0.1:9001-9003)."})
 final class UpCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(UpCommand.class);
@@ -44,7 +44,7 @@ final class UpCommand implements Callable<Integer> {
             description = "Admin listener (default: ${DEFAULT-VALUE}).")
     String admin;
 
-    @Option(names = "--blocks", paramLabel = "BLOCK,...", defaultValue = "edge,app,db,replica,cache",
+    @Option(names = "--blocks", paramLabel = "BLOCK,...", defaultValue = "edge,app,db,replica,cache,zk",
             description = "Blocks to start (default: ${DEFAULT-VALUE}); e.g. edge,app,db runs without cache and replica.")
     String blocks;
 

@@ -10,7 +10,8 @@ public enum Block {
     APP("three app instances (the URL shortener)"),
     DB("PostgreSQL primary"),
     REPLICA("PostgreSQL streaming replica"),
-    CACHE("Redis cache");
+    CACHE("Redis cache"),
+    ZK("ZooKeeper (registry and leader election)");
 
     public final String description;
 
@@ -29,13 +30,14 @@ public enum Block {
             try {
                 out.add(Block.valueOf(name));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--blocks: unknown block '" + part.trim() + "' (known: edge, app, db, replica, cache)");
+                throw new IllegalArgumentException("--blocks: unknown block '" + part.trim() + "' (known: edge, app, db, replica, cache, zk)");
             }
         }
         if (out.isEmpty()) throw new IllegalArgumentException("--blocks: name at least one block");
         if (out.contains(APP) && !out.contains(DB)) throw new IllegalArgumentException("--blocks: app needs db");
         if (out.contains(REPLICA) && !out.contains(DB)) throw new IllegalArgumentException("--blocks: replica needs db");
         if (out.contains(CACHE) && !out.contains(APP)) throw new IllegalArgumentException("--blocks: cache is only used by app");
+        if (out.contains(ZK) && !out.contains(APP)) throw new IllegalArgumentException("--blocks: zk is only used by app");
         return out;
     }
 }

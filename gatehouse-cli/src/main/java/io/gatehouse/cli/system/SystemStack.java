@@ -5,6 +5,7 @@ import io.gatehouse.app.App;
 import io.gatehouse.app.AppConfig;
 import io.gatehouse.app.cache.EmbeddedRedis;
 import io.gatehouse.app.db.EmbeddedPostgresCluster;
+import io.gatehouse.app.discovery.EmbeddedZooKeeper;
 import io.gatehouse.config.ConfigException;
 import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.config.GatehouseConfig;
@@ -21,8 +22,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The whole picture behind {@code gatehouse up}: PostgreSQL primary and replica, Redis, three app instances and the
- * edge in front of them, all embedded in this process (the databases as child processes of it). The edge's
+ * The whole picture behind {@code gatehouse up}: PostgreSQL primary and replica, Redis, ZooKeeper, three app
+ * instances (registered in ZooKeeper) and the edge in front of them, all embedded in this process (the databases as child processes of it). The edge's
  * configuration is generated with the app instances as static endpoints of the {@code app} cluster.
  */
 public final class SystemStack implements AutoCloseable {
@@ -41,6 +42,7 @@ public final class SystemStack implements AutoCloseable {
     private final Options options;
     private EmbeddedPostgresCluster postgres;
     private EmbeddedRedis redis;
+    private EmbeddedZooKeeper zookeeper;
     private final List<App> apps = new ArrayList<>();
     private Gatehouse edge;
     private GatehouseConfig edgeConfig;
@@ -51,6 +53,7 @@ public final class SystemStack implements AutoCloseable {
     }
 
     public static SystemStack start(Options options) throws IOException, ConfigException {
+        quietEngines();
         SystemStack s = new SystemStack(options);
         long t0 = System.nanoTime();
         try {
@@ -58,12 +61,15 @@ public final class SystemStack implements AutoCloseable {
         } catch (IOException | ConfigException | RuntimeException e) {
             s.close();
             throw e;
+        } catch (Exception e) {
+            s.close();
+            throw new IOException(e.getMessage(), e);
         }
         s.startup = Duration.ofNanos(System.nanoTime() - t0);
         return s;
     }
 
-    private void startAll() throws IOException, ConfigException {
+    private void startAll() throws Exception {
         Set<Block> b = options.blocks();
         // Redis starts in the background while PostgreSQL (the slow one) starts here.
         Thread redisStarter = null;
@@ -78,6 +84,7 @@ public final class SystemStack implements AutoCloseable {
                 }
             });
         }
+        if (b.contains(Block.ZK)) zookeeper = EmbeddedZooKeeper.start(0, null);
         if (b.contains(Block.DB)) {
             postgres = EmbeddedPostgresCluster.start(options.home().resolve("postgres"), false, b.contains(Block.REPLICA), 0, 0);
         }
@@ -98,13 +105,31 @@ public final class SystemStack implements AutoCloseable {
                 AppConfig c = AppConfig.defaults("app-" + (i + 1), postgres.primaryJdbcUrl(),
                                 postgres.hasReplica() ? List.of(postgres.replicaJdbcUrl()) : List.of(),
                                 redis == null ? null : redis.uri())
-                        .withPublicBase(publicBase, Set.of("localhost", "127.0.0.1", "::1"));
+                        .withPublicBase(publicBase, Set.of("localhost", "127.0.0.1", "::1"))
+                        .withZookeeper(zookeeper == null ? null : zookeeper.connectString());
                 apps.add(startApp(c, options.appPorts().get(i)));
             }
         }
         if (b.contains(Block.EDGE)) {
             edgeConfig = ConfigLoader.parse(edgeYaml(), "gatehouse up (generated)");
             edge = Gatehouse.start(edgeConfig);
+            awaitHealthyEndpoints();
+        }
+    }
+
+    /** Endpoints start unproven; the banner should not invite requests the edge would answer with 503. */
+    private void awaitHealthyEndpoints() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (edge.cluster(CLUSTER).availableCount() < apps.size() && System.nanoTime() < deadline) {
+            Thread.sleep(50); // the first health check round is at most one interval away
+        }
+    }
+
+    /** Quiet the engines' own INFO chatter on the console; their warnings still show. */
+    static void quietEngines() {
+        for (String name : List.of("org.apache.zookeeper", "org.apache.curator", "io.zonky", "org.flywaydb", "com.zaxxer",
+                "io.helidon", "io.lettuce", "redis.embedded")) {
+            if (LoggerFactory.getLogger(name) instanceof ch.qos.logback.classic.Logger l) l.setLevel(ch.qos.logback.classic.Level.WARN);
         }
     }
 
@@ -178,6 +203,18 @@ public final class SystemStack implements AutoCloseable {
                 rows.add(new Row("db replica", "PostgreSQL 17 hot standby", "127.0.0.1:" + postgres.replicaPort(), state));
             }
         }
+        if (zookeeper != null) {
+            String state = "up";
+            if (!apps.isEmpty()) {
+                try {
+                    state = "up, " + apps.get(0).registration().instances().size() + " instances registered, leader "
+                            + apps.stream().filter(a -> a.jobs().leader()).map(App::instanceId).findFirst().orElse("none");
+                } catch (Exception e) {
+                    state = "unreachable";
+                }
+            }
+            rows.add(new Row("registry", "ZooKeeper 3.9 (embedded)", zookeeper.connectString(), state));
+        }
         if (redis != null) rows.add(new Row("cache", "Redis 6.2 (embedded)", "127.0.0.1:" + redis.port(), redis.running() ? "up" : "down"));
         return rows;
     }
@@ -223,6 +260,14 @@ public final class SystemStack implements AutoCloseable {
         if (postgres != null) {
             postgres.close();
             postgres = null;
+        }
+        if (zookeeper != null) {
+            try {
+                zookeeper.close();
+            } catch (IOException e) {
+                log.warn("stopping ZooKeeper failed", e);
+            }
+            zookeeper = null;
         }
     }
 

