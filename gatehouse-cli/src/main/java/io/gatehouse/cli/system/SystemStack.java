@@ -100,15 +100,32 @@ public final class SystemStack implements AutoCloseable {
         }
         if (b.contains(Block.APP)) {
             String publicBase = "http://localhost:" + port(options.listen());
-            // The first instance migrates the schema; the others find it done (Flyway takes a lock meanwhile).
+            // The first instance migrates the schema; the others then start side by side.
+            List<AppConfig> configs = new ArrayList<>();
             for (int i = 0; i < options.appPorts().size(); i++) {
-                AppConfig c = AppConfig.defaults("app-" + (i + 1), postgres.primaryJdbcUrl(),
+                configs.add(AppConfig.defaults("app-" + (i + 1), postgres.primaryJdbcUrl(),
                                 postgres.hasReplica() ? List.of(postgres.replicaJdbcUrl()) : List.of(),
                                 redis == null ? null : redis.uri())
                         .withPublicBase(publicBase, Set.of("localhost", "127.0.0.1", "::1"))
-                        .withZookeeper(zookeeper == null ? null : zookeeper.connectString());
-                apps.add(startApp(c, options.appPorts().get(i)));
+                        .withZookeeper(zookeeper == null ? null : zookeeper.connectString()));
             }
+            apps.add(startApp(configs.get(0), options.appPorts().get(0)));
+            List<java.util.concurrent.Future<App>> rest = new ArrayList<>();
+            try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 1; i < configs.size(); i++) {
+                    int n = i;
+                    rest.add(pool.submit(() -> startApp(configs.get(n), options.appPorts().get(n))));
+                }
+            }
+            RuntimeException failed = null;
+            for (var f : rest) {
+                try {
+                    apps.add(f.get()); // done: the executor's close waited for every start
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failed = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+                }
+            }
+            if (failed != null) throw failed;
         }
         if (b.contains(Block.EDGE)) {
             edgeConfig = ConfigLoader.parse(edgeYaml(), "gatehouse up (generated)");

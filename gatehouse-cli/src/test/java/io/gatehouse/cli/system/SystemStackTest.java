@@ -2,7 +2,10 @@ package io.gatehouse.cli.system;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -26,6 +29,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** The whole system as {@code gatehouse up} starts it, on free ports: edge → app → Redis → PostgreSQL. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SystemStackTest {
     static Path home;
     static SystemStack stack;
@@ -79,6 +83,19 @@ class SystemStackTest {
             assertThat(r.headers().firstValue("Location")).hasValue("https://example.com/up");
         }
         assertThat(stack.edgeYaml()).contains("name: app", "path: /health");
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE) // last (unordered tests default to MAX_VALUE / 2): it kills an instance of the shared stack
+    void killingAnAppInstanceCostsNoFailedRequestThroughTheEdge() throws Exception {
+        HttpResponse<String> created = send("POST", "/api/links", "{\"target\":\"https://example.com/kill\"}");
+        Matcher m = Pattern.compile("\"code\":\"([^\"]+)\"").matcher(created.body());
+        assertThat(m.find()).isTrue();
+        stack.apps().get(1).close(); // app-2 stops listening, as if it had crashed
+        for (int i = 0; i < 12; i++) {
+            HttpResponse<String> r = send("GET", "/" + m.group(1), null);
+            assertThat(r.statusCode()).as("request %d after the kill", i).isEqualTo(302);
+        }
     }
 
     @Test
