@@ -1,0 +1,145 @@
+package io.gatehouse.cli.system;
+
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code gatehouse load}: creates links through the edge, then follows them at a fixed rate with Zipf-distributed
+ * popularity, and reports latency percentiles (coordinated omission corrected), the cache hit ratio and the
+ * database queries per 1,000 redirects (both read from the app instances' metrics).
+ */
+@Command(name = "load", description = {"Open-loop load on a running `gatehouse up`: redirects at a fixed rate over",
+        "Zipf-distributed links; prints p50/p99/p99.9 (coordinated omission corrected), hit ratio and DB queries."})
+public final class LoadCommand implements Callable<Integer> {
+    private static final Pattern CODE = Pattern.compile("\"code\":\"([^\"]+)\"");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--target", defaultValue = "http://127.0.0.1:8080", description = "The edge (default: ${DEFAULT-VALUE}).")
+    String target;
+
+    @Option(names = "--rate", defaultValue = "500", description = "Requests per second (default: ${DEFAULT-VALUE}).")
+    int rate;
+
+    @Option(names = "--duration", defaultValue = "10", description = "Seconds (default: ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(names = "--links", defaultValue = "1000", description = "Distinct links to create and follow (default: ${DEFAULT-VALUE}).")
+    int links;
+
+    @Option(names = "--zipf", defaultValue = "1.0", description = "Zipf exponent; 0 is uniform (default: ${DEFAULT-VALUE}).")
+    double zipf;
+
+    @Option(names = "--metrics", split = ",", defaultValue = "http://127.0.0.1:9001/metrics,http://127.0.0.1:9002/metrics,http://127.0.0.1:9003/metrics",
+            description = "App instances' /metrics, for hit ratio and DB queries (default: the three of `gatehouse up`).")
+    List<String> metrics;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (rate <= 0 || seconds <= 0 || links <= 0) {
+            spec.commandLine().getErr().println("--rate, --duration and --links must be positive");
+            return 2;
+        }
+        URI base = URI.create(target.endsWith("/") ? target : target + "/");
+        out.printf("creating %d links through %s …%n", links, base);
+        out.flush();
+        List<String> paths = createLinks(base, links);
+        Counters before = Counters.scrape(metrics);
+        out.printf("following them at %d/s for %d s (Zipf s=%.2f) …%n", rate, seconds, zipf);
+        out.flush();
+        OpenLoop.Result r = OpenLoop.run(base, paths, new Zipf(paths.size(), zipf), rate, Duration.ofSeconds(seconds),
+                Duration.ofSeconds(10), 20_000, 42);
+        Counters delta = Counters.scrape(metrics).minus(before);
+        out.print(report(r, delta));
+        out.flush();
+        return r.errors() == 0 && r.dropped() == 0 ? 0 : 1;
+    }
+
+    static String report(OpenLoop.Result r, Counters delta) {
+        Histogram h = r.latencyMicros();
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("sent %d, ok %d, errors %d, dropped %d, achieved %.0f/s%n", r.sent(), r.ok(), r.errors(),
+                r.dropped(), r.achievedRate()));
+        sb.append(String.format("latency from the intended send time (ms): p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f%n",
+                ms(h, 50), ms(h, 90), ms(h, 99), ms(h, 99.9), h.getMaxValue() / 1000.0));
+        if (delta.lookups() >= 0 && delta.requests() > 0) {
+            sb.append(String.format("cache hit ratio %.3f, database queries per 1,000 redirects %.1f%n",
+                    delta.hits() / delta.requests(), 1000.0 * delta.lookups() / Math.max(1, r.ok())));
+        } else {
+            sb.append("cache hit ratio: no app metrics reachable (--metrics)\n");
+        }
+        return sb.toString();
+    }
+
+    private static double ms(Histogram h, double percentile) {
+        return h.getValueAtPercentile(percentile) / 1000.0;
+    }
+
+    private static List<String> createLinks(URI base, int n) throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        List<String> paths = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            HttpRequest req = HttpRequest.newBuilder(base.resolve("api/links")).timeout(Duration.ofSeconds(10))
+                    .header("Content-Type", "application/json").header("X-Gatehouse-User", "load")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"target\":\"https://example.com/load/" + i + "\"}")).build();
+            HttpResponse<String> res = client.send(req, HttpResponse.BodyHandlers.ofString());
+            Matcher m = CODE.matcher(res.body());
+            if (res.statusCode() != 201 || !m.find()) throw new IllegalStateException("creating a link failed: " + res.statusCode() + " " + res.body());
+            paths.add(m.group(1));
+        }
+        client.close();
+        return paths;
+    }
+
+    /** Sums of the app instances' cache counters; an unreachable instance counts as zero. */
+    record Counters(double hits, double requests, double lookups) {
+        private static final Pattern LINE = Pattern.compile("^(app_cache_requests_total|app_db_link_lookups)\\{([^}]*)} ([0-9.eE+-]+)$");
+
+        static Counters scrape(List<String> urls) {
+            double hits = 0, requests = 0, lookups = 0;
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+            for (String url : urls) {
+                try {
+                    String body = client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+                            HttpResponse.BodyHandlers.ofString()).body();
+                    for (String line : body.split("\n")) {
+                        Matcher m = LINE.matcher(line);
+                        if (!m.matches()) continue;
+                        double v = Double.parseDouble(m.group(3));
+                        if (m.group(1).equals("app_db_link_lookups")) {
+                            lookups += v;
+                        } else {
+                            requests += v;
+                            if (m.group(2).contains("result=\"hit\"")) hits += v;
+                        }
+                    }
+                } catch (Exception e) {
+                    // not running: nothing to add
+                }
+            }
+            client.close();
+            return new Counters(hits, requests, lookups);
+        }
+
+        Counters minus(Counters o) {
+            return new Counters(hits - o.hits, requests - o.requests, lookups - o.lookups);
+        }
+    }
+}
