@@ -19,8 +19,9 @@ import java.util.Properties;
         mixinStandardHelpOptions = true,
         versionProvider = GatehouseCommand.Version.class,
         description = "A Netty edge server: reverse proxy and L7 load balancer.",
-        subcommands = {UpCommand.class, io.gatehouse.cli.system.LoadCommand.class, RunCommand.class, ValidateCommand.class,
-                ProxyCommand.class, StatusCommand.class, KeysCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {UpCommand.class, io.gatehouse.cli.system.LoadCommand.class, io.gatehouse.cli.system.DbCommand.class,
+                RunCommand.class, ValidateCommand.class, ProxyCommand.class, StatusCommand.class, KeysCommand.class,
+                VersionCommand.class, CommandLine.HelpCommand.class})
 public final class GatehouseCommand {
 
     public enum LogFormat { text, json }

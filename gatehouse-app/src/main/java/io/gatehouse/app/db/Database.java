@@ -53,8 +53,8 @@ public final class Database implements AutoCloseable {
     private record Sample(long nanos, Lsn lsn) {}
 
     private final Settings settings;
-    private final HikariDataSource primary;
-    private final List<Replica> replicas = new ArrayList<>();
+    private volatile HikariDataSource primary; // replaced by repoint() after a failover
+    private final List<Replica> replicas = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Deque<Sample> primaryHistory = new ArrayDeque<>();
     private final AtomicInteger nextReplica = new AtomicInteger();
     private final ScheduledExecutorService monitor;
@@ -221,6 +221,26 @@ public final class Database implements AutoCloseable {
         }
         long since = caughtUpTo != null ? caughtUpTo.nanos() : primaryHistory.peekFirst().nanos();
         return Duration.ofNanos(now - since);
+    }
+
+    /**
+     * Failover, the app's half: writes (and primary reads) go to {@code newPrimaryUrl} from now on, and a replica at
+     * that address (the one just promoted) leaves the replica list. In-flight work on the old pool fails and is
+     * answered 503; the caller retries. Fencing the old primary is the operator's half (it must not come back as a
+     * primary: see EmbeddedPostgresCluster.failover).
+     */
+    public synchronized void repoint(String newPrimaryUrl) {
+        HikariDataSource old = primary;
+        primary = pool("primary", newPrimaryUrl, settings.poolSize(), false);
+        for (Replica r : replicas) {
+            if (r.pool.getJdbcUrl().equals(newPrimaryUrl)) {
+                replicas.remove(r);
+                r.pool.close();
+            }
+        }
+        primaryHistory.clear(); // positions of the old primary's timeline say nothing about the new one
+        old.close();
+        log.atWarn().addKeyValue("primary", newPrimaryUrl).log("writes repointed to a new primary");
     }
 
     public boolean primaryReachable() {

@@ -48,10 +48,26 @@ public final class EmbeddedPostgresCluster implements AutoCloseable {
     /** Starts the primary (port 0: any free port) and, if asked, a streaming replica of it. */
     public static EmbeddedPostgresCluster start(Path root, boolean deleteOnClose, boolean withReplica,
                                                 int primaryPort, int replicaPort) throws IOException {
+        return start(root, deleteOnClose, withReplica, false, primaryPort, replicaPort);
+    }
+
+    /**
+     * As above; with {@code synchronous}, a commit on the primary returns only once the replica has it
+     * ({@code synchronous_standby_names}), so a failover loses no acknowledged write, at the price of a round trip
+     * per commit and of writes that wait while the replica is down.
+     */
+    public static EmbeddedPostgresCluster start(Path root, boolean deleteOnClose, boolean withReplica, boolean synchronous,
+                                                int primaryPort, int replicaPort) throws IOException {
         EmbeddedPostgresCluster cluster = new EmbeddedPostgresCluster(root, deleteOnClose);
         try {
             Files.createDirectories(root);
-            cluster.primary = server(root.resolve("primary"), primaryPort);
+            Path promoted = root.resolve("replica");
+            if (!Files.exists(root.resolve("primary")) && Files.exists(promoted.resolve("PG_VERSION"))
+                    && !Files.exists(promoted.resolve("standby.signal"))) {
+                // A failover happened last time: the promoted replica is the primary now; a new replica is made below.
+                Files.move(promoted, root.resolve("primary"));
+            }
+            cluster.primary = server(root.resolve("primary"), primaryPort, synchronous && withReplica);
             if (withReplica) cluster.replica = cluster.startReplica(replicaPort);
             return cluster;
         } catch (IOException | RuntimeException e) {
@@ -61,6 +77,10 @@ public final class EmbeddedPostgresCluster implements AutoCloseable {
     }
 
     private static EmbeddedPostgres server(Path dataDir, int port) throws IOException {
+        return server(dataDir, port, false);
+    }
+
+    private static EmbeddedPostgres server(Path dataDir, int port, boolean synchronousStandby) throws IOException {
         boolean fresh = !Files.exists(dataDir.resolve("PG_VERSION"));
         EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
                 .setDataDirectory(dataDir)
@@ -69,6 +89,7 @@ public final class EmbeddedPostgresCluster implements AutoCloseable {
                 .setServerConfig("max_wal_senders", "5")
                 .setServerConfig("hot_standby", "on")
                 .setServerConfig("listen_addresses", "127.0.0.1");
+        if (synchronousStandby) b.setServerConfig("synchronous_standby_names", "replica1");
         if (port > 0) b.setPort(port);
         log.atInfo().addKeyValue("dataDir", dataDir).addKeyValue("fresh", fresh).log("starting PostgreSQL");
         return b.start();
@@ -127,6 +148,29 @@ public final class EmbeddedPostgresCluster implements AutoCloseable {
                 return FileVisitResult.CONTINUE; // a temp file the primary removed while we walked
             }
         });
+    }
+
+    /**
+     * Failover: stops the primary (so it cannot take writes any more: the fence), promotes the replica with
+     * {@code pg_promote()} and makes it the primary. There is no replica afterwards. Returns the new primary's URL.
+     */
+    public String failover() throws SQLException {
+        if (replica == null) throw new IllegalStateException("no replica to promote");
+        closeQuietly(primary);
+        try {
+            // Fenced for good: on the next start the promoted replica's directory becomes the primary.
+            Files.move(root.resolve("primary"), root.resolve("fenced-" + System.currentTimeMillis()));
+        } catch (IOException e) {
+            throw new SQLException("cannot fence the old primary's data directory: " + e.getMessage(), e);
+        }
+        try (Connection c = replica.getPostgresDatabase().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("select pg_promote(true, 60)")) {
+            rs.next();
+            if (!rs.getBoolean(1)) throw new SQLException("pg_promote did not finish within 60 s");
+        }
+        primary = replica;
+        replica = null;
+        return primaryJdbcUrl();
     }
 
     public String primaryJdbcUrl() {

@@ -34,7 +34,11 @@ public final class SystemBanner {
                     .append("  curl -si ").append(base).append("/CODE            # follow it: 302 to the target\n")
                     .append("  curl -s ").append(base).append("/api/links/CODE -H 'X-Gatehouse-User: me'   # metadata and hits\n")
                     .append("  curl -s http://127.0.0.1:").append(second.port()).append("/metrics | grep app_cache_requests   # watch the cache hit\n")
-                    .append("  curl -s http://127.0.0.1:").append(second.port()).append("/ready   # dependencies: postgres, replica lag, redis\n");
+                    .append("  curl -s http://127.0.0.1:").append(second.port()).append("/ready   # dependencies: postgres, replica lag, redis\n")
+                    .append("  ./gatehouse load --target ").append(base).append("   # open-loop load: latency percentiles, hit ratio\n");
+            if (stack.postgres() != null && stack.postgres().hasReplica()) {
+                sb.append("  ./gatehouse db promote   # fail over: fence the primary, promote the replica, repoint writes\n");
+            }
             if (stack.edgeAddress() != null) {
                 sb.append("\nThe edge's configuration (generated): ").append(home.resolve("edge.yaml")).append('\n');
             }

@@ -45,6 +45,7 @@ public final class SystemStack implements AutoCloseable {
     private EmbeddedZooKeeper zookeeper;
     private final List<App> apps = new ArrayList<>();
     private Gatehouse edge;
+    private ControlChannel control;
     private GatehouseConfig edgeConfig;
     private Duration startup;
 
@@ -127,6 +128,7 @@ public final class SystemStack implements AutoCloseable {
             }
             if (failed != null) throw failed;
         }
+        if (postgres != null) control = ControlChannel.open(options.home(), this::promote);
         if (b.contains(Block.EDGE)) {
             edgeConfig = ConfigLoader.parse(edgeYaml(), "gatehouse up (generated)");
             edge = Gatehouse.start(edgeConfig);
@@ -248,8 +250,24 @@ public final class SystemStack implements AutoCloseable {
     public EmbeddedRedis redis() { return redis; }
     public GatehouseConfig edgeConfig() { return edgeConfig; }
 
+    /** Failover: fence the primary, promote the replica, repoint every instance's writes. */
+    public synchronized String promote() {
+        if (postgres == null || !postgres.hasReplica()) throw new IllegalStateException("there is no replica to promote");
+        try {
+            String url = postgres.failover();
+            apps.forEach(a -> a.database().repoint(url));
+            return "promoted: the primary is now 127.0.0.1:" + postgres.primaryPort() + "; there is no replica until the next start";
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
     /** Stops the edge first (draining), then the app instances, then the engines. */
-    public void shutdown(Duration drain) {
+    public synchronized void shutdown(Duration drain) {
+        if (control != null) {
+            control.close();
+            control = null;
+        }
         if (edge != null) {
             try {
                 edge.shutdown(drain);

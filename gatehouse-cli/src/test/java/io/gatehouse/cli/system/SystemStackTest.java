@@ -86,6 +86,31 @@ class SystemStackTest {
     }
 
     @Test
+    @Order(Integer.MAX_VALUE - 1) // near the end: the shared stack has no replica afterwards
+    void promoteThroughTheControlChannelRepointsWritesAndKeepsReplicatedLinks() throws Exception {
+        HttpResponse<String> created = send("POST", "/api/links", "{\"target\":\"https://example.com/before-failover\"}");
+        assertThat(created.statusCode()).isEqualTo(201);
+        io.gatehouse.app.db.Lsn lsn = io.gatehouse.app.db.Lsn.parse(created.headers().firstValue("Gatehouse-Lsn").orElseThrow());
+        Matcher m = Pattern.compile("\"code\":\"([^\"]+)\"").matcher(created.body());
+        assertThat(m.find()).isTrue();
+        // Asynchronous replication: promote once the replica has the write, as an operator would check.
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            io.gatehouse.app.db.Lsn replayed = stack.apps().get(0).database().replicas().get(0).replayed();
+            return replayed != null && replayed.atLeast(lsn);
+        });
+        int port = Integer.parseInt(Files.readString(home.resolve(ControlChannel.PORT_FILE)).trim());
+        HttpResponse<String> promoted = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/db/promote"))
+                .timeout(Duration.ofSeconds(90)).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(promoted.statusCode()).as(promoted.body()).isEqualTo(200);
+        assertThat(stack.rows()).extracting(SystemStack.Row::block).doesNotContain("db replica");
+
+        HttpResponse<String> after = send("POST", "/api/links", "{\"target\":\"https://example.com/after-failover\"}");
+        assertThat(after.statusCode()).as(after.body()).isEqualTo(201);
+        HttpResponse<String> old = send("GET", "/api/links/" + m.group(1), null);
+        assertThat(old.statusCode()).isEqualTo(200); // read from the new primary: the link survived the failover
+    }
+
+    @Test
     @Order(Integer.MAX_VALUE) // last (unordered tests default to MAX_VALUE / 2): it kills an instance of the shared stack
     void killingAnAppInstanceCostsNoFailedRequestThroughTheEdge() throws Exception {
         HttpResponse<String> created = send("POST", "/api/links", "{\"target\":\"https://example.com/kill\"}");
