@@ -23,7 +23,7 @@ public final class Engines implements BeforeAllCallback {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() throws java.io.IOException {
             redis.close();
             postgres.close();
         }

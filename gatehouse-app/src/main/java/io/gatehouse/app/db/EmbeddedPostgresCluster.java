@@ -100,6 +100,11 @@ public final class EmbeddedPostgresCluster implements AutoCloseable {
         if (!Files.exists(dir.resolve("standby.signal"))) {
             deleteTree(dir);
             baseBackup(primary, root.resolve("primary"), dir);
+        } else {
+            // The primary picks a new port on each start: point the existing standby at this one.
+            Path auto = dir.resolve("postgresql.auto.conf");
+            String conf = Files.readString(auto).replaceAll("(?m)^primary_conninfo = .*$", "");
+            Files.writeString(auto, conf.strip() + "\n" + conninfo(primary));
         }
         return server(dir, port);
     }
@@ -116,13 +121,16 @@ public final class EmbeddedPostgresCluster implements AutoCloseable {
             }
             Files.writeString(to.resolve("backup_label"), label);
             Files.writeString(to.resolve("standby.signal"), "");
-            Files.writeString(to.resolve("postgresql.auto.conf"),
-                    "\nprimary_conninfo = 'host=127.0.0.1 port=" + primary.getPort() + " user=postgres application_name=replica1'\n",
+            Files.writeString(to.resolve("postgresql.auto.conf"), "\n" + conninfo(primary),
                     StandardOpenOption.APPEND, StandardOpenOption.CREATE);
             Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rwx------"));
         } catch (SQLException e) {
             throw new IOException("base backup of the primary failed: " + e.getMessage(), e);
         }
+    }
+
+    private static String conninfo(EmbeddedPostgres primary) {
+        return "primary_conninfo = 'host=127.0.0.1 port=" + primary.getPort() + " user=postgres application_name=replica1'\n";
     }
 
     private static void copyDataDirectory(Path from, Path to) throws IOException {

@@ -70,7 +70,7 @@ public final class Registration implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws java.io.IOException {
         discovery.close(); // unregisters
         client.close();
     }

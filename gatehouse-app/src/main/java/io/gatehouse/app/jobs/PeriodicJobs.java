@@ -138,9 +138,13 @@ public final class PeriodicJobs implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws java.io.IOException {
         timer.shutdownNow();
-        timer.awaitTermination(2, TimeUnit.SECONDS);
+        try {
+            timer.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (latch != null) latch.close();
     }
 }

@@ -36,7 +36,9 @@ public final class DbCommand {
             try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
                 HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(90))
                         .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-                (r.statusCode() == 200 ? spec.commandLine().getOut() : spec.commandLine().getErr()).print(r.body());
+                java.io.PrintWriter w = r.statusCode() == 200 ? spec.commandLine().getOut() : spec.commandLine().getErr();
+                w.print(r.body());
+                w.flush();
                 return r.statusCode() == 200 ? 0 : 1;
             } catch (ConnectException e) {
                 spec.commandLine().getErr().println("`gatehouse up` does not answer at " + uri + " (stopped?)");

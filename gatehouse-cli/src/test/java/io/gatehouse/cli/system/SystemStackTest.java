@@ -141,6 +141,15 @@ class SystemStackTest {
     }
 
     @Test
+    void dbPromoteWithoutARunningUpSaysSo() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = io.gatehouse.cli.GatehouseCommand.commandLine().setErr(new java.io.PrintWriter(err, true))
+                .execute("db", "promote");
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString()).contains("no running `gatehouse up` found");
+    }
+
+    @Test
     void blocksAreValidated() {
         assertThatThrownBy(() -> Block.parse("edge,app")).hasMessageContaining("app needs db");
         assertThatThrownBy(() -> Block.parse("edge,kafka")).hasMessageContaining("unknown block 'kafka'");
