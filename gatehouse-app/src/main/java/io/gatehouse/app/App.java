@@ -86,7 +86,6 @@ public final class App implements AutoCloseable {
         UserRoutes users = redis == null ? null : new UserRoutes(db, new Sessions(redis, Duration.ofHours(12)));
         Identity identity = users == null ? Identity::fromEdge : users.identity();
         LinkRoutes linkRoutes = new LinkRoutes(links, identity, clock, config.publicBase());
-        Timer.Builder requests = Timer.builder("app.http.requests");
         server = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
@@ -99,7 +98,8 @@ public final class App implements AutoCloseable {
                         } finally {
                             long nanos = System.nanoTime() - started;
                             String route = req.matchingPattern().orElse("unmatched");
-                            requests.tags("method", req.prologue().method().text(), "route", route,
+                            // A fresh builder each time: a Timer.Builder is mutable and shared ones race.
+                            Timer.builder("app.http.requests").tags("method", req.prologue().method().text(), "route", route,
                                     "status", Integer.toString(res.status().code())).register(meters)
                                     .record(nanos, TimeUnit.NANOSECONDS);
                             if (log.isDebugEnabled()) {
