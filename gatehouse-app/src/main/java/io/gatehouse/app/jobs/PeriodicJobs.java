@@ -84,7 +84,12 @@ public final class PeriodicJobs implements AutoCloseable {
         long slot = clock.millis() / interval.toMillis();
         try {
             if (claim("sweep", slot)) {
-                Map<String, Long> swept = db.write(c -> store.sweepExpired(c, clock.instant(), 1000)).value();
+                Map<String, Long> swept = db.write(c -> {
+                    try (PreparedStatement s = c.prepareStatement("delete from job_runs where started_at < now() - interval '1 day'")) {
+                        s.executeUpdate(); // the claims only need to outlive any leader's stall
+                    }
+                    return store.sweepExpired(c, clock.instant(), 1000);
+                }).value();
                 if (cache != null) swept.forEach((code, version) -> cache.invalidate(code, version, true));
                 runs.add(new Run("sweep", slot));
                 if (!swept.isEmpty()) log.atInfo().addKeyValue("deleted", swept.size()).log("expired links swept");
