@@ -81,7 +81,12 @@ public final class App implements AutoCloseable {
         Gauge.builder("app.db.link_lookups", store, LinkStore::lookups).register(meters);
         LinkCache cache = redis == null ? null
                 : new LinkCache(redis, clock, config.cacheTtl(), config.negativeTtl(), config.nearCacheTtl(), meters);
-        links = new LinkService(db, store, cache, redis, new TargetPolicy(config.ownHosts()), clock, meters);
+        links = new LinkService(db, store, cache, redis, new TargetPolicy(config.ownHosts()), clock, meters)
+                .writeThrough(config.writeThrough());
+        if (redis != null) {
+            Gauge.builder("app.cache.redis.evicted_keys", redis, Redis::evictedKeys)
+                    .description("keys Redis evicted under maxmemory (NaN while Redis is away)").register(meters);
+        }
         readiness = new Readiness(config.instanceId(), db, redis);
         UserRoutes users = redis == null ? null : new UserRoutes(db, new Sessions(redis, Duration.ofHours(12)));
         Identity identity = users == null ? Identity::fromEdge : users.identity();

@@ -16,40 +16,46 @@ import java.util.Set;
  * @param publicBase  how short links are shown, e.g. {@code http://localhost:8080} (the edge)
  * @param ownHosts    host names of the system itself: links to them are refused
  * @param nearCacheTtl zero: no near cache
+ * @param writeThrough links: after a write, store the new version in the cache instead of a tombstone
  */
 public record AppConfig(String instanceId, String host, int port, Database.Settings database, String redisUri,
                         Duration redisTimeout, Duration cacheTtl, Duration negativeTtl, Duration nearCacheTtl, String zookeeper,
-                        String publicBase, Set<String> ownHosts, Duration jobInterval) {
+                        String publicBase, Set<String> ownHosts, Duration jobInterval, boolean writeThrough) {
 
     public static AppConfig defaults(String instanceId, String primaryUrl, List<String> replicaUrls, String redisUri) {
         return new AppConfig(instanceId, "127.0.0.1", 0,
                 new Database.Settings(primaryUrl, replicaUrls, "postgres", "", 8, Duration.ofSeconds(5), Duration.ofMillis(200)),
                 redisUri, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofSeconds(2), null,
-                "http://localhost:8080", Set.of("localhost", "127.0.0.1"), Duration.ofSeconds(10));
+                "http://localhost:8080", Set.of("localhost", "127.0.0.1"), Duration.ofSeconds(10), false);
     }
 
     public AppConfig withPort(int port) {
         return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
-                publicBase, ownHosts, jobInterval);
+                publicBase, ownHosts, jobInterval, writeThrough);
     }
 
     public AppConfig withZookeeper(String connect) {
         return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, connect,
-                publicBase, ownHosts, jobInterval);
+                publicBase, ownHosts, jobInterval, writeThrough);
     }
 
     public AppConfig withNearCacheTtl(Duration ttl) {
         return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, ttl, zookeeper,
-                publicBase, ownHosts, jobInterval);
+                publicBase, ownHosts, jobInterval, writeThrough);
     }
 
     public AppConfig withJobInterval(Duration every) {
         return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
-                publicBase, ownHosts, every);
+                publicBase, ownHosts, every, writeThrough);
+    }
+
+    public AppConfig withWriteThrough(boolean on) {
+        return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
+                publicBase, ownHosts, jobInterval, on);
     }
 
     public AppConfig withPublicBase(String base, Set<String> hosts) {
         return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
-                base, hosts, jobInterval);
+                base, hosts, jobInterval, writeThrough);
     }
 }

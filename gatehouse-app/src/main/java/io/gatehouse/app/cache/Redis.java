@@ -174,6 +174,19 @@ public final class Redis implements AutoCloseable {
         }
     }
 
+    /** {@code evicted_keys} from INFO stats: how often maxmemory made Redis drop entries. */
+    public double evictedKeys() {
+        try {
+            String info = call(c -> c.info("stats"));
+            for (String line : info.split("\r?\n")) {
+                if (line.startsWith("evicted_keys:")) return Double.parseDouble(line.substring("evicted_keys:".length()).trim());
+            }
+            return Double.NaN;
+        } catch (Unavailable e) {
+            return Double.NaN;
+        }
+    }
+
     public boolean up() {
         return up;
     }

@@ -144,6 +144,26 @@ public final class LinkCache {
         }
     }
 
+    /**
+     * Write-through, the per-entity alternative to {@link #invalidate}: after the commit, store the new version
+     * itself (the same compare-and-set, so an older concurrent writer cannot overwrite it), then tell every
+     * instance. The first read after a write is then a hit instead of a miss and a database read; the price is a
+     * cache write per database write, and cache memory spent on links that may never be followed. If the store
+     * is refused or Redis is away, it falls back to the tombstone.
+     */
+    public void writeThrough(Redirect r) {
+        onInvalidation(r.code() + "|" + r.version());
+        if (putFound(r, 1) != Fill.STORED) {
+            invalidate(r.code(), r.version(), false);
+            return;
+        }
+        try {
+            redis.call(c -> c.publish(CHANNEL, r.code() + "|" + r.version()));
+        } catch (Redis.Unavailable e) {
+            // near caches fall back on their short TTL
+        }
+    }
+
     /** After a commit that changed ({@code deleted} false) or removed a link: tombstone, then tell every instance. */
     public void invalidate(String code, long version, boolean deleted) {
         String kind = deleted ? "D" : "T";

@@ -31,6 +31,7 @@ public final class LinkService {
     private final SingleFlight<String, LinkCache.Entry> flights = new SingleFlight<>();
     private final XFetch xfetch = new XFetch(1.0);
     private final Clock clock;
+    private boolean writeThrough;
     private final Counter hits, misses, negativeHits, bypass, suppressed, earlyRefreshes, dbLoads;
 
     public LinkService(Database db, LinkStore store, LinkCache cache, Redis redis, TargetPolicy policy, Clock clock,
@@ -48,6 +49,18 @@ public final class LinkService {
         this.suppressed = meters.counter("app.cache.loads.suppressed");
         this.earlyRefreshes = meters.counter("app.cache.early_refreshes");
         this.dbLoads = meters.counter("app.cache.loads");
+    }
+
+    /** Links written through to the cache instead of invalidated (see {@link LinkCache#writeThrough}). */
+    public LinkService writeThrough(boolean on) {
+        this.writeThrough = on;
+        return this;
+    }
+
+    private void written(Link l) {
+        if (cache == null) return;
+        if (writeThrough) cache.writeThrough(Redirect.of(l));
+        else cache.invalidate(l.code(), l.version(), false);
     }
 
     // ---- the hot path ----
@@ -146,7 +159,7 @@ public final class LinkService {
             }
             if (w.value() == null) throw new IllegalStateException("five random codes in a row collided");
         }
-        if (cache != null) cache.invalidate(w.value().code(), w.value().version(), false);
+        written(w.value());
         return w;
     }
 
@@ -175,7 +188,7 @@ public final class LinkService {
         Database.Written<Link> w = db.write(c -> store.updateTarget(c, code, owner, checked));
         if (w.value() == null) throw ProblemException.notFound("no link '" + code + "' of yours");
         // Only after the commit: a tombstone written before it could be overwritten by a reader of the old row.
-        if (cache != null) cache.invalidate(code, w.value().version(), false);
+        written(w.value());
         return w;
     }
 
