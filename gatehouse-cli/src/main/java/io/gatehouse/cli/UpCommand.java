@@ -48,6 +48,15 @@ final class UpCommand implements Callable<Integer> {
             description = "Blocks to start (default: ${DEFAULT-VALUE}); e.g. edge,app,db runs without cache and replica.")
     String blocks;
 
+    @Option(names = "--cache-maxmemory", paramLabel = "SIZE", defaultValue = "128mb",
+            description = "Redis maxmemory (default: ${DEFAULT-VALUE}).")
+    String cacheMaxMemory;
+
+    @Option(names = "--cache-policy", paramLabel = "POLICY", defaultValue = "allkeys-lfu",
+            description = "Redis eviction policy: allkeys-lfu, allkeys-lru, volatile-lfu, volatile-lru, allkeys-random, "
+                    + "volatile-ttl or noeviction (default: ${DEFAULT-VALUE}).")
+    String cachePolicy;
+
     @Option(names = "--print-config", description = "Print the bundled configuration (a starting point for `gatehouse run`) and exit.")
     boolean printConfig;
 
@@ -65,6 +74,13 @@ final class UpCommand implements Callable<Integer> {
             if (!"off".equals(admin)) HostPort.require("--admin", admin);
             if (!"off".equals(listenTls)) HostPort.require("--listen-tls", listenTls);
             chosen = Block.parse(blocks);
+            if (!java.util.Set.of("allkeys-lfu", "allkeys-lru", "volatile-lfu", "volatile-lru", "allkeys-random",
+                    "volatile-ttl", "noeviction").contains(cachePolicy)) {
+                throw new IllegalArgumentException("--cache-policy: unknown policy '" + cachePolicy + "'");
+            }
+            if (!cacheMaxMemory.matches("[0-9]+(b|kb|mb|gb)?")) {
+                throw new IllegalArgumentException("--cache-maxmemory: '" + cacheMaxMemory + "' is not a size like 128mb");
+            }
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
@@ -98,7 +114,7 @@ final class UpCommand implements Callable<Integer> {
             io.gatehouse.tls.LocalAuthority.Files local = "off".equals(listenTls) || !chosen.contains(Block.EDGE) ? null
                     : io.gatehouse.tls.LocalAuthority.ensure(dataDir());
             stack = SystemStack.start(new SystemStack.Options(chosen, listen, listenTls, local, admin, dataDir(),
-                    DemoStack.DEFAULT_PORTS));
+                    DemoStack.DEFAULT_PORTS, cacheMaxMemory, cachePolicy));
             if (chosen.contains(Block.EDGE)) {
                 java.nio.file.Files.writeString(dataDir().resolve("edge.yaml"), stack.edgeYaml());
             }

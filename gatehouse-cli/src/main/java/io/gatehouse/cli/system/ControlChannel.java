@@ -25,21 +25,34 @@ public final class ControlChannel implements AutoCloseable {
         this.portFile = portFile;
     }
 
-    /** Serves {@code POST /db/promote} with {@code promote}, which returns a one-line outcome. */
-    public static ControlChannel open(Path home, Supplier<String> promote) throws IOException {
+    /**
+     * Serves {@code POST /db/promote} with {@code promote} and {@code POST /apps/<id>/stop} with {@code stopApp};
+     * each returns a one-line outcome.
+     */
+    public static ControlChannel open(Path home, Supplier<String> promote, java.util.function.Function<String, String> stopApp)
+            throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4);
-        server.createContext("/db/promote", ex -> {
+        server.createContext("/", ex -> {
             int status = 200;
             String body;
+            String path = ex.getRequestURI().getPath();
+            java.util.regex.Matcher app = java.util.regex.Pattern.compile("/apps/([A-Za-z0-9-]+)/stop").matcher(path);
             if (!"POST".equals(ex.getRequestMethod())) {
                 status = 405;
                 body = "use POST";
             } else {
                 try {
-                    body = promote.get();
+                    if (path.equals("/db/promote")) {
+                        body = promote.get();
+                    } else if (app.matches()) {
+                        body = stopApp.apply(app.group(1));
+                    } else {
+                        status = 404;
+                        body = "POST /db/promote or /apps/<id>/stop";
+                    }
                 } catch (RuntimeException e) {
                     status = 409;
-                    body = "promote failed: " + e.getMessage();
+                    body = "failed: " + e.getMessage();
                 }
             }
             byte[] bytes = (body + "\n").getBytes(StandardCharsets.UTF_8);

@@ -36,6 +36,10 @@ public final class SystemBanner {
                     .append("  curl -s http://127.0.0.1:").append(second.port()).append("/metrics | grep app_cache_requests   # watch the cache hit\n")
                     .append("  curl -s http://127.0.0.1:").append(second.port()).append("/ready   # dependencies: postgres, replica lag, redis\n")
                     .append("  ./gatehouse load --target ").append(base).append("   # open-loop load: latency percentiles, hit ratio\n");
+            if (stack.controlPort() > 0 && stack.edgeAddress() != null) {
+                sb.append("  curl -X POST http://127.0.0.1:").append(stack.controlPort()).append("/apps/").append(second.instanceId())
+                        .append("/stop   # kill an app instance: the edge routes around it\n");
+            }
             if (stack.postgres() != null && stack.postgres().hasReplica()) {
                 sb.append("  ./gatehouse db promote   # fail over: fence the primary, promote the replica, repoint writes\n");
             }

@@ -37,7 +37,12 @@ public final class SystemStack implements AutoCloseable {
 
     /** What to start and where. Ports of 0 pick free ones. */
     public record Options(Set<Block> blocks, String listen, String tlsListen, LocalAuthority.Files local, String admin,
-                          Path home, List<Integer> appPorts) {}
+                          Path home, List<Integer> appPorts, String cacheMaxMemory, String cachePolicy) {
+        public Options(Set<Block> blocks, String listen, String tlsListen, LocalAuthority.Files local, String admin,
+                       Path home, List<Integer> appPorts) {
+            this(blocks, listen, tlsListen, local, admin, home, appPorts, "128mb", "allkeys-lfu");
+        }
+    }
 
     private final Options options;
     private EmbeddedPostgresCluster postgres;
@@ -79,7 +84,7 @@ public final class SystemStack implements AutoCloseable {
         if (b.contains(Block.CACHE)) {
             redisStarter = Thread.ofVirtual().start(() -> {
                 try {
-                    redisBox[0] = EmbeddedRedis.start(0, "128mb", "allkeys-lfu");
+                    redisBox[0] = EmbeddedRedis.start(0, options.cacheMaxMemory(), options.cachePolicy());
                 } catch (IOException e) {
                     redisError[0] = e;
                 }
@@ -128,7 +133,7 @@ public final class SystemStack implements AutoCloseable {
             }
             if (failed != null) throw failed;
         }
-        if (postgres != null) control = ControlChannel.open(options.home(), this::promote);
+        if (postgres != null) control = ControlChannel.open(options.home(), this::promote, this::stopApp);
         if (b.contains(Block.EDGE)) {
             edgeConfig = ConfigLoader.parse(edgeYaml(), "gatehouse up (generated)");
             edge = Gatehouse.start(edgeConfig);
@@ -234,7 +239,10 @@ public final class SystemStack implements AutoCloseable {
             }
             rows.add(new Row("registry", "ZooKeeper 3.9 (embedded)", zookeeper.connectString(), state));
         }
-        if (redis != null) rows.add(new Row("cache", "Redis 6.2 (embedded)", "127.0.0.1:" + redis.port(), redis.running() ? "up" : "down"));
+        if (redis != null) {
+            rows.add(new Row("cache", "Redis 6.2 (embedded), " + options.cacheMaxMemory() + " " + options.cachePolicy(),
+                    "127.0.0.1:" + redis.port(), redis.running() ? "up" : "down"));
+        }
         return rows;
     }
 
@@ -249,6 +257,19 @@ public final class SystemStack implements AutoCloseable {
     public EmbeddedPostgresCluster postgres() { return postgres; }
     public EmbeddedRedis redis() { return redis; }
     public GatehouseConfig edgeConfig() { return edgeConfig; }
+
+    /** Stops one app instance, as if it had crashed: it stops listening and leaves the registry. */
+    public synchronized String stopApp(String id) {
+        App app = apps.stream().filter(a -> a.instanceId().equals(id)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no running instance '" + id + "'"));
+        app.close();
+        apps.remove(app);
+        return "stopped " + id + "; the edge's health check takes it out, requests go to the others";
+    }
+
+    public int controlPort() {
+        return control == null ? -1 : control.port();
+    }
 
     /** Failover: fence the primary, promote the replica, repoint every instance's writes. */
     public synchronized String promote() {

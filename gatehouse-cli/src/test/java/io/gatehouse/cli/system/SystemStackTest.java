@@ -38,7 +38,8 @@ class SystemStackTest {
     @BeforeAll
     static void start() throws Exception {
         home = Files.createTempDirectory("gatehouse-up");
-        stack = SystemStack.start(new SystemStack.Options(Block.ALL, "127.0.0.1:0", "off", null, "off", home, List.of(0, 0, 0)));
+        stack = SystemStack.start(new SystemStack.Options(Block.ALL, "127.0.0.1:0", "off", null, "off", home, List.of(0, 0, 0),
+                "32mb", "allkeys-lru"));
     }
 
     @AfterAll
@@ -116,7 +117,10 @@ class SystemStackTest {
         HttpResponse<String> created = send("POST", "/api/links", "{\"target\":\"https://example.com/kill\"}");
         Matcher m = Pattern.compile("\"code\":\"([^\"]+)\"").matcher(created.body());
         assertThat(m.find()).isTrue();
-        stack.apps().get(1).close(); // app-2 stops listening, as if it had crashed
+        int port = Integer.parseInt(Files.readString(home.resolve(ControlChannel.PORT_FILE)).trim());
+        HttpResponse<String> stopped = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/apps/app-2/stop"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(stopped.statusCode()).as(stopped.body()).isEqualTo(200); // app-2 stops listening, as if it had crashed
         for (int i = 0; i < 12; i++) {
             HttpResponse<String> r = send("GET", "/" + m.group(1), null);
             assertThat(r.statusCode()).as("request %d after the kill", i).isEqualTo(302);
@@ -147,6 +151,23 @@ class SystemStackTest {
                 .execute("db", "promote");
         assertThat(code).isEqualTo(1);
         assertThat(err.toString()).contains("no running `gatehouse up` found");
+    }
+
+    @Test
+    void cacheLimitsAreApplied() {
+        assertThat(stack.rows()).filteredOn(r -> r.block().equals("cache")).extracting(SystemStack.Row::engine)
+                .containsExactly("Redis 6.2 (embedded), 32mb allkeys-lru");
+        String config = stack.apps().get(0).redis().call(c -> c.configGet("maxmemory-policy")).get("maxmemory-policy");
+        assertThat(config).isEqualTo("allkeys-lru");
+    }
+
+    @Test
+    void upRejectsAnUnknownEvictionPolicy() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = io.gatehouse.cli.GatehouseCommand.commandLine().setErr(new java.io.PrintWriter(err, true))
+                .execute("up", "--cache-policy", "random-ish");
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("--cache-policy: unknown policy 'random-ish'");
     }
 
     @Test
