@@ -133,6 +133,7 @@ public final class SystemStack implements AutoCloseable {
             }
             if (failed != null) throw failed;
         }
+        warmUp();
         if (postgres != null) control = ControlChannel.open(options.home(), this::promote, this::stopApp);
         if (b.contains(Block.EDGE)) {
             edgeConfig = ConfigLoader.parse(edgeYaml(), "gatehouse up (generated)");
@@ -141,7 +142,27 @@ public final class SystemStack implements AutoCloseable {
         }
     }
 
-    /** Endpoints start unproven; the banner should not invite requests the edge would answer with 503. */
+    /**
+     * One request to each instance's /health before the edge starts: the first request of a fresh JVM is slow (class
+     * loading, the first pooled connection) and would fail the edge's first 500 ms health check for no real reason.
+     */
+    private void warmUp() {
+        try (java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+            for (App a : apps) {
+                try {
+                    client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + a.port() + "/health"))
+                            .timeout(Duration.ofSeconds(5)).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+                } catch (IOException e) {
+                    log.atWarn().addKeyValue("instance", a.instanceId()).log("warm-up request failed; the health check decides");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** The banner should not invite requests the edge would answer with 503: wait until it counts every instance in. */
     private void awaitHealthyEndpoints() throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (edge.cluster(CLUSTER).availableCount() < apps.size() && System.nanoTime() < deadline) {
