@@ -7,13 +7,13 @@ gatehouse_jvm_flags() {
   GATEHOUSE_JVM_FLAGS=(
     # Netty's pooled allocator: on JDK 25 Netty 4.2 runs without sun.misc.Unsafe and its default adaptive allocator
     # then frees memory through shared-arena closes that stop every thread (2x the CPU on 16 KiB bodies, measured in
-    # ../shared/README.md). Harmless on JDK 21.
+    # an A/B of the two allocators under the proxy benchmark). Harmless on JDK 21.
     -Dio.netty.allocator.type=pooled
     # A proxy's heap holds config, routing tables and short-lived request objects; bodies live in pooled direct
     # buffers (bounded by -Xmx too unless -XX:MaxDirectMemorySize is given). 64 MiB to start keeps RSS small.
     -Xms64m -Xmx512m
     # GC: left to the JVM. It picks SerialGC on one CPU and G1 (parallel, short pauses, better p99) on more; GC was
-    # under 1 % of proxy CPU in the shared measurements, so there is nothing to win by forcing one. For the smallest
+    # under 1 % of proxy CPU in the benchmark's profiles, so there is nothing to win by forcing one. For the smallest
     # footprint: GATEHOUSE_JAVA_OPTS=-XX:+UseSerialGC.
     # Metaspace: the JVM's first threshold (~21 MiB) is reached a minute or so into serving, as the JIT's profiles
     # fill metaspace, and crossing it costs a full collection (22 ms on one core, measured: the longest pause of a

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016  # proxy commands are single-quoted on purpose: the harness expands them
 #
-# gatehouse-bench.sh — Gatehouse beside nginx and HAProxy on the shared harness
-# (../shared/bench/proxy-bench.sh), in interleaved rounds, one TSV, one summary.
+# gatehouse-bench.sh — Gatehouse beside nginx and HAProxy on the proxy benchmark
+# harness (proxy-bench.sh, not part of this repository: BENCH_HARNESS names it), in interleaved rounds, one TSV, one summary.
 #
 # Each round runs nginx, HAProxy and Gatehouse, one after the other, over /small (100 B), /16k and /1m with
 # 50 keep-alive connections (wrk and the origin nginx on CPU 0, the proxy on CPU 1). Round 1 also opens 9000 idle
@@ -32,9 +32,9 @@
 #   --jit-warmup S   Gatehouse JIT warm-up before the first path (default 60, as the harness recommends)
 #   --java-opts STR  extra JVM flags for Gatehouse (appended, so they win over the defaults below)
 #   --mode MODE      http (default) | https (keep-alive over TLS) | https-newconn (a full handshake per request,
-#                    /small) | h2 (HTTP/2 over TLS with h2load, /small); peers use ../shared/bench/peers/*-tls.*
+#                    /small) | h2 (HTTP/2 over TLS with h2load, /small); peers use the harness's peers/*-tls.*
 #   --paths LIST     override the paths (comma-separated)
-# Env: BENCH_HARNESS (default ../shared/bench/proxy-bench.sh), JAVA_HOME (a JDK >= 21; found like ./gatehouse).
+# Env: BENCH_HARNESS (required: the path of the harness's proxy-bench.sh), JAVA_HOME (a JDK >= 21; found like ./gatehouse).
 #
 # What it needs and installs when missing: nginx, haproxy, wrk (apt-get update once, then apt-get install -y);
 # the jar (./mvnw -B -q -ntp -DskipTests -pl gatehouse-cli -am package) when absent or older than the sources.
@@ -43,8 +43,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-HARNESS="${BENCH_HARNESS:-$ROOT/../shared/bench/proxy-bench.sh}"
-[[ -x "$HARNESS" ]] || { echo "gatehouse-bench: harness not found at $HARNESS (set BENCH_HARNESS)" >&2; exit 1; }
+HARNESS="${BENCH_HARNESS:-}"
+[[ -x "$HARNESS" ]] || { echo "gatehouse-bench: harness not found at "$HARNESS" (set BENCH_HARNESS to the path of proxy-bench.sh)" >&2; exit 1; }
 HARNESS="$(realpath "$HARNESS")"
 PEERS="$(dirname "$HARNESS")/peers"
 JAR="$ROOT/gatehouse-cli/target/gatehouse.jar"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016
 #
-# gatehouse-profile.sh — where a proxy's CPU goes under wrk load, on the topology of ../shared/bench/proxy-bench.sh
+# gatehouse-profile.sh — where a proxy's CPU goes under wrk load, on the topology of the proxy
+# benchmark harness (proxy-bench.sh, named by BENCH_HARNESS)
 # (origin nginx and wrk on CPU 0, the proxy on CPU 1, 50 keep-alive connections, loopback only).
 #
 #   bench/gatehouse-profile.sh OUTDIR               # Gatehouse: JFR + perf stat + strace -c on /small and /16k
@@ -27,7 +28,7 @@
 
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PEERS="$(realpath "${BENCH_HARNESS:-$ROOT/../shared/bench/proxy-bench.sh}" | xargs dirname)/peers"
+PEERS="$(realpath "${BENCH_HARNESS:?set BENCH_HARNESS to the path of the harness proxy-bench.sh}" | xargs dirname)/peers"
 OUTDIR="${1:?usage: gatehouse-profile.sh OUTDIR [--proxy gatehouse|nginx] [--paths LIST] [--warmup S] [--startup]}"; shift
 PROXY=gatehouse; PATHS=/small,/16k; WARMUP=60; STARTUP=0; H2=0; EXTRA_JAVA_OPTS=
 while [[ $# -gt 0 ]]; do

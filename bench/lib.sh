@@ -4,7 +4,7 @@
 #   bench_setup                    # JAVA (a JDK >= 21), JVM_FLAGS (./gatehouse's, plus SerialGC), PIDS, log(),
 #                                  # and traps that kill every process group in PIDS and remove RUN on exit
 #   bench_origin_start DIR PORT    # the harness's origin (nginx on CPU 0, same settings as
-#                                  # ../shared/bench/proxy-bench.sh) serving /small (100 B), /16k and /1m from DIR,
+#                                  # the harness's proxy-bench.sh) serving /small (100 B), /16k and /1m from DIR,
 #                                  # in its own process group; sets BENCH_ORIGIN_PID
 bench_setup() {
     . "$ROOT/.mvn/find-jdk.sh"; gatehouse_find_jdk
