@@ -26,9 +26,9 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Pattern;
 
+import static io.gatehouse.Prerequisites.require;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The dashboard in a real browser (Debian's Chromium driven by Playwright) against a running Gatehouse: what the
@@ -70,8 +70,8 @@ class DashboardBrowserTest {
 
     @Test
     void showsTheTopologyAndLiveNumbersOfTheAdminApiAndDrainsAnEndpointFromItsButton() throws Exception {
-        assumeTrue(Files.exists(CHROMIUM),
-                "dashboard browser test skipped: no Chromium at " + CHROMIUM + " (apt-get install chromium; .ci/run does)");
+        require(Files.exists(CHROMIUM),
+                "no Chromium at " + CHROMIUM + " (apt-get install chromium; .ci/run does)");
         try (GatehouseFixture g = GatehouseFixture.start(yaml())) {
             String admin = "http://127.0.0.1:" + g.gatehouse().adminAddress().getPort();
             g.gatehouse().sampleTraffic();   // the baseline, so the next sample has a rate

@@ -37,10 +37,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static io.gatehouse.Prerequisites.require;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** {@code ocsp_fetch}: the response is fetched from a real (in-test) OCSP responder over HTTP and stapled. */
 class OcspFetchStaplingTest {
@@ -60,7 +60,7 @@ class OcspFetchStaplingTest {
 
     @BeforeEach
     void start() throws Exception {
-        assumeTrue(OpenSsl.isAvailable(), "stapling needs the OpenSSL provider");
+        require(OpenSsl.isAvailable(), "stapling needs the OpenSSL provider (netty-tcnative, bundled for Linux x86_64/aarch64)");
         responder = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         responder.createContext("/", exchange -> {
             try (exchange) {
