@@ -137,7 +137,7 @@ final class StateViews {
         m.put("cluster", c.name());
         m.put("policy", c.config().loadBalancer().policy());
         m.put("mode", c.mode());
-        m.put("available_endpoints", c.availableCount());
+        m.put("endpoints_available", c.availableCount());
         m.put("requests_in_flight", c.inFlightRequests());
         m.put("connections", c.openConnections());
         m.put("idle_connections", c.idleConnections());

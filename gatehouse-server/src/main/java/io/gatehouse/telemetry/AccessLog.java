@@ -38,11 +38,11 @@ public final class AccessLog implements AutoCloseable {
     private static final Entry STOP = new Entry(0, null, null, null, null, null, 0, 0, 0, null, -1, 0, 0, null, null, null, null, null, null, null);
 
     /**
-     * One request, as the access log reports it. Durations in nanoseconds, -1 when there was no upstream attempt.
+     * One request, as the access log reports it. Durations in nanoseconds, -1 when no endpoint was tried.
      * {@code method} and {@code path} are null for a request that could not be parsed.
      */
     public record Entry(long epochMillis, String clientIp, String method, String path, String query, String protocol,
-                        int status, long requestBytes, long responseBytes, String upstream, long upstreamNanos,
+                        int status, long requestBytes, long responseBytes, String endpoint, long endpointNanos,
                         long totalNanos, int retries, String requestId, String userAgent, String referer,
                         String listener, String route, String cluster, String reason) {}
 
@@ -123,9 +123,9 @@ public final class AccessLog implements AutoCloseable {
             g.writeNumberField("status", e.status());
             g.writeNumberField("request_bytes", e.requestBytes());
             g.writeNumberField("response_bytes", e.responseBytes());
-            g.writeStringField("upstream", e.upstream());
-            if (e.upstreamNanos() >= 0) g.writeNumberField("upstream_ms", millis(e.upstreamNanos()));
-            else g.writeNullField("upstream_ms");
+            g.writeStringField("endpoint", e.endpoint());
+            if (e.endpointNanos() >= 0) g.writeNumberField("endpoint_ms", millis(e.endpointNanos()));
+            else g.writeNullField("endpoint_ms");
             g.writeNumberField("duration_ms", millis(e.totalNanos()));
             g.writeNumberField("retries", e.retries());
             g.writeStringField("request_id", e.requestId());

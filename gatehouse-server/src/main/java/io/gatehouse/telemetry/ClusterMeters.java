@@ -17,8 +17,9 @@ import java.util.Map;
 
 /**
  * Meters of one cluster name: gauges and counters read from the {@link Cluster} and its endpoints at scrape time
- * (the cluster keeps the counts; nothing is counted twice), and upstream latency per endpoint. A reload that replaces
- * the cluster object re-binds the read-at-scrape meters to the new one; upstream histograms of unchanged addresses carry on.
+ * (the cluster keeps the counts; nothing is counted twice), and the duration of attempts per endpoint. A reload
+ * that replaces the cluster object re-binds the read-at-scrape meters to the new one; the histograms of unchanged
+ * addresses carry on.
  */
 public final class ClusterMeters {
     private final MeterRegistry registry;
@@ -36,7 +37,7 @@ public final class ClusterMeters {
 
     public String name() { return name; }
 
-    /** Upstream duration of one attempt on {@code e} (an endpoint of a replaced cluster is not counted). */
+    /** Duration of one attempt on {@code e} (an endpoint of a replaced cluster is not counted). */
     public void recordUpstream(Endpoint e, long nanos) {
         LatencyHistogram h = upstream.get(e);
         if (h != null) h.record(nanos);
@@ -49,13 +50,13 @@ public final class ClusterMeters {
         bindings.clear();
         bound = cluster;
         Tags t = Tags.of("cluster", name);
-        bindings.add(Gauge.builder("gatehouse.upstream.connections", cluster,
+        bindings.add(Gauge.builder("gatehouse.cluster.connections", cluster,
                         c -> Math.max(0, c.openConnections() - c.idleConnections() - c.pendingConnections()))
-                .description("Upstream connections by state").tags(t).tag("state", "active").register(registry));
-        bindings.add(Gauge.builder("gatehouse.upstream.connections", cluster, Cluster::idleConnections)
-                .description("Upstream connections by state").tags(t).tag("state", "idle").register(registry));
-        bindings.add(Gauge.builder("gatehouse.upstream.connections", cluster, Cluster::pendingConnections)
-                .description("Upstream connections by state").tags(t).tag("state", "pending").register(registry));
+                .description("Connections to the cluster's endpoints, by state").tags(t).tag("state", "active").register(registry));
+        bindings.add(Gauge.builder("gatehouse.cluster.connections", cluster, Cluster::idleConnections)
+                .description("Connections to the cluster's endpoints, by state").tags(t).tag("state", "idle").register(registry));
+        bindings.add(Gauge.builder("gatehouse.cluster.connections", cluster, Cluster::pendingConnections)
+                .description("Connections to the cluster's endpoints, by state").tags(t).tag("state", "pending").register(registry));
         bindings.add(Gauge.builder("gatehouse.cluster.requests.active", cluster, Cluster::inFlightRequests)
                 .description("Requests in flight to the cluster").tags(t).register(registry));
         bindings.add(Gauge.builder("gatehouse.cluster.endpoints.available", cluster, Cluster::availableCount)
@@ -90,8 +91,8 @@ public final class ClusterMeters {
         upstream = Map.copyOf(byEndpoint);
     }
 
-    /** The upstream histograms of the endpoints bound now, for the scrape. */
-    synchronized void forEachUpstream(java.util.function.Consumer<LatencyHistogram> out) {
+    /** The duration histograms of the endpoints bound now, for the scrape. */
+    synchronized void forEachEndpoint(java.util.function.Consumer<LatencyHistogram> out) {
         histogramsByAddress.values().forEach(out);
     }
 

@@ -52,15 +52,15 @@ public final class Metrics {
         registry.getPrometheusRegistry().register((MultiCollector) this::latencyHistograms);
     }
 
-    /** Request and upstream duration histograms, read from the live route and cluster meters at each scrape. */
+    /** Request and endpoint duration histograms, read from the live route and cluster meters at each scrape. */
     private MetricSnapshots latencyHistograms() {
         HistogramSnapshot.Builder requests = HistogramSnapshot.builder().name(RouteMeters.REQUESTS)
                 .help("Requests by the route that took them and the class of their response status, from the request head to the end of the response");
         for (RouteMeters r : routes.values()) r.forEachSeen(h -> requests.dataPoint(h.snapshot()));
-        HistogramSnapshot.Builder upstream = HistogramSnapshot.builder().name("gatehouse_upstream_duration_seconds")
-                .help("Upstream attempts, from picking the endpoint to the end of its response");
-        for (ClusterMeters c : clusters.values()) c.forEachUpstream(h -> upstream.dataPoint(h.snapshot()));
-        return MetricSnapshots.of(requests.build(), upstream.build());
+        HistogramSnapshot.Builder endpoint = HistogramSnapshot.builder().name("gatehouse_endpoint_duration_seconds")
+                .help("Attempts on an endpoint, from picking it to the end of its response");
+        for (ClusterMeters c : clusters.values()) c.forEachEndpoint(h -> endpoint.dataPoint(h.snapshot()));
+        return MetricSnapshots.of(requests.build(), endpoint.build());
     }
 
     public PrometheusMeterRegistry registry() { return registry; }

@@ -73,7 +73,7 @@ class AdminApiTest {
 
             JsonNode cluster = admin.get("/clusters").json().get("clusters").get(0);
             assertThat(cluster.fieldNames()).toIterable().containsExactly("cluster", "policy", "mode",
-                    "available_endpoints", "requests_in_flight", "connections", "idle_connections", "pending_connections",
+                    "endpoints_available", "requests_in_flight", "connections", "idle_connections", "pending_connections",
                     "overflows", "retry_budget_exhausted", "requests_total", "errors_total", "responses",
                     "requests_per_second", "error_rate", "latency_ms", "endpoints");
             assertThat(cluster.get("mode").asText()).isEqualTo("normal");
@@ -143,7 +143,7 @@ class AdminApiTest {
             String base = "/clusters/app/endpoints/" + two.address();
 
             assertThat(admin.post(base + "/disable").json().get("state").asText()).isEqualTo("disabled");
-            assertThat(admin.get("/clusters/app").json().get("available_endpoints").asInt()).isEqualTo(1);
+            assertThat(admin.get("/clusters/app").json().get("endpoints_available").asInt()).isEqualTo(1);
             for (int i = 0; i < 4; i++) assertThat(g.get("/").body()).isEqualTo("one");
 
             admin.post(base + "/drain");

@@ -127,7 +127,7 @@ class DashboardBrowserTest {
                 PlaywrightAssertions.assertThat(card.locator(".figures [data-field=requests_total]"))
                         .hasText(app.path("requests_total").asText());
                 PlaywrightAssertions.assertThat(card.locator(".figures [data-field=endpoints]"))
-                        .hasText(app.path("available_endpoints").asInt() + " / " + app.path("endpoints").size());
+                        .hasText(app.path("endpoints_available").asInt() + " / " + app.path("endpoints").size());
                 PlaywrightAssertions.assertThat(card.locator("[data-field=mode]")).hasText(app.path("mode").asText());
                 for (JsonNode ep : app.path("endpoints")) {
                     Locator row = card.locator("tr.endpoint[data-address=\"" + ep.path("address").asText() + "\"]");

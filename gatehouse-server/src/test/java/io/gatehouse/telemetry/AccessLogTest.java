@@ -97,9 +97,9 @@ class AccessLogTest {
         assertThat(l.get("listener").asText()).isEqualTo("edge");
         assertThat(l.get("route").asText()).isEqualTo("api");
         assertThat(l.get("cluster").asText()).isEqualTo("app");
-        assertThat(l.get("upstream").asText()).isEqualTo(backend.address());
-        assertThat(l.get("upstream_ms").asDouble()).isGreaterThan(0);
-        assertThat(l.get("duration_ms").asDouble()).isGreaterThanOrEqualTo(l.get("upstream_ms").asDouble());
+        assertThat(l.get("endpoint").asText()).isEqualTo(backend.address());
+        assertThat(l.get("endpoint_ms").asDouble()).isGreaterThan(0);
+        assertThat(l.get("duration_ms").asDouble()).isGreaterThanOrEqualTo(l.get("endpoint_ms").asDouble());
         assertThat(l.get("retries").asInt()).isZero();
         assertThat(l.get("request_bytes").asLong()).isZero();
         assertThat(l.get("response_bytes").asLong()).isGreaterThan(r.body().length());
@@ -115,8 +115,8 @@ class AccessLogTest {
         JsonNode direct = line(0);
         assertThat(direct.get("route").asText()).isEqualTo("hello");
         assertThat(direct.get("cluster").isNull()).isTrue();
-        assertThat(direct.get("upstream").isNull()).isTrue();
-        assertThat(direct.get("upstream_ms").isNull()).isTrue();
+        assertThat(direct.get("endpoint").isNull()).isTrue();
+        assertThat(direct.get("endpoint_ms").isNull()).isTrue();
 
         backend.close();
         HttpResponse<String> failed = get(port, "/down", "ua");
@@ -124,7 +124,7 @@ class AccessLogTest {
         JsonNode unavailable = line(1);
         assertThat(unavailable.get("status").asInt()).isEqualTo(503);
         assertThat(unavailable.get("reason").asText()).isEqualTo(failed.headers().firstValue("gatehouse-reason").orElseThrow());
-        assertThat(unavailable.get("upstream").asText()).isEqualTo(backend.address());
+        assertThat(unavailable.get("endpoint").asText()).isEqualTo(backend.address());
 
         try (RawClient raw = RawClient.connect("127.0.0.1", port)) {
             raw.send("GET /x HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n");

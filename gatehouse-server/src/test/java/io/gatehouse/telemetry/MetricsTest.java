@@ -87,10 +87,10 @@ class MetricsTest {
             assertThat(sample(s, "gatehouse_request_duration_seconds_bucket", concat(route, "le=\"10.0\""))).hasValue(3.0);
             assertThat(sample(s, "gatehouse_request_duration_seconds_count", "status_class=\"5xx\"")).isEmpty();
             String endpoint = "endpoint=\"" + b.address() + "\"";
-            assertThat(sample(s, "gatehouse_upstream_duration_seconds_count", "cluster=\"app\"", endpoint)).hasValue(3.0);
+            assertThat(sample(s, "gatehouse_endpoint_duration_seconds_count", "cluster=\"app\"", endpoint)).hasValue(3.0);
             assertThat(sample(s, "gatehouse_downstream_received_bytes_total", "listener=\"edge\"").orElseThrow()).isGreaterThan(0);
             assertThat(sample(s, "gatehouse_downstream_sent_bytes_total", "listener=\"edge\"").orElseThrow()).isGreaterThan(0);
-            assertThat(sample(s, "gatehouse_upstream_connections", "cluster=\"app\"", "state=\"idle\"")).hasValue(1.0);
+            assertThat(sample(s, "gatehouse_cluster_connections", "cluster=\"app\"", "state=\"idle\"")).hasValue(1.0);
             assertThat(sample(s, "gatehouse_endpoint_health_transitions_total", "cluster=\"app\"", endpoint)).hasValue(0.0);
             assertThat(sample(s, "gatehouse_cluster_overflows_total", "cluster=\"app\"")).hasValue(0.0);
             assertThat(s).contains("jvm_memory_used_bytes").contains("process_uptime_seconds");
@@ -184,7 +184,7 @@ class MetricsTest {
             assertThat(after).doesNotContain("cluster=\"b\"").doesNotContain("route=\"to-b\"");
             // what stayed keeps counting from where it was
             assertThat(sample(after, "gatehouse_request_duration_seconds_count", "route=\"to-a\"", "cluster=\"a\"")).hasValue(1.0);
-            assertThat(sample(after, "gatehouse_upstream_duration_seconds_count", "endpoint=\"" + a.address() + "\"")).hasValue(1.0);
+            assertThat(sample(after, "gatehouse_endpoint_duration_seconds_count", "endpoint=\"" + a.address() + "\"")).hasValue(1.0);
         }
     }
 

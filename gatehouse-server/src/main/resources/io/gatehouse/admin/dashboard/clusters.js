@@ -83,7 +83,7 @@ export class ClusterPanels {
     setText(f.error_rate.value, percent(cluster.error_rate));
     setText(f.p50.value, ms(cluster.latency_ms.p50));
     setText(f.p99.value, ms(cluster.latency_ms.p99));
-    setText(f.endpoints.value, `${cluster.available_endpoints} / ${cluster.endpoints.length}`);
+    setText(f.endpoints.value, `${cluster.endpoints_available} / ${cluster.endpoints.length}`);
     setText(f.requests_in_flight.value, count(cluster.requests_in_flight));
     setText(f.connections.value, `${cluster.connections} / ${cluster.idle_connections} / ${cluster.pending_connections}`);
     setText(card.mode, cluster.mode);

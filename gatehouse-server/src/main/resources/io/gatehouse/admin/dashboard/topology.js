@@ -89,7 +89,7 @@ export function topology(listeners, routes, clusters) {
   });
   for (const name of clusterOrder) {
     const cluster = byName.get(name);
-    const detail = cluster ? `${cluster.policy} · ${cluster.available_endpoints}/${cluster.endpoints.length} up` : 'not defined';
+    const detail = cluster ? `${cluster.policy} · ${cluster.endpoints_available}/${cluster.endpoints.length} up` : 'not defined';
     nodes.append(node(2, clusterY.get(name), {
       kind: 'cluster', name, detail, cls: cluster ? `mode-${cluster.mode}` : 'missing', href: `#cluster-${encodeURIComponent(name)}`,
     }));
