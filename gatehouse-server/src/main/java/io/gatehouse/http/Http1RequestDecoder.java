@@ -87,6 +87,9 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
     static final int MAX_CHUNK_LINE = 4096;
 
     private static final AsciiString CHUNKED = AsciiString.cached("chunked");
+    /** A held partial head is moved to a smaller buffer when its buffer is at least this big and 3/4 empty. */
+    private static final int SHRINK_HELD_FROM = 1024;
+    private static final int MIN_HELD = 64;
 
 
     // Character classes, indexed by (b & 0xFF).
@@ -184,6 +187,35 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder {
             bytesReceived += buf.readableBytes();
         }
         super.channelRead(ctx, msg);
+        if (state == State.REQUEST_LINE || state == State.HEADERS) {
+            shrinkHeldHead();
+        }
+    }
+
+    /**
+     * A request head that arrives in pieces stays in the buffer its first read landed in, which is sized for a full
+     * read (2 KiB and up) while it holds a few dozen bytes; a slowloris client keeps it that way for the whole
+     * request_header timeout, thousands of connections at once. Moving those bytes to a buffer of their own size
+     * keeps a half-sent head at what was sent. Only slow heads pay the copy: a head read whole is parsed and its
+     * buffer released before this runs. Never while a body piece still shares the buffer (refCnt above 1).
+     */
+    private void shrinkHeldHead() {
+        ByteBuf held = internalBuffer();
+        int readable = held.readableBytes();
+        if (readable == 0 || held.capacity() < SHRINK_HELD_FROM || readable > held.capacity() / 4 || held.refCnt() != 1) {
+            return;
+        }
+        int size = MIN_HELD;
+        while (size < readable) {
+            size <<= 1;
+        }
+        held.discardReadBytes();
+        held.capacity(size);
+    }
+
+    /** Capacity of the buffer holding an incomplete message; 0 when nothing is held. */
+    int heldCapacity() {
+        return internalBuffer().capacity();
     }
 
     /**
