@@ -12,9 +12,12 @@ gatehouse_jvm_flags() {
     # A proxy's heap holds config, routing tables and short-lived request objects; bodies live in pooled direct
     # buffers (bounded by -Xmx too unless -XX:MaxDirectMemorySize is given). 64 MiB to start keeps RSS small.
     -Xms64m -Xmx512m
-    # GC: left to the JVM. It picks SerialGC on one CPU and G1 (parallel, short pauses, better p99) on more; GC was
-    # under 1 % of proxy CPU in the benchmark's profiles, so there is nothing to win by forcing one. For the smallest
-    # footprint: GATEHOUSE_JAVA_OPTS=-XX:+UseSerialGC.
+    # GC: Serial. G1's own structures (remembered sets, marking bitmaps, card tables sized for -Xmx) cost 12 MiB of
+    # RSS at start and 26 MiB after traffic (bench/results/2026-12-04-memory.md). A proxy's young collections are
+    # short: its request objects die young and the live set is a few MiB (0.5 ms each, measured in session 9). The
+    # CPU figures in bench/results were all measured with Serial (the benchmark pins the proxy to one CPU, where the
+    # JVM picks it anyway), so this is what was measured. For large heaps on many cores: GATEHOUSE_JAVA_OPTS=-XX:+UseG1GC.
+    -XX:+UseSerialGC
     # Metaspace: the JVM's first threshold (~21 MiB) is reached a minute or so into serving, as the JIT's profiles
     # fill metaspace, and crossing it costs a full collection (22 ms on one core, measured: the longest pause of a
     # run). Gatehouse loads no classes at run time worth unloading, so the first threshold is set above its use.
@@ -36,6 +39,12 @@ gatehouse_jvm_flags() {
   # exists from JDK 23 on; older JDKs use Unsafe anyway and would refuse to start with it.
   if [ "$major" -ge 23 ]; then
     GATEHOUSE_JVM_FLAGS+=(--sun-misc-unsafe-memory-access=allow)
+  fi
+  # Give back to the OS, every 5 s, the C heap the JVM freed (the JIT compilers' arenas peak during warm-up, then
+  # glibc keeps the pages): 3-8 MiB less RSS at start, and memory freed after a burst goes back. A malloc_trim every
+  # 5 s takes well under a millisecond on a heap this size. A product flag from JDK 22 on.
+  if [ "$major" -ge 22 ]; then
+    GATEHOUSE_JVM_FLAGS+=(-XX:TrimNativeHeapInterval=5000)
   fi
   # JDK 25's compact object headers (JEP 519, a product flag there): 8-byte headers instead of 12, so a request's
   # objects are smaller and young collections rarer. Measured: -4 % CPU per request on 100-byte responses, -6 % on

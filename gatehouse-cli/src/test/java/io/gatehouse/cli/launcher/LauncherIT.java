@@ -35,5 +35,16 @@ class LauncherIT {
         assertThat(r.exitCode()).as(r.output()).isZero();
         assertThat(r.output()).contains("gatehouse 0.").contains("Java " + Runtime.version().feature());
         assertThat(Files.readString(used)).contains("-jar " + root.resolve("gatehouse-cli/target/gatehouse.jar") + " version");
+        assertThat(Files.readString(used)).contains("-XX:+UseSerialGC");
+    }
+
+    @Test
+    void aCollectorChosenInGatehouseJavaOptsReplacesTheDefaultOne() throws Exception {
+        // the JVM refuses to start with two collectors selected
+        Shell.Result r = Shell.run(java.util.List.of(Shell.repoRoot().resolve("gatehouse").toString(), "version"),
+                Map.of("GATEHOUSE_JAVA_OPTS", "-XX:+UseG1GC -XX:+PrintCommandLineFlags"), dir);
+
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(r.output()).contains("-XX:+UseG1GC").doesNotContain("-XX:+UseSerialGC").contains("gatehouse 0.");
     }
 }
