@@ -31,6 +31,7 @@ class ConfigDocsCoverageTest {
         String doc = Files.readString(configurationDoc());
         Set<String> missing = new TreeSet<>();
         for (Class<?> record : reachableRecords(GatehouseConfig.class)) {
+            if (record == FilterConfig.class) continue;   // written "- TYPE: {settings}": its keys are the types below
             for (String key : RecordBinder.keys(record).keySet()) {
                 if (!doc.contains("| `" + key + "` |")) missing.add(record.getName().replace("io.gatehouse.", "") + " → " + key);
             }
@@ -41,15 +42,26 @@ class ConfigDocsCoverageTest {
     }
 
     @Test
+    void everyFilterTypeIsNamedInTheConfigurationDoc() throws IOException {
+        String doc = Files.readString(configurationDoc());
+        assertThat(shippedFilterTypes().stream().filter(t -> !doc.contains("`" + t + "`")).toList())
+                .as("filter types not named (in backticks) in docs/configuration.md")
+                .isEmpty();
+    }
+
+    @Test
     void theWalkReachesNestedRecordsInListsAndMaps() {
         Set<Class<?>> records = reachableRecords(GatehouseConfig.class);
         // Sanity for the walk itself, so an empty walk cannot make the coverage test pass vacuously.
-        assertThat(records).contains(ListenerConfig.class, RouteConfig.class, ClusterConfig.class,
+        assertThat(records).contains(ListenerConfig.class, RouteConfig.class, ClusterConfig.class, HeadersConfig.class,
                 ClusterConfig.EndpointConfig.class, TlsConfig.CertificateConfig.class, MatchConfig.HeaderMatchConfig.class);
         assertThat(RecordBinder.keys(ClusterConfig.OutlierDetectionConfig.class)).containsKey("consecutive_5xx");
     }
 
-    /** Records reachable through components, list elements, map values and sealed interfaces' permitted records. */
+    /**
+     * Records reachable through components, list elements, map values, sealed interfaces' permitted records and the
+     * registered filter types' config records.
+     */
     static Set<Class<?>> reachableRecords(Class<?> root) {
         Set<Class<?>> seen = new LinkedHashSet<>();
         Deque<Type> todo = new ArrayDeque<>(List.of(root));
@@ -60,7 +72,11 @@ class ConfigDocsCoverageTest {
             } else if (t instanceof WildcardType w) {
                 todo.addAll(List.of(w.getUpperBounds()));
             } else if (t instanceof Class<?> c) {
-                if (c.isRecord() && seen.add(c)) {
+                if (c == FilterConfig.class) {
+                    // the settings are typed by the filter's name: every registered type's config record
+                    seen.add(c);
+                    for (String type : shippedFilterTypes()) todo.push(FilterConfig.configType(type));
+                } else if (c.isRecord() && seen.add(c)) {
                     for (RecordComponent rc : c.getRecordComponents()) todo.push(rc.getGenericType());
                 } else if (c.isSealed()) {
                     todo.addAll(List.of(c.getPermittedSubclasses()));
@@ -68,6 +84,14 @@ class ConfigDocsCoverageTest {
             }
         }
         return seen;
+    }
+
+    /** The registered filter types that ship: not those a test registered in this JVM (from test-classes). */
+    static List<String> shippedFilterTypes() {
+        return FilterConfig.types().stream().filter(t -> {
+            var source = FilterConfig.configType(t).getProtectionDomain().getCodeSource();
+            return source == null || !source.getLocation().toString().contains("test-classes");
+        }).toList();
     }
 
     /** docs/configuration.md of this checkout, found upwards from the working directory (the module's). */
