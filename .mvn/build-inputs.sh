@@ -16,8 +16,9 @@ gatehouse_needs_build() {
   local root=$1 jar=$2
   [ -f "$jar" ] || return 0
   [ -z "$(find "$root"/*/src "$root/pom.xml" "$root"/*/pom.xml -newer "$jar" -print -quit 2>/dev/null)" ] || return 0
-  # A jar built by Maven directly has no list yet: its times are all there is; the list is started from here.
-  [ -f "$jar.inputs" ] || { gatehouse_build_inputs "$root" >"$jar.inputs"; return 1; }
+  # A jar built by Maven directly has no list, or one older than itself (written for an earlier jar): its times are
+  # all there is, and the list starts again from here.
+  [ "$jar.inputs" -nt "$jar" ] || { gatehouse_build_inputs "$root" >"$jar.inputs"; return 1; }
   [ "$(gatehouse_build_inputs "$root")" != "$(cat "$jar.inputs")" ]
 }
 

@@ -39,6 +39,11 @@ class LauncherBuildCheckTest {
         ageTree();
         assertThat(check("gatehouse_record_build \"$ROOT\" \"$JAR\" \"$(gatehouse_build_inputs \"$ROOT\")\"").exitCode()).isZero();
         Files.setLastModifiedTime(jar, FileTime.from(jarTime));
+        Files.setLastModifiedTime(inputs(), FileTime.from(jarTime.plusSeconds(1)));   // written just after the build
+    }
+
+    private Path inputs() {
+        return tree.resolve("app/target/app.jar.inputs");
     }
 
     @Test
@@ -76,13 +81,21 @@ class LauncherBuildCheckTest {
 
     @Test
     void aJarBuiltByMavenDirectlyIsTrustedByTimeAndItsInputsRecordedForNextTime() throws Exception {
-        Files.delete(tree.resolve("app/target/app.jar.inputs"));
+        Files.delete(inputs());
         assertThat(needsBuild()).isFalse();
-        assertThat(tree.resolve("app/target/app.jar.inputs")).content().contains("./app/src/main/java/p/B.java");
+        assertThat(inputs()).content().contains("./app/src/main/java/p/B.java");
 
         Files.delete(source.resolveSibling("B.java"));
         ageTree();
         assertThat(needsBuild()).isTrue();
+    }
+
+    @Test
+    void aJarRebuiltByMavenAfterTheListWasWrittenIsTrustedByTimeAndItsListRewritten() throws Exception {
+        Files.delete(source.resolveSibling("B.java"));                 // then `./mvnw package` made a new jar:
+        Files.setLastModifiedTime(jar, FileTime.from(Instant.now()));  // newer than the list, and than every source
+        assertThat(needsBuild()).isFalse();
+        assertThat(inputs()).content().doesNotContain("B.java");
     }
 
     private boolean needsBuild() throws Exception {
