@@ -12,8 +12,6 @@ import io.gatehouse.redis.Redis;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.time.ZoneId;
@@ -26,7 +24,6 @@ import java.util.List;
  * only what it lets through, and expires each counter when its period ends, so nothing needs resetting).
  */
 public final class Quota implements NamedFilter {
-    private static final Logger log = LoggerFactory.getLogger(Quota.class);
 
     /** KEYS: the counters; ARGV: their limits, then their expiry times (unix seconds). Counts only if every one has room. */
     static final Redis.Script SCRIPT = Redis.Script.of("""
@@ -48,8 +45,7 @@ public final class Quota implements NamedFilter {
     private final Redis redis;
     private final io.gatehouse.clock.Clock clock;
     private final String prefix;
-    private final String routeName;
-    private volatile boolean redisDown;
+    private final RedisOutage outage;
 
     public Quota(QuotaConfig config, FilterContext context) {
         if (context.redis() == null) throw new IllegalArgumentException("route " + context.route() + ": quota needs a redis: section");
@@ -57,7 +53,7 @@ public final class Quota implements NamedFilter {
         this.redis = context.redis();
         this.clock = context.clock();
         this.prefix = "gatehouse:quota:" + context.listener() + ":" + context.route() + ":";
-        this.routeName = context.route();
+        this.outage = new RedisOutage(context.route(), "quotas", "quota_unavailable", config.onRedisFailure());
     }
 
     @Override
@@ -94,10 +90,10 @@ public final class Quota implements NamedFilter {
         redis.eval(SCRIPT, keys.toArray(String[]::new), args).whenComplete((r, e) -> exchange.eventLoop().execute(() -> {
             if (exchange.completed() || exchange.clientGone()) return;
             if (e != null) {
-                failed(exchange, chain, e);
+                outage.apply(exchange, chain, e);
                 return;
             }
-            redisDown = false;
+            outage.recovered();
             if (((Long) r.get(0)) == 1L) {
                 chain.proceed(exchange);
                 return;
@@ -111,23 +107,6 @@ public final class Quota implements NamedFilter {
             exchange.failureReason("quota_exceeded");
             LocalResponse.send(exchange, answer);
         }));
-    }
-
-    private void failed(HttpExchange exchange, FilterChain chain, Throwable e) {
-        if (!redisDown) {
-            redisDown = true;
-            log.warn("route {}: Redis cannot count quotas ({}); failing {}", routeName, e.toString(),
-                    config.onRedisFailure() == RateLimitConfig.FailurePolicy.OPEN ? "open" : "closed");
-        }
-        if (config.onRedisFailure() == RateLimitConfig.FailurePolicy.OPEN) {
-            chain.proceed(exchange);
-            return;
-        }
-        FullHttpResponse r = LocalResponse.problem(HttpResponseStatus.SERVICE_UNAVAILABLE, "quota_unavailable",
-                "the quota cannot be checked now; retry shortly");
-        r.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
-        exchange.failureReason("quota_unavailable");
-        LocalResponse.send(exchange, r);
     }
 
     private String keyOf(HttpExchange exchange) {

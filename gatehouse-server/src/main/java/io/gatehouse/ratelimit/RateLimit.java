@@ -40,16 +40,14 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
     private final Limits defaults;
     private final java.util.Map<String, Limits> byPlan = new java.util.HashMap<>();   // plan → its limits
     private final java.util.Map<String, String> planOf = new java.util.HashMap<>();   // consumer → plan
-    private final String routeName;
     private final Counter rejected;
     private final io.gatehouse.redis.Redis redis;     // global mode only
     private final String redisPrefix;
     private final Counter redisFailures;
     private final io.gatehouse.clock.Clock clock;
-    private volatile boolean redisDown;
+    private final RedisOutage outage;
     private final Leases leases;                      // hybrid mode only
     private final Counter globalTrips;
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RateLimit.class);
 
     /**
      * Token buckets in a Redis hash, all of a key's limits decided at once (one round trip, atomic). Why our own
@@ -88,7 +86,6 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
 
     public RateLimit(RateLimitConfig config, FilterContext context) {
         this.config = config;
-        this.routeName = context.route();
         io.gatehouse.clock.Clock clock = context.clock();
         this.clock = clock;
         if (config.mode() != RateLimitConfig.Mode.LOCAL && context.redis() == null) {
@@ -96,6 +93,7 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
                     + config.mode().name().toLowerCase(java.util.Locale.ROOT) + " needs a redis: section");
         }
         this.redis = config.mode() != RateLimitConfig.Mode.LOCAL ? context.redis() : null;
+        this.outage = new RedisOutage(context.route(), "rate limits", "rate_limit_unavailable", config.onRedisFailure());
         this.redisPrefix = "gatehouse:rl:" + context.listener() + ":" + context.route() + ":";
         this.redisFailures = context.meters() == null || redis == null ? null : Counter.builder("gatehouse.ratelimit.redis.failures")
                 .description("Global rate-limit decisions Redis could not make (the limit's on_redis_failure applied)")
@@ -165,7 +163,7 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
                         redisFailed(exchange, chain, e);
                         return;
                     }
-                    redisDown = false;
+                    outage.recovered();
                     if (leases.tryLocal(lease)) {
                         decide(exchange, chain, limits, true, lease.tokens, 0, 0);
                     } else {
@@ -203,10 +201,7 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
                 redisFailed(exchange, chain, e);
                 return;
             }
-            if (redisDown) {
-                redisDown = false;
-                log.info("route {}: rate limits are decided by Redis again", routeName);
-            }
+            outage.recovered();
             boolean allowed = ((Long) r.get(0)) == 1L;
             long remaining = (Long) r.get(1);
             long waitNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos((Long) r.get(2));
@@ -217,21 +212,7 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
 
     private void redisFailed(HttpExchange exchange, FilterChain chain, Throwable e) {
         if (redisFailures != null) redisFailures.increment();
-        if (!redisDown) {
-            redisDown = true;
-            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-            log.warn("route {}: Redis cannot decide rate limits ({}); failing {} until it can", routeName, cause.toString(),
-                    config.onRedisFailure() == RateLimitConfig.FailurePolicy.OPEN ? "open (requests pass)" : "closed (503)");
-        }
-        if (config.onRedisFailure() == RateLimitConfig.FailurePolicy.OPEN) {
-            chain.proceed(exchange);
-            return;
-        }
-        FullHttpResponse r = LocalResponse.problem(HttpResponseStatus.SERVICE_UNAVAILABLE, "rate_limit_unavailable",
-                "the rate limit cannot be checked now; retry shortly");
-        r.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
-        exchange.failureReason("rate_limit_unavailable");
-        LocalResponse.send(exchange, r);
+        outage.apply(exchange, chain, e);
     }
 
     private static byte[] sha256(String s) {
