@@ -172,19 +172,7 @@ public final class Oidc implements NamedFilter, AutoCloseable {
         exchange.attribute(Identity.KEY, id);
         identityHeaders.set(exchange.request().headers(), id);
         if (setCookie != null) {
-            exchange.wrapResponse(next -> new ForwardingResponseSink(next) {
-                @Override
-                protected void head(HttpResponse head) {
-                    if (head.status().code() >= 200) head.headers().add(HttpHeaderNames.SET_COOKIE, setCookie);
-                    next.write(head);
-                }
-
-                @Override
-                protected void whole(FullHttpResponse whole) {
-                    if (whole.status().code() >= 200) whole.headers().add(HttpHeaderNames.SET_COOKIE, setCookie);
-                    next.write(whole);
-                }
-            });
+            exchange.wrapResponse(next -> ForwardingResponseSink.finalHeaders(next, h -> h.add(HttpHeaderNames.SET_COOKIE, setCookie)));
         }
         chain.proceed(exchange);
     }

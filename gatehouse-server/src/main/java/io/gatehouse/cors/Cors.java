@@ -13,7 +13,6 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 
@@ -56,19 +55,7 @@ public final class Cors implements NamedFilter {
             return;
         }
         boolean allowed = origin != null && allows(origin);
-        exchange.wrapResponse(next -> new ForwardingResponseSink(next) {
-            @Override
-            protected void head(HttpResponse head) {
-                if (head.status().code() >= 200) stamp(head.headers(), origin, allowed);
-                next.write(head);
-            }
-
-            @Override
-            protected void whole(FullHttpResponse whole) {
-                if (whole.status().code() >= 200) stamp(whole.headers(), origin, allowed);
-                next.write(whole);
-            }
-        });
+        exchange.wrapResponse(next -> ForwardingResponseSink.finalHeaders(next, out -> stamp(out, origin, allowed)));
         chain.proceed(exchange);
     }
 

@@ -6,9 +6,7 @@ import io.gatehouse.filter.FilterChain;
 import io.gatehouse.filter.NamedFilter;
 import io.gatehouse.http.ForwardingResponseSink;
 import io.gatehouse.http.HttpExchange;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.AsciiString;
 
 
@@ -29,19 +27,7 @@ public final class HeaderRules implements NamedFilter {
     public void filter(HttpExchange exchange, FilterChain chain) {
         if (request != null) request.apply(exchange.request().headers());
         if (response != null) {
-            exchange.wrapResponse(next -> new ForwardingResponseSink(next) {
-                @Override
-                protected void head(HttpResponse head) {
-                    if (head.status().code() >= 200) response.apply(head.headers());
-                    next.write(head);
-                }
-
-                @Override
-                protected void whole(FullHttpResponse whole) {
-                    if (whole.status().code() >= 200) response.apply(whole.headers());
-                    next.write(whole);
-                }
-            });
+            exchange.wrapResponse(next -> ForwardingResponseSink.finalHeaders(next, response::apply));
         }
         chain.proceed(exchange);
     }

@@ -5,8 +5,6 @@ import io.gatehouse.filter.Filter;
 import io.gatehouse.filter.FilterChain;
 import io.gatehouse.http.ForwardingResponseSink;
 import io.gatehouse.http.HttpExchange;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.AsciiString;
 
 /**
@@ -30,19 +28,7 @@ public final class Hsts implements io.gatehouse.filter.NamedFilter {
     @Override
     public void filter(HttpExchange exchange, FilterChain chain) {
         if (exchange.connection().secure()) {
-            exchange.wrapResponse(next -> new ForwardingResponseSink(next) {
-                @Override
-                protected void head(HttpResponse head) {
-                    if (head.status().code() >= 200) head.headers().set(STRICT_TRANSPORT_SECURITY, value);
-                    next.write(head);
-                }
-
-                @Override
-                protected void whole(FullHttpResponse response) {
-                    if (response.status().code() >= 200) response.headers().set(STRICT_TRANSPORT_SECURITY, value);
-                    next.write(response);
-                }
-            });
+            exchange.wrapResponse(next -> ForwardingResponseSink.finalHeaders(next, h -> h.set(STRICT_TRANSPORT_SECURITY, value)));
         }
         chain.proceed(exchange);
     }

@@ -51,6 +51,26 @@ public abstract class ForwardingResponseSink implements ResponseSink {
         next.write(last);
     }
 
+    /**
+     * A sink that edits the headers of every final response head ({@code status >= 200}: Gatehouse's own answers too,
+     * never a 1xx interim head) and passes everything on: what HSTS, header rules, CORS and rate-limit headers need.
+     */
+    public static ResponseSink finalHeaders(ResponseSink next, java.util.function.Consumer<io.netty.handler.codec.http.HttpHeaders> edit) {
+        return new ForwardingResponseSink(next) {
+            @Override
+            protected void head(HttpResponse head) {
+                if (head.status().code() >= 200) edit.accept(head.headers());
+                next.write(head);
+            }
+
+            @Override
+            protected void whole(FullHttpResponse whole) {
+                if (whole.status().code() >= 200) edit.accept(whole.headers());
+                next.write(whole);
+            }
+        };
+    }
+
     @Override
     public void flush() {
         next.flush();

@@ -19,7 +19,6 @@ import io.github.bucket4j.local.LocalBucketBuilder;
 import io.micrometer.core.instrument.Counter;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.AsciiString;
 
@@ -240,24 +239,10 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
             LocalResponse.send(exchange, r);
             return;
         }
-        exchange.wrapResponse(next -> new ForwardingResponseSink(next) {
-            @Override
-            protected void head(HttpResponse head) {
-                if (head.status().code() >= 200) stamp(head);
-                next.write(head);
-            }
-
-            @Override
-            protected void whole(FullHttpResponse whole) {
-                if (whole.status().code() >= 200) stamp(whole);
-                next.write(whole);
-            }
-
-            private void stamp(HttpResponse r) {
-                r.headers().set(RATELIMIT_POLICY, policyHeader);
-                r.headers().set(RATELIMIT, state);
-            }
-        });
+        exchange.wrapResponse(next -> ForwardingResponseSink.finalHeaders(next, h -> {
+            h.set(RATELIMIT_POLICY, policyHeader);
+            h.set(RATELIMIT, state);
+        }));
         chain.proceed(exchange);
     }
 
