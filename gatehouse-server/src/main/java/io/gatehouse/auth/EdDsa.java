@@ -29,6 +29,16 @@ final class EdDsa {
         }
     }
 
+    /** The 32 bytes RFC 8037 puts in {@code x}: the inverse of {@link #publicKey}. */
+    static byte[] raw(java.security.interfaces.EdECPublicKey key) {
+        var point = key.getPoint();
+        byte[] be = point.getY().toByteArray();
+        byte[] le = new byte[32];
+        for (int i = 0; i < Math.min(32, be.length); i++) le[i] = be[be.length - 1 - i];
+        if (point.isXOdd()) le[31] |= (byte) 0x80;
+        return le;
+    }
+
     /** RFC 8032 §5.1.3: the point's y little-endian, its top bit the x's parity. */
     static PublicKey publicKey(byte[] x) throws java.security.GeneralSecurityException {
         if (x.length != 32) throw new java.security.InvalidKeyException("an Ed25519 key has 32 bytes");

@@ -154,12 +154,7 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
             return new ECKey.Builder(com.nimbusds.jose.jwk.Curve.forECParameterSpec(ecKey.getParams()), ecKey).build();
         }
         if (key instanceof java.security.interfaces.EdECPublicKey ed) {
-            var point = ed.getPoint();
-            byte[] be = point.getY().toByteArray();
-            byte[] le = new byte[32];
-            for (int i = 0; i < Math.min(32, be.length); i++) le[i] = be[be.length - 1 - i];
-            if (point.isXOdd()) le[31] |= (byte) 0x80;
-            return new OctetKeyPair.Builder(com.nimbusds.jose.jwk.Curve.Ed25519, com.nimbusds.jose.util.Base64URL.encode(le)).build();
+            return new OctetKeyPair.Builder(com.nimbusds.jose.jwk.Curve.Ed25519, com.nimbusds.jose.util.Base64URL.encode(EdDsa.raw(ed))).build();
         }
         throw new IllegalArgumentException("jwt: unsupported public key type " + key.getAlgorithm());
     }
