@@ -38,8 +38,8 @@ public final class GatehouseCommand {
     private static volatile boolean logFormatOption;
 
     /** Applies the configuration's {@code logging.format} unless {@code --log-format} was given (the option wins). */
-    static void applyConfiguredLogFormat(String format) {
-        if (!logFormatOption && "json".equals(format)) useLogbackConfig("/logback-json.xml");
+    static void applyConfiguredLogFormat(io.gatehouse.config.LogFormat format) {
+        if (!logFormatOption && format == io.gatehouse.config.LogFormat.JSON) useLogbackConfig("/logback-json.xml");
     }
 
     public static void main(String[] args) {

@@ -8,13 +8,10 @@ package io.gatehouse.config;
  * @param queueSize lines waiting for the writer; when full, lines are dropped and counted (metric
  *                  {@code gatehouse_access_log_dropped_total}) rather than slowing requests down
  */
-public record AccessLogConfig(String path, String format, int queueSize) {
-    public static final java.util.List<String> FORMATS = java.util.List.of("json", "combined");
-
+public record AccessLogConfig(String path, AccessLogFormat format, int queueSize) {
     public AccessLogConfig {
         path = path == null || path.isBlank() ? "stdout" : path;
-        format = format == null ? "json" : format;
-        if (!FORMATS.contains(format)) throw new IllegalArgumentException("format: must be one of json, combined");
+        format = format == null ? AccessLogFormat.JSON : format;
         queueSize = queueSize == 0 ? 8192 : queueSize;
         if (queueSize < 1 || queueSize > 1_000_000) throw new IllegalArgumentException("queue_size: must be 1..1000000");
     }

@@ -27,14 +27,11 @@ public record TlsConfig(
         String minVersion,
         List<String> ciphers,
         List<String> alpn,
-        String clientAuth,
+        ClientAuthMode clientAuth,
         String clientCa,
-        String provider,
+        TlsProviderChoice provider,
         Duration reloadInterval,
         Duration sessionTicketRotation) {
-
-    public static final List<String> PROVIDERS = List.of("auto", "openssl", "jdk");
-    public static final List<String> CLIENT_AUTH = List.of("none", "request", "require");
 
     public TlsConfig {
         if (certificates == null || certificates.isEmpty()) throw new IllegalArgumentException("certificates: at least one is required");
@@ -48,12 +45,11 @@ public record TlsConfig(
             }
         }
         if (!alpn.contains("http/1.1")) throw new IllegalArgumentException("alpn: http/1.1 is required (clients without ALPN speak it)");
-        clientAuth = clientAuth == null ? "none" : clientAuth;
-        if (!CLIENT_AUTH.contains(clientAuth)) throw new IllegalArgumentException("client_auth: must be none, request or require");
-        if (!clientAuth.equals("none") && clientCa == null) {
+        clientAuth = clientAuth == null ? ClientAuthMode.NONE : clientAuth;
+        if (clientAuth != ClientAuthMode.NONE && clientCa == null) {
             throw new IllegalArgumentException("client_ca: is required with client_auth: " + clientAuth);
         }
-        provider = provider(provider);
+        provider = provider == null ? TlsProviderChoice.AUTO : provider;
         reloadInterval = reloadInterval == null ? Duration.ofSeconds(2) : reloadInterval;
         if (reloadInterval.isNegative()) throw new IllegalArgumentException("reload_interval: must be >= 0");
         sessionTicketRotation = sessionTicketRotation == null ? Duration.ofHours(1) : sessionTicketRotation;
@@ -71,12 +67,6 @@ public record TlsConfig(
             throw new IllegalArgumentException("min_version: TLS " + s + " is not supported (insecure); use 1.2 or 1.3");
         }
         throw new IllegalArgumentException("min_version: must be 1.2 or 1.3, got '" + v + "'");
-    }
-
-    static String provider(String p) {
-        if (p == null) return "auto";
-        if (!PROVIDERS.contains(p)) throw new IllegalArgumentException("provider: must be auto, openssl or jdk");
-        return p;
     }
 
     /**

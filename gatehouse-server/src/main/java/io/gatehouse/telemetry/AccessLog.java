@@ -55,10 +55,10 @@ public final class AccessLog implements AutoCloseable {
     private final Thread writer;
 
     /** @param out where lines go; closed by {@link #close} when {@code closeOut} */
-    public AccessLog(Writer out, boolean closeOut, String format, int queueSize) {
+    public AccessLog(Writer out, boolean closeOut, io.gatehouse.config.AccessLogFormat format, int queueSize) {
         this.out = out;
         this.closeOut = closeOut;
-        this.json = !format.equals("combined");
+        this.json = format != io.gatehouse.config.AccessLogFormat.COMBINED;
         this.queue = new ArrayBlockingQueue<>(queueSize);
         this.writer = Thread.ofPlatform().name("gatehouse-access-log").daemon().start(this::run);
     }

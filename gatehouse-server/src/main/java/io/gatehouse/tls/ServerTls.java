@@ -323,10 +323,10 @@ public final class ServerTls implements AutoCloseable {
                 .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                         ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, t.alpn()));
-        if (!t.clientAuth().equals("none")) {
+        if (t.clientAuth() != io.gatehouse.config.ClientAuthMode.NONE) {
             List<X509Certificate> cas = PemFiles.certificates(Path.of(t.clientCa()));
             b.trustManager(cas.toArray(new X509Certificate[0]))
-                    .clientAuth(t.clientAuth().equals("require") ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
+                    .clientAuth(t.clientAuth() == io.gatehouse.config.ClientAuthMode.REQUIRE ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
         }
         if ((ocsp != null || fetch != null) && provider == SslProvider.OPENSSL) b.enableOcsp(true);
         SslContext context;
@@ -359,7 +359,7 @@ public final class ServerTls implements AutoCloseable {
         out.add(stamp(c.cert()));
         out.add(stamp(c.key()));
         if (c.ocspResponse() != null) out.add(stamp(c.ocspResponse()));
-        if (t.clientCa() != null && !t.clientAuth().equals("none")) out.add(stamp(t.clientCa()));
+        if (t.clientCa() != null && t.clientAuth() != io.gatehouse.config.ClientAuthMode.NONE) out.add(stamp(t.clientCa()));
         return out;
     }
 

@@ -25,16 +25,16 @@ public final class TlsProvider {
     private TlsProvider() {}
 
     /** {@code auto}, {@code openssl} or {@code jdk} to Netty's provider; {@code openssl} fails when it cannot load. */
-    public static SslProvider select(String configured) {
+    public static SslProvider select(io.gatehouse.config.TlsProviderChoice configured) {
         SslProvider chosen = switch (configured) {
-            case "jdk" -> SslProvider.JDK;
-            case "openssl" -> {
+            case JDK -> SslProvider.JDK;
+            case OPENSSL -> {
                 if (!OpenSsl.isAvailable()) {
                     throw new IllegalStateException("provider: openssl is not available on this platform: " + OpenSsl.unavailabilityCause());
                 }
                 yield SslProvider.OPENSSL;
             }
-            default -> OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+            case AUTO -> OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
         };
         if (announced.compareAndSet(false, true)) {
             log.info("TLS provider: {}", chosen == SslProvider.OPENSSL ? "OpenSSL (" + OpenSsl.versionString() + " via netty-tcnative)"

@@ -16,13 +16,13 @@ class TelemetryConfigTest {
         GatehouseConfig c = ConfigLoader.parse(LISTENER, "t.yaml");
         assertThat(c.accessLog()).isNull();
         assertThat(c.tracing()).isNull();
-        assertThat(c.logging().format()).isEqualTo("text");
+        assertThat(c.logging().format()).isEqualTo(io.gatehouse.config.LogFormat.TEXT);
     }
 
     @Test
     void anEmptyAccessLogSectionLogsJsonToStdout() throws Exception {
         GatehouseConfig c = ConfigLoader.parse(LISTENER + "access_log: {}\n", "t.yaml");
-        assertThat(c.accessLog()).isEqualTo(new AccessLogConfig("stdout", "json", 8192));
+        assertThat(c.accessLog()).isEqualTo(new AccessLogConfig("stdout", io.gatehouse.config.AccessLogFormat.JSON, 8192));
         assertThat(c.accessLog().stdout()).isTrue();
     }
 
@@ -33,11 +33,11 @@ class TelemetryConfigTest {
                 tracing: { otlp_endpoint: "http://collector:4318/", service_name: edge, sample_ratio: 0.25 }
                 logging: { format: json }
                 """, "t.yaml");
-        assertThat(c.accessLog()).isEqualTo(new AccessLogConfig("/tmp/a.log", "combined", 100));
+        assertThat(c.accessLog()).isEqualTo(new AccessLogConfig("/tmp/a.log", io.gatehouse.config.AccessLogFormat.COMBINED, 100));
         assertThat(c.tracing().tracesUrl()).isEqualTo("http://collector:4318/v1/traces");
         assertThat(c.tracing().serviceName()).isEqualTo("edge");
         assertThat(c.tracing().sampleRatio()).isEqualTo(0.25);
-        assertThat(c.logging().format()).isEqualTo("json");
+        assertThat(c.logging().format()).isEqualTo(io.gatehouse.config.LogFormat.JSON);
     }
 
     @Test
@@ -48,8 +48,8 @@ class TelemetryConfigTest {
                 logging: { format: yaml }
                 """, "t.yaml"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("t.yaml:2:15: access_log.format: must be one of json, combined")
+                .hasMessageContaining("t.yaml:2:23: access_log.format: 'xml' is not one of json, combined")
                 .hasMessageContaining("t.yaml:3:10: tracing.otlp_endpoint: required, e.g. http://localhost:4318")
-                .hasMessageContaining("t.yaml:4:12: logging.format: must be text or json");
+                .hasMessageContaining("t.yaml:4:20: logging.format: 'yaml' is not one of text, json");
     }
 }

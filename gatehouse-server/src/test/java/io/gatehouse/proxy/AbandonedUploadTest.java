@@ -42,7 +42,7 @@ class AbandonedUploadTest {
                 clusters: [{name: app, endpoints: ["%s"]}]
                 admin: {address: "off"}
                 """.formatted(backend.address()), "test.yaml"), Ticker.systemTicker(),
-                new Telemetry(new AccessLog(log, false, "json", 64), null));
+                new Telemetry(new AccessLog(log, false, io.gatehouse.config.AccessLogFormat.JSON, 64), null));
     }
 
     @AfterAll

@@ -67,7 +67,7 @@ class AccessLogTest {
                 clusters: [ { name: app, endpoints: [ "%s" ] } ]
                 admin: { address: "off" }
                 """.formatted(backend.address()), "test.yaml"), Ticker.systemTicker(),
-                new Telemetry(new AccessLog(lines, false, format, 64), null));
+                new Telemetry(new AccessLog(lines, false, io.gatehouse.config.AccessLogFormat.valueOf(format.toUpperCase(java.util.Locale.ROOT)), 64), null));
         return gatehouse.listenerAddress("edge").getPort();
     }
 
@@ -167,7 +167,7 @@ class AccessLogTest {
             @Override public void flush() {}
             @Override public void close() {}
         };
-        AccessLog log = new AccessLog(blocked, false, "json", 2);
+        AccessLog log = new AccessLog(blocked, false, io.gatehouse.config.AccessLogFormat.JSON, 2);
         Telemetry telemetry = new Telemetry(log, null);
         try {
             assertThat(log.offer(entry())).isTrue();

@@ -256,7 +256,7 @@ class OcspDelegatedResponderTest {
                 StandardCharsets.US_ASCII);
         Files.writeString(key, pem("PRIVATE KEY", leaf.keys.getPrivate().getEncoded()), StandardCharsets.US_ASCII);
         TlsConfig config = new TlsConfig(List.of(new CertificateConfig(cert.toString(), key.toString(), null, null, true)),
-                null, null, null, null, null, "openssl", Duration.ZERO, null);
+                null, null, null, null, null, io.gatehouse.config.TlsProviderChoice.OPENSSL, Duration.ZERO, null);
         tls = ServerTls.create("https", config);
         group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)

@@ -190,7 +190,7 @@ class OcspFetchStaplingTest {
 
     private static TlsConfig config(PemFiles files) {
         return new TlsConfig(List.of(new CertificateConfig(files.cert().toString(), files.key().toString(), null, null, true)),
-                null, null, null, null, null, "openssl", Duration.ZERO, null);
+                null, null, null, null, null, io.gatehouse.config.TlsProviderChoice.OPENSSL, Duration.ZERO, null);
     }
 
     private SslContext client() throws Exception {

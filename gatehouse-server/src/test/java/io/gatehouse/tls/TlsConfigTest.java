@@ -27,8 +27,8 @@ class TlsConfigTest {
         TlsConfig tls = parse("{certificates: [{cert: a.crt, key: a.key}]}").listeners().get(0).tls();
         assertThat(tls.minVersion()).isEqualTo("1.2");
         assertThat(tls.alpn()).containsExactly("h2", "http/1.1");
-        assertThat(tls.clientAuth()).isEqualTo("none");
-        assertThat(tls.provider()).isEqualTo("auto");
+        assertThat(tls.clientAuth()).isEqualTo(io.gatehouse.config.ClientAuthMode.NONE);
+        assertThat(tls.provider()).isEqualTo(io.gatehouse.config.TlsProviderChoice.AUTO);
         assertThat(tls.reloadInterval()).hasSeconds(2);
         assertThat(tls.sessionTicketRotation()).hasHours(1);
     }
