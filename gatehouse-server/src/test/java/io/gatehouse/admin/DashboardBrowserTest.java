@@ -59,6 +59,8 @@ class DashboardBrowserTest {
                         direct_response: { status: 200, body: pong }
                       - name: api
                         match: { path_prefix: /api }
+                        filters:
+                          - cors: { allow_origins: [ "https://app.example" ] }
                         cluster: app
                 clusters:
                   - name: app
@@ -115,6 +117,12 @@ class DashboardBrowserTest {
                             + ep.path("address").asText() + "\"]")).hasAttribute("data-state", ep.path("state").asText());
                 }
                 PlaywrightAssertions.assertThat(topology.locator("[data-kind=endpoint]")).hasCount(3);
+
+                // each route's filter chain, in the order it runs, ending in its action
+                Locator apiChain = page.locator("#routes tr[data-route=api] [data-field=chain] li");
+                PlaywrightAssertions.assertThat(apiChain).hasText(new String[] {"cors", "proxy → app"});
+                PlaywrightAssertions.assertThat(page.locator("#routes tr[data-route=ping] [data-field=chain] li.action"))
+                        .hasText("direct_response");
 
                 // the totals and the cluster card show what the API says
                 PlaywrightAssertions.assertThat(page.locator("#totals [data-field=requests_total]"))

@@ -3,6 +3,7 @@ import { api, captureToken } from './api.js';
 import { setText } from './dom.js';
 import { count, rate, percent, duration, clock, plural } from './format.js';
 import { topology } from './topology.js';
+import { renderRoutes } from './routes.js';
 import { ClusterPanels } from './clusters.js';
 import { renderEvents, ReloadPanel } from './activity.js';
 
@@ -62,6 +63,7 @@ async function refresh() {
     ]);
     showTotals(stats);
     $('topology').replaceChildren(topology(listeners.listeners, routes.routes, clusterList.clusters));
+    renderRoutes($('routes'), routes.routes);
     clusters.update(clusterList.clusters, history);
     renderEvents($('events'), events.events);
     reload.update(stats);
