@@ -9,6 +9,8 @@
 #   haproxy-jwt             HAProxy 2.5+'s jwt_verify (bench/peers/haproxy-jwt.cfg): alg, signature, iss, aud, exp
 #                           checked on every request (HAProxy has no cache of verified tokens)
 #   gatehouse-bare          Gatehouse with no filter and no proxy headers (as gatehouse-bench.sh's gatehouse-bare)
+#   gatehouse-3filters      gatehouse-bare + three `headers: {}` filters that change nothing: what the filter chain
+#                           itself costs (issue 16: three no-op filters add <= 0.3 us per request)
 #   gatehouse-jwt           + the jwt filter (RS256 public key, iss, aud), its verified-token cache on (default):
 #                           a repeated token; the issue's target is <= 1 us over gatehouse-bare
 #   gatehouse-jwt-nocache   the same with cache_size: 0, so every request verifies the signature: what a NEW token
@@ -30,7 +32,7 @@ HARNESS="${BENCH_HARNESS:-}"
 HARNESS="$(realpath "$HARNESS")"; PEERS="$(dirname "$HARNESS")/peers"
 JAR="$ROOT/gatehouse-cli/target/gatehouse.jar"
 ROUNDS=2; DURATION=10; JIT_WARMUP=60; OUT=""; ONLY=()
-ALL=(haproxy haproxy-jwt gatehouse-bare gatehouse-jwt gatehouse-jwt-nocache gatehouse-limit-local gatehouse-limit-global gatehouse-limit-hybrid)
+ALL=(haproxy haproxy-jwt gatehouse-bare gatehouse-3filters gatehouse-jwt gatehouse-jwt-nocache gatehouse-limit-local gatehouse-limit-global gatehouse-limit-hybrid)
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --rounds) ROUNDS="$2"; shift 2 ;;
@@ -102,6 +104,7 @@ with_filter() {  # name filter-yaml-line [top-level-yaml]
     [[ -z "${3:-}" ]] || printf '%s\n' "$3" >>"$RUN/$1.yaml"
     grep -q "filters:" "$RUN/$1.yaml" || { echo "gateway-bench: could not derive $1.yaml" >&2; exit 1; }
 }
+with_filter gatehouse-3filters 'headers: {}\n          - headers: {}\n          - headers: {}'
 jwt="jwt: {public_key_file: $RUN/jwt-public.pem, algorithms: [RS256], issuer: \"https://issuer.test\", audiences: [edge-api]"
 with_filter gatehouse-jwt "$jwt}"
 with_filter gatehouse-jwt-nocache "$jwt, cache_size: 0}"
