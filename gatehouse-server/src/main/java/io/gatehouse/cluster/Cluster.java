@@ -56,6 +56,7 @@ public final class Cluster {
     private final AtomicLong budgetLoggedNanos = new AtomicLong(Long.MIN_VALUE);
     private static final long BUDGET_LOG_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
     private final TrafficStats traffic;
+    private final UpstreamClient client = new UpstreamClient(this);
 
     /** What the load balancer picks from right now, and whether it is the panic set. */
     private record Selection(LoadBalancer loadBalancer, List<Endpoint> members, boolean panic, boolean backups,
@@ -242,6 +243,9 @@ public final class Cluster {
     public int availableCount() {
         return selection.available();
     }
+
+    /** The client every request to this cluster's endpoints goes through (proxy, health probes, internal callers). */
+    public UpstreamClient client() { return client; }
 
     /** The connection pool of this cluster on {@code loop}. */
     public ConnectionPool pool(EventLoop loop) {

@@ -1,4 +1,4 @@
-package io.gatehouse.proxy;
+package io.gatehouse.cluster;
 
 import io.gatehouse.config.RetryConfig;
 import org.junit.jupiter.api.Test;

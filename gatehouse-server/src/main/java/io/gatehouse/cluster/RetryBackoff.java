@@ -1,4 +1,4 @@
-package io.gatehouse.proxy;
+package io.gatehouse.cluster;
 
 import io.gatehouse.config.RetryConfig;
 
@@ -10,14 +10,14 @@ import java.util.function.LongUnaryOperator;
  * {@code [0, min(backoff_max, backoff_base × 2^(n-1))]} for the n-th retry. The jitter spreads the retries of many
  * requests that failed together, so they do not hit the endpoints again in one wave.
  */
-final class RetryBackoff {
+public final class RetryBackoff {
     /** Uniform draws from {@code [0, bound)}, per thread. */
-    static final LongUnaryOperator RANDOM = bound -> ThreadLocalRandom.current().nextLong(bound);
+    public static final LongUnaryOperator RANDOM = bound -> ThreadLocalRandom.current().nextLong(bound);
 
     private RetryBackoff() {}
 
     /** The longest wait before retry number {@code retry} (1 for the first). */
-    static long ceilingNanos(RetryConfig config, int retry) {
+    public static long ceilingNanos(RetryConfig config, int retry) {
         long base = config.backoffBase().toNanos();
         long cap = config.backoffMax().toNanos();
         int doublings = Math.min(Math.max(retry - 1, 0), 62);
@@ -30,7 +30,7 @@ final class RetryBackoff {
      *
      * @param uniform draws from {@code [0, bound)} (tests pass their own)
      */
-    static long delayNanos(RetryConfig config, int retry, LongUnaryOperator uniform) {
+    public static long delayNanos(RetryConfig config, int retry, LongUnaryOperator uniform) {
         long ceiling = ceilingNanos(config, retry);
         return ceiling <= 0 ? 0 : uniform.applyAsLong(ceiling + 1);
     }
