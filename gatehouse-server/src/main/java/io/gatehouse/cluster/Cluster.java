@@ -38,6 +38,7 @@ public final class Cluster {
     private final List<Endpoint> endpoints;
     private final Ticker ticker;
     private final Transport transport;
+    private final EventLoopGroup group;           // the server's event loops: internal calls run on them
     private final ConcurrentHashMap<EventLoop, ConnectionPool> pools = new ConcurrentHashMap<>();
     private final HealthChecker healthChecker;     // null without health_check
     private final io.gatehouse.tls.UpstreamTls tls; // null: plain connections to the endpoints
@@ -88,6 +89,7 @@ public final class Cluster {
         this.config = config;
         this.ticker = ticker;
         this.transport = transport;
+        this.group = group;
         List<Endpoint> list = new ArrayList<>();
         Map<Endpoint, HealthStatus> resumed = new java.util.HashMap<>();
         for (EndpointConfig ec : config.endpoints()) {
@@ -246,6 +248,9 @@ public final class Cluster {
 
     /** The client every request to this cluster's endpoints goes through (proxy, health probes, internal callers). */
     public UpstreamClient client() { return client; }
+
+    /** The event loops the cluster's connections live on. */
+    EventLoopGroup group() { return group; }
 
     /** The connection pool of this cluster on {@code loop}. */
     public ConnectionPool pool(EventLoop loop) {

@@ -1,10 +1,31 @@
 package io.gatehouse.cluster;
 
+import io.gatehouse.cluster.loadbalancer.HashKey;
 import io.gatehouse.config.RetryConfig;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The one way requests reach a cluster's endpoints, owned by the {@link Cluster}: the proxy's exchanges, health
@@ -42,5 +63,208 @@ public final class UpstreamClient {
                              boolean upgrade, long hash, long startNanos) {
         return new UpstreamCall(cluster, loop, request, body, receiver, retry, perTry, preserveHost, upgrade, hash,
                 null, startNanos);
+    }
+
+    /**
+     * A whole request for {@link #send}.
+     *
+     * @param uri              path and query ({@code /jwks?x=1})
+     * @param headers          fields to send; a Host among them is kept, else Host is the endpoint's address
+     * @param body             the body, or null
+     * @param maxResponseBytes a longer response body fails the call ({@code response_too_large})
+     * @param timeout          bounds the whole call, retries included; null: the cluster's timeouts alone
+     * @param retry            retries; connect failures go to another endpoint whatever it says
+     */
+    public record Request(HttpMethod method, String uri, Map<String, String> headers, byte[] body, int maxResponseBytes,
+                          Duration timeout, RetryConfig retry) {
+        /** Bound on a response body unless a request says otherwise. */
+        public static final int DEFAULT_MAX_RESPONSE_BYTES = 1 << 20;
+
+        public Request {
+            headers = headers == null ? Map.of() : Map.copyOf(headers);
+            if (maxResponseBytes <= 0) throw new IllegalArgumentException("maxResponseBytes: must be > 0");
+            retry = retry == null ? RetryConfig.DEFAULT : retry;
+        }
+
+        /** A GET of {@code uri}, with the default bounds. */
+        public static Request get(String uri) {
+            return new Request(HttpMethod.GET, uri, Map.of(), null, DEFAULT_MAX_RESPONSE_BYTES, null, null);
+        }
+
+        public Request withHeaders(Map<String, String> more) {
+            java.util.Map<String, String> all = new java.util.LinkedHashMap<>(headers);
+            all.putAll(more);
+            return new Request(method, uri, all, body, maxResponseBytes, timeout, retry);
+        }
+
+        public Request withTimeout(Duration t) {
+            return new Request(method, uri, headers, body, maxResponseBytes, t, retry);
+        }
+
+        public Request withMaxResponseBytes(int max) {
+            return new Request(method, uri, headers, body, max, timeout, retry);
+        }
+    }
+
+    /** A whole response of {@link #send}: its status, fields, body and the endpoint that answered. */
+    public record Response(int status, HttpHeaders headers, byte[] body, String endpoint) {
+        public String bodyText() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * A call that got no response: {@code status} is what a proxy would have answered (502, 503, 504) and
+     * {@code reason} the short reason the access log uses ({@code connect_refused}, {@code response_timeout},
+     * {@code no_healthy_endpoint}, {@code response_too_large}, …).
+     */
+    public static final class Failure extends RuntimeException {
+        private final int status;
+        private final String reason;
+
+        public Failure(int status, String reason) {
+            super(status + " " + reason, null, false, false);
+            this.status = status;
+            this.reason = reason;
+        }
+
+        public int status() { return status; }
+        public String reason() { return reason; }
+    }
+
+    /**
+     * Sends {@code request} through the cluster and completes with the whole response, on one of the cluster's
+     * event loops (never blocks; callable from any thread). Fails with {@link Failure}.
+     */
+    public CompletableFuture<Response> send(Request request) {
+        return send(request, null);
+    }
+
+    /** As {@link #send(Request)}, to {@code endpoint} only (no pick, no retry elsewhere): health probes. */
+    CompletableFuture<Response> send(Request request, Endpoint endpoint) {
+        Aggregation a = new Aggregation(request);
+        EventLoop loop = cluster.group().next();
+        try {
+            loop.execute(() -> a.start(this, loop, endpoint));
+        } catch (RejectedExecutionException e) {
+            a.future.completeExceptionally(new Failure(503, "shutting_down"));
+        }
+        return a.future;
+    }
+
+    /** A whole request up, a whole (bounded) response down: the {@link #send} side of a call. */
+    private static final class Aggregation implements UpstreamCall.RequestBody, UpstreamCall.Receiver {
+        final CompletableFuture<Response> future = new CompletableFuture<>();
+        private final Request request;
+        private HttpRequest head;
+        private UpstreamCall call;
+        private boolean delivered;
+        private int status;
+        private HttpHeaders responseHeaders;
+        private String endpoint;
+        private ByteArrayOutputStream body;
+
+        Aggregation(Request request) {
+            this.request = request;
+        }
+
+        void start(UpstreamClient client, EventLoop loop, Endpoint pinned) {
+            HttpHeaders h = new DefaultHttpHeaders();
+            request.headers().forEach(h::set);
+            boolean preserveHost = h.contains(HttpHeaderNames.HOST);
+            if (request.body() != null) h.set(HttpHeaderNames.CONTENT_LENGTH, request.body().length);
+            head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), request.uri(), h);
+            Cluster cluster = client.cluster;
+            call = new UpstreamCall(cluster, loop, head, this, this, request.retry(), null, preserveHost, false,
+                    HashKey.NO_KEY, pinned, cluster.ticker().nanoTime());
+            if (!call.admit()) {
+                future.completeExceptionally(new Failure(503, "cluster_max_requests"));
+                return;
+            }
+            call.start(request.timeout() == null ? -1 : request.timeout().toNanos());
+        }
+
+        // request body: held whole
+
+        @Override
+        public void start(UpstreamCall c) {
+            delivered = true;
+            byte[] b = request.body();
+            c.sendBody(b == null || b.length == 0 ? LastHttpContent.EMPTY_LAST_CONTENT
+                    : new DefaultLastHttpContent(Unpooled.wrappedBuffer(b)));
+        }
+
+        @Override
+        public boolean complete() { return delivered; }
+
+        @Override
+        public void requestMore() {}
+
+        @Override
+        public boolean held() { return true; }
+
+        // response: gathered up to the bound
+
+        @Override
+        public void onAttempt(Endpoint e) {}
+
+        @Override
+        public void onInterim(HttpObject message) {
+            ReferenceCountUtil.release(message);
+        }
+
+        @Override
+        public boolean onHead(HttpResponse response, Endpoint e) {
+            status = response.status().code();
+            responseHeaders = response.headers();
+            endpoint = e.address();
+            body = new ByteArrayOutputStream();
+            return UpstreamCall.reusable(head, response);
+        }
+
+        @Override
+        public void onResponseBody(HttpContent content) {
+            try {
+                int n = content.content().readableBytes();
+                if (body.size() + n > request.maxResponseBytes()) {
+                    future.completeExceptionally(new Failure(502, "response_too_large"));
+                    call.cancel("response_too_large");
+                    return;
+                }
+                content.content().getBytes(content.content().readerIndex(), body, n);
+            } catch (java.io.IOException impossible) {
+                throw new java.io.UncheckedIOException(impossible);
+            } finally {
+                content.release();
+            }
+        }
+
+        @Override
+        public boolean onReadComplete() { return true; }
+
+        @Override
+        public void onResponseEnd() {
+            future.complete(new Response(status, responseHeaders, body.toByteArray(), endpoint));
+        }
+
+        @Override
+        public void onTunnel(Channel channel) {
+            channel.close(); // never asked for an upgrade
+        }
+
+        @Override
+        public void onFailed(HttpResponseStatus failure, String reason) {
+            status = failure.code();
+            future.completeExceptionally(new Failure(failure.code(), reason));
+        }
+
+        @Override
+        public void onAttemptEnd(Endpoint e, long nanos, int retries) {}
+
+        @Override
+        public int onFinish(String reason, Endpoint lastEndpoint, long attemptNanos) {
+            if (reason != null) future.completeExceptionally(new Failure(status >= 500 ? status : 502, reason));
+            return status == 0 ? 502 : status;
+        }
     }
 }

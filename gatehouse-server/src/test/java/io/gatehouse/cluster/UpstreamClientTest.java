@@ -1,0 +1,180 @@
+package io.gatehouse.cluster;
+
+import io.gatehouse.config.ClusterConfig;
+import io.gatehouse.config.ClusterConfig.ClusterTimeoutsConfig;
+import io.gatehouse.config.ClusterConfig.EndpointConfig;
+import io.gatehouse.config.RetryConfig;
+import io.gatehouse.testing.TestBackend;
+import io.gatehouse.testing.TestResponse;
+import io.gatehouse.transport.Transport;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.util.concurrent.Ticker;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The cluster's upstream client used directly, as internal callers (JWKS fetches, the cache, aggregation) use it:
+ * real sockets to real backends on port 0, through the cluster's load balancer, pools, retries, timeouts and
+ * outlier detection.
+ */
+class UpstreamClientTest {
+    @RegisterExtension
+    static final TestBackend backend = new TestBackend().name("live");
+
+    private static final Transport TRANSPORT = Transport.select("nio");
+    private static EventLoopGroup group;
+
+    @BeforeAll
+    static void startLoops() {
+        group = TRANSPORT.newGroup(1, "client-test");
+    }
+
+    @AfterAll
+    static void stopLoops() {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private static Cluster cluster(List<String> addresses, ClusterTimeoutsConfig timeouts) {
+        ClusterConfig config = new ClusterConfig("c", addresses.stream().map(EndpointConfig::of).toList(), null, null,
+                null, timeouts, null, null, null, null);
+        return new Cluster(config, Ticker.systemTicker(), TRANSPORT, group);
+    }
+
+    /** A loopback port nothing listens on: connecting is refused. */
+    private static String deadAddress() throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return "127.0.0.1:" + s.getLocalPort();
+        }
+    }
+
+    private static UpstreamClient.Failure failure(CompletableFuture<?> f) {
+        try {
+            f.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UpstreamClient.Failure failure) return failure;
+            throw new AssertionError("failed otherwise", e.getCause());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        throw new AssertionError("the call succeeded");
+    }
+
+    @Test
+    void picksAnEndpointAndRetriesAConnectFailureOnAnotherOneReportingIt() throws Exception {
+        String dead = deadAddress();
+        Cluster cluster = cluster(List.of(dead, backend.address()), null);
+        try {
+            for (int i = 0; i < 4; i++) {
+                UpstreamClient.Response r = cluster.client().send(UpstreamClient.Request.get("/r" + i)).get(10, TimeUnit.SECONDS);
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.bodyText()).isEqualTo("live");
+                assertThat(r.endpoint()).isEqualTo(backend.address());
+            }
+            // round robin sent some of them to the dead endpoint first: refused, reported, retried elsewhere
+            assertThat(cluster.retryCount()).isPositive();
+            Endpoint d = cluster.endpoint(dead);
+            assertThat(d.inFlight()).isZero();
+            var status = cluster.outlierDetector().status(d);
+            assertThat(status.consecutiveGatewayFailures() + status.ejections()).isPositive();
+            assertThat(cluster.traffic().requests()).isEqualTo(4);
+            assertThat(backend.requests()).extracting(req -> req.uri()).containsExactly("/r0", "/r1", "/r2", "/r3");
+            // the Host is the endpoint's address, as the proxy sends it without preserve_host
+            assertThat(backend.requests().get(0).headers().get("host")).isEqualTo(backend.address());
+        } finally {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void answersAtOnceWhenNoOtherEndpointIsLeft() throws Exception {
+        Cluster cluster = cluster(List.of(deadAddress()), null);
+        try {
+            UpstreamClient.Failure f = failure(cluster.client().send(UpstreamClient.Request.get("/")));
+            assertThat(f.status()).isEqualTo(503);
+            assertThat(f.reason()).isEqualTo("connect_refused");
+            assertThat(cluster.retryCount()).isZero();
+        } finally {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void timesOutAnEndpointThatSendsNoHeadAndCountsItAgainstTheEndpoint() {
+        backend.respond(req -> TestResponse.ok("late").delayHeaders(Duration.ofSeconds(5)));
+        Cluster cluster = cluster(List.of(backend.address()), new ClusterTimeoutsConfig(null, Duration.ofMillis(200), null));
+        try {
+            UpstreamClient.Request request = UpstreamClient.Request.get("/slow");
+            request = new UpstreamClient.Request(request.method(), request.uri(), Map.of(), null, 1024, null,
+                    new RetryConfig(0, null, false, null, null));
+            long start = System.nanoTime();
+            UpstreamClient.Failure f = failure(cluster.client().send(request));
+            assertThat(f.status()).isEqualTo(504);
+            assertThat(f.reason()).isEqualTo("response_timeout");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+            assertThat(cluster.outlierDetector().status(cluster.endpoints().get(0)).consecutiveGatewayFailures()).isEqualTo(1);
+        } finally {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void theWholeCallIsBoundedByTheRequestTimeout() {
+        backend.respond(req -> TestResponse.ok("late").delayHeaders(Duration.ofSeconds(5)));
+        Cluster cluster = cluster(List.of(backend.address()), null);
+        try {
+            UpstreamClient.Failure f = failure(cluster.client().send(
+                    UpstreamClient.Request.get("/slow").withTimeout(Duration.ofMillis(200))));
+            assertThat(f.status()).isEqualTo(504);
+            assertThat(f.reason()).isEqualTo("route_timeout");
+        } finally {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void boundsTheResponseBody() {
+        backend.respond(req -> TestResponse.ok().generatedBody(100_000));
+        Cluster cluster = cluster(List.of(backend.address()), null);
+        try {
+            UpstreamClient.Failure f = failure(cluster.client().send(
+                    UpstreamClient.Request.get("/big").withMaxResponseBytes(10_000)));
+            assertThat(f.reason()).isEqualTo("response_too_large");
+        } finally {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void sendsARequestBodyAndReusesTheConnection() throws Exception {
+        backend.echo();
+        Cluster cluster = cluster(List.of(backend.address()), null);
+        try {
+            int before = backend.connectionsAccepted();
+            byte[] body = "hello upstream".getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < 2; i++) {
+                UpstreamClient.Response r = cluster.client().send(new UpstreamClient.Request(HttpMethod.POST, "/echo",
+                        Map.of("content-type", "text/plain"), body, 1024, null, null)).get(10, TimeUnit.SECONDS);
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.bodyText()).isEqualTo("hello upstream");
+            }
+            assertThat(backend.connectionsAccepted() - before).as("connections opened").isEqualTo(1);
+        } finally {
+            cluster.close();
+        }
+    }
+}
