@@ -117,8 +117,8 @@ public final class Cluster {
         this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), endpoints, ticker,
                 group.next(), this::refresh, events);
         if (config.healthCheck() != null) {
-            healthChecker = new HealthChecker(config.name(), config.healthCheck(), endpoints, group,
-                    transport.socketChannelClass(), ticker, this::refresh, resumed, events, tls, config.http2Upstream());
+            healthChecker = new HealthChecker(config.name(), config.healthCheck(), endpoints, group, client, ticker,
+                    this::refresh, resumed, events);
             healthChecker.start();
         } else {
             healthChecker = null;

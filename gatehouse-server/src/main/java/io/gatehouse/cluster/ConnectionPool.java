@@ -67,7 +67,34 @@ public final class ConnectionPool implements UpstreamConnection.Home {
             owner.onConnectFailed(refused);
             return;
         }
-        UpstreamConnection conn = new UpstreamConnection(endpoint, this);
+        open(endpoint, owner, this);
+    }
+
+    /**
+     * A connection of its own for a health probe: always new, closed after the probe, outside the cluster's
+     * connection limits and counts (a probe must not be refused by the load it checks, nor show as traffic), but
+     * made like any other (same bootstrap, TLS and codec). Toward an HTTP/2 cluster with {@code http}, a stream like
+     * the traffic's, on the pool's connections.
+     */
+    void acquireForProbe(Endpoint endpoint, UpstreamConnection.Owner owner, boolean http) {
+        if (http && http2 != null) {
+            http2.acquire(endpoint, owner);
+            return;
+        }
+        open(endpoint, owner, probes);
+    }
+
+    /** Where probe connections go back to: nowhere (closed), and not counted. */
+    private final UpstreamConnection.Home probes = new UpstreamConnection.Home() {
+        @Override public void offer(UpstreamConnection c) { c.channel().close(); }
+        @Override public void opened(UpstreamConnection c) {}
+        @Override public void closed(UpstreamConnection c) {}
+        @Override public io.netty.util.concurrent.Ticker ticker() { return cluster.ticker(); }
+    };
+
+    private void open(Endpoint endpoint, UpstreamConnection.Owner owner, UpstreamConnection.Home home) {
+        boolean counted = home == this;
+        UpstreamConnection conn = new UpstreamConnection(endpoint, home);
         conn.attach(owner, false);
         ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
@@ -79,7 +106,7 @@ public final class ConnectionPool implements UpstreamConnection.Home {
             }
         }).connect(endpoint.socketAddress());
         f.addListener(done -> {
-            cluster.pendingDone();
+            if (counted) cluster.pendingDone();
             io.netty.handler.ssl.SslHandler ssl = done.isSuccess() ? f.channel().pipeline().get(io.netty.handler.ssl.SslHandler.class) : null;
             if (ssl != null) {
                 // TLS: the connection is ready once the handshake (and certificate and name checks) passed
@@ -94,7 +121,7 @@ public final class ConnectionPool implements UpstreamConnection.Home {
             } else if (done.isSuccess()) {
                 owner.onConnected(conn, false);
             } else {
-                cluster.connectionAborted();
+                if (counted) cluster.connectionAborted();
                 Throwable cause = done.cause();
                 String reason = cause instanceof ConnectTimeoutException ? "connect_timeout"
                         : cause instanceof ConnectException ? "connect_refused" : "connect_failed";

@@ -121,7 +121,8 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
     private final boolean idempotent;
     private final boolean upgrade;          // a 101 may answer: the receiver tunnels it
     private final long hash;                // hash key for ring_hash/maglev, HashKey.NO_KEY if none
-    private final Endpoint pinned;          // the only endpoint to try (health probes), else null
+    private final Endpoint pinned;          // the only endpoint to try, else null
+    private final boolean probe;            // a health probe: not traffic (no limits, stats or outlier reports)
     private final long startNanos;          // when the request began, for the cluster's latency stats
 
     private int attempt;                     // 0 for the first try
@@ -158,11 +159,13 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
      * @param upgrade      the request asks for a protocol switch the receiver would tunnel
      * @param hash         the request's hash key ({@link Cluster#hash}), {@link HashKey#NO_KEY} if none
      * @param pinned       the one endpoint to call (no pick, no retry elsewhere), or null
+     * @param probe        a health probe of {@code pinned}: a connection of its own, and none of the traffic's
+     *                     limits, counters, stats or outlier reports
      * @param startNanos   when the request began (a proxied exchange: when it arrived), for the latency stats
      */
     UpstreamCall(Cluster cluster, EventLoop loop, HttpRequest request, RequestBody body, Receiver receiver,
                  RetryConfig retry, Duration perTry, boolean preserveHost, boolean upgrade, long hash, Endpoint pinned,
-                 long startNanos) {
+                 boolean probe, long startNanos) {
         this.cluster = cluster;
         this.loop = loop;
         this.request = request;
@@ -176,6 +179,7 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
         this.upgrade = upgrade;
         this.hash = hash;
         this.pinned = pinned;
+        this.probe = probe && pinned != null;
         this.startNanos = startNanos;
     }
 
@@ -184,7 +188,7 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
      * is then done, and nothing else happened: the caller answers). Before {@link #start}.
      */
     public boolean admit() {
-        if (!cluster.tryStartRequest()) {
+        if (!probe && !cluster.tryStartRequest()) {
             done = true;
             return false;
         }
@@ -226,11 +230,12 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
             if (moreTried == null) moreTried = new ArrayList<>(2);
             moreTried.add(e);
         }
-        e.incrementInFlight();
+        if (!probe) e.incrementInFlight();
         attemptStartNanos = cluster.ticker().nanoTime();
         lastActivityNanos = attemptStartNanos;
         if (!preserveHost) request.headers().set(HttpHeaderNames.HOST, e.address());
-        cluster.pool(loop).acquire(e, this);
+        if (probe) cluster.pool(loop).acquireForProbe(e, this, true);
+        else cluster.pool(loop).acquire(e, this);
     }
 
     // PickContext: no allocation per pick
@@ -299,7 +304,7 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
     public void onConnectFailed(String reason) {
         if (done) return;
         log.debug("cluster {}: {} to {}", cluster.name(), reason, endpoint);
-        if (reason.startsWith("connect_")) cluster.reportGatewayFailure(endpoint);
+        if (reason.startsWith("connect_")) gatewayFailure();
         endAttempt();
         // nothing reached the endpoint: safe to retry, whatever the method, but only on another endpoint (the same one
         // refuses again) and at once (backoff spares a struggling endpoint; this one is untouched). None left: answer now.
@@ -460,7 +465,7 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
     private void onResponseHead(HttpResponse response) {
         if (response.decoderResult().isFailure()) {
             log.debug("cluster {}: invalid response from {}: {}", cluster.name(), endpoint, response.decoderResult().cause().toString());
-            cluster.reportGatewayFailure(endpoint);
+            gatewayFailure();
             dropConnection();
             endAttempt();
             fail(HttpResponseStatus.BAD_GATEWAY, "invalid_response");
@@ -473,9 +478,11 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
             return;
         }
         headerDeadlineNanos = 0;
-        long headAt = cluster.ticker().nanoTime();
-        endpoint.recordLatency(headAt - attemptStartNanos, headAt);
-        if (code >= 500) cluster.report5xx(endpoint); else cluster.reportSuccess(endpoint);
+        if (!probe) {
+            long headAt = cluster.ticker().nanoTime();
+            endpoint.recordLatency(headAt - attemptStartNanos, headAt);
+            if (code >= 500) cluster.report5xx(endpoint); else cluster.reportSuccess(endpoint);
+        }
         if (code == 101) {
             if (!upgrade) {
                 dropConnection();
@@ -520,7 +527,7 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
             broke("upstream_closed_mid_body");
             return;
         }
-        if (!c.refused()) cluster.reportGatewayFailure(endpoint); // a refused stream says nothing of its health
+        if (!c.refused()) gatewayFailure(); // a refused stream says nothing of its health
         // a reused connection may have been closed by the endpoint just before we wrote; an HTTP/2 stream refused by
         // GOAWAY or REFUSED_STREAM was not processed at all
         boolean staleReuse = (c.reused() && idempotent) || c.refused();
@@ -542,7 +549,7 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
     /** The endpoint broke the exchange (reset, malformed body): its failure. */
     private void broke(String reason) {
         log.debug("cluster {}: {} ({})", cluster.name(), reason, endpoint);
-        cluster.reportGatewayFailure(endpoint);
+        gatewayFailure();
         dropConnection();
         endAttempt();
         fail(HttpResponseStatus.BAD_GATEWAY, reason);
@@ -574,7 +581,7 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
     private void timeout(String reason) {
         if (done) return;
         // a total timeout that strikes while a slow reader holds the response back is not the endpoint's failure
-        if (endpoint != null && !waitingOnClient()) cluster.reportGatewayFailure(endpoint);
+        if (endpoint != null && !waitingOnClient()) gatewayFailure();
         if (reason.equals("response_timeout")) {
             headerDeadlineNanos = 0;
             dropConnection();
@@ -588,6 +595,11 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
             endAttempt();
         }
         fail(HttpResponseStatus.GATEWAY_TIMEOUT, reason);
+    }
+
+    /** The endpoint of this attempt failed (connect, reset, malformed response, timeout): outlier detection hears it. */
+    private void gatewayFailure() {
+        if (!probe) cluster.reportGatewayFailure(endpoint);
     }
 
     // ---- retry decisions ----
@@ -635,7 +647,7 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
     public void endAttempt() {
         if (endpoint != null) {
             noteAttempt();
-            endpoint.decrementInFlight();
+            if (!probe) endpoint.decrementInFlight();
             endpoint = null;
         }
     }
@@ -675,9 +687,10 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
         releaseReplay();
         replayDisabled = true;
         if (countedRetry) cluster.retryDone();
-        cluster.requestDone();
         long now = cluster.ticker().nanoTime();
         int status = receiver.onFinish(reason, lastEndpoint, now - attemptStartNanos);
+        if (probe) return;
+        cluster.requestDone();
         cluster.traffic().record(status, now - startNanos);
         if (lastEndpoint != null) lastEndpoint.traffic().record(status, now - attemptStartNanos);
     }

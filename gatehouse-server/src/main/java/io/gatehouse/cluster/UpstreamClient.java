@@ -8,6 +8,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -62,7 +63,7 @@ public final class UpstreamClient {
                              UpstreamCall.Receiver receiver, RetryConfig retry, Duration perTry, boolean preserveHost,
                              boolean upgrade, long hash, long startNanos) {
         return new UpstreamCall(cluster, loop, request, body, receiver, retry, perTry, preserveHost, upgrade, hash,
-                null, startNanos);
+                null, false, startNanos);
     }
 
     /**
@@ -137,15 +138,10 @@ public final class UpstreamClient {
      * event loops (never blocks; callable from any thread). Fails with {@link Failure}.
      */
     public CompletableFuture<Response> send(Request request) {
-        return send(request, null);
-    }
-
-    /** As {@link #send(Request)}, to {@code endpoint} only (no pick, no retry elsewhere): health probes. */
-    CompletableFuture<Response> send(Request request, Endpoint endpoint) {
         Aggregation a = new Aggregation(request);
         EventLoop loop = cluster.group().next();
         try {
-            loop.execute(() -> a.start(this, loop, endpoint));
+            loop.execute(() -> a.start(this, loop, null));
         } catch (RejectedExecutionException e) {
             a.future.completeExceptionally(new Failure(503, "shutting_down"));
         }
@@ -176,7 +172,7 @@ public final class UpstreamClient {
             head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), request.uri(), h);
             Cluster cluster = client.cluster;
             call = new UpstreamCall(cluster, loop, head, this, this, request.retry(), null, preserveHost, false,
-                    HashKey.NO_KEY, pinned, cluster.ticker().nanoTime());
+                    HashKey.NO_KEY, pinned, false, cluster.ticker().nanoTime());
             if (!call.admit()) {
                 future.completeExceptionally(new Failure(503, "cluster_max_requests"));
                 return;
@@ -266,5 +262,151 @@ public final class UpstreamClient {
             if (reason != null) future.completeExceptionally(new Failure(status >= 500 ? status : 502, reason));
             return status == 0 ? 502 : status;
         }
+    }
+
+    /** How a health probe ended: the response status, or 0 and the short reason it got none. */
+    @FunctionalInterface
+    public interface ProbeCallback {
+        void done(int status, String failure);
+    }
+
+    /**
+     * A health probe of {@code endpoint}, on {@code loop} (the caller's, which this must be called on): sends
+     * {@code request} as it is (its Host kept) on a connection of its own (an HTTP/2 cluster: a stream), and reports
+     * the status as soon as the head is in (the body is not read, the connection closed), or the failure reason
+     * ({@code connect_refused}, {@code tls_…}, {@code upstream_reset}, …). Made like the traffic's requests (same
+     * bootstrap, TLS, codecs, connect and response-header timeouts) but not counted as traffic: no limits, stats or
+     * outlier reports. Returns what cancels the probe.
+     */
+    public Runnable probe(Endpoint endpoint, EventLoop loop, FullHttpRequest request, ProbeCallback callback) {
+        Probe p = new Probe(callback);
+        p.call = new UpstreamCall(cluster, loop, request, p, p, RetryConfig.DEFAULT, null, true, false, HashKey.NO_KEY,
+                endpoint, true, cluster.ticker().nanoTime());
+        p.call.admit();
+        p.call.start(-1);
+        return p;
+    }
+
+    /**
+     * A TCP health probe: opens a connection of its own to {@code endpoint} (with the cluster's TLS: the handshake,
+     * certificate and name checks included), reports status 0 with a null failure when it is up, and closes it.
+     * On {@code loop}, which this must be called on. Returns what cancels the probe.
+     */
+    public Runnable connect(Endpoint endpoint, EventLoop loop, ProbeCallback callback) {
+        Connect c = new Connect(callback);
+        cluster.pool(loop).acquireForProbe(endpoint, c, false);
+        return c;
+    }
+
+    /** One HTTP probe: a body-less request up, the response status down. */
+    private static final class Probe implements UpstreamCall.RequestBody, UpstreamCall.Receiver, Runnable {
+        private final ProbeCallback callback;
+        UpstreamCall call;
+        private boolean delivered;
+        private boolean reported;
+
+        Probe(ProbeCallback callback) {
+            this.callback = callback;
+        }
+
+        private void report(int status, String failure) {
+            if (reported) return;
+            reported = true;
+            callback.done(status, failure);
+        }
+
+        @Override
+        public void run() {
+            call.cancel("probe_cancelled");
+        }
+
+        @Override
+        public void start(UpstreamCall c) {
+            delivered = true;
+            c.sendBody(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+
+        @Override public boolean complete() { return delivered; }
+        @Override public void requestMore() {}
+        @Override public boolean held() { return true; }
+        @Override public void onAttempt(Endpoint endpoint) {}
+
+        @Override
+        public void onInterim(HttpObject message) {
+            ReferenceCountUtil.release(message);
+        }
+
+        @Override
+        public boolean onHead(HttpResponse head, Endpoint endpoint) {
+            report(head.status().code(), null);
+            call.cancel("probe_done"); // the status is all a probe wants: the body is not read
+            return false;
+        }
+
+        @Override
+        public void onResponseBody(HttpContent content) {
+            content.release();
+        }
+
+        @Override public boolean onReadComplete() { return true; }
+        @Override public void onResponseEnd() {}
+
+        @Override
+        public void onTunnel(Channel channel) {
+            channel.close();
+        }
+
+        @Override
+        public void onFailed(HttpResponseStatus status, String reason) {
+            report(0, reason);
+        }
+
+        @Override public void onAttemptEnd(Endpoint endpoint, long nanos, int retries) {}
+
+        @Override
+        public int onFinish(String reason, Endpoint lastEndpoint, long attemptNanos) {
+            if (reason != null) report(0, reason);
+            return 0;
+        }
+    }
+
+    /** One TCP probe: a connection opened (and its TLS handshake done), then closed. */
+    private static final class Connect implements UpstreamConnection.Owner, Runnable {
+        private final ProbeCallback callback;
+        private boolean reported;
+
+        Connect(ProbeCallback callback) {
+            this.callback = callback;
+        }
+
+        private void report(String failure) {
+            if (reported) return;
+            reported = true;
+            callback.done(0, failure);
+        }
+
+        @Override
+        public void run() {
+            reported = true; // a connection that still comes is closed on arrival
+        }
+
+        @Override
+        public void onConnected(UpstreamConnection connection, boolean reused) {
+            connection.close();
+            report(null);
+        }
+
+        @Override
+        public void onConnectFailed(String reason) {
+            report(reason);
+        }
+
+        @Override public void onResponse(UpstreamConnection connection, HttpObject message) { ReferenceCountUtil.release(message); }
+        @Override public void onResponseReadComplete(UpstreamConnection connection) {}
+        @Override public void onUpstreamWritable(UpstreamConnection connection) {}
+        @Override public void onUpstreamClosed(UpstreamConnection connection) {}
+        @Override public long nextDeadlineNanos() { return Long.MAX_VALUE; }
+        @Override public long deadlineCheckNanos() { return Long.MAX_VALUE; }
+        @Override public void onDeadline(UpstreamConnection connection) {}
     }
 }

@@ -177,4 +177,50 @@ class UpstreamClientTest {
             cluster.close();
         }
     }
+
+    @Test
+    void healthProbesGoThroughTheClientWithoutCountingAsTraffic() throws Exception {
+        String dead = deadAddress();
+        ClusterConfig.HealthCheckConfig check = new ClusterConfig.HealthCheckConfig("http", "/health", null,
+                Duration.ofMillis(50), 0.1, Duration.ofSeconds(1), 1, 1, null);
+        ClusterConfig config = new ClusterConfig("c", List.of(EndpointConfig.of(backend.address()), EndpointConfig.of(dead)),
+                null, check, null, null, null, null, null, null);
+        Cluster cluster = new Cluster(config, Ticker.systemTicker(), TRANSPORT, group);
+        try {
+            Endpoint live = cluster.endpoint(backend.address());
+            Endpoint down = cluster.endpoint(dead);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> backend.healthChecks() >= 3
+                    && !down.activeHealthy());
+            assertThat(cluster.healthChecker().status(live).lastResult()).isEqualTo(io.gatehouse.cluster.health.HealthStatus.Result.SUCCESS);
+            assertThat(cluster.healthChecker().status(down).lastFailureReason()).isEqualTo("connect refused");
+            // probes are not traffic: no request counted, no connection held, no outlier report, no in-flight
+            assertThat(cluster.traffic().requests()).isZero();
+            assertThat(cluster.inFlightRequests()).isZero();
+            assertThat(cluster.outlierDetector().status(down).consecutiveGatewayFailures()).isZero();
+            assertThat(cluster.openConnections()).isZero();
+            assertThat(backend.requests()).isEmpty();
+        } finally {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void aProbeReportsTheStatusAsSoonAsTheHeadIsIn() throws Exception {
+        backend.respond(req -> TestResponse.status(503).generatedBody(1_000_000));
+        Cluster cluster = cluster(List.of(backend.address()), null);
+        try {
+            io.netty.channel.EventLoop loop = group.next();
+            CompletableFuture<String> outcome = new CompletableFuture<>();
+            loop.execute(() -> cluster.client().probe(cluster.endpoints().get(0), loop,
+                    new io.netty.handler.codec.http.DefaultFullHttpRequest(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+                            HttpMethod.GET, "/probe"),
+                    (status, failure) -> outcome.complete(status + " " + failure)));
+            assertThat(outcome.get(10, TimeUnit.SECONDS)).isEqualTo("503 null");
+            assertThat(backend.takeRequest(Duration.ofSeconds(5)).uri()).isEqualTo("/probe");
+            assertThat(cluster.traffic().requests()).isZero();
+            assertThat(cluster.outlierDetector().status(cluster.endpoints().get(0)).consecutive5xx()).isZero();
+        } finally {
+            cluster.close();
+        }
+    }
 }

@@ -1,24 +1,17 @@
 package io.gatehouse.cluster.health;
 
 import io.gatehouse.cluster.Endpoint;
+import io.gatehouse.cluster.UpstreamClient;
 import io.gatehouse.config.ClusterConfig.HealthCheckConfig;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.gatehouse.http.Http1ClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.concurrent.Ticker;
 import org.slf4j.Logger;
@@ -43,10 +36,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * pinned to one event loop of the given group, that probes it every {@code interval × (1 ± jitter·random)} and
  * feeds the results through {@link HealthState}'s thresholds into {@link Endpoint#activeHealthy(boolean)}.
  *
- * <p>Probes: {@code http} opens a fresh connection, sends {@code GET path} (Host = {@code health_check.host} or the
- * endpoint's address, {@code User-Agent: gatehouse-health/1}, {@code Connection: close}) and succeeds iff the
- * response status is expected; {@code tcp} succeeds iff the connection opens. A probe that has no answer within
- * {@code timeout} fails. Each probe runs on its session's event loop from start to end and never blocks it.
+ * <p>Probes go through the cluster's {@link UpstreamClient}, so they are made like its traffic (same bootstrap, TLS,
+ * codecs and connect timeout, HTTP/2 for an h2/h2c cluster) without counting as traffic: {@code http} sends
+ * {@code GET path} on a connection of its own (Host = {@code health_check.host} or the endpoint's address,
+ * {@code User-Agent: gatehouse-health/1}, {@code Connection: close}) and succeeds iff the response status is
+ * expected; {@code tcp} succeeds iff the connection opens (and its TLS handshake passes). A probe that has no answer
+ * within {@code timeout} fails. Each probe runs on its session's event loop from start to end and never blocks it.
  *
  * <p>Starting state: endpoints start healthy and the first check is decisive (see {@link HealthState}).
  *
@@ -70,38 +65,23 @@ public final class HealthChecker implements AutoCloseable {
     private final Map<Endpoint, ProbeSession> sessions = new LinkedHashMap<>();   // not modified after construction
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean closed;
-    private final io.gatehouse.tls.UpstreamTls tls;   // null: plain probes
-    private final boolean http2;                       // http probes over HTTP/2 (h2 after ALPN, h2c prior knowledge)
+    private final UpstreamClient client;
+    private final boolean tls;                         // probes speak TLS like the cluster's traffic
 
     /**
-     * @param channelClass the socket channel class matching {@code group}'s transport (epoll, io_uring or NIO)
-     * @param ticker       clock for status timestamps and {@link Endpoint#markAvailableSince(long)}
-     * @param onChange     called when any endpoint's active health changes
-     */
-    public HealthChecker(String clusterName, HealthCheckConfig config, List<Endpoint> endpoints, EventLoopGroup group,
-                         Class<? extends SocketChannel> channelClass, Ticker ticker, Runnable onChange) {
-        this(clusterName, config, endpoints, group, channelClass, ticker, onChange, Map.of(), HealthEvents.NONE, null);
-    }
-
-    /**
+     * @param client   the cluster's upstream client: probes go through it, on connections made like the traffic's
+     *                 (same bootstrap, TLS, codecs and connect timeout; HTTP/2 for an h2/h2c cluster)
+     * @param ticker   clock for status timestamps and {@link Endpoint#markAvailableSince(long)}
+     * @param onChange called when any endpoint's active health changes
      * @param previous the last status of endpoints carried over from a checker this one replaces (config reload):
      *                 their verdict and runs continue instead of starting over
      * @param events   told of every transition, besides the log
-     * @param tls      probes speak TLS like the cluster's traffic (null: plain)
      */
     public HealthChecker(String clusterName, HealthCheckConfig config, List<Endpoint> endpoints, EventLoopGroup group,
-                         Class<? extends SocketChannel> channelClass, Ticker ticker, Runnable onChange,
-                         Map<Endpoint, HealthStatus> previous, HealthEvents events, io.gatehouse.tls.UpstreamTls tls) {
-        this(clusterName, config, endpoints, group, channelClass, ticker, onChange, previous, events, tls, false);
-    }
-
-    /** @param http2 http probes speak HTTP/2 like the cluster's traffic ({@code protocol: h2} or {@code h2c}) */
-    public HealthChecker(String clusterName, HealthCheckConfig config, List<Endpoint> endpoints, EventLoopGroup group,
-                         Class<? extends SocketChannel> channelClass, Ticker ticker, Runnable onChange,
-                         Map<Endpoint, HealthStatus> previous, HealthEvents events, io.gatehouse.tls.UpstreamTls tls,
-                         boolean http2) {
-        this.tls = tls;
-        this.http2 = http2;
+                         UpstreamClient client, Ticker ticker, Runnable onChange, Map<Endpoint, HealthStatus> previous,
+                         HealthEvents events) {
+        this.client = client;
+        this.tls = client.cluster().tls() != null;
         this.clusterName = clusterName;
         this.config = config;
         this.ticker = ticker;
@@ -112,18 +92,12 @@ public final class HealthChecker implements AutoCloseable {
         this.timeoutText = "timeout after " + humanDuration(config.timeout());
         for (Endpoint endpoint : endpoints) {
             EventLoop loop = group.next();
-            Bootstrap bootstrap = new Bootstrap()
-                    .group(loop)
-                    .channel(channelClass)
-                    // Addresses are resolved when the cluster is built; resolving here could block the event loop.
-                    .resolver(NoopAddressResolverGroup.INSTANCE)
-                    .option(ChannelOption.TCP_NODELAY, true);
             HealthStatus resumed = previous.get(endpoint);
             if (resumed == null && !endpoint.activeHealthy()) {
                 // carried over from a cluster that had no checker of this kind: keep the verdict it holds
                 resumed = new HealthStatus(false, HealthStatus.Result.NONE, null, 0, 0, 0, 0);
             }
-            sessions.put(endpoint, new ProbeSession(endpoint, loop, bootstrap, resumed));
+            sessions.put(endpoint, new ProbeSession(endpoint, loop, resumed));
         }
     }
 
@@ -186,6 +160,19 @@ public final class HealthChecker implements AutoCloseable {
         return cause.getClass().getSimpleName() + (message.isEmpty() ? "" : ": " + message);
     }
 
+    /** The detail of a probe the upstream client failed, in the words {@link #describe(Throwable)} uses. */
+    static String describe(String reason) {
+        return switch (reason) {
+            case "connect_refused" -> "connect refused";
+            case "connect_timeout" -> "connect timeout";
+            case "connect_failed" -> "connect failed";
+            case "upstream_reset", "upstream_closed_mid_body" -> "connection closed before response";
+            case "invalid_response", "invalid_response_body" -> "malformed response";
+            case "response_timeout", "idle_timeout" -> "no response within the cluster's timeouts";
+            default -> reason;   // tls_… reasons say it already
+        };
+    }
+
     static String humanDuration(Duration d) {
         long millis = d.toMillis();
         return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
@@ -193,7 +180,7 @@ public final class HealthChecker implements AutoCloseable {
 
     /** One probe in flight. */
     private static final class Attempt {
-        Channel channel;
+        Runnable cancel;
         ScheduledFuture<?> timeout;
         boolean done;
     }
@@ -205,7 +192,6 @@ public final class HealthChecker implements AutoCloseable {
     private final class ProbeSession {
         final Endpoint endpoint;
         final EventLoop loop;
-        final Bootstrap bootstrap;
         final HealthState state;
         volatile HealthStatus status;
 
@@ -215,10 +201,9 @@ public final class HealthChecker implements AutoCloseable {
         String lastFailureReason;
         long lastTransitionNanos;
 
-        ProbeSession(Endpoint endpoint, EventLoop loop, Bootstrap bootstrap, HealthStatus resumed) {
+        ProbeSession(Endpoint endpoint, EventLoop loop, HealthStatus resumed) {
             this.endpoint = endpoint;
             this.loop = loop;
-            this.bootstrap = bootstrap;
             if (resumed == null) {
                 state = new HealthState(config.healthyThreshold(), config.unhealthyThreshold());
                 status = HealthStatus.INITIAL;
@@ -245,74 +230,20 @@ public final class HealthChecker implements AutoCloseable {
             Attempt a = new Attempt();
             attempt = a;
             a.timeout = loop.schedule(() -> finish(a, ProbeResult.failure(timeoutText)), timeoutNanos, TimeUnit.NANOSECONDS);
-            boolean http = config.type().equals("http");
-            bootstrap.handler(new ChannelInitializer<Channel>() {
-                @Override
-                protected void initChannel(Channel ch) {
-                    if (tls != null) {
-                        io.netty.handler.ssl.SslHandler ssl = tls.newHandler(ch, endpoint.address());
-                        ch.pipeline().addLast("tls", ssl);
-                        // a tcp check with TLS passes once the handshake does (certificate and name verified)
-                        if (!http) ssl.handshakeFuture().addListener(hs -> finish(a, hs.isSuccess() ? ProbeResult.success("tls handshake")
-                                : ProbeResult.failure(io.gatehouse.tls.UpstreamTls.reason(hs.cause()))));
-                        if (http && http2) ssl.handshakeFuture().addListener(hs -> {
-                            if (!hs.isSuccess()) {
-                                finish(a, ProbeResult.failure(io.gatehouse.tls.UpstreamTls.reason(hs.cause())));
-                            } else if (!io.netty.handler.ssl.ApplicationProtocolNames.HTTP_2.equals(ssl.applicationProtocol())) {
-                                finish(a, ProbeResult.failure("endpoint did not agree to h2 in ALPN"));
-                            } else {
-                                probeOverHttp2(ch, a);
-                            }
-                        });
-                    }
-                    if (http && http2) {
-                        if (tls == null) ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
-                            @Override
-                            public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
-                                ctx.fireChannelActive();
-                                probeOverHttp2(ch, a);
-                            }
-                        });
-                    } else if (http) {
-                        ch.pipeline().addLast(new Http1ClientCodec(),
-                                new HttpProbeHandler(request(), config::expects, result -> finish(a, result)));
-                    }
-                }
-            });
-            ChannelFuture connect;
             try {
-                connect = bootstrap.connect(endpoint.socketAddress());
+                if (config.type().equals("http")) {
+                    a.cancel = client.probe(endpoint, loop, request(), (status, failure) -> finish(a, failure != null
+                            ? ProbeResult.failure(describe(failure))
+                            : config.expects(status) ? ProbeResult.success("status " + status) : ProbeResult.failure("status " + status)));
+                } else {
+                    // a tcp check with TLS passes once the handshake does (certificate and name verified)
+                    a.cancel = client.connect(endpoint, loop, (status, failure) -> finish(a, failure != null
+                            ? ProbeResult.failure(describe(failure))
+                            : ProbeResult.success(tls ? "tls handshake" : "connected")));
+                }
             } catch (RuntimeException e) {   // e.g. the channel could not be created: a failed check, not a dead session
                 finish(a, ProbeResult.failure(describe(e)));
-                return;
             }
-            a.channel = connect.channel();
-            connect.addListener(f -> {
-                if (!f.isSuccess()) {
-                    finish(a, ProbeResult.failure(describe(f.cause())));
-                } else if (!http && tls == null) {
-                    finish(a, ProbeResult.success("connected"));
-                }
-            });
-        }
-
-        /** One GET on a stream of a fresh HTTP/2 connection, judged like the HTTP/1.1 probe. */
-        private void probeOverHttp2(Channel ch, Attempt a) {
-            ch.pipeline().addLast(io.netty.handler.codec.http2.Http2FrameCodecBuilder.forClient()
-                    .initialSettings(io.netty.handler.codec.http2.Http2Settings.defaultSettings().pushEnabled(false)).build());
-            ch.pipeline().addLast(new io.netty.handler.codec.http2.Http2MultiplexHandler(new io.netty.channel.ChannelInboundHandlerAdapter()));
-            new io.netty.handler.codec.http2.Http2StreamChannelBootstrap(ch)
-                    .handler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel stream) {
-                            stream.pipeline().addLast(new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(false),
-                                    new HttpProbeHandler(request(), config::expects, result -> finish(a, result)));
-                        }
-                    })
-                    .open()
-                    .addListener(f -> {
-                        if (!f.isSuccess()) finish(a, ProbeResult.failure(describe(f.cause())));
-                    });
         }
 
         private FullHttpRequest request() {
@@ -330,7 +261,7 @@ public final class HealthChecker implements AutoCloseable {
             if (a.done) return;
             a.done = true;
             a.timeout.cancel(false);
-            if (a.channel != null) a.channel.close();
+            if (a.cancel != null) a.cancel.run();
             if (attempt == a) attempt = null;
             if (stopped || closed) return;
             record(result);
@@ -407,7 +338,7 @@ public final class HealthChecker implements AutoCloseable {
             if (a != null) {
                 a.done = true;
                 a.timeout.cancel(false);
-                if (a.channel != null) a.channel.close();
+                if (a.cancel != null) a.cancel.run();
                 attempt = null;
             }
         }

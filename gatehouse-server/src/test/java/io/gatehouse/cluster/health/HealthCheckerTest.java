@@ -3,12 +3,14 @@ package io.gatehouse.cluster.health;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.gatehouse.LogCapture;
+import io.gatehouse.cluster.Cluster;
 import io.gatehouse.cluster.Endpoint;
+import io.gatehouse.config.ClusterConfig;
+import io.gatehouse.transport.Transport;
 import io.gatehouse.config.ClusterConfig.HealthCheckConfig;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.Ticker;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -22,6 +24,7 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -35,14 +38,25 @@ class HealthCheckerTest {
     /** Server request counts seen by the change listener, one per transition. */
     private final List<Integer> changesAt = new CopyOnWriteArrayList<>();
 
+    /** The cluster whose upstream client the probes go through (its own endpoint list does not matter here). */
+    private static Cluster carrier;
+
     @BeforeAll
     static void startLoops() {
         group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        carrier = new Cluster(new ClusterConfig("api", List.of(ClusterConfig.EndpointConfig.of("127.0.0.1:1")), null,
+                null, null, null, null, null, null, null), Ticker.systemTicker(), Transport.select("nio"), group);
     }
 
     @AfterAll
     static void stopLoops() throws InterruptedException {
+        carrier.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+
+    private static HealthChecker checker(HealthCheckConfig config, List<Endpoint> endpoints, Runnable onChange) {
+        return new HealthChecker("api", config, endpoints, group, carrier.client(), Ticker.systemTicker(), onChange,
+                Map.of(), HealthEvents.NONE);
     }
 
     @AfterEach
@@ -67,8 +81,7 @@ class HealthCheckerTest {
     }
 
     private HealthChecker start(HealthCheckConfig config, Endpoint endpoint, ScriptedHealthServer server) {
-        HealthChecker checker = new HealthChecker("api", config, List.of(endpoint), group, NioSocketChannel.class,
-                Ticker.systemTicker(), () -> changesAt.add(server == null ? -1 : server.requestCount()));
+        HealthChecker checker = checker(config, List.of(endpoint), () -> changesAt.add(server == null ? -1 : server.requestCount()));
         toClose.add(checker);
         checker.start();
         return checker;
@@ -187,8 +200,7 @@ class HealthCheckerTest {
         Endpoint up = endpoint(server.address());
         Endpoint down = endpoint(refusingAddress());
         HealthCheckConfig config = config("tcp", null, null, 1000, 2, 3);
-        HealthChecker checker = new HealthChecker("api", config, List.of(up, down), group, NioSocketChannel.class,
-                Ticker.systemTicker(), () -> changesAt.add(0));
+        HealthChecker checker = checker(config, List.of(up, down), () -> changesAt.add(0));
         toClose.add(checker);
         checker.start();
 
