@@ -50,6 +50,7 @@ public final class Gatehouse implements AutoCloseable {
     private final io.gatehouse.clock.Clock ticker;   // the one clock: monotonic and wall time
     private final Transport transport;
     private final EventLoopGroup group;
+    private final io.gatehouse.cluster.InternalClusters internalClusters;   // implicit clusters of jwks_url, OIDC
     private volatile GatehouseConfig config;
     private final GatehouseConfig startConfig;
     private final io.gatehouse.config.AdminConfig adminConfigInEffect;
@@ -96,6 +97,7 @@ public final class Gatehouse implements AutoCloseable {
         this.adminConfigInEffect = config.admin();
         this.transport = Transport.select(config.server().transport());
         this.group = transport.newGroup(config.server().eventLoops(), "gatehouse");
+        this.internalClusters = new io.gatehouse.cluster.InternalClusters(transport, group, this.ticker);
         long every = STATS_INTERVAL.toMillis();
         statsSampler.scheduleAtFixedRate(this::sampleTraffic, every, every, TimeUnit.MILLISECONDS);
     }
@@ -212,7 +214,7 @@ public final class Gatehouse implements AutoCloseable {
         io.gatehouse.config.CompressionConfig compression = rc.compression() != null ? rc.compression() : lc.compression();
         if (compression != null && compression.enabled()) filters.add(new io.gatehouse.compression.ResponseCompression(compression));
         io.gatehouse.filter.FilterContext context = new io.gatehouse.filter.FilterContext(lc.name(), rc.name(), clusters,
-                whole, ticker, telemetry.metrics().registry(), redisFor(whole));
+                whole, ticker, telemetry.metrics().registry(), redisFor(whole), internalClusters);
         if (rc.inheritFilters()) for (io.gatehouse.config.FilterConfig f : lc.filters()) filters.add(FilterTypes.create(f, context));
         for (io.gatehouse.config.FilterConfig f : rc.filters()) filters.add(FilterTypes.create(f, context));
         filters.add(action);

@@ -6,10 +6,10 @@ import io.gatehouse.clock.Clock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import io.gatehouse.cluster.Cluster;
+import io.gatehouse.cluster.InternalClusters;
+import io.gatehouse.cluster.UpstreamClient;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -24,21 +24,26 @@ import java.util.concurrent.TimeUnit;
  * an issuer that is down fails no request whose key is already known. Fetches are asynchronous and bounded by a
  * timeout; nothing waits on an event loop.
  *
- * <p>The JDK's HTTP client does the fetching for now; it moves to the cluster's upstream client when that exists.
+ * <p>Fetches go through a cluster's {@link UpstreamClient}: the one named by {@code jwks_cluster}, or an implicit
+ * internal cluster for the URL's host (TLS by scheme, {@link #TIMEOUT} to connect and for the response), made off the
+ * event loops and closed with this source.
  */
 public final class JwksSource implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(JwksSource.class);
     static final Duration MISS_INTERVAL = Duration.ofSeconds(30);
     static final Duration TIMEOUT = Duration.ofSeconds(5);
-    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(TIMEOUT)
-            .followRedirects(HttpClient.Redirect.NEVER).build();
-    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
+    static final int MAX_BYTES = 1 << 20;
+    /** Refreshes, making implicit clusters (DNS) and parsing responses: never on an event loop. */
+    static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "gatehouse-jwks");
         t.setDaemon(true);
         return t;
     });
 
-    private final URI url;
+    private final String url;
+    private final Cluster named;                    // jwks_cluster, or null
+    private final InternalClusters internal;
+    private volatile Cluster implicit;              // made for the URL's host when no cluster is named; ours to close
     private final Duration refresh;
     private final Clock clock;
     private volatile List<JWK> keys = List.of();
@@ -47,8 +52,19 @@ public final class JwksSource implements AutoCloseable {
     private volatile boolean closed;
     private final java.util.concurrent.ScheduledFuture<?> refresher;
 
+    /** Fetches through an implicit cluster for the URL's host, outside a running server. */
     public JwksSource(String url, Duration refresh, Clock clock) {
-        this.url = URI.create(url);
+        this(url, refresh, clock, null, InternalClusters.standalone());
+    }
+
+    /**
+     * @param named    the cluster to fetch through ({@code jwks_cluster}), or null for an implicit one
+     * @param internal makes the implicit cluster
+     */
+    public JwksSource(String url, Duration refresh, Clock clock, Cluster named, InternalClusters internal) {
+        this.url = url;
+        this.named = named;
+        this.internal = internal;
         this.refresh = refresh;
         this.clock = clock;
         fetch();
@@ -92,24 +108,33 @@ public final class JwksSource implements AutoCloseable {
     private synchronized CompletableFuture<List<JWK>> fetch() {
         CompletableFuture<List<JWK>> current = inFlight;
         if (current != null && !current.isDone()) return current;
-        HttpRequest request = HttpRequest.newBuilder(url).timeout(TIMEOUT).header("accept", "application/json").GET().build();
-        CompletableFuture<List<JWK>> f = CLIENT.sendAsync(request, HttpResponse.BodyHandlers.ofString())
-                .thenApply(r -> {
-                    if (r.statusCode() != 200) throw new IllegalStateException("HTTP " + r.statusCode());
-                    if (r.body().length() > 1 << 20) throw new IllegalStateException("a JWKS over 1 MiB");
+        Cluster c = named != null ? named : implicit;
+        // the implicit cluster resolves its host when made: never on an event loop (a fetch for an unknown key starts there)
+        CompletableFuture<Cluster> cluster = c != null ? CompletableFuture.completedFuture(c)
+                : CompletableFuture.supplyAsync(this::implicitCluster, TIMER);
+        UpstreamClient.Request request = UpstreamClient.Request.get(InternalClusters.target(url))
+                .withHeaders(java.util.Map.of("accept", "application/json", "host", InternalClusters.host(url)))
+                .withTimeout(TIMEOUT).withMaxResponseBytes(MAX_BYTES);
+        CompletableFuture<List<JWK>> f = cluster.thenCompose(cl -> cl.client().send(request))
+                .thenApplyAsync(r -> {   // parsed off the event loop the response completed on
+                    if (r.status() != 200) throw new IllegalStateException("HTTP " + r.status());
                     try {
-                        return JWKSet.parse(r.body()).getKeys().stream().map(JWK::toPublicJWK)
+                        return JWKSet.parse(r.bodyText()).getKeys().stream().map(JWK::toPublicJWK)
                                 .filter(java.util.Objects::nonNull).toList();
                     } catch (java.text.ParseException e) {
                         throw new IllegalStateException("not a JWKS document: " + e.getMessage());
                     }
-                })
+                }, TIMER)
                 .handle((fetched, error) -> {
                     if (error == null) {
                         if (!fetched.equals(keys)) log.info("jwks {}: {} keys", url, fetched.size());
                         keys = fetched;
                     } else {
-                        Throwable cause = error.getCause() != null ? error.getCause() : error;
+                        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                                ? error.getCause() : error;
+                        if (cause instanceof UpstreamClient.Failure failure && failure.reason().equals("response_too_large")) {
+                            cause = new IllegalStateException("a JWKS over 1 MiB");
+                        }
                         log.warn("jwks {}: fetch failed ({}); keeping the {} keys we have", url, cause.toString(), keys.size());
                     }
                     return keys;
@@ -118,9 +143,21 @@ public final class JwksSource implements AutoCloseable {
         return f;
     }
 
+    private synchronized Cluster implicitCluster() {
+        if (implicit == null && !closed) implicit = internal.forUrl(url, TIMEOUT);
+        if (implicit == null) throw new IllegalStateException("closed");
+        return implicit;
+    }
+
     @Override
     public void close() {
         closed = true;
         refresher.cancel(false);
+        Cluster c;
+        synchronized (this) {
+            c = implicit;
+            implicit = null;
+        }
+        if (c != null) c.close();
     }
 }

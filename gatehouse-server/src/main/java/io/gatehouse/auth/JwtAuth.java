@@ -77,7 +77,16 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
         this.config = config;
         this.algorithms = Set.copyOf(config.algorithms());
         this.keys = loadKeys(config);
-        this.jwks = config.jwksUrl() == null ? null : new JwksSource(config.jwksUrl(), config.jwksRefresh(), context.clock());
+        io.gatehouse.cluster.Cluster named = null;
+        if (config.jwksCluster() != null) {
+            named = context.clusters().get(config.jwksCluster());
+            if (named == null) {
+                throw new IllegalArgumentException("jwks_cluster: no cluster named '" + config.jwksCluster() + "'"
+                        + " (clusters: " + String.join(", ", new java.util.TreeSet<>(context.clusters().keySet())) + ")");
+            }
+        }
+        this.jwks = config.jwksUrl() == null ? null : new JwksSource(config.jwksUrl(), config.jwksRefresh(),
+                context.clock(), named, context.internalClusters());
         this.secret = config.secret() == null ? null : config.secret().getBytes(StandardCharsets.UTF_8);
         this.skewMillis = config.clockSkew().toMillis();
         this.header = AsciiString.of(config.header());

@@ -36,9 +36,6 @@ import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -63,8 +60,6 @@ public final class Oidc implements NamedFilter, AutoCloseable {
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
     private static final long LOGIN_TTL_MILLIS = 10 * 60_000;
     private static final long REFRESH_BEFORE_MILLIS = 60_000;
-    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(TIMEOUT)
-            .followRedirects(HttpClient.Redirect.NEVER).build();
 
     /** The provider's endpoints, from its discovery document. */
     private record Provider(String issuer, String authorize, String token, String endSession, JwksSource keys) {}
@@ -76,6 +71,11 @@ public final class Oidc implements NamedFilter, AutoCloseable {
     private final io.gatehouse.clock.Clock clock;
     private final String loginCookie;
     private volatile CompletableFuture<Provider> provider;
+    private final io.gatehouse.cluster.Cluster named;                  // the oidc's cluster, or null
+    private final io.gatehouse.cluster.InternalClusters internal;
+    /** Implicit clusters by scheme and authority of the provider's URLs; ours to close. */
+    private final Map<String, io.gatehouse.cluster.Cluster> implicit = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile boolean closed;
 
     public Oidc(OidcConfig config, FilterContext context) {
         this.config = config;
@@ -84,6 +84,16 @@ public final class Oidc implements NamedFilter, AutoCloseable {
         this.failures = new AuthFailures(context.listener(), context.route(), "oidc", "Bearer", context.meters(), null);
         this.clock = context.clock();
         this.loginCookie = config.cookieName() + "_login";
+        this.internal = context.internalClusters();
+        if (config.cluster() != null) {
+            named = context.clusters().get(config.cluster());
+            if (named == null) {
+                throw new IllegalArgumentException("cluster: no cluster named '" + config.cluster() + "' (clusters: "
+                        + String.join(", ", new java.util.TreeSet<>(context.clusters().keySet())) + ")");
+            }
+        } else {
+            named = null;
+        }
         this.provider = discover();
     }
 
@@ -95,9 +105,9 @@ public final class Oidc implements NamedFilter, AutoCloseable {
     /** The discovery document, fetched again on the next request when it failed. */
     private CompletableFuture<Provider> discover() {
         String url = config.issuer().replaceAll("/+$", "") + "/.well-known/openid-configuration";
-        return CLIENT.sendAsync(HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT).GET().build(), BodyHandlers.ofString())
-                .thenApply(r -> {
-                    if (r.statusCode() != 200) throw new IllegalStateException("discovery: HTTP " + r.statusCode());
+        return fetch(url, io.netty.handler.codec.http.HttpMethod.GET, Map.of(), null)
+                .thenApplyAsync(r -> {
+                    if (r.status() != 200) throw new IllegalStateException("discovery: HTTP " + r.status());
                     try {
                         JsonNode d = JSON.readTree(r.body());
                         String issuer = d.path("issuer").asText();
@@ -106,11 +116,37 @@ public final class Oidc implements NamedFilter, AutoCloseable {
                         }
                         return new Provider(issuer, d.path("authorization_endpoint").asText(), d.path("token_endpoint").asText(),
                                 d.hasNonNull("end_session_endpoint") ? d.get("end_session_endpoint").asText() : null,
-                                new JwksSource(d.path("jwks_uri").asText(), Duration.ofMinutes(5), clock));
+                                new JwksSource(d.path("jwks_uri").asText(), Duration.ofMinutes(5), clock, named, internal));
                     } catch (java.io.IOException e) {
                         throw new IllegalStateException("discovery: not JSON");
                     }
-                });
+                }, JwksSource.TIMER);
+    }
+
+    /**
+     * One call to the provider through the upstream client: the named cluster's, or the implicit cluster of the
+     * URL's host (made off the event loops, kept until close). Completes off the event loops' work: callers parse.
+     */
+    private CompletableFuture<io.gatehouse.cluster.UpstreamClient.Response> fetch(String url,
+            io.netty.handler.codec.http.HttpMethod method, Map<String, String> headers, byte[] body) {
+        CompletableFuture<io.gatehouse.cluster.Cluster> cluster;
+        if (named != null) {
+            cluster = CompletableFuture.completedFuture(named);
+        } else {
+            URI u = URI.create(url);
+            String key = u.getScheme() + "://" + u.getRawAuthority();
+            io.gatehouse.cluster.Cluster c = implicit.get(key);
+            cluster = c != null ? CompletableFuture.completedFuture(c) : CompletableFuture.supplyAsync(() -> {
+                if (closed) throw new IllegalStateException("closed");
+                return implicit.computeIfAbsent(key, k -> internal.forUrl(url, TIMEOUT));
+            }, JwksSource.TIMER);
+        }
+        Map<String, String> all = new HashMap<>(headers);
+        all.put("host", io.gatehouse.cluster.InternalClusters.host(url));
+        io.gatehouse.cluster.UpstreamClient.Request request = new io.gatehouse.cluster.UpstreamClient.Request(method,
+                io.gatehouse.cluster.InternalClusters.target(url), all, body,
+                io.gatehouse.cluster.UpstreamClient.Request.DEFAULT_MAX_RESPONSE_BYTES, TIMEOUT, null);
+        return cluster.thenCompose(c -> c.client().send(request));
     }
 
     private CompletableFuture<Provider> provider() {
@@ -275,17 +311,17 @@ public final class Oidc implements NamedFilter, AutoCloseable {
     }
 
     private CompletableFuture<JsonNode> tokens(Provider p, String form) {
-        return CLIENT.sendAsync(HttpRequest.newBuilder(URI.create(p.token())).timeout(TIMEOUT)
-                        .header("content-type", "application/x-www-form-urlencoded").header("accept", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(form)).build(), BodyHandlers.ofString())
-                .thenApply(r -> {
-                    if (r.statusCode() != 200) throw new IllegalStateException("token endpoint: HTTP " + r.statusCode());
+        return fetch(p.token(), io.netty.handler.codec.http.HttpMethod.POST,
+                Map.of("content-type", "application/x-www-form-urlencoded", "accept", "application/json"),
+                form.getBytes(StandardCharsets.UTF_8))
+                .thenApplyAsync(r -> {
+                    if (r.status() != 200) throw new IllegalStateException("token endpoint: HTTP " + r.status());
                     try {
                         return JSON.readTree(r.body());
                     } catch (java.io.IOException e) {
                         throw new IllegalStateException("token endpoint: not JSON");
                     }
-                });
+                }, JwksSource.TIMER);
     }
 
     /** The ID token: signed by the provider's key, for us, from the issuer, unexpired, with our nonce. */
@@ -406,7 +442,10 @@ public final class Oidc implements NamedFilter, AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         CompletableFuture<Provider> p = provider;
         if (p.isDone() && !p.isCompletedExceptionally()) p.join().keys().close();
+        implicit.values().forEach(io.gatehouse.cluster.Cluster::close);
+        implicit.clear();
     }
 }

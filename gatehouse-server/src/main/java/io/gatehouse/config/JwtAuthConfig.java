@@ -25,10 +25,12 @@ import java.util.List;
  * @param header          where the token is (default {@code authorization}, as {@code Bearer <token>})
  * @param cacheSize       verified tokens kept (default 10000; 0: none); never past their {@code exp}
  * @param upstreamHeaders the headers the identity goes upstream in
+ * @param jwksCluster     a configured cluster to fetch {@code jwks_url} through (its endpoints, TLS, timeouts and
+ *                        health); null: an implicit internal cluster for the URL's host
  */
 public record JwtAuthConfig(String issuer, List<String> audiences, List<String> algorithms, String jwksFile, String jwks,
                             String publicKeyFile, String jwksUrl, Duration jwksRefresh, String secret, Boolean requireExp, Duration clockSkew, String consumerClaim, String header,
-                            Integer cacheSize, IdentityHeadersConfig upstreamHeaders) {
+                            Integer cacheSize, IdentityHeadersConfig upstreamHeaders, String jwksCluster) {
     public static final List<String> ASYMMETRIC = List.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
             "ES256", "ES384", "ES512", "EdDSA");
     public static final List<String> SUPPORTED;
@@ -39,7 +41,17 @@ public record JwtAuthConfig(String issuer, List<String> audiences, List<String> 
         SUPPORTED = List.copyOf(all);
     }
 
+    /** Without {@code jwks_cluster}. */
+    public JwtAuthConfig(String issuer, List<String> audiences, List<String> algorithms, String jwksFile, String jwks,
+                         String publicKeyFile, String jwksUrl, Duration jwksRefresh, String secret, Boolean requireExp,
+                         Duration clockSkew, String consumerClaim, String header, Integer cacheSize,
+                         IdentityHeadersConfig upstreamHeaders) {
+        this(issuer, audiences, algorithms, jwksFile, jwks, publicKeyFile, jwksUrl, jwksRefresh, secret, requireExp,
+                clockSkew, consumerClaim, header, cacheSize, upstreamHeaders, null);
+    }
+
     public JwtAuthConfig {
+        if (jwksCluster != null && jwksUrl == null) throw new IllegalArgumentException("jwks_cluster: needs jwks_url");
         audiences = audiences == null ? List.of() : List.copyOf(audiences);
         if (jwksFile == null && jwks == null && publicKeyFile == null && jwksUrl == null && secret == null) {
             throw new IllegalArgumentException("jwt needs keys: jwks_url, jwks_file, jwks, public_key_file or secret");

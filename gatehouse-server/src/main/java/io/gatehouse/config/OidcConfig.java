@@ -19,10 +19,20 @@ import java.util.List;
  * @param logoutPath    ends the session (default {@code /oauth2/logout})
  * @param cookieName    default {@code gatehouse_session}
  * @param sessionLifetime the longest a session lives (default 8h), refreshed or not
+ * @param cluster       a configured cluster every call to the provider goes through (discovery, keys, tokens);
+ *                      null: an implicit internal cluster per host the provider names
  */
 public record OidcConfig(String issuer, String clientId, String clientSecret, String cookieSecret, List<String> scopes,
                          String redirectPath, String logoutPath, String cookieName, Duration sessionLifetime,
-                         IdentityHeadersConfig upstreamHeaders) {
+                         IdentityHeadersConfig upstreamHeaders, String cluster) {
+    /** Without {@code cluster}. */
+    public OidcConfig(String issuer, String clientId, String clientSecret, String cookieSecret, List<String> scopes,
+                      String redirectPath, String logoutPath, String cookieName, Duration sessionLifetime,
+                      IdentityHeadersConfig upstreamHeaders) {
+        this(issuer, clientId, clientSecret, cookieSecret, scopes, redirectPath, logoutPath, cookieName, sessionLifetime,
+                upstreamHeaders, null);
+    }
+
     public OidcConfig {
         if (issuer == null || !(issuer.startsWith("https://") || issuer.startsWith("http://127.") || issuer.startsWith("http://localhost"))) {
             throw new IllegalArgumentException("issuer: an https URL (http only on loopback)");
