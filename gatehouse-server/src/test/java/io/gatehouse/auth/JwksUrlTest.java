@@ -91,6 +91,70 @@ class JwksUrlTest {
         }
     }
 
+    @Test
+    void jwksClusterFetchesThroughTheNamedClustersUpstreamClient() throws Exception {
+        RSAKey a = new RSAKeyGenerator(2048).keyID("a").generate();
+        issuer.respond(r -> TestResponse.ok(new JWKSet(a.toPublicJWK()).toString(true)).header("content-type", "application/json"));
+        // the URL's host does not even resolve: the fetch goes to the cluster's endpoint, with the URL's Host
+        Gatehouse g = Gatehouse.start(ConfigLoader.parse("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    routes:
+                      - name: api
+                        cluster: api
+                        filters: [{jwt: {jwks_url: "https://keys.invalid/.well-known/jwks.json", jwks_cluster: idp}}]
+                clusters:
+                  - name: api
+                    endpoints: ["%s"]
+                  - name: idp
+                    endpoints: ["%s"]
+                admin: {address: "off"}
+                """.formatted(api.address(), issuer.address()), "jwks.yaml"), new ManualClock());
+        try {
+            URI uri = URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/x");
+            assertThat(call(HttpClient.newHttpClient(), uri, token(a))).isEqualTo(200);
+            var fetch = issuer.takeRequest(Duration.ofSeconds(5));
+            assertThat(fetch.uri()).isEqualTo("/.well-known/jwks.json");
+            assertThat(fetch.header("host")).isEqualTo("keys.invalid");
+            assertThat(fetch.header("accept")).isEqualTo("application/json");
+            // counted like the cluster's other traffic
+            assertThat(g.cluster("idp").traffic().requests()).isEqualTo(1);
+        } finally {
+            g.shutdown(Duration.ofSeconds(1));
+        }
+    }
+
+    @Test
+    void anImplicitClusterCarriesTheUrlsHostAndAnUnknownJwksClusterIsAConfigError() throws Exception {
+        RSAKey a = new RSAKeyGenerator(2048).keyID("a").generate();
+        issuer.respond(r -> TestResponse.ok(new JWKSet(a.toPublicJWK()).toString(true)));
+        String url = "http://127.0.0.1:%d/keys?v=1".formatted(issuer.port());
+        JwksSource source = new JwksSource(url, Duration.ofHours(1), new ManualClock());
+        try {
+            assertThat(source.firstLoad().get(10, java.util.concurrent.TimeUnit.SECONDS)).extracting(k -> k.getKeyID()).containsExactly("a");
+            var fetch = issuer.takeRequest(Duration.ofSeconds(5));
+            assertThat(fetch.uri()).isEqualTo("/keys?v=1");
+            assertThat(fetch.header("host")).isEqualTo("127.0.0.1:" + issuer.port());
+        } finally {
+            source.close();
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Gatehouse.start(ConfigLoader.parse("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    routes:
+                      - name: api
+                        cluster: api
+                        filters: [{jwt: {jwks_url: "%s", jwks_cluster: idq}}]
+                clusters:
+                  - name: api
+                    endpoints: ["%s"]
+                admin: {address: "off"}
+                """.formatted(url, api.address()), "jwks.yaml"), new ManualClock()))
+                .hasStackTraceContaining("jwks_cluster: no cluster named 'idq' (clusters: api)");
+    }
+
     private static int call(HttpClient client, URI uri, String token) throws Exception {
         return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).header("authorization", "Bearer " + token).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode();
