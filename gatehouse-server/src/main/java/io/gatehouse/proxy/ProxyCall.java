@@ -254,7 +254,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
 
     /** The client, or the buffer in front of it, can take more: reads on if reading was held off. */
     private void resumeResponse() {
-        if (mayReadResponse()) call.resume();
+        if (!call.done() && mayReadResponse()) call.resume(); // once done, the buffer may be released: not asked
     }
 
     @Override
