@@ -223,4 +223,77 @@ class UpstreamClientTest {
             cluster.close();
         }
     }
+
+    /** A streaming receiver that reads only while {@link #reading} is set, as the proxy does for a slow client. */
+    private static final class PullingReceiver implements UpstreamCall.Receiver, UpstreamCall.RequestBody {
+        volatile boolean reading;
+        volatile long received;
+        volatile String failed;
+        final CompletableFuture<Integer> ended = new CompletableFuture<>();
+        volatile int status;
+
+        @Override public void start(UpstreamCall call) { call.sendBody(io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT); }
+        @Override public boolean complete() { return true; }
+        @Override public void requestMore() {}
+        @Override public boolean held() { return true; }
+        @Override public void onAttempt(Endpoint endpoint) {}
+        @Override public void onInterim(io.netty.handler.codec.http.HttpObject message) { io.netty.util.ReferenceCountUtil.release(message); }
+
+        @Override
+        public boolean onHead(io.netty.handler.codec.http.HttpResponse head, Endpoint endpoint) {
+            status = head.status().code();
+            return true;
+        }
+
+        @Override
+        public void onResponseBody(io.netty.handler.codec.http.HttpContent content) {
+            received += content.content().readableBytes();
+            content.release();
+        }
+
+        @Override public boolean onReadComplete() { return reading; }
+        @Override public void onResponseEnd() { ended.complete(status); }
+        @Override public void onTunnel(io.netty.channel.Channel channel) { channel.close(); }
+        @Override public void onFailed(io.netty.handler.codec.http.HttpResponseStatus s, String reason) { failed = reason; }
+        @Override public void onAttemptEnd(Endpoint endpoint, long nanos, int retries) {}
+        @Override public int onFinish(String reason, Endpoint lastEndpoint, long attemptNanos) { return status; }
+    }
+
+    @Test
+    void aStreamingCallReadsOnlyWhenTheReceiverPullsAndThePauseIsNotTheEndpointsFault() throws Exception {
+        long size = 8 * 1024 * 1024;
+        backend.respond(req -> TestResponse.ok().generatedBody(size));
+        // an idle timeout far shorter than the pause below: the endpoint's silence is not timed while we hold off
+        Cluster cluster = cluster(List.of(backend.address()), new ClusterTimeoutsConfig(null, null, Duration.ofMillis(200)));
+        try {
+            io.netty.channel.EventLoop loop = group.next();
+            PullingReceiver receiver = new PullingReceiver();
+            UpstreamCall[] call = new UpstreamCall[1];
+            loop.execute(() -> {
+                call[0] = cluster.client().call(loop, new io.netty.handler.codec.http.DefaultFullHttpRequest(
+                                io.netty.handler.codec.http.HttpVersion.HTTP_1_1, HttpMethod.GET, "/big"),
+                        receiver, receiver, RetryConfig.DEFAULT, null, false, false,
+                        io.gatehouse.cluster.loadbalancer.HashKey.NO_KEY, cluster.ticker().nanoTime());
+                assertThat(call[0].admit()).isTrue();
+                call[0].start(-1);
+            });
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> receiver.received > 0);
+            // held off: what arrives is bounded by what was in flight, and nothing times out for 1 s (5 idle timeouts)
+            org.awaitility.Awaitility.await().during(Duration.ofMillis(1000)).atMost(Duration.ofSeconds(3))
+                    .until(() -> receiver.failed == null);
+            long whilePaused = receiver.received;
+            assertThat(whilePaused).isLessThan(size / 2);
+            assertThat(receiver.failed).isNull();
+            assertThat(call[0].readPaused()).isTrue();
+            // the receiver pulls again: the rest streams in and the call ends whole
+            receiver.reading = true;
+            loop.execute(() -> call[0].resume());
+            assertThat(receiver.ended.get(10, TimeUnit.SECONDS)).isEqualTo(200);
+            assertThat(receiver.received).isEqualTo(size);
+            assertThat(cluster.outlierDetector().status(cluster.endpoints().get(0)).consecutiveGatewayFailures()).isZero();
+            assertThat(cluster.traffic().requests()).isEqualTo(1);
+        } finally {
+            cluster.close();
+        }
+    }
 }
