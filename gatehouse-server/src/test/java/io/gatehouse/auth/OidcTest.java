@@ -157,6 +157,49 @@ class OidcTest {
     }
 
     @Test
+    void aNamedClusterCarriesTheCallsToTheProvider() throws Exception {
+        // the provider's host does not resolve: its calls reach it only through the named cluster, with its Host
+        idp.respond(r -> r.path().equals("/.well-known/openid-configuration")
+                ? json("""
+                        {"issuer":"https://idp.invalid","authorization_endpoint":"https://idp.invalid/authorize",
+                         "token_endpoint":"https://idp.invalid/token","jwks_uri":"https://idp.invalid/jwks"}""")
+                : r.path().equals("/jwks") ? json(new JWKSet(key.toPublicJWK()).toString(true)) : TestResponse.status(404));
+        Gatehouse named = Gatehouse.start(ConfigLoader.parse("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    routes:
+                      - name: app
+                        cluster: app
+                        filters:
+                          - oidc:
+                              issuer: "https://idp.invalid"
+                              client_id: edge-client
+                              cookie_secret: "0123456789abcdef0123456789abcdef-cookies"
+                              cluster: idp
+                clusters:
+                  - name: app
+                    endpoints: ["%s"]
+                  - name: idp
+                    endpoints: ["%s"]
+                admin: {address: "off"}
+                """.formatted(app.address(), idp.address()), "oidc-cluster.yaml"), clock);
+        try {
+            HttpClient plain = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+            HttpResponse<String> first = plain.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                            + named.listenerAddress("edge").getPort() + "/page")).header("accept", "text/html")
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(first.statusCode()).isEqualTo(302);
+            assertThat(first.headers().firstValue("location").orElseThrow()).startsWith("https://idp.invalid/authorize?");
+            assertThat(idp.requests()).filteredOn(r -> "idp.invalid".equals(r.header("host")))
+                    .extracting(RecordedRequest::path).contains("/.well-known/openid-configuration");
+            assertThat(named.cluster("idp").traffic().requests()).isPositive();
+        } finally {
+            named.shutdown(Duration.ofSeconds(1));
+        }
+    }
+
+    @Test
     void signInThenUseTheSessionRefreshItAndSignOut() throws Exception {
         HttpResponse<String> first = get(edgeUrl("/reports?year=2030"), "text/html");
         assertThat(first.statusCode()).isEqualTo(302);
