@@ -122,7 +122,7 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
     private final boolean upgrade;          // a 101 may answer: the receiver tunnels it
     private final long hash;                // hash key for ring_hash/maglev, HashKey.NO_KEY if none
     private final Endpoint pinned;          // the only endpoint to try, else null
-    private final boolean probe;            // a health probe: not traffic (no limits, stats or outlier reports)
+    private final boolean probe;            // a health probe: not traffic (no request limits, stats or outlier reports)
     private final long startNanos;          // when the request began, for the cluster's latency stats
 
     private int attempt;                     // 0 for the first try
@@ -159,8 +159,8 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
      * @param upgrade      the request asks for a protocol switch the receiver would tunnel
      * @param hash         the request's hash key ({@link Cluster#hash}), {@link HashKey#NO_KEY} if none
      * @param pinned       the one endpoint to call (no pick, no retry elsewhere), or null
-     * @param probe        a health probe of {@code pinned}: a connection of its own, and none of the traffic's
-     *                     limits, counters, stats or outlier reports
+     * @param probe        a health probe of {@code pinned}: a connection of its own (an HTTP/2 cluster: a stream), and
+     *                     none of the traffic's request limits, counters, stats or outlier reports
      * @param startNanos   when the request began (a proxied exchange: when it arrived), for the latency stats
      */
     UpstreamCall(Cluster cluster, EventLoop loop, HttpRequest request, RequestBody body, Receiver receiver,

@@ -275,8 +275,8 @@ public final class UpstreamClient {
      * {@code request} as it is (its Host kept) on a connection of its own (an HTTP/2 cluster: a stream), and reports
      * the status as soon as the head is in (the body is not read, the connection closed), or the failure reason
      * ({@code connect_refused}, {@code tls_…}, {@code upstream_reset}, …). Made like the traffic's requests (same
-     * bootstrap, TLS, codecs, connect and response-header timeouts) but not counted as traffic: no limits, stats or
-     * outlier reports. Returns what cancels the probe.
+     * bootstrap, TLS, codecs, connect and response-header timeouts) but not counted as traffic: no request limits,
+     * stats or outlier reports. Returns what cancels the probe.
      */
     public Runnable probe(Endpoint endpoint, EventLoop loop, FullHttpRequest request, ProbeCallback callback) {
         Probe p = new Probe(callback);
