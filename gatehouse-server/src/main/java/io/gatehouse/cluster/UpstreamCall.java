@@ -524,7 +524,7 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
         if (done || c != conn) return;
         conn = null;
         if (responseHeadSent) {
-            broke("upstream_closed_mid_body");
+            broke("endpoint_closed_mid_body");
             return;
         }
         if (!c.refused()) gatewayFailure(); // a refused stream says nothing of its health
@@ -543,7 +543,7 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
             retryLater();
             return;
         }
-        fail(HttpResponseStatus.BAD_GATEWAY, "upstream_reset");
+        fail(HttpResponseStatus.BAD_GATEWAY, "endpoint_reset");
     }
 
     /** The endpoint broke the exchange (reset, malformed body): its failure. */

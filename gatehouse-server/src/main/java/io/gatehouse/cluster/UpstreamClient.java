@@ -274,7 +274,7 @@ public final class UpstreamClient {
      * A health probe of {@code endpoint}, on {@code loop} (the caller's, which this must be called on): sends
      * {@code request} as it is (its Host kept) on a connection of its own (an HTTP/2 cluster: a stream), and reports
      * the status as soon as the head is in (the body is not read, the connection closed), or the failure reason
-     * ({@code connect_refused}, {@code tls_…}, {@code upstream_reset}, …). Made like the traffic's requests (same
+     * ({@code connect_refused}, {@code tls_…}, {@code endpoint_reset}, …). Made like the traffic's requests (same
      * bootstrap, TLS, codecs, connect and response-header timeouts) but not counted as traffic: no request limits,
      * stats or outlier reports. Returns what cancels the probe.
      */

@@ -188,7 +188,7 @@ class FailureHandlingTest {
         GatehouseFixture g = gatehouse(oneCluster("\"" + resetting.address() + "\"", "", "retries: { attempts: 0 }"));
         HttpResponse<String> r = g.get("/");
         assertThat(r.statusCode()).isEqualTo(502);
-        assertThat(r.headers().firstValue("gatehouse-reason")).hasValue("upstream_reset");
+        assertThat(r.headers().firstValue("gatehouse-reason")).hasValue("endpoint_reset");
     }
 
     @Test

@@ -166,7 +166,7 @@ public final class HealthChecker implements AutoCloseable {
             case "connect_refused" -> "connect refused";
             case "connect_timeout" -> "connect timeout";
             case "connect_failed" -> "connect failed";
-            case "upstream_reset", "upstream_closed_mid_body" -> "connection closed before response";
+            case "endpoint_reset", "endpoint_closed_mid_body" -> "connection closed before response";
             case "invalid_response", "invalid_response_body" -> "malformed response";
             case "response_timeout", "idle_timeout" -> "no response within the cluster's timeouts";
             default -> reason;   // tls_… reasons say it already
