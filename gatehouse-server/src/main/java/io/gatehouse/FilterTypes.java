@@ -48,6 +48,7 @@ public final class FilterTypes {
         builtIn("mtls_identity", io.gatehouse.config.MtlsIdentityConfig.class, io.gatehouse.auth.MtlsIdentity::new);
         builtIn("quota", io.gatehouse.config.QuotaConfig.class, io.gatehouse.ratelimit.Quota::new);
         builtIn("oidc", io.gatehouse.config.OidcConfig.class, io.gatehouse.auth.Oidc::new);
+        builtIn("deny", io.gatehouse.config.DenyConfig.class, io.gatehouse.deny.Deny::new);
     }
 
     private FilterTypes() {}

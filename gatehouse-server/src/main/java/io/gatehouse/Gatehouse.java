@@ -367,6 +367,11 @@ public final class Gatehouse implements AutoCloseable {
         return redis;
     }
 
+    /** The shared Redis of the running configuration's {@code redis:} section, or null when it has none. */
+    public synchronized io.gatehouse.redis.Redis redis() {
+        return config.redis() == null ? null : redisFor(config);
+    }
+
     /** Every filter of the routes of {@code ls}, by identity. */
     private static java.util.Set<Filter> filtersOf(java.util.Collection<Listener> ls) {
         java.util.Set<Filter> out = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());

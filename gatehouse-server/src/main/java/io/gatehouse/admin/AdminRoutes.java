@@ -37,16 +37,18 @@ final class AdminRoutes {
     private static final List<String> ACTIONS = List.of("drain", "disable", "enable", "weight");
     static final List<String> PATHS = List.of("/live", "/ready", "/stats", "/stats/history", "/listeners", "/routes",
             "/clusters", "/clusters/{cluster}", "/events", "/config", "POST /reload",
-            "POST /clusters/{cluster}/endpoints/{address}/drain|disable|enable|weight", "/dashboard/");
+            "POST /clusters/{cluster}/endpoints/{address}/drain|disable|enable|weight", "/dashboard/", "/gateway, /deny, /consumers (GatewayAdmin)");
 
     private final Gatehouse gatehouse;
     private final StateViews views;
     private final EndpointActions actions;
+    private final GatewayAdmin gateway;
 
     AdminRoutes(Gatehouse gatehouse) {
         this.gatehouse = gatehouse;
         this.views = new StateViews(gatehouse);
         this.actions = new EndpointActions(gatehouse.events());
+        this.gateway = new GatewayAdmin(gatehouse);
     }
 
     /** Paths anyone may GET without the token: the dashboard's static files (its API calls carry the token). */
@@ -61,6 +63,8 @@ final class AdminRoutes {
         boolean get = method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD);
         boolean post = method.equals(HttpMethod.POST);
 
+        CompletableFuture<FullHttpResponse> gatewayAnswer = gateway.answer(method, path, body);
+        if (gatewayAnswer != null) return gatewayAnswer;
         Matcher action = ENDPOINT_ACTION.matcher(path);
         if (action.matches() && ACTIONS.contains(action.group(3))) {
             if (!post) return done(notAllowed(method, path, "POST"));

@@ -22,7 +22,7 @@ public final class ApiKeyAuth implements NamedFilter {
     private final AsciiString header;
     private final String query;
     private final boolean hide;
-    private final Consumers consumers;
+    private final ConsumerDirectory consumers;
     private final IdentityHeaders identityHeaders;
     private final AuthFailures failures;
     private final io.gatehouse.clock.Clock clock;
@@ -31,7 +31,7 @@ public final class ApiKeyAuth implements NamedFilter {
         this.header = AsciiString.of(config.header());
         this.query = config.query();
         this.hide = config.hideCredentials();
-        this.consumers = new Consumers(context.config().consumers());
+        this.consumers = ConsumerDirectory.of(context);
         this.identityHeaders = new IdentityHeaders(config.upstreamHeaders());
         this.failures = new AuthFailures(context.listener(), context.route(), "api_key", "ApiKey", context.meters());
         this.clock = context.clock();
@@ -55,7 +55,7 @@ public final class ApiKeyAuth implements NamedFilter {
             failures.unauthorized(exchange, "missing_credentials", "an API key is required in the " + header + " header");
             return;
         }
-        Consumers.KeyEntry entry = consumers.byKey(Consumers.sha256(key.getBytes(StandardCharsets.UTF_8)));
+        Consumers.KeyEntry entry = consumers.current().byKey(Consumers.sha256(key.getBytes(StandardCharsets.UTF_8)));
         if (entry == null) {
             failures.unauthorized(exchange, "unknown_api_key", "the API key is not valid");
             return;
@@ -73,7 +73,7 @@ public final class ApiKeyAuth implements NamedFilter {
             h.remove(header);
             if (query != null && exchange.query() != null) withoutQueryParameter(exchange);
         }
-        Identity id = new Identity(consumer.name(), consumer.name(), List.of(), consumer.groups(), "api_key", null);
+        Identity id = new Identity(consumer.name(), consumer.name(), List.of(), consumer.groups(), "api_key", null, true);
         exchange.attribute(Identity.KEY, id);
         identityHeaders.set(h, id);
         chain.proceed(exchange);

@@ -33,13 +33,13 @@ public final class BasicAuth implements NamedFilter {
                 return t;
             });
 
-    private final Consumers consumers;
+    private final ConsumerDirectory consumers;
     private final IdentityHeaders identityHeaders;
     private final AuthFailures failures;
     private final Set<String> passed = ConcurrentHashMap.newKeySet();   // bounded by consumers × their passwords
 
     public BasicAuth(BasicAuthConfig config, FilterContext context) {
-        this.consumers = new Consumers(context.config().consumers());
+        this.consumers = ConsumerDirectory.of(context);
         this.identityHeaders = new IdentityHeaders(config.upstreamHeaders());
         String realm = config.realm() == null ? context.route() : config.realm();
         this.failures = new AuthFailures(context.listener(), context.route(), "basic_auth", "Basic", context.meters(),
@@ -106,7 +106,7 @@ public final class BasicAuth implements NamedFilter {
             failures.forbidden(exchange, "consumer_disabled", "this consumer is disabled");
             return;
         }
-        Identity id = new Identity(consumer.name(), consumer.name(), List.of(), consumer.groups(), "basic_auth", null);
+        Identity id = new Identity(consumer.name(), consumer.name(), List.of(), consumer.groups(), "basic_auth", null, true);
         exchange.attribute(Identity.KEY, id);
         identityHeaders.set(exchange.request().headers(), id);
         chain.proceed(exchange);

@@ -60,7 +60,7 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
     private final byte[] secret;
     private final long skewMillis;
     private final AsciiString header;
-    private final Consumers consumers;
+    private final ConsumerDirectory consumers;
     private final IdentityHeaders identityHeaders;
     private final AuthFailures failures;
     private final io.gatehouse.clock.Clock clock;
@@ -90,7 +90,7 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
         this.secret = config.secret() == null ? null : config.secret().getBytes(StandardCharsets.UTF_8);
         this.skewMillis = config.clockSkew().toMillis();
         this.header = AsciiString.of(config.header());
-        this.consumers = new Consumers(context.config().consumers());
+        this.consumers = ConsumerDirectory.of(context);
         this.identityHeaders = new IdentityHeaders(config.upstreamHeaders());
         this.failures = new AuthFailures(context.listener(), context.route(), "jwt", "Bearer", context.meters());
         this.clock = context.clock();
@@ -191,6 +191,18 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
         Identity id;
         if (hit != null && now < hit.expiresMillis() + skewMillis) {
             id = hit.identity();
+            if (consumers.live() && id.consumer() != null) {
+                // runtime consumers change without a reload: a cached token sees a disable or new groups at once
+                ConsumerConfig c = consumers.byName(id.consumer());
+                if (c != null && c.disabled()) {
+                    failures.forbidden(exchange, "consumer_disabled", "this consumer is disabled");
+                    return;
+                }
+                if (c == null ? id.knownConsumer() : !id.knownConsumer() || !c.groups().equals(id.groups())) {
+                    id = new Identity(id.consumer(), id.subject(), id.scopes(), c == null ? List.of() : c.groups(), id.method(),
+                            id.claims(), c != null);
+                }
+            }
         } else {
             Object result = verify(token, now, keys());
             if (jwks != null && result instanceof Refusal r && (r.reason().equals("unknown_key")
@@ -350,7 +362,7 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
         ConsumerConfig consumer = consumers.byName(name);
         if (consumer != null && consumer.disabled()) return new Refusal(true, "consumer_disabled", "this consumer is disabled");
         Identity id = new Identity(name, claims.getSubject(), scopes(claims), consumer == null ? List.of() : consumer.groups(), "jwt",
-                java.util.Collections.unmodifiableMap(claims.getClaims()));
+                java.util.Collections.unmodifiableMap(claims.getClaims()), consumer != null);
         return new Verified(id, exp == null ? Long.MAX_VALUE : exp.getTime());
     }
 

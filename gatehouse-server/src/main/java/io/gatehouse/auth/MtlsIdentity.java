@@ -13,13 +13,13 @@ import java.util.List;
 /** {@code mtls_identity}: the verified client certificate's first SAN (or CN) names a configured consumer. */
 public final class MtlsIdentity implements NamedFilter {
     private final boolean fromSan;
-    private final Consumers consumers;
+    private final ConsumerDirectory consumers;
     private final IdentityHeaders identityHeaders;
     private final AuthFailures failures;
 
     public MtlsIdentity(MtlsIdentityConfig config, FilterContext context) {
         this.fromSan = config.from().equals("san");
-        this.consumers = new Consumers(context.config().consumers());
+        this.consumers = ConsumerDirectory.of(context);
         this.identityHeaders = new IdentityHeaders(config.upstreamHeaders());
         this.failures = new AuthFailures(context.listener(), context.route(), "mtls", "Mutual", context.meters(), null);
     }
@@ -47,7 +47,7 @@ public final class MtlsIdentity implements NamedFilter {
             failures.forbidden(exchange, "consumer_disabled", "this consumer is disabled");
             return;
         }
-        Identity id = new Identity(consumer.name(), name, List.of(), consumer.groups(), "mtls", null);
+        Identity id = new Identity(consumer.name(), name, List.of(), consumer.groups(), "mtls", null, true);
         exchange.attribute(Identity.KEY, id);
         identityHeaders.set(exchange.request().headers(), id);
         chain.proceed(exchange);

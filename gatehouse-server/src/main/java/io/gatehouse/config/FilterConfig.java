@@ -36,7 +36,8 @@ public record FilterConfig(String type, Record settings) {
             Map.entry("basic_auth", BasicAuthConfig.class),
             Map.entry("mtls_identity", MtlsIdentityConfig.class),
             Map.entry("quota", QuotaConfig.class),
-            Map.entry("oidc", OidcConfig.class)));
+            Map.entry("oidc", OidcConfig.class),
+            Map.entry("deny", DenyConfig.class)));
 
     public FilterConfig {
         if (type == null || !TYPES.containsKey(type)) throw new IllegalArgumentException("unknown filter type '" + type + "'");

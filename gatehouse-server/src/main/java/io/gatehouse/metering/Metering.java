@@ -87,7 +87,8 @@ public final class Metering implements AutoCloseable {
     /** One exchange ended. On the event loop: a map lookup and adders. */
     public void record(HttpExchange ex) {
         Identity id = ex.attribute(Identity.KEY);
-        String consumer = id == null || id.consumer() == null ? "anonymous" : consumers.contains(id.consumer()) ? id.consumer() : "unknown";
+        String consumer = id == null || id.consumer() == null ? "anonymous"
+                : id.knownConsumer() || consumers.contains(id.consumer()) ? id.consumer() : "unknown";
         String route = ex.route() == null ? "unrouted" : ex.route().name();
         long window = clock.currentTimeMillis() / windowMillis * windowMillis;
         Usage u = open.computeIfAbsent(new Key(window, consumer, route), k -> new Usage());

@@ -109,6 +109,37 @@ public final class Quota implements NamedFilter {
         }));
     }
 
+    /**
+     * What {@code consumer} used of this quota today and this month, and what is left (one round trip, for the admin
+     * API): {@code {route, per_day, used_today, left_today, per_month, used_this_month, left_this_month}}.
+     */
+    public java.util.concurrent.CompletableFuture<java.util.Map<String, Object>> usage(String route, String consumer) {
+        ZonedDateTime now = Instant.ofEpochMilli(clock.currentTimeMillis()).atZone(config.zone());
+        String day = prefix + "c:" + consumer + ":d:" + now.toLocalDate();
+        String month = prefix + "c:" + consumer + ":m:" + now.getYear() + "-" + now.getMonthValue();
+        return redis.call(c -> c.mget(day, month)).thenApply(values -> {
+            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("route", route);
+            long usedDay = values.get(0).hasValue() ? Long.parseLong(values.get(0).getValue()) : 0;
+            long usedMonth = values.get(1).hasValue() ? Long.parseLong(values.get(1).getValue()) : 0;
+            if (config.perDay() != null) {
+                m.put("per_day", config.perDay());
+                m.put("used_today", usedDay);
+                m.put("left_today", Math.max(0, config.perDay() - usedDay));
+            }
+            if (config.perMonth() != null) {
+                m.put("per_month", config.perMonth());
+                m.put("used_this_month", usedMonth);
+                m.put("left_this_month", Math.max(0, config.perMonth() - usedMonth));
+            }
+            return m;
+        });
+    }
+
+    public QuotaConfig config() {
+        return config;
+    }
+
     private String keyOf(HttpExchange exchange) {
         if (config.key().equals("consumer")) {
             Identity id = exchange.attribute(Identity.KEY);

@@ -38,7 +38,7 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
     private final TimeMeter time;
     private final Limits defaults;
     private final java.util.Map<String, Limits> byPlan = new java.util.HashMap<>();   // plan → its limits
-    private final java.util.Map<String, String> planOf = new java.util.HashMap<>();   // consumer → plan
+    private final io.gatehouse.auth.ConsumerDirectory consumers;   // a consumer's plan; null without plans
     private final Counter rejected;
     private final io.gatehouse.redis.Redis redis;     // global mode only
     private final String redisPrefix;
@@ -109,7 +109,7 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
         };
         this.defaults = new Limits(config.limits());
         for (RateLimitConfig.PlanLimitsConfig p : config.plans()) byPlan.put(p.plan(), new Limits(p.limits()));
-        for (io.gatehouse.config.ConsumerConfig c : context.config().consumers()) if (c.plan() != null) planOf.put(c.name(), c.plan());
+        this.consumers = byPlan.isEmpty() ? null : io.gatehouse.auth.ConsumerDirectory.of(context);
         long longest = java.util.stream.Stream.concat(config.limits().stream(), config.plans().stream().flatMap(p -> p.limits().stream()))
                 .mapToLong(l -> l.window().toNanos()).max().orElse(0);
         this.buckets = Caffeine.newBuilder().maximumSize(config.maxKeys())
@@ -249,7 +249,8 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
     /** A consumer's plan's limits when it has some, else the filter's. */
     private Limits limitsOf(String key) {
         if (byPlan.isEmpty() || !key.startsWith("c:")) return defaults;
-        String plan = planOf.get(key.substring(2));
+        io.gatehouse.config.ConsumerConfig c = consumers.byName(key.substring(2));
+        String plan = c == null ? null : c.plan();
         Limits l = plan == null ? null : byPlan.get(plan);
         return l == null ? defaults : l;
     }

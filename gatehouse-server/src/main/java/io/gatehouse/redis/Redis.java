@@ -109,6 +109,28 @@ public final class Redis implements AutoCloseable {
         return f.orTimeout(config.timeout().toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * Runs one command (GET, HSET, …) on the shared connection: asynchronous, bounded by the configured timeout, failed
+     * at once while Redis is unreachable. For the shared state every edge polls (deny list, consumers).
+     */
+    public <T> CompletableFuture<T> call(java.util.function.Function<io.lettuce.core.api.async.RedisAsyncCommands<String, String>,
+            io.lettuce.core.RedisFuture<T>> command) {
+        CompletableFuture<StatefulRedisConnection<String, String>> c = connection();
+        if (c.isCompletedExceptionally()) return CompletableFuture.failedFuture(new IllegalStateException("redis unreachable"));
+        return c.thenCompose(conn -> command.apply(conn.async()).toCompletableFuture())
+                .orTimeout(config.timeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * The one {@code type} of this connection, made on first use by {@code make} and closed with it: state that every
+     * route of the process shares (the deny list, the consumers), kept in one place however many filters read it.
+     */
+    public <T extends AutoCloseable> T shared(Class<T> type, java.util.function.Supplier<T> make) {
+        return type.cast(shared.computeIfAbsent(type, t -> make.get()));
+    }
+
+    private final java.util.concurrent.ConcurrentHashMap<Class<?>, AutoCloseable> shared = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** Whether the last connection attempt succeeded (for logs and /ready). */
     public boolean up() {
         return up;
@@ -116,6 +138,14 @@ public final class Redis implements AutoCloseable {
 
     @Override
     public void close() {
+        for (AutoCloseable s : shared.values()) {
+            try {
+                s.close();
+            } catch (Exception e) {
+                log.warn("redis {}: closing {} failed: {}", config.address(), s.getClass().getSimpleName(), e.toString());
+            }
+        }
+        shared.clear();
         CompletableFuture<StatefulRedisConnection<String, String>> c = connecting;
         if (c != null && c.isDone() && !c.isCompletedExceptionally()) c.join().closeAsync();
         client.shutdownAsync(0, 1, TimeUnit.SECONDS);
