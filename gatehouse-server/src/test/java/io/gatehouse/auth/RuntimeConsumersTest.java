@@ -1,0 +1,155 @@
+package io.gatehouse.auth;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gatehouse.Gatehouse;
+import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.redis.SharedRedis;
+import io.gatehouse.redis.SharedRedis.Answer;
+import io.gatehouse.testing.TestBackend;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Consumers managed at runtime through the admin API, shared by two edges through a real Redis: made on one edge,
+ * its key works on the other within a second; a rotation keeps both keys working; disable, enable and delete reach
+ * every edge; a plan's limits apply; the listing shows usage and what is left of the quota. Keys are stored hashed.
+ */
+class RuntimeConsumersTest {
+    @RegisterExtension
+    static final TestBackend backend = new TestBackend().name("api");
+    static SharedRedis redis;
+    static Gatehouse a;
+    static Gatehouse b;
+    static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    @org.junit.jupiter.api.io.TempDir
+    static java.nio.file.Path dir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        redis = new SharedRedis();
+        String yaml = """
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    routes:
+                      - name: api
+                        cluster: api
+                        filters:
+                          - api_key: {}
+                          - rate_limit: {limits: [{rate: 1000/s}], plans: [{plan: tiny, limits: [{rate: 2/h, name: tiny}]}]}
+                          - quota: {per_day: 100}
+                consumers:
+                  - name: from-config
+                    api_keys: [{sha256: "%s"}]
+                redis: {address: "%s", timeout: 500ms}
+                metering: {path: "%s"}
+                clusters:
+                  - name: api
+                    endpoints: ["%s"]
+                admin: {address: "127.0.0.1:0"}
+                """;
+        a = Gatehouse.start(ConfigLoader.parse(yaml.formatted("a".repeat(64), redis.address(), dir.resolve("a.jsonl"), backend.address()), "a.yaml"));
+        b = Gatehouse.start(ConfigLoader.parse(yaml.formatted("a".repeat(64), redis.address(), dir.resolve("b.jsonl"), backend.address()), "b.yaml"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        a.shutdown(Duration.ofSeconds(1));
+        b.shutdown(Duration.ofSeconds(1));
+        redis.close();
+    }
+
+    static int call(Gatehouse g, String key) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/x"))
+                .timeout(Duration.ofSeconds(10)).header("x-api-key", key).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    /** Waits at most a second (the stated bound) for {@code edge} to answer {@code status} to {@code key}. */
+    static void within1s(Gatehouse edge, String key, int status) {
+        long t0 = System.nanoTime();
+        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> call(edge, key) == status);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void aConsumerMadeOnOneEdgeWorksOnTheOtherAndFollowsEveryChange() throws Exception {
+        Answer made = SharedRedis.admin(a, "POST", "/consumers", "{\"name\": \"partner-7\", \"groups\": [\"partners\"], \"metadata\": {\"tier\": \"b\"}}");
+        assertThat(made.status()).isEqualTo(201);
+        String key = made.json().get("api_key").asText();
+        assertThat(key).startsWith("gh_").hasSizeGreaterThan(40);
+        JsonNode stored = made.json().get("consumer");
+        assertThat(stored.get("api_keys").get(0).get("sha256").asText()).isEqualTo(ConsumerStore.sha256Hex(key));
+        assertThat(stored.toString()).as("only the hash is kept").doesNotContain(key);
+
+        assertThat(call(a, key)).isEqualTo(200);
+        within1s(b, key, 200);
+
+        Answer rotated = SharedRedis.admin(b, "POST", "/consumers/partner-7/keys", "{\"overlap\": \"1h\"}");
+        assertThat(rotated.status()).isEqualTo(200);
+        String next = rotated.json().get("api_key").asText();
+        within1s(a, next, 200);
+        assertThat(call(a, key)).as("the old key works during the overlap").isEqualTo(200);
+        assertThat(rotated.json().get("consumer").get("api_keys").get(0).get("expires").asText()).isNotEmpty();
+
+        assertThat(SharedRedis.admin(a, "POST", "/consumers/partner-7/disable", null).status()).isEqualTo(200);
+        within1s(b, next, 403);
+        assertThat(SharedRedis.admin(a, "POST", "/consumers/partner-7/enable", null).status()).isEqualTo(200);
+        within1s(b, next, 200);
+
+        assertThat(SharedRedis.admin(b, "DELETE", "/consumers/partner-7", null).status()).isEqualTo(200);
+        within1s(a, next, 401);
+        assertThat(SharedRedis.admin(a, "GET", "/consumers/partner-7", null).status()).isEqualTo(404);
+    }
+
+    @Test
+    void aRuntimeConsumersPlanAppliesAndTheListingShowsUsageAndQuota() throws Exception {
+        Answer made = SharedRedis.admin(a, "POST", "/consumers", "{\"name\": \"small-app\", \"plan\": \"tiny\"}");
+        String key = made.json().get("api_key").asText();
+        within1s(b, key, 200);
+        assertThat(call(b, key)).isEqualTo(200);
+        assertThat(call(b, key)).as("plan tiny: 2 an hour").isEqualTo(429);
+
+        JsonNode listed = null;
+        for (JsonNode c : SharedRedis.admin(b, "GET", "/consumers", null).json().get("consumers")) {
+            if (c.get("name").asText().equals("small-app")) listed = c;
+        }
+        assertThat(listed).isNotNull();
+        assertThat(listed.get("source").asText()).isEqualTo("runtime");
+        assertThat(listed.get("plan").asText()).isEqualTo("tiny");
+        assertThat(listed.get("usage").get("requests").asLong()).as("polled until 200, then 200 and 429 on edge b").isGreaterThanOrEqualTo(3);
+        assertThat(listed.get("usage").get("limited").asLong()).isEqualTo(1);
+        JsonNode quota = listed.get("quotas").get(0);
+        assertThat(quota.get("route").asText()).isEqualTo("edge/api");
+        assertThat(quota.get("per_day").asLong()).isEqualTo(100);
+        assertThat(quota.get("used_today").asLong()).as("counted only what passed: both edges share it").isEqualTo(2);
+        assertThat(quota.get("left_today").asLong()).isEqualTo(98);
+    }
+
+    @Test
+    void refusalsAreProblems() {
+        Answer clash = SharedRedis.admin(a, "POST", "/consumers", "{\"name\": \"from-config\"}");
+        assertThat(clash.status()).isEqualTo(409);
+        assertThat(clash.contentType()).isEqualTo("application/problem+json");
+        assertThat(SharedRedis.admin(a, "POST", "/consumers/from-config/disable", null).status()).isEqualTo(409);
+        assertThat(SharedRedis.admin(a, "POST", "/consumers", "{\"name\": \"twice\"}").status()).isEqualTo(201);
+        assertThat(SharedRedis.admin(b, "POST", "/consumers", "{\"name\": \"twice\"}").status()).isEqualTo(409);
+        Answer bad = SharedRedis.admin(a, "POST", "/consumers", "{\"name\": \"has space\"}");
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.json().get("detail").asText()).startsWith("name:");
+        assertThat(SharedRedis.admin(a, "POST", "/consumers", "{\"name\": \"k\", \"api_keys\": [{\"sha256\": \"" + "b".repeat(64) + "\"}]}").status())
+                .as("Gatehouse makes keys").isEqualTo(400);
+        assertThat(SharedRedis.admin(a, "POST", "/consumers/nobody/keys", null).status()).isEqualTo(404);
+        assertThat(SharedRedis.admin(a, "GET", "/consumers", null).json().get("consumers").get(0).get("source").asText()).isNotEmpty();
+    }
+}
