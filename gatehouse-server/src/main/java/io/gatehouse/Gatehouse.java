@@ -456,7 +456,8 @@ public final class Gatehouse implements AutoCloseable {
         synchronized (reloadLock) {
             boolean wanted = current.server().watchConfig();
             if (wanted && watch == null) {
-                ConfigWatcher watcher = new ConfigWatcher(configFile, () -> reloadFromFile("file_watch"));
+                ConfigWatcher watcher = new ConfigWatcher(configFile, () -> config.consumersFile() == null ? List.of()
+                        : List.of(ConfigLoader.consumersFile(configFile.toString(), config.consumersFile())), () -> reloadFromFile("file_watch"));
                 long every = WATCH_INTERVAL.toMillis();
                 watch = reloader.scheduleWithFixedDelay(watcher::poll, every, every, TimeUnit.MILLISECONDS);
                 log.info("watching {} for changes", configFile);

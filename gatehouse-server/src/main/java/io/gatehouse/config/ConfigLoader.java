@@ -46,6 +46,49 @@ public final class ConfigLoader {
         GatehouseConfig config = new RecordBinder(problems).bind(GatehouseConfig.class, root);
         new ConfigChecks(problems).run(root);
         if (!problems.isEmpty() || config == null) throw new ConfigException(problems.sorted());
-        return config;
+        return config.consumersFile() == null ? config : withConsumersFile(config, fileName, env);
+    }
+
+    /** Where {@code consumers_file} is: relative to the directory of the configuration file that names it. */
+    public static Path consumersFile(String configFileName, String consumersFile) {
+        Path base = Path.of(configFileName).toAbsolutePath().getParent();
+        return base == null ? Path.of(consumersFile) : base.resolve(consumersFile);
+    }
+
+    /** The consumers of a {@code consumers_file}: a YAML file whose one key is {@code consumers}, as in the main file. */
+    public record ConsumersFileConfig(List<ConsumerConfig> consumers) {
+        public ConsumersFileConfig {
+            consumers = consumers == null ? List.of() : List.copyOf(consumers);
+        }
+    }
+
+    private static GatehouseConfig withConsumersFile(GatehouseConfig config, String fileName, Function<String, String> env) throws ConfigException {
+        Path file = consumersFile(fileName, config.consumersFile());
+        Problems problems = new Problems(file.toString());
+        String yaml;
+        try {
+            yaml = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException(List.of(new ConfigException.ConfigProblem(fileName, 0, 0, "consumers_file",
+                    "cannot read " + file + ": " + e)));
+        }
+        YamlNode root = new YamlReader(problems, env).read(yaml);
+        if (!problems.isEmpty() && root == null) throw new ConfigException(problems.sorted());
+        ConsumersFileConfig consumers = new RecordBinder(problems).bind(ConsumersFileConfig.class, root);
+        if (!problems.isEmpty() || consumers == null) throw new ConfigException(problems.sorted());
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (ConsumerConfig c : config.consumers()) names.add(c.name());
+        List<ConsumerConfig> all = new java.util.ArrayList<>(config.consumers());
+        for (int i = 0; i < consumers.consumers().size(); i++) {
+            ConsumerConfig c = consumers.consumers().get(i);
+            if (!names.add(c.name())) {
+                YamlNode.Mark mark = root instanceof YamlNode.Mapping m && m.entries().get("consumers") != null
+                        && m.entries().get("consumers").value() instanceof YamlNode.Sequence s ? s.items().get(i).mark() : null;
+                problems.add(mark, "consumers[" + i + "].name", "consumer " + c.name() + " is defined twice (here and in " + fileName + ")");
+            }
+            all.add(c);
+        }
+        if (!problems.isEmpty()) throw new ConfigException(problems.sorted());
+        return config.withConsumers(all);
     }
 }

@@ -16,7 +16,8 @@ public record GatehouseConfig(
         LoggingConfig logging,
         List<ConsumerConfig> consumers,
         MeteringConfig metering,
-        RedisConfig redis) {
+        RedisConfig redis,
+        String consumersFile) {
 
     public GatehouseConfig {
         consumers = consumers == null ? List.of() : List.copyOf(consumers);
@@ -30,13 +31,18 @@ public record GatehouseConfig(
 
     /** Without access log, tracing and logging settings (all off or default). */
     public GatehouseConfig(List<ListenerConfig> listeners, List<ClusterConfig> clusters, AdminConfig admin, ServerConfig server) {
-        this(listeners, clusters, admin, server, null, null, null, null, null, null);
+        this(listeners, clusters, admin, server, null, null, null, null, null, null, null);
     }
 
     /** Without consumers (no API gateway credentials). */
     public GatehouseConfig(List<ListenerConfig> listeners, List<ClusterConfig> clusters, AdminConfig admin, ServerConfig server,
                            AccessLogConfig accessLog, TracingConfig tracing, LoggingConfig logging) {
-        this(listeners, clusters, admin, server, accessLog, tracing, logging, null, null, null);
+        this(listeners, clusters, admin, server, accessLog, tracing, logging, null, null, null, null);
+    }
+
+    /** This configuration with {@code all} as its consumers (those of {@code consumers_file} merged in). */
+    public GatehouseConfig withConsumers(List<ConsumerConfig> all) {
+        return new GatehouseConfig(listeners, clusters, admin, server, accessLog, tracing, logging, all, metering, redis, consumersFile);
     }
 
     /** The cluster with this name, or null. */
