@@ -20,7 +20,7 @@ import java.util.Properties;
         versionProvider = GatehouseCommand.Version.class,
         description = "A Netty edge server: reverse proxy and L7 load balancer.",
         subcommands = {UpCommand.class, io.gatehouse.cli.system.LoadCommand.class, io.gatehouse.cli.system.DbCommand.class,
-                RunCommand.class, ValidateCommand.class, ProxyCommand.class, StatusCommand.class, KeysCommand.class,
+                RunCommand.class, ValidateCommand.class, ProxyCommand.class, StatusCommand.class, KeysCommand.class, ConsumersCommand.class,
                 VersionCommand.class, CommandLine.HelpCommand.class})
 public final class GatehouseCommand {
 
