@@ -24,6 +24,8 @@ import java.util.HexFormat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The {@code api_key} filter over real sockets: hashed keys, rotation by expiry, disabled consumers, no forgery. */
+@org.junit.jupiter.params.ParameterizedClass(name = "{0}")
+@org.junit.jupiter.params.provider.EnumSource(io.gatehouse.Protocol.class)
 class ApiKeyAuthTest {
     @RegisterExtension
     static final TestBackend backend = new TestBackend().name("api");
@@ -34,19 +36,33 @@ class ApiKeyAuthTest {
     static final String BLOCKED_KEY = "gh_blk_1111222233334444555566667777888";
     static ManualClock clock;
     static Gatehouse gatehouse;
-    static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static HttpClient client;
+    static io.gatehouse.Protocol protocol;
 
     static String sha256(String key) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
     }
 
-    @BeforeAll
-    static void start() throws Exception {
+    @org.junit.jupiter.params.Parameter
+    io.gatehouse.Protocol parameter;
+
+    /** One engine per protocol: started by the first test of each run of the class. */
+    @BeforeEach
+    void startFor() throws Exception {
+        if (protocol == parameter) return;
+        if (gatehouse != null) stop();
+        start(parameter);
+    }
+
+    static void start(io.gatehouse.Protocol p) throws Exception {
+        protocol = p;
+        client = p.client();
         clock = new ManualClock(START);
         gatehouse = Gatehouse.start(ConfigLoader.parse("""
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: api
                         cluster: api
@@ -65,12 +81,14 @@ class ApiKeyAuthTest {
                   - name: api
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(sha256(OLD_KEY), sha256(NEW_KEY), sha256(BLOCKED_KEY), backend.address()), "keys.yaml"), clock);
+                """.formatted(p.listenerTls(), sha256(OLD_KEY), sha256(NEW_KEY), sha256(BLOCKED_KEY), backend.address()), "keys.yaml"), clock);
     }
 
     @AfterAll
     static void stop() {
-        gatehouse.shutdown(Duration.ofSeconds(1));
+        if (gatehouse != null) gatehouse.shutdown(Duration.ofSeconds(1));
+        gatehouse = null;
+        protocol = null;
     }
 
     @BeforeEach
@@ -79,10 +97,12 @@ class ApiKeyAuthTest {
     }
 
     static HttpResponse<String> call(String pathAndQuery, String header, String value) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatehouse.listenerAddress("edge").getPort() + pathAndQuery))
+        HttpRequest.Builder b = HttpRequest.newBuilder(protocol.uri(gatehouse.listenerAddress("edge").getPort(), pathAndQuery))
                 .timeout(Duration.ofSeconds(10)).header("x-consumer", "forged");
         if (header != null) b.header(header, value);
-        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.version()).as("the protocol this run is about").isEqualTo(protocol.version());
+        return r;
     }
 
     @Test

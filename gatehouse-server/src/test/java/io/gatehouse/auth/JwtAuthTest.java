@@ -56,6 +56,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code WWW-Authenticate}, 403 for a disabled consumer), and valid tokens pass (an {@code aud} array containing
  * ours, a token at the edge of the skew window, each key type). Time is a {@link ManualClock}.
  */
+@org.junit.jupiter.params.ParameterizedClass(name = "{0}")
+@org.junit.jupiter.params.provider.EnumSource(io.gatehouse.Protocol.class)
 class JwtAuthTest {
     @RegisterExtension
     static final TestBackend backend = new TestBackend().name("api");
@@ -68,10 +70,22 @@ class JwtAuthTest {
     static OctetKeyPair edJwk;
     static ManualClock clock;
     static Gatehouse gatehouse;
-    static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static HttpClient client;
+    static io.gatehouse.Protocol protocol;
+    @org.junit.jupiter.params.Parameter
+    io.gatehouse.Protocol parameter;
 
-    @BeforeAll
-    static void start() throws Exception {
+    /** One engine per protocol: started by the first test of each run of the class. */
+    @org.junit.jupiter.api.BeforeEach
+    void startFor() throws Exception {
+        if (protocol == parameter) return;
+        if (gatehouse != null) stop();
+        start(parameter);
+    }
+
+    static void start(io.gatehouse.Protocol p) throws Exception {
+        protocol = p;
+        client = p.client();
         rsa = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
         ec = new ECKeyGenerator(Curve.P_256).keyID("ec-1").generate();
         KeyPairGenerator g = KeyPairGenerator.getInstance("Ed25519");
@@ -83,6 +97,7 @@ class JwtAuthTest {
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: api
                         cluster: api
@@ -100,12 +115,14 @@ class JwtAuthTest {
                   - name: api
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(jwks, SECRET, backend.address()), "jwt.yaml"), clock);
+                """.formatted(p.listenerTls(), jwks, SECRET, backend.address()), "jwt.yaml"), clock);
     }
 
     @AfterAll
     static void stop() {
-        gatehouse.shutdown(Duration.ofSeconds(1));
+        if (gatehouse != null) gatehouse.shutdown(Duration.ofSeconds(1));
+        gatehouse = null;
+        protocol = null;
     }
 
     /** The server's present: one test moves the clock, so tokens are made relative to it. */
@@ -239,11 +256,13 @@ class JwtAuthTest {
     }
 
     static HttpResponse<String> call(String authorization, Map<String, String> extra) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatehouse.listenerAddress("edge").getPort() + "/links"))
+        HttpRequest.Builder b = HttpRequest.newBuilder(protocol.uri(gatehouse.listenerAddress("edge").getPort(), "/links"))
                 .timeout(Duration.ofSeconds(10));
         if (authorization != null) b.header("authorization", authorization);
         extra.forEach(b::header);
-        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.version()).as("the protocol this run is about").isEqualTo(protocol.version());
+        return r;
     }
 
     @ParameterizedTest(name = "{0}")

@@ -23,10 +23,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** {@code rate_limit} and {@code concurrency_limit} over real sockets, time moved by a {@link ManualClock}. */
+@org.junit.jupiter.params.ParameterizedClass(name = "{0}")
+@org.junit.jupiter.params.provider.EnumSource(io.gatehouse.Protocol.class)
 class RateLimitTest {
     @RegisterExtension
     static final TestBackend backend = new TestBackend().name("api");
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    @org.junit.jupiter.params.Parameter
+    io.gatehouse.Protocol protocol;
+    private HttpClient client;
     private final ManualClock clock = new ManualClock();
     private Gatehouse g;
 
@@ -36,10 +40,12 @@ class RateLimitTest {
     }
 
     private void start(String filters) throws Exception {
+        client = protocol.client();
         g = Gatehouse.start(ConfigLoader.parse("""
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: api
                         cluster: api
@@ -49,14 +55,16 @@ class RateLimitTest {
                   - name: api
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(filters, backend.address()), "limits.yaml"), clock);
+                """.formatted(protocol.listenerTls(), filters, backend.address()), "limits.yaml"), clock);
     }
 
     private HttpResponse<String> get(Map<String, String> headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/x"))
+        HttpRequest.Builder b = HttpRequest.newBuilder(protocol.uri(g.listenerAddress("edge").getPort(), "/x"))
                 .timeout(Duration.ofSeconds(10));
         headers.forEach(b::header);
-        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.version()).as("the protocol this run is about").isEqualTo(protocol.version());
+        return r;
     }
 
     @Test
@@ -132,7 +140,7 @@ class RateLimitTest {
                 """);
         backend.enqueue(TestResponse.ok("slow").delayHeaders(Duration.ofMillis(800)), TestResponse.ok("next"));
         CompletableFuture<HttpResponse<String>> first = client.sendAsync(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/slow")).build(), HttpResponse.BodyHandlers.ofString());
+                protocol.uri(g.listenerAddress("edge").getPort(), "/slow")).build(), HttpResponse.BodyHandlers.ofString());
         await().atMost(Duration.ofSeconds(5)).until(() -> backend.requestCount() == 1);
         HttpResponse<String> second = get(Map.of());
         assertThat(second.statusCode()).isEqualTo(429);
