@@ -338,7 +338,10 @@ final class GatewayAdmin {
             }
         }
         List<Map<String, Object>> top = new ArrayList<>();
-        usage().entrySet().stream()
+        Map<String, Usage> usage = usage();
+        // anonymous (no identity) and unknown (a token naming nobody we know) are not consumers: counted apart
+        usage.entrySet().stream()
+                .filter(e -> !e.getKey().equals("anonymous") && !e.getKey().equals("unknown"))
                 .sorted(Map.Entry.<String, Usage>comparingByValue(Comparator.comparingLong(Usage::requests)).reversed()
                         .thenComparing(Map.Entry::getKey))
                 .limit(TOP)
@@ -351,6 +354,8 @@ final class GatewayAdmin {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("routes", routes);
         out.put("top_consumers", top);
+        out.put("anonymous_requests", usage.getOrDefault("anonymous", Usage.NONE).requests());
+        out.put("unknown_consumer_requests", usage.getOrDefault("unknown", Usage.NONE).requests());
         Redis redis = gatehouse.redis();
         out.put("redis", redis == null ? null : Map.of("address", redis.config().address(), "up", redis.up()));
         out.put("consumers", gatehouse.config().consumers().size()

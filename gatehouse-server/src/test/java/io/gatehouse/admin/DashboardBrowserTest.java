@@ -40,6 +40,17 @@ class DashboardBrowserTest {
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final String TOKEN = "dashboard-test-token";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SHOP_KEY = "dashboard-shop-key";
+    private static final String SHOP_KEY_SHA256 = sha256(SHOP_KEY);
+
+    private static String sha256(String s) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     @RegisterExtension
     final TestBackend one = new TestBackend().name("one");
@@ -62,12 +73,22 @@ class DashboardBrowserTest {
                         filters:
                           - cors: { allow_origins: [ "https://app.example" ] }
                         cluster: app
+                      - name: keys
+                        match: { path_prefix: /keys }
+                        cluster: app
+                        filters:
+                          - api_key: {}
+                          - rate_limit: { limits: [{rate: 100/s}, {rate: 1000/h}] }
+                consumers:
+                  - { name: shop, api_keys: [{sha256: "%s"}] }
+                metering: { path: "%s" }
                 clusters:
                   - name: app
                     endpoints: [ "%s", "%s", "%s" ]
                     health_check: { path: /health, interval: 200ms, timeout: 5s, unhealthy_threshold: 3 }
                 admin: { address: "127.0.0.1:0", token: %s }
-                """.formatted(one.address(), two.address(), three.address(), TOKEN);
+                """.formatted(SHOP_KEY_SHA256, Path.of("target", "dashboard-metering.jsonl").toAbsolutePath(),
+                one.address(), two.address(), three.address(), TOKEN);
     }
 
     @Test
@@ -81,6 +102,10 @@ class DashboardBrowserTest {
             List<Integer> statuses = new ArrayList<>();
             for (int i = 0; i < 30; i++) statuses.add(g.get("/api/item/" + i).statusCode());
             assertThat(statuses).filteredOn(s -> s == 500).hasSize(2);
+            for (int i = 0; i < 4; i++) {
+                assertThat(g.send(HttpRequest.newBuilder(g.uri("/keys/" + i)).header("x-api-key", SHOP_KEY).build()).statusCode())
+                        .isEqualTo(200);
+            }
             three.healthy(false);
             await().atMost(Duration.ofSeconds(10)).until(() -> endpoint(api(admin, "/clusters/app"), three.address())
                     .path("state").asText().equals("unhealthy"));
@@ -88,7 +113,7 @@ class DashboardBrowserTest {
 
             JsonNode stats = api(admin, "/stats");
             JsonNode app = api(admin, "/clusters/app");
-            assertThat(app.path("requests_total").asLong()).isEqualTo(30);
+            assertThat(app.path("requests_total").asLong()).isEqualTo(34);
 
             List<String> pageErrors = new CopyOnWriteArrayList<>();
             try (Playwright playwright = Playwright.create(new Playwright.CreateOptions()
@@ -128,7 +153,7 @@ class DashboardBrowserTest {
                 PlaywrightAssertions.assertThat(page.locator("#totals [data-field=requests_total]"))
                         .hasText(stats.path("requests_total").asText());
                 assertThat(stats.path("errors_total").asLong()).isEqualTo(2);
-                PlaywrightAssertions.assertThat(page.locator("#totals [data-field=errors_total]")).hasText("2 (6.7%)");
+                PlaywrightAssertions.assertThat(page.locator("#totals [data-field=errors_total]")).hasText("2 (5.9%)");
                 PlaywrightAssertions.assertThat(page.locator("#totals [data-field=endpoints]"))
                         .hasText(stats.path("endpoints_available").asInt() + " / " + stats.path("endpoints").asInt());
                 Locator card = page.locator("section.cluster[data-cluster=app]");
@@ -157,6 +182,18 @@ class DashboardBrowserTest {
                 PlaywrightAssertions.assertThat(topology.locator("[data-kind=endpoint][data-name=\"" + two.address() + "\"]"))
                         .hasAttribute("data-state", "draining");
                 assertThat(endpoint(api(admin, "/clusters"), two.address()).path("state").asText()).isEqualTo("draining");
+
+                // the gateway card: each route's authentication and limits, and the top consumers, as /gateway says
+                JsonNode gateway = api(admin, "/gateway");
+                Locator keys = page.locator("#gateway tr.gw-route[data-route=keys]");
+                PlaywrightAssertions.assertThat(keys.locator("[data-field=auth] .gw-filter[data-type=api_key]")).containsText("header x-api-key");
+                PlaywrightAssertions.assertThat(keys.locator("[data-field=limits] .gw-filter[data-type=rate_limit]"))
+                        .containsText("100/s burst 100, 1000/h burst 1000");
+                PlaywrightAssertions.assertThat(page.locator("#gateway tr.gw-route[data-route=ping] [data-field=auth]")).hasText("none");
+                JsonNode top = gateway.path("top_consumers").get(0);
+                assertThat(top.path("consumer").asText()).isEqualTo("shop");
+                assertThat(top.path("requests").asLong()).isEqualTo(4);
+                PlaywrightAssertions.assertThat(page.locator("#gateway tr.top-consumer[data-consumer=shop] [data-field=requests]")).hasText("4");
 
                 PlaywrightAssertions.assertThat(page.locator("#events [data-kind=admin]").first()).isVisible();
                 assertThat(pageErrors).as("errors in the browser console and failed requests").isEmpty();

@@ -64,4 +64,5 @@ export const api = {
   endpoint: (cluster, address, action) =>
     call('POST', `/clusters/${segment(cluster)}/endpoints/${segment(address)}/${action}`),
   reload: () => call('POST', '/reload'),
+  gateway: () => call('GET', '/gateway'),
 };

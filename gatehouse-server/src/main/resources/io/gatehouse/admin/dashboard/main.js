@@ -6,6 +6,7 @@ import { topology } from './topology.js';
 import { renderRoutes } from './routes.js';
 import { ClusterPanels } from './clusters.js';
 import { renderEvents, ReloadPanel } from './activity.js';
+import { renderGateway } from './gateway.js';
 
 const POLL_MILLIS = 2000;
 const EVENTS_SHOWN = 50;
@@ -58,14 +59,15 @@ async function refresh() {
   running = true;
   again = false;
   try {
-    const [stats, listeners, routes, clusterList, history, events] = await Promise.all([
-      api.stats(), api.listeners(), api.routes(), api.clusters(), api.history(), api.events(EVENTS_SHOWN),
+    const [stats, listeners, routes, clusterList, history, events, gateway] = await Promise.all([
+      api.stats(), api.listeners(), api.routes(), api.clusters(), api.history(), api.events(EVENTS_SHOWN), api.gateway(),
     ]);
     showTotals(stats);
     $('topology').replaceChildren(topology(listeners.listeners, routes.routes, clusterList.clusters));
     renderRoutes($('routes'), routes.routes);
     clusters.update(clusterList.clusters, history);
     renderEvents($('events'), events.events);
+    renderGateway($('gateway'), gateway);
     reload.update(stats);
     status.className = 'status live';
     setText(status, `live · updated ${clock(Date.now())}`);
