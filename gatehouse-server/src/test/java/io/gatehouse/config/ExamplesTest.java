@@ -51,5 +51,9 @@ class ExamplesTest {
         assertThat(grpc.cluster("greeter").http2().maxConcurrentStreams()).isEqualTo(100);
         assertThat(grpc.cluster("greeter").http2().pingInterval()).isEqualTo(java.time.Duration.ofSeconds(30));
         assertThat(grpc.cluster("greeter").http2().pingTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+        GatehouseConfig deny = ConfigLoader.load(dir.resolve("gateway-deny.yaml"), name -> null);
+        assertThat(deny.listeners().get(0).filters().get(0).type()).isEqualTo("deny");
+        assertThat(deny.consumers()).extracting(ConsumerConfig::name).containsExactly("partner-acme", "partner-globex");
+        assertThat(deny.redis().address()).isEqualTo("127.0.0.1:6379");
     }
 }
