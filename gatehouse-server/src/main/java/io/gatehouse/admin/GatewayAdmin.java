@@ -357,7 +357,7 @@ final class GatewayAdmin {
         out.put("anonymous_requests", usage.getOrDefault("anonymous", Usage.NONE).requests());
         out.put("unknown_consumer_requests", usage.getOrDefault("unknown", Usage.NONE).requests());
         Redis redis = gatehouse.redis();
-        out.put("redis", redis == null ? null : Map.of("address", redis.config().address(), "up", redis.up()));
+        out.put("redis", redis == null ? null : Map.of("address", redis.config().describe(), "up", redis.up()));
         out.put("consumers", gatehouse.config().consumers().size()
                 + (redis == null ? 0 : ConsumerStore.of(redis).snapshot().consumers().size()));
         out.put("deny_entries", redis == null ? 0 : DenyList.of(redis).entries().size());

@@ -58,10 +58,10 @@ public final class Redis implements AutoCloseable {
         CompletableFuture<StatefulRedisConnection<String, String>> c = client.connectAsync(StringCodec.UTF8, clientUri()).toCompletableFuture();
         c.whenComplete((conn, e) -> {
             if (e != null) {
-                if (up || connecting == null) log.warn("redis {}: cannot connect ({})", config.address(), e.getMessage());
+                if (up || connecting == null) log.warn("redis {}: cannot connect ({})", config.describe(), e.getMessage());
                 up = false;
             } else {
-                log.info("redis {}: connected", config.address());
+                log.info("redis {}: connected", config.describe());
                 up = true;
             }
         });
@@ -70,8 +70,22 @@ public final class Redis implements AutoCloseable {
     }
 
     private RedisURI clientUri() {
-        HostPort hp = HostPort.parse(config.address(), false);
-        RedisURI.Builder uri = RedisURI.builder().withHost(hp.host()).withPort(hp.port()).withTimeout(config.timeout());
+        RedisURI.Builder uri;
+        if (config.sentinel() != null) {
+            // Lettuce asks the sentinels for the master, and asks again when the connection to it is lost (failover)
+            RedisConfig.SentinelConfig s = config.sentinel();
+            uri = RedisURI.builder();
+            for (String a : s.addresses()) {
+                HostPort hp = HostPort.parse(a, false);
+                if (s.password() != null) uri.withSentinel(hp.host(), hp.port(), s.password());
+                else uri.withSentinel(hp.host(), hp.port());
+            }
+            uri.withSentinelMasterId(s.master());
+        } else {
+            HostPort hp = HostPort.parse(config.address(), false);
+            uri = RedisURI.builder().withHost(hp.host()).withPort(hp.port());
+        }
+        uri.withTimeout(config.timeout());
         if (config.password() != null) uri.withPassword(config.password().toCharArray());
         return uri.build();
     }
@@ -142,7 +156,7 @@ public final class Redis implements AutoCloseable {
             try {
                 s.close();
             } catch (Exception e) {
-                log.warn("redis {}: closing {} failed: {}", config.address(), s.getClass().getSimpleName(), e.toString());
+                log.warn("redis {}: closing {} failed: {}", config.describe(), s.getClass().getSimpleName(), e.toString());
             }
         }
         shared.clear();

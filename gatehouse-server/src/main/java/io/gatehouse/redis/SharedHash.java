@@ -89,14 +89,14 @@ public final class SharedHash implements AutoCloseable {
             Map<String, String> entries = redis.call(c -> c.hgetall(key)).get(2, TimeUnit.SECONDS);
             Snapshot next = new Snapshot(version, Map.copyOf(entries));
             snapshot = next;
-            if (warned) log.info("redis {}: {} is read again", redis.config().address(), key);
+            if (warned) log.info("redis {}: {} is read again", redis.config().describe(), key);
             warned = false;
             for (Consumer<Snapshot> l : listeners) l.accept(next);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
             // keep serving the last copy: a deny list or a consumer does not vanish because Redis is away
-            if (!warned) log.warn("redis {}: cannot read {} ({}); keeping the copy of version {}", redis.config().address(), key,
+            if (!warned) log.warn("redis {}: cannot read {} ({}); keeping the copy of version {}", redis.config().describe(), key,
                     e.getCause() != null ? e.getCause().toString() : e.toString(), snapshot.version());
             warned = true;
         }
