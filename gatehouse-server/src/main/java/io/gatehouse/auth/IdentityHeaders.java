@@ -28,10 +28,24 @@ final class IdentityHeaders {
     }
 
     void set(HttpHeaders h, Identity id) {
-        if (consumer != null && id.consumer() != null) h.set(consumer, id.consumer());
-        if (subject != null && id.subject() != null) h.set(subject, safe(id.subject()));
-        if (scopes != null && !id.scopes().isEmpty()) h.set(scopes, safe(String.join(" ", id.scopes())));
-        if (groups != null && !id.groups().isEmpty()) h.set(groups, String.join(",", id.groups()));
+        set(h, prepare(id));
+    }
+
+    /** The header values of one identity, made once: a cached token's requests then only copy them. */
+    record Values(String consumer, String subject, String scopes, String groups) {}
+
+    Values prepare(Identity id) {
+        return new Values(consumer == null ? null : id.consumer(),
+                subject == null || id.subject() == null ? null : safe(id.subject()),
+                scopes == null || id.scopes().isEmpty() ? null : safe(String.join(" ", id.scopes())),
+                groups == null || id.groups().isEmpty() ? null : String.join(",", id.groups()));
+    }
+
+    void set(HttpHeaders h, Values v) {
+        if (v.consumer() != null) h.set(consumer, v.consumer());
+        if (v.subject() != null) h.set(subject, v.subject());
+        if (v.scopes() != null) h.set(scopes, v.scopes());
+        if (v.groups() != null) h.set(groups, v.groups());
     }
 
     /** A claim is the token issuer's text: no control characters may reach a header line. */

@@ -68,7 +68,8 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
 
     private record TokenKey(long high, long low) {}
 
-    private record Verified(Identity identity, long expiresMillis) {}
+    /** A verified token: who it names, until when, and the identity headers it sends upstream (made once). */
+    private record Verified(Identity identity, long expiresMillis, IdentityHeaders.Values headers) {}
 
     /** A refusal: its reason (logged, counted) and what the client is told. */
     private record Refusal(boolean forbidden, String reason, String detail) {}
@@ -188,39 +189,41 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
         long now = clock.currentTimeMillis();
         TokenKey key = verified == null ? null : keyOf(token);
         Verified hit = key == null ? null : verified.getIfPresent(key);
-        Identity id;
         if (hit != null && now < hit.expiresMillis() + skewMillis) {
-            id = hit.identity();
-            if (consumers.live() && id.consumer() != null) {
-                // runtime consumers change without a reload: a cached token sees a disable or new groups at once
-                ConsumerConfig c = consumers.byName(id.consumer());
-                if (c != null && c.disabled()) {
-                    failures.forbidden(exchange, "consumer_disabled", "this consumer is disabled");
-                    return;
-                }
-                if (c == null ? id.knownConsumer() : !id.knownConsumer() || !c.groups().equals(id.groups())) {
-                    id = new Identity(id.consumer(), id.subject(), id.scopes(), c == null ? List.of() : c.groups(), id.method(),
-                            id.claims(), c != null);
-                }
-            }
-        } else {
-            Object result = verify(token, now, keys());
-            if (jwks != null && result instanceof Refusal r && (r.reason().equals("unknown_key")
-                    || (!jwks.loaded() && r.reason().equals("bad_signature")))) {
-                // a key we may not have yet: the issuer rotated, or its first fetch is under way. Wait for the
-                // fetch (bounded by its timeout), then decide; known keys never wait here.
-                chain.later(exchange);
-                (jwks.loaded() ? jwks.refreshForUnknownKey() : jwks.firstLoad()).whenComplete((k, e) ->
-                        exchange.eventLoop().execute(() -> {
-                            if (exchange.completed() || exchange.clientGone()) return;
-                            decide(exchange, chain, key, verify(token, clock.currentTimeMillis(), keys()));
-                        }));
+            Identity id = hit.identity();
+            if (!consumers.live() || id.consumer() == null) {
+                accept(exchange, chain, id, hit.headers());
                 return;
             }
-            decide(exchange, chain, key, result);
+            // runtime consumers change without a reload: a cached token sees a disable or new groups at once
+            ConsumerConfig c = consumers.byName(id.consumer());
+            if (c != null && c.disabled()) {
+                failures.forbidden(exchange, "consumer_disabled", "this consumer is disabled");
+                return;
+            }
+            if (c == null ? id.knownConsumer() : !id.knownConsumer() || !c.groups().equals(id.groups())) {
+                id = new Identity(id.consumer(), id.subject(), id.scopes(), c == null ? List.of() : c.groups(), id.method(),
+                        id.claims(), c != null);
+                accept(exchange, chain, id);
+                return;
+            }
+            accept(exchange, chain, id, hit.headers());
             return;
         }
-        accept(exchange, chain, id);
+        Object result = verify(token, now, keys());
+        if (jwks != null && result instanceof Refusal r && (r.reason().equals("unknown_key")
+                || (!jwks.loaded() && r.reason().equals("bad_signature")))) {
+            // a key we may not have yet: the issuer rotated, or its first fetch is under way. Wait for the
+            // fetch (bounded by its timeout), then decide; known keys never wait here.
+            chain.later(exchange);
+            (jwks.loaded() ? jwks.refreshForUnknownKey() : jwks.firstLoad()).whenComplete((k, e) ->
+                    exchange.eventLoop().execute(() -> {
+                        if (exchange.completed() || exchange.clientGone()) return;
+                        decide(exchange, chain, key, verify(token, clock.currentTimeMillis(), keys()));
+                    }));
+            return;
+        }
+        decide(exchange, chain, key, result);
     }
 
     /** Answers a refusal, or caches and accepts a verified token. */
@@ -231,13 +234,18 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
             return;
         }
         Verified v = (Verified) result;
-        if (key != null && v.expiresMillis() != Long.MAX_VALUE) verified.put(key, v);
-        accept(exchange, chain, v.identity());
+        Verified withHeaders = new Verified(v.identity(), v.expiresMillis(), identityHeaders.prepare(v.identity()));
+        if (key != null && v.expiresMillis() != Long.MAX_VALUE) verified.put(key, withHeaders);
+        accept(exchange, chain, withHeaders.identity(), withHeaders.headers());
     }
 
     private void accept(HttpExchange exchange, FilterChain chain, Identity id) {
+        accept(exchange, chain, id, identityHeaders.prepare(id));
+    }
+
+    private void accept(HttpExchange exchange, FilterChain chain, Identity id, IdentityHeaders.Values headers) {
         exchange.attribute(Identity.KEY, id);
-        identityHeaders.set(exchange.request().headers(), id);
+        identityHeaders.set(exchange.request().headers(), headers);
         chain.proceed(exchange);
     }
 
@@ -256,13 +264,16 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
         if (jwks != null) jwks.close();
     }
 
-    private static TokenKey keyOf(String token) {
-        byte[] d;
-        try {
-            d = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+    /** One digest per thread: looking the algorithm up costs more than hashing a token. */
+    private static final io.netty.util.concurrent.FastThreadLocal<MessageDigest> SHA256 = new io.netty.util.concurrent.FastThreadLocal<>() {
+        @Override
+        protected MessageDigest initialValue() throws java.security.NoSuchAlgorithmException {
+            return MessageDigest.getInstance("SHA-256");
         }
+    };
+
+    private static TokenKey keyOf(String token) {
+        byte[] d = SHA256.get().digest(token.getBytes(StandardCharsets.US_ASCII));   // digest() resets it for the next use
         return new TokenKey(java.nio.ByteBuffer.wrap(d, 0, 8).getLong(), java.nio.ByteBuffer.wrap(d, 8, 8).getLong());
     }
 
@@ -363,7 +374,7 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
         if (consumer != null && consumer.disabled()) return new Refusal(true, "consumer_disabled", "this consumer is disabled");
         Identity id = new Identity(name, claims.getSubject(), scopes(claims), consumer == null ? List.of() : consumer.groups(), "jwt",
                 java.util.Collections.unmodifiableMap(claims.getClaims()), consumer != null);
-        return new Verified(id, exp == null ? Long.MAX_VALUE : exp.getTime());
+        return new Verified(id, exp == null ? Long.MAX_VALUE : exp.getTime(), null);
     }
 
     /** {@code scope} (space-separated, RFC 8693) or {@code scp} (a string or an array, as some issuers send). */

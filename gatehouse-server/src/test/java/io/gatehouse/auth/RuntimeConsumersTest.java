@@ -32,6 +32,7 @@ class RuntimeConsumersTest {
     static Gatehouse a;
     static Gatehouse b;
     static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static final String SECRET = "runtime-consumers-test-secret-0123456789";
     @org.junit.jupiter.api.io.TempDir
     static java.nio.file.Path dir;
 
@@ -43,6 +44,11 @@ class RuntimeConsumersTest {
                   - name: edge
                     address: 127.0.0.1:0
                     routes:
+                      - name: jwt
+                        match: {path_prefix: /jwt}
+                        cluster: api
+                        filters:
+                          - jwt: {secret: "%s", algorithms: [HS256]}
                       - name: api
                         cluster: api
                         filters:
@@ -59,8 +65,8 @@ class RuntimeConsumersTest {
                     endpoints: ["%s"]
                 admin: {address: "127.0.0.1:0"}
                 """;
-        a = Gatehouse.start(ConfigLoader.parse(yaml.formatted("a".repeat(64), redis.address(), dir.resolve("a.jsonl"), backend.address()), "a.yaml"));
-        b = Gatehouse.start(ConfigLoader.parse(yaml.formatted("a".repeat(64), redis.address(), dir.resolve("b.jsonl"), backend.address()), "b.yaml"));
+        a = Gatehouse.start(ConfigLoader.parse(yaml.formatted(SECRET, "a".repeat(64), redis.address(), dir.resolve("a.jsonl"), backend.address()), "a.yaml"));
+        b = Gatehouse.start(ConfigLoader.parse(yaml.formatted(SECRET, "a".repeat(64), redis.address(), dir.resolve("b.jsonl"), backend.address()), "b.yaml"));
     }
 
     @AfterAll
@@ -134,6 +140,29 @@ class RuntimeConsumersTest {
         assertThat(quota.get("per_day").asLong()).isEqualTo(100);
         assertThat(quota.get("used_today").asLong()).as("counted only what passed: both edges share it").isEqualTo(2);
         assertThat(quota.get("left_today").asLong()).isEqualTo(98);
+    }
+
+    static int bearer(Gatehouse g, String token) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/jwt/x"))
+                .timeout(Duration.ofSeconds(10)).header("authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    @Test
+    void aCachedTokenOfARuntimeConsumerSeesItDisabledAtOnce() throws Exception {
+        assertThat(SharedRedis.admin(a, "POST", "/consumers", "{\"name\": \"jwt-app\"}").status()).isEqualTo(201);
+        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(new com.nimbusds.jose.JWSHeader(com.nimbusds.jose.JWSAlgorithm.HS256),
+                new com.nimbusds.jwt.JWTClaimsSet.Builder().subject("jwt-app")
+                        .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000)).build());
+        jwt.sign(new com.nimbusds.jose.crypto.MACSigner(SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        String token = jwt.serialize();
+        assertThat(bearer(b, token)).isEqualTo(200);
+        assertThat(bearer(b, token)).as("from the verified-token cache").isEqualTo(200);
+        assertThat(SharedRedis.admin(a, "POST", "/consumers/jwt-app/disable", null).status()).isEqualTo(200);
+        long t0 = System.nanoTime();
+        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> bearer(b, token) == 403);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
+        assertThat(SharedRedis.admin(b, "POST", "/consumers/jwt-app/enable", null).status()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> bearer(a, token) == 200);
     }
 
     @Test
