@@ -196,14 +196,25 @@ final class AdminRoutes {
     }
 
     static FullHttpResponse error(HttpResponseStatus status, String message) {
-        return json(status, Map.of("error", message));
+        return error(status, message, Map.of());
     }
 
+    /**
+     * An RFC 9457 problem ({@code application/problem+json}): type, title, status and detail, plus {@code error} (the
+     * detail again, the member this API answered with before problem+json, kept so that existing clients still read it)
+     * and any more members.
+     */
     private static FullHttpResponse error(HttpResponseStatus status, String message, Map<String, Object> more) {
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", "about:blank");
+        m.put("title", status.reasonPhrase());
+        m.put("status", status.code());
+        m.put("detail", message);
         m.put("error", message);
         m.putAll(more);
-        return json(status, m);
+        FullHttpResponse r = json(status, m);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/problem+json");
+        return r;
     }
 
     static FullHttpResponse json(HttpResponseStatus status, Object body) {

@@ -192,12 +192,17 @@ class AdminApiTest {
             assertThat(getDrain.raw().headers().firstValue("Allow")).hasValue("POST");
             assertThat(admin.post("/clusters").status()).isEqualTo(405);
             assertThat(admin.get("/reload").status()).isEqualTo(405);
-            assertThat(admin.get("/nothing").json().get("error").asText()).contains("/nothing");
+            AdminClient.Answer nothing = admin.get("/nothing");
+            assertThat(nothing.json().get("error").asText()).contains("/nothing");
+            // RFC 9457, as every API error of Gatehouse
+            assertThat(nothing.raw().headers().firstValue("content-type")).hasValue("application/problem+json");
+            assertThat(nothing.json().get("status").asInt()).isEqualTo(404);
+            assertThat(nothing.json().get("detail").asText()).contains("/nothing");
             assertThat(admin.get("/events?limit=zero").status()).isEqualTo(400);
             AdminClient.Answer reload = admin.post("/reload");
             assertThat(reload.status()).isEqualTo(409);
             assertThat(reload.json().get("error").asText()).contains("without a config file");
-            assertThat(reload.raw().headers().firstValue("Content-Type")).hasValue("application/json");
+            assertThat(reload.raw().headers().firstValue("Content-Type")).hasValue("application/problem+json");
 
             AdminClient anonymous = new AdminClient(g.gatehouse().adminAddress(), null);
             assertThat(anonymous.post(endpoint + "/drain").status()).isEqualTo(401);
