@@ -72,6 +72,8 @@ public final class Gatehouse implements AutoCloseable {
     private final Object reloadLock = new Object();
     private ScheduledFuture<?> watch;   // guarded by reloadLock
     private final Telemetry telemetry;
+    /** Builds clusters with their source of endpoints (DNS re-resolution, ZooKeeper, Kubernetes). */
+    private final io.gatehouse.discovery.Discovery discovery;
     /** Closes traffic-stats intervals off the event loops (histogram copies are not free). */
     private final ScheduledExecutorService statsSampler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "gatehouse-stats");
@@ -98,6 +100,7 @@ public final class Gatehouse implements AutoCloseable {
         this.transport = Transport.select(config.server().transport());
         this.group = transport.newGroup(config.server().eventLoops(), "gatehouse");
         this.internalClusters = new io.gatehouse.cluster.InternalClusters(transport, group, this.ticker);
+        this.discovery = new io.gatehouse.discovery.Discovery(this.ticker);
         long every = STATS_INTERVAL.toMillis();
         statsSampler.scheduleAtFixedRate(this::sampleTraffic, every, every, TimeUnit.MILLISECONDS);
     }
@@ -176,7 +179,7 @@ public final class Gatehouse implements AutoCloseable {
             // An unchanged cluster is kept whole (pools, health). A changed one is rebuilt, adopting the endpoints
             // it still has, so their health, ejection, drain and weight survive (see Cluster's constructor).
             built.put(cc.name(), old != null && old.config().equals(cc) ? old
-                    : new Cluster(cc, ticker, transport, group, old, events));
+                    : discovery.cluster(cc, transport, group, old, events));
         }
         return built;
     }
@@ -508,6 +511,7 @@ public final class Gatehouse implements AutoCloseable {
         reloader.shutdownNow();
         if (admin != null) admin.close();
         clusters.values().forEach(Cluster::close);
+        discovery.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         telemetry.close();
         log.info("stopped");

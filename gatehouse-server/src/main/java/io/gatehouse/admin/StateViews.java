@@ -156,6 +156,7 @@ final class StateViews {
         List<Object> eps = new ArrayList<>();
         for (Endpoint e : c.endpoints()) eps.add(endpoint(c, e));
         m.put("endpoints", eps);
+        if (c.source() instanceof io.gatehouse.discovery.EndpointSource s) m.put("endpoint_source", s.status());
         return m;
     }
 
@@ -164,6 +165,8 @@ final class StateViews {
         boolean ejected = e.ejected(now);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("address", e.address());
+        m.put("source", e.source());
+        if (!e.authority().equals(e.address())) m.put("name", e.authority());   // a resolved host name
         m.put("weight", e.weight());
         m.put("backup", e.backup());
         m.put("state", e.disabled() ? "disabled" : e.draining() ? "draining" : ejected ? "ejected"

@@ -35,14 +35,17 @@ public final class Cluster {
     private static final Logger log = LoggerFactory.getLogger(Cluster.class);
 
     private final ClusterConfig config;
-    private final List<Endpoint> endpoints;
+    private volatile List<Endpoint> endpoints;                // replaced whole by updateEndpoints, never mutated
+    private volatile Map<String, EndpointSpec> specs;         // what each endpoint was built from, by address
+    private AutoCloseable source;                             // guarded by this; null: the file's static list
+    private final HealthEvents events;
     private final Ticker ticker;
     private final Transport transport;
     private final EventLoopGroup group;           // the server's event loops: internal calls run on them
     private final ConcurrentHashMap<EventLoop, ConnectionPool> pools = new ConcurrentHashMap<>();
-    private final HealthChecker healthChecker;     // null without health_check
+    private volatile HealthChecker healthChecker;  // null without health_check; replaced with the endpoints
     private final io.gatehouse.tls.UpstreamTls tls; // null: plain connections to the endpoints
-    private final OutlierDetector outlierDetector;
+    private volatile OutlierDetector outlierDetector;
     private volatile Selection selection;
     private volatile boolean closed;
 
@@ -86,29 +89,24 @@ public final class Cluster {
      */
     public Cluster(ClusterConfig config, Ticker ticker, Transport transport, EventLoopGroup group, Cluster previous,
                    HealthEvents events) {
+        this(config, ticker, transport, group, previous, events, configured(config));
+    }
+
+    /**
+     * As above, starting with {@code initial} endpoints: those a source of endpoints (DNS, a registry) found, which
+     * then keeps them current through {@link #updateEndpoints}.
+     */
+    public Cluster(ClusterConfig config, Ticker ticker, Transport transport, EventLoopGroup group, Cluster previous,
+                   HealthEvents events, List<EndpointSpec> initial) {
         this.config = config;
         this.ticker = ticker;
         this.transport = transport;
         this.group = group;
-        List<Endpoint> list = new ArrayList<>();
-        Map<Endpoint, HealthStatus> resumed = new java.util.HashMap<>();
-        for (EndpointConfig ec : config.endpoints()) {
-            InetSocketAddress resolved = io.gatehouse.config.HostPort.parse(ec.address(), false).resolve();
-            Endpoint old = previous == null ? null : previous.endpoint(ec.address());
-            if (old != null && old.backup() == ec.backup() && old.socketAddress().equals(resolved)) {
-                EndpointConfig was = previous.endpointConfig(ec.address());
-                if (was != null && was.weight() != ec.weight()) old.weight(ec.weight());   // the file changed it: file wins
-                if (previous.healthChecker != null && previous.healthChecker.status(old) != null) {
-                    resumed.put(old, previous.healthChecker.status(old));
-                }
-                // with health checks gone from the config nothing would ever vouch for it again
-                if (config.healthCheck() == null && !old.activeHealthy()) old.activeHealthy(true);
-                list.add(old);
-            } else {
-                list.add(new Endpoint(ec.address(), resolved, ec.weight(), ec.backup(), ticker));
-            }
-        }
-        this.endpoints = List.copyOf(list);
+        this.events = events;
+        Members members = previous == null ? adopt(initial, List.of(), Map.of(), null)
+                : adopt(initial, previous.endpoints, previous.specs, previous.healthChecker);
+        this.endpoints = members.list();
+        this.specs = members.specs();
         this.traffic = previous != null ? previous.traffic : new TrafficStats();
         this.tls = io.gatehouse.tls.UpstreamTls.create(config.name(), config.tls());
         this.hashKey = config.loadBalancer().hash() == null ? null : new HashKey(config.loadBalancer().hash());
@@ -116,13 +114,117 @@ public final class Cluster {
         refresh();
         this.outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), endpoints, ticker,
                 group.next(), this::refresh, events);
-        if (config.healthCheck() != null) {
-            healthChecker = new HealthChecker(config.name(), config.healthCheck(), endpoints, group, client, ticker,
-                    this::refresh, resumed, events);
-            healthChecker.start();
-        } else {
-            healthChecker = null;
+        this.healthChecker = healthChecker(members.resumed());
+        if (healthChecker != null) healthChecker.start();
+    }
+
+    /** The endpoints the file lists, resolved as they are now (a name blocks: never call on an event loop). */
+    public static List<EndpointSpec> configured(ClusterConfig config) {
+        List<EndpointSpec> out = new ArrayList<>();
+        for (EndpointConfig ec : config.endpoints()) {
+            InetSocketAddress resolved = io.gatehouse.config.HostPort.parse(ec.address(), false).resolve();
+            out.add(new EndpointSpec(ec.address(), ec.address(), resolved, ec.weight(), ec.backup(), "static"));
         }
+        return out;
+    }
+
+    private HealthChecker healthChecker(Map<Endpoint, HealthStatus> resumed) {
+        if (config.healthCheck() == null) return null;
+        return new HealthChecker(config.name(), config.healthCheck(), endpoints, group, client, ticker,
+                this::refresh, resumed, events);
+    }
+
+    /** The endpoint list built from {@code wanted}, adopting those of {@code had} that match; health carried over. */
+    private record Members(List<Endpoint> list, Map<String, EndpointSpec> specs, Map<Endpoint, HealthStatus> resumed) {}
+
+    private Members adopt(List<EndpointSpec> wanted, List<Endpoint> had, Map<String, EndpointSpec> hadSpecs,
+                          HealthChecker checker) {
+        List<Endpoint> list = new ArrayList<>();
+        Map<String, EndpointSpec> specs = new java.util.LinkedHashMap<>();
+        Map<Endpoint, HealthStatus> resumed = new java.util.HashMap<>();
+        for (EndpointSpec spec : wanted) {
+            if (specs.putIfAbsent(spec.address(), spec) != null) continue;   // two names for one address: one endpoint
+            Endpoint old = null;
+            for (Endpoint e : had) if (e.address().equals(spec.address())) old = e;
+            if (old != null && spec.matches(old)) {
+                EndpointSpec was = hadSpecs.get(spec.address());
+                if (was != null && was.weight() != spec.weight()) old.weight(spec.weight());   // the source changed it: source wins
+                if (checker != null && checker.status(old) != null) resumed.put(old, checker.status(old));
+                // with health checks gone from the config nothing would ever vouch for it again
+                if (config.healthCheck() == null && !old.activeHealthy()) old.activeHealthy(true);
+                list.add(old);
+            } else {
+                list.add(new Endpoint(spec.address(), spec.authority(), spec.source(), spec.socketAddress(), spec.weight(),
+                        spec.backup(), ticker));
+            }
+        }
+        return new Members(List.copyOf(list), java.util.Collections.unmodifiableMap(specs), resumed);
+    }
+
+    /**
+     * Replaces the endpoints at runtime, without a reload: what a source of endpoints (DNS, ZooKeeper, Kubernetes)
+     * calls when its view changed. The path a reload takes, narrowed to the endpoints: those still present keep their
+     * state (health, ejection, drain, stats, pooled connections); new ones are health checked and watched by outlier
+     * detection like any other; those gone take no new requests, their exchanges in flight finish, and their
+     * connections close once idle. Returns false when nothing changed.
+     */
+    public boolean updateEndpoints(List<EndpointSpec> wanted) {
+        HealthChecker oldChecker;
+        OutlierDetector oldDetector;
+        List<Endpoint> gone = new ArrayList<>();
+        int added;
+        synchronized (this) {
+            if (closed || unchanged(wanted)) return false;
+            Members members = adopt(wanted, endpoints, specs, healthChecker);
+            java.util.Set<Endpoint> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            kept.addAll(members.list());
+            for (Endpoint e : endpoints) if (!kept.contains(e)) gone.add(e);
+            added = members.list().size() - (endpoints.size() - gone.size());
+            endpoints = members.list();
+            specs = members.specs();
+            gone.forEach(Endpoint::retire);
+            oldDetector = outlierDetector;
+            outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), endpoints, ticker,
+                    group.next(), this::refresh, events);
+            oldChecker = healthChecker;
+            healthChecker = healthChecker(members.resumed());
+            refresh();
+        }
+        if (healthChecker != null) healthChecker.start();
+        if (oldChecker != null) oldChecker.close();
+        oldDetector.close();
+        if (!gone.isEmpty()) pools.forEach((loop, pool) -> loop.execute(() -> pool.closeIdle(gone)));
+        log.info("cluster {}: endpoints changed: {} now, {} added, {} removed {}", name(), endpoints.size(), added,
+                gone.size(), gone);
+        return true;
+    }
+
+    private boolean unchanged(List<EndpointSpec> wanted) {
+        Map<String, EndpointSpec> next = new java.util.HashMap<>();
+        for (EndpointSpec s : wanted) next.putIfAbsent(s.address(), s);
+        return next.equals(new java.util.HashMap<>(specs));
+    }
+
+    /** What the endpoints were built from, in the cluster's order. */
+    public List<EndpointSpec> endpointSpecs() {
+        return List.copyOf(specs.values());
+    }
+
+    /** The source that keeps the endpoints current (DNS, a registry), or null for the file's static list. */
+    public synchronized AutoCloseable source() {
+        return source;
+    }
+
+    /**
+     * Stops with the cluster: the source that keeps its endpoints current (DNS re-resolution, a registry watch).
+     */
+    public void source(AutoCloseable source) {
+        boolean closeNow;
+        synchronized (this) {
+            this.source = source;
+            closeNow = closed;
+        }
+        if (closeNow) closeSource();
     }
 
     public String name() { return config.name(); }
@@ -133,11 +235,6 @@ public final class Cluster {
     /** The endpoint with this configured address, or null. */
     public Endpoint endpoint(String address) {
         for (Endpoint e : endpoints) if (e.address().equals(address)) return e;
-        return null;
-    }
-
-    private EndpointConfig endpointConfig(String address) {
-        for (EndpointConfig ec : config.endpoints()) if (ec.address().equals(address)) return ec;
         return null;
     }
 
@@ -184,7 +281,8 @@ public final class Cluster {
             next = new Selection(LoadBalancer.create(config.loadBalancer(), backups, ticker), List.copyOf(backups), false, true);
         } else if (config.whenAllUnhealthy() == io.gatehouse.config.WhenAllUnhealthy.PANIC) {
             List<Endpoint> all = endpoints.stream().filter(e -> !e.disabled() && !e.draining()).toList();
-            next = new Selection(LoadBalancer.create(config.loadBalancer(), all, ticker), all, true, false);
+            next = all.isEmpty() ? new Selection(null, List.of(), false, false)
+                    : new Selection(LoadBalancer.create(config.loadBalancer(), all, ticker), all, true, false);
         } else {
             next = new Selection(null, List.of(), false, false);
         }
@@ -261,6 +359,20 @@ public final class Cluster {
     /** True once the cluster left the configuration: its connections are not kept idle any more. */
     boolean closed() {
         return closed;
+    }
+
+    private void closeSource() {
+        AutoCloseable s;
+        synchronized (this) {
+            s = source;
+            source = null;
+        }
+        if (s == null) return;
+        try {
+            s.close();
+        } catch (Exception e) {
+            log.warn("cluster {}: closing its source of endpoints failed: {}", name(), e.toString());
+        }
     }
 
     // ---- circuit breaking: counter checks, never a queue ----
@@ -385,7 +497,10 @@ public final class Cluster {
 
     /** Stops health checking and closes idle connections; busy ones close when their exchange ends. */
     public void close() {
-        closed = true;
+        synchronized (this) {
+            closed = true;
+        }
+        closeSource();
         if (healthChecker != null) healthChecker.close();
         outlierDetector.close();
         pools.forEach((loop, pool) -> loop.execute(pool::closeIdle));

@@ -99,7 +99,7 @@ public final class ConnectionPool implements UpstreamConnection.Home {
         ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                if (cluster.tls() != null) ch.pipeline().addLast("tls", cluster.tls().newHandler(ch, endpoint.address()));
+                if (cluster.tls() != null) ch.pipeline().addLast("tls", cluster.tls().newHandler(ch, endpoint.authority()));
                 // our strict response decoder (ASCII headers, re-encoded toward the client without char copies)
                 Http1ClientCodec.addTo(ch.pipeline(), "http", 8192, 64 * 1024);
                 ch.pipeline().addLast("connection", conn);
@@ -133,7 +133,8 @@ public final class ConnectionPool implements UpstreamConnection.Home {
     @Override
     public void offer(UpstreamConnection c) {
         ArrayDeque<UpstreamConnection> q = idle.computeIfAbsent(c.endpoint(), e -> new ArrayDeque<>());
-        if (q.size() >= cluster.config().connectionPool().maxIdlePerEndpoint() || cluster.closed()) {
+        if (q.size() >= cluster.config().connectionPool().maxIdlePerEndpoint() || cluster.closed()
+                || c.endpoint().retired()) {
             c.channel().close();
             return;
         }
@@ -190,6 +191,14 @@ public final class ConnectionPool implements UpstreamConnection.Home {
     /** Idle connections now held (admin API). */
     public int idleConnections() {
         return http2 != null ? http2.idleConnections() : idleCount;
+    }
+
+    /** Closes the idle connections to {@code gone} (endpoints that left the cluster). */
+    void closeIdle(java.util.Collection<Endpoint> gone) {
+        for (Endpoint e : gone) {
+            ArrayDeque<UpstreamConnection> q = idle.get(e);
+            if (q != null) for (UpstreamConnection c : q.toArray(new UpstreamConnection[0])) c.channel().close();
+        }
     }
 
     /** Closes every idle connection (cluster removed or shutting down). */

@@ -15,6 +15,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Endpoint {
     private final String address;
+    /** host:port for the Host header and TLS server name: the configured name, which may stand for several addresses. */
+    private final String authority;
+    /** Where the endpoint came from: static, dns, zookeeper or kubernetes (admin API). */
+    private final String source;
     private final InetSocketAddress socketAddress;
     private final boolean backup;
     private final Ticker ticker;
@@ -29,6 +33,8 @@ public final class Endpoint {
     private volatile boolean disabled;         // admin: out of rotation
     /** When this endpoint last became available (added or recovered); slow start ramps from here. */
     private volatile long availableSinceNanos;
+    /** Left its cluster (discovery or DNS dropped it): its connections close once idle instead of being pooled. */
+    private volatile boolean retired;
 
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
@@ -41,7 +47,19 @@ public final class Endpoint {
     private volatile long ewmaStampNanos;
 
     public Endpoint(String address, InetSocketAddress socketAddress, int weight, boolean backup, Ticker ticker) {
+        this(address, address, "static", socketAddress, weight, backup, ticker);
+    }
+
+    /**
+     * @param address   unique within the cluster (for a name, the resolved {@code ip:port})
+     * @param authority {@code host:port} as configured: Host header and TLS server name
+     * @param source    static, dns, zookeeper or kubernetes
+     */
+    public Endpoint(String address, String authority, String source, InetSocketAddress socketAddress, int weight,
+                    boolean backup, Ticker ticker) {
         this.address = address;
+        this.authority = authority;
+        this.source = source;
         this.socketAddress = socketAddress;
         this.weight = weight;
         this.backup = backup;
@@ -52,6 +70,10 @@ public final class Endpoint {
     }
 
     public String address() { return address; }
+    public String authority() { return authority; }
+    public String source() { return source; }
+    public boolean retired() { return retired; }
+    void retire() { this.retired = true; }
     public InetSocketAddress socketAddress() { return socketAddress; }
     public boolean backup() { return backup; }
     public long id() { return id; }

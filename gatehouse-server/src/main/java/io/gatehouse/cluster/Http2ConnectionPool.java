@@ -208,7 +208,7 @@ final class Http2ConnectionPool {
                     if (tls) {
                         // HTTP/2 starts only once ALPN agreed on h2: nothing (not even the preface) goes to an
                         // endpoint that did not
-                        ch.pipeline().addFirst("tls", cluster.tls().newHandler(ch, endpoint.address()));
+                        ch.pipeline().addFirst("tls", cluster.tls().newHandler(ch, endpoint.authority()));
                     } else {
                         addHttp2(ch);
                     }

@@ -233,7 +233,7 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
         if (!probe) e.incrementInFlight();
         attemptStartNanos = cluster.ticker().nanoTime();
         lastActivityNanos = attemptStartNanos;
-        if (!preserveHost) request.headers().set(HttpHeaderNames.HOST, e.address());
+        if (!preserveHost) request.headers().set(HttpHeaderNames.HOST, e.authority());   // a resolved name: the name
         if (probe) cluster.pool(loop).acquireForProbe(e, this, true);
         else cluster.pool(loop).acquire(e, this);
     }

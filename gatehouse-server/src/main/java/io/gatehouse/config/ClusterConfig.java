@@ -7,7 +7,8 @@ import java.util.List;
  * A set of endpoints that serve the same thing, and how to spread load over them and cope with their failures.
  *
  * @param name             unique name, referenced by routes
- * @param endpoints        at least one
+ * @param endpoints        at least one, unless {@code discovery} finds them; a host name stands for every address
+ *                         DNS gives it, re-resolved as its TTL says (see {@code dns})
  * @param loadBalancer     policy and its options
  * @param healthCheck      active health checking; null: none (endpoints count as healthy)
  * @param outlierDetection passive health checking from live traffic; null: defaults (on)
@@ -22,6 +23,8 @@ import java.util.List;
  * @param http2            HTTP/2 connection options, for {@code h2} and {@code h2c}
  * @param responseBuffering hold response bodies a slow client does not take yet, so the endpoint is freed early;
  *                         null: off (responses stream with backpressure)
+ * @param dns              how host names among the endpoints are resolved and re-resolved; null: defaults
+ * @param discovery        endpoints from a registry (ZooKeeper, Kubernetes) instead of {@code endpoints}; null: none
  */
 public record ClusterConfig(
         String name,
@@ -37,14 +40,22 @@ public record ClusterConfig(
         UpstreamTlsConfig tls,
         String protocol,
         Http2Config http2,
-        ResponseBufferingConfig responseBuffering) {
+        ResponseBufferingConfig responseBuffering,
+        DnsConfig dns,
+        DiscoveryConfig discovery) {
 
     public static final List<String> PROTOCOLS = List.of("http1", "h2", "h2c");
 
     public ClusterConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
-        if (endpoints == null || endpoints.isEmpty()) throw new IllegalArgumentException("endpoints: at least one is required");
-        endpoints = List.copyOf(endpoints);
+        endpoints = endpoints == null ? List.of() : List.copyOf(endpoints);
+        if (discovery == null && endpoints.isEmpty()) {
+            throw new IllegalArgumentException("endpoints: at least one is required (or discovery: to find them in a registry)");
+        }
+        if (discovery != null && !endpoints.isEmpty()) {
+            throw new IllegalArgumentException("discovery: a cluster takes its endpoints either from the file or from discovery, not both");
+        }
+        dns = dns == null ? DnsConfig.DEFAULT : dns;
         loadBalancer = loadBalancer == null ? LoadBalancerConfig.DEFAULT : loadBalancer;
         outlierDetection = outlierDetection == null ? OutlierDetectionConfig.DEFAULT : outlierDetection;
         timeouts = timeouts == null ? ClusterTimeoutsConfig.DEFAULT : timeouts;
@@ -68,6 +79,22 @@ public record ClusterConfig(
                     tls.minVersion(), tls.provider(), List.of("h2"));
         }
         http2 = http2 == null ? Http2Config.DEFAULT : http2;
+    }
+
+    /** As the canonical constructor, with the endpoints from the file and DNS defaults. */
+    public ClusterConfig(String name, List<EndpointConfig> endpoints, LoadBalancerConfig loadBalancer,
+                         HealthCheckConfig healthCheck, OutlierDetectionConfig outlierDetection,
+                         ClusterTimeoutsConfig timeouts, ConnectionPoolConfig connectionPool, ClusterLimitsConfig limits,
+                         RetryBudgetConfig retryBudget, WhenAllUnhealthy whenAllUnhealthy, UpstreamTlsConfig tls,
+                         String protocol, Http2Config http2, ResponseBufferingConfig responseBuffering) {
+        this(name, endpoints, loadBalancer, healthCheck, outlierDetection, timeouts, connectionPool, limits, retryBudget,
+                whenAllUnhealthy, tls, protocol, http2, responseBuffering, null, null);
+    }
+
+    /** This cluster with its endpoints found by {@code discovery} instead. */
+    public ClusterConfig withDiscovery(DiscoveryConfig discovery) {
+        return new ClusterConfig(name, List.of(), loadBalancer, healthCheck, outlierDetection, timeouts, connectionPool,
+                limits, retryBudget, whenAllUnhealthy, tls, protocol, http2, responseBuffering, dns, discovery);
     }
 
     /** As the canonical constructor, without response buffering. */
@@ -148,7 +175,8 @@ public record ClusterConfig(
     /**
      * One endpoint. In YAML either a mapping or the shorthand string {@code host:port}.
      *
-     * @param address host:port (a name is resolved once at start and on reload)
+     * @param address host:port; a name stands for all its A and AAAA records, each an endpoint with this weight,
+     *                re-resolved as the records' TTL says
      * @param weight  relative share, 1..1000 (default 1)
      * @param backup  a standby: used only when no primary endpoint is healthy
      */

@@ -80,7 +80,7 @@ class AdminApiTest {
             assertThat(cluster.get("responses").get("2xx").asLong()).isEqualTo(4);
             assertThat(cluster.get("latency_ms").get("window_seconds").asInt()).isEqualTo(60);
             JsonNode endpoint = cluster.get("endpoints").get(0);
-            assertThat(endpoint.fieldNames()).toIterable().containsExactly("address", "weight", "backup", "state",
+            assertThat(endpoint.fieldNames()).toIterable().containsExactly("address", "source", "weight", "backup", "state",
                     "healthy", "ejected", "ejections", "draining", "disabled", "available", "in_flight", "connections",
                     "requests_total", "errors_total", "requests_per_second", "latency_ms", "latency_ewma_ms",
                     "health_transitions");

@@ -249,7 +249,7 @@ public final class HealthChecker implements AutoCloseable {
         private FullHttpRequest request() {
             FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, config.path());
             request.headers()
-                    .set(HttpHeaderNames.HOST, config.host() != null ? config.host() : endpoint.address())
+                    .set(HttpHeaderNames.HOST, config.host() != null ? config.host() : endpoint.authority())
                     .set(HttpHeaderNames.USER_AGENT, USER_AGENT)
                     .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
                     .set(HttpHeaderNames.CONTENT_LENGTH, 0);
