@@ -241,7 +241,7 @@ class DnsEndpointsTest {
         ManualClock clock = new ManualClock();
         // 127.0.0.4 has no backend: once DNS names it, the health check must keep it out of rotation
         Gatehouse g = start(clock, "[\"grow.test:" + port + "\"]", """
-                    health_check: { type: http, path: /health, interval: 100ms, timeout: 500ms, healthy_threshold: 1, unhealthy_threshold: 1 }
+                    health_check: { type: http, path: /health, interval: 200ms, timeout: 5s, healthy_threshold: 1, unhealthy_threshold: 2 }
                 """);
         try {
             Cluster api = g.cluster("api");
