@@ -38,6 +38,7 @@ public record DnsConfig(List<String> servers, Duration minRefresh, Duration maxR
         if (io.netty.util.NetUtil.isValidIpV4Address(text) || io.netty.util.NetUtil.isValidIpV6Address(text)) {
             return new java.net.InetSocketAddress(io.netty.util.NetUtil.createInetAddressFromIpAddressString(text), 53);
         }
+        if (text.indexOf(':') < 0) throw new IllegalArgumentException("servers: '" + s + "' is not an IP address (a DNS server cannot be a name)");
         HostPort hp;
         try {
             hp = HostPort.parse(text, false);
