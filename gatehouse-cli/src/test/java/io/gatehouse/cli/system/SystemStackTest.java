@@ -83,7 +83,8 @@ class SystemStackTest {
             assertThat(r.statusCode()).isEqualTo(302);
             assertThat(r.headers().firstValue("Location")).hasValue("https://example.com/up");
         }
-        assertThat(stack.edgeYaml()).contains("name: app", "path: /health");
+        assertThat(stack.edgeYaml()).contains("name: app", "path: /health", "zookeeper: { connect:", "service: gatehouse-app");
+        assertThat(stack.edge().cluster("app").endpoints()).hasSize(3).allSatisfy(e -> assertThat(e.source()).isEqualTo("zookeeper"));
     }
 
     @Test
@@ -125,6 +126,8 @@ class SystemStackTest {
             HttpResponse<String> r = send("GET", "/" + m.group(1), null);
             assertThat(r.statusCode()).as("request %d after the kill", i).isEqualTo(302);
         }
+        // it left ZooKeeper, and the edge's cluster follows the registry without a reload
+        await().atMost(Duration.ofSeconds(10)).until(() -> stack.edge().cluster("app").endpoints().size() == 2);
     }
 
     @Test
