@@ -53,6 +53,8 @@ final class DnsSource implements EndpointSource {
     private static final Logger log = LoggerFactory.getLogger(DnsSource.class);
     /** How often due names are looked for: the lateness of a refresh, at most. */
     static final long TICK_MILLIS = 100;
+    /** Queries one lookup may make (servers tried in turn, CNAMEs followed): bounds a lookup at this × timeout. */
+    static final int MAX_QUERIES = 4;
 
     private final String cluster;
     private final DnsConfig config;
@@ -104,6 +106,7 @@ final class DnsSource implements EndpointSource {
                 .resolveCache(NoopDnsCache.INSTANCE)
                 .cnameCache(NoopDnsCnameCache.INSTANCE)
                 .authoritativeDnsServerCache(NoopAuthoritativeDnsServerCache.INSTANCE)
+                .maxQueriesPerResolve(MAX_QUERIES)
                 .recursionDesired(true);
         b.nameServerProvider(config.servers().isEmpty() ? DnsServerAddressStreamProviders.platformDefault()
                 : new SequentialDnsServerAddressStreamProvider(config.serverAddresses().toArray(new InetSocketAddress[0])));
@@ -120,13 +123,16 @@ final class DnsSource implements EndpointSource {
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (Name n : names) {
             CompletableFuture<Void> done = new CompletableFuture<>();
-            loop.execute(() -> lookup(n, () -> done.complete(null)));
+            loop.execute(() -> lookup(n, () -> {
+                done.complete(null);
+                publishIfChanged();   // an answer later than the wait below still reaches the cluster
+            }));
             all.add(done);
         }
         try {
-            // both queries of a name may each take the timeout (and a retry to another server)
+            // a lookup may retry within MAX_QUERIES queries of the timeout each; the first use also loads the resolver
             CompletableFuture.allOf(all.toArray(new CompletableFuture[0]))
-                    .get(config.timeout().toMillis() * 2 + 1000, TimeUnit.MILLISECONDS);
+                    .get(Math.max(5_000, config.timeout().toMillis() * MAX_QUERIES + 1000), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
@@ -138,7 +144,7 @@ final class DnsSource implements EndpointSource {
                 n.current = fallback.stream().filter(s -> s.authority().equals(n.config.address()) && s.source().equals("dns")).toList();
                 if (n.current.isEmpty()) {
                     log.warn("dns: cluster={} name={} has no address yet ({}); it has no endpoint until it resolves",
-                            cluster, n.config.address(), n.lastError);
+                            cluster, n.config.address(), n.lastError == null ? "no answer yet" : n.lastError);
                 }
             }
         }
@@ -151,6 +157,7 @@ final class DnsSource implements EndpointSource {
         this.update = update;
         loop.execute(() -> {
             if (closed) return;
+            publishIfChanged();   // answers that came in after initial()
             tick = loop.scheduleAtFixedRate(this::refreshDue, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
         });
     }
@@ -246,12 +253,14 @@ final class DnsSource implements EndpointSource {
         }
     }
 
+    /** On the loop: hands the set to the cluster when it changed (nothing before start: initial() returns it). */
     private void publishIfChanged() {
-        List<EndpointSpec> next = union();
-        if (next.equals(published) || closed) return;
-        published = next;
         Consumer<List<EndpointSpec>> u = update;
-        if (u != null) u.accept(next);
+        if (u == null || closed) return;
+        List<EndpointSpec> next = union();
+        if (next.equals(published)) return;
+        published = next;
+        u.accept(next);
     }
 
     private List<EndpointSpec> union() {

@@ -25,6 +25,8 @@ public final class ClusterMeters {
     private final MeterRegistry registry;
     private final String name;
     private Cluster bound;
+    /** The endpoint list bound: a source of endpoints (DNS, a registry) replaces it whole in the same cluster. */
+    private List<Endpoint> boundEndpoints;
     private final List<Meter> bindings = new ArrayList<>();
     private final Map<String, LatencyHistogram> histogramsByAddress = new HashMap<>();
     /** Per endpoint object of the bound cluster; Endpoint has identity equality, so this is an identity lookup. */
@@ -45,10 +47,12 @@ public final class ClusterMeters {
 
     /** Points the meters at {@code cluster} (the current object of this name). */
     synchronized void bind(Cluster cluster) {
-        if (cluster == bound) return;
+        List<Endpoint> endpoints = cluster.endpoints();
+        if (cluster == bound && endpoints == boundEndpoints) return;
         bindings.forEach(registry::remove);
         bindings.clear();
         bound = cluster;
+        boundEndpoints = endpoints;
         Tags t = Tags.of("cluster", name);
         bindings.add(Gauge.builder("gatehouse.cluster.connections", cluster,
                         c -> Math.max(0, c.openConnections() - c.idleConnections() - c.pendingConnections()))
@@ -70,7 +74,7 @@ public final class ClusterMeters {
 
         Map<Endpoint, LatencyHistogram> byEndpoint = new HashMap<>();
         Map<String, LatencyHistogram> keep = new HashMap<>();
-        for (Endpoint e : cluster.endpoints()) {
+        for (Endpoint e : endpoints) {
             Tags et = t.and("endpoint", e.address());
             bindings.add(FunctionCounter.builder("gatehouse.endpoint.health.transitions", e, Endpoint::healthTransitions)
                     .description("Active health verdict changes").tags(et).register(registry));
@@ -102,5 +106,6 @@ public final class ClusterMeters {
         histogramsByAddress.clear();
         upstream = Map.of();
         bound = null;
+        boundEndpoints = null;
     }
 }

@@ -162,6 +162,13 @@ class DnsEndpointsTest {
             HttpResponse<String> finished = inFlight.get(10, TimeUnit.SECONDS);
             assertThat(finished.statusCode()).isEqualTo(200);
             assertThat(finished.body()).as("the request in flight finished on the old address").isEqualTo("one");
+            // its connection is not pooled for an address that left: it closes
+            await().atMost(Duration.ofSeconds(10)).until(() -> before.connections() == 0);
+
+            // metrics follow the endpoints of the same cluster object
+            String metrics = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + g.adminAddress().getPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).contains("endpoint=\"127.0.0.2:" + port + "\"").doesNotContain("endpoint=\"127.0.0.1:" + port + "\"");
 
             // the admin API lists the dynamic endpoints with their source and name
             HttpResponse<String> clusters = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
