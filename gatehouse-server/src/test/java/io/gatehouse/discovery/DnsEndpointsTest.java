@@ -276,4 +276,46 @@ class DnsEndpointsTest {
             g.shutdown(Duration.ofSeconds(1));
         }
     }
+
+    @Test
+    void aReloadThatChangesTheClusterAdoptsItsResolvedEndpointsAndStopsTheOldSource() throws Exception {
+        dns.set("reload.test", 60, "127.0.0.1", "127.0.0.2");
+        ManualClock clock = new ManualClock();
+        Gatehouse g = start(clock, "[\"reload.test:" + port + "\"]", "");
+        try {
+            Cluster before = g.cluster("api");
+            Endpoint drained = before.endpoint("127.0.0.2:" + port);
+            drained.draining(true);   // as POST /clusters/api/endpoints/127.0.0.2:PORT/drain would
+            io.gatehouse.config.GatehouseConfig next = ConfigLoader.parse("""
+                    listeners:
+                      - name: web
+                        address: 127.0.0.1:%d
+                        routes:
+                          - name: all
+                            match: { path_prefix: / }
+                            cluster: api
+                    clusters:
+                      - name: api
+                        endpoints: ["reload.test:%d"]
+                        load_balancer: { policy: random }
+                        dns: { servers: ["%s"], min_refresh: 1s, max_refresh: 5m, timeout: 300ms }
+                    admin: { address: "off" }
+                    """.formatted(g.listenerAddress("web").getPort(), port, dns.hostPort()), "dns-test.yaml");
+            g.reload(next);
+            Cluster after = g.cluster("api");
+            assertThat(after).isNotSameAs(before);
+            assertThat(after.endpoint("127.0.0.2:" + port)).as("adopted, drain and all").isSameAs(drained);
+            assertThat(drained.draining()).isTrue();
+            assertThat(before.source()).as("the replaced cluster's source is closed with it").isNull();
+            assertThat(after.source()).isInstanceOf(DnsSource.class);
+            for (int i = 0; i < 4; i++) assertThat(get(g, "/")).isEqualTo("one");
+
+            dns.set("reload.test", 60, "127.0.0.1");   // the new source, not the old, follows the name
+            clock.advance(Duration.ofSeconds(61));
+            await().atMost(Duration.ofSeconds(10)).until(() -> after.endpoints().size() == 1);
+            assertThat(before.endpoints()).hasSize(2);
+        } finally {
+            g.shutdown(Duration.ofSeconds(1));
+        }
+    }
 }
