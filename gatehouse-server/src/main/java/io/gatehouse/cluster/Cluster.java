@@ -170,6 +170,7 @@ public final class Cluster {
      */
     public boolean updateEndpoints(List<EndpointSpec> wanted) {
         HealthChecker oldChecker;
+        HealthChecker newChecker;
         OutlierDetector oldDetector;
         List<Endpoint> gone = new ArrayList<>();
         int added;
@@ -187,10 +188,10 @@ public final class Cluster {
             outlierDetector = new OutlierDetector(config.name(), config.outlierDetection(), endpoints, ticker,
                     group.next(), this::refresh, events);
             oldChecker = healthChecker;
-            healthChecker = healthChecker(members.resumed());
+            healthChecker = newChecker = healthChecker(members.resumed());
             refresh();
         }
-        if (healthChecker != null) healthChecker.start();
+        if (newChecker != null) newChecker.start();   // after close() it starts nothing
         if (oldChecker != null) oldChecker.close();
         oldDetector.close();
         if (!gone.isEmpty()) pools.forEach((loop, pool) -> loop.execute(() -> pool.closeIdle(gone)));

@@ -110,7 +110,7 @@ final class ZooKeeperSource implements EndpointSource {
             ServiceDiscovery<String> d = ServiceDiscoveryBuilder.builder(String.class).client(client)
                     .basePath(config.basePath()).serializer(new JsonInstanceSerializer<>(String.class)).build();
             d.start();
-            ServiceCache<String> c = d.serviceCacheBuilder().name(config.service()).executorService(events).build();
+            ServiceCache<String> c = d.serviceCacheBuilder().name(config.service()).build();
             c.addListener(new ServiceCacheListener() {
                 @Override
                 public void cacheChanged() {

@@ -171,6 +171,11 @@ function fillRow(row, ep) {
   badge.className = `badge state-${ep.state}`;
   setText(badge, ep.state + (ep.backup ? ' (backup)' : ''));
   if (ep.last_health_failure) row.cells.state.title = `last health failure: ${ep.last_health_failure}`;
+  // endpoints found at runtime (DNS, ZooKeeper, Kubernetes) say where from; static ones stay as they were
+  const address = row.tr.querySelector('td.address');
+  if (address && ep.source && ep.source !== 'static') {
+    setText(address, `${ep.address} (${ep.source}${ep.name ? ' ' + ep.name : ''})`);
+  }
   setText(row.cells.weight, ep.weight);
   setText(row.cells.requests_total, count(ep.requests_total));
   setText(row.cells.requests_per_second, rate(ep.requests_per_second));
