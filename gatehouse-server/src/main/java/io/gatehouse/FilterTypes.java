@@ -49,6 +49,7 @@ public final class FilterTypes {
         builtIn("quota", io.gatehouse.config.QuotaConfig.class, io.gatehouse.ratelimit.Quota::new);
         builtIn("oidc", io.gatehouse.config.OidcConfig.class, io.gatehouse.auth.Oidc::new);
         builtIn("deny", io.gatehouse.config.DenyConfig.class, io.gatehouse.deny.Deny::new);
+        builtIn("cache", io.gatehouse.config.CacheConfig.class, io.gatehouse.cache.CacheFilter::new);
     }
 
     private FilterTypes() {}

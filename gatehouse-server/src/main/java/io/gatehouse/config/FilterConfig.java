@@ -37,7 +37,8 @@ public record FilterConfig(String type, Record settings) {
             Map.entry("mtls_identity", MtlsIdentityConfig.class),
             Map.entry("quota", QuotaConfig.class),
             Map.entry("oidc", OidcConfig.class),
-            Map.entry("deny", DenyConfig.class)));
+            Map.entry("deny", DenyConfig.class),
+            Map.entry("cache", CacheConfig.class)));
 
     public FilterConfig {
         if (type == null || !TYPES.containsKey(type)) throw new IllegalArgumentException("unknown filter type '" + type + "'");

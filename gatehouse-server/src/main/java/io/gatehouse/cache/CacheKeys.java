@@ -1,0 +1,126 @@
+package io.gatehouse.cache;
+
+import io.gatehouse.config.CacheConfig.KeyConfig;
+import io.gatehouse.http.HttpExchange;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+
+/**
+ * The cache key of a request and its variant. The primary key is what the route's {@code key:} names (scheme, host,
+ * path, the query as configured, chosen headers and cookies); the variant is the request's values of the fields the
+ * stored response {@code Vary}s on, normalised only where that is safe: lines joined, spaces around commas dropped,
+ * and {@code Accept-Encoding} as the set of codings it accepts (order, case, and q-values other than 0 do not change
+ * which coding an origin may choose). Kept as plain functions so a fleet can shard by the same key later.
+ */
+final class CacheKeys {
+    private CacheKeys() {}
+
+    static String primary(HttpExchange ex, KeyConfig key) {
+        StringBuilder b = new StringBuilder(64);
+        if (key.scheme()) b.append(ex.connection().scheme()).append("://");
+        if (key.host()) b.append(ex.host());
+        b.append(ex.path());
+        String q = query(ex.query(), key);
+        if (q != null) b.append('?').append(q);
+        for (String h : key.headers()) {
+            b.append('\n').append(h).append(':');
+            List<String> values = ex.request().headers().getAll(h);
+            if (!values.isEmpty()) b.append(String.join(",", values));
+        }
+        for (String c : key.cookies()) {
+            String v = cookie(ex.request().headers(), c);
+            b.append("\ncookie ").append(c).append('=').append(v == null ? "" : v);
+        }
+        return b.toString();
+    }
+
+    /** The URL purges and invalidations name: scheme, host, path and the query as the key normalises it. */
+    static String url(HttpExchange ex, KeyConfig key) {
+        String q = query(ex.query(), key);
+        return origin(ex) + ex.path() + (q == null ? "" : "?" + q);
+    }
+
+    static String origin(HttpExchange ex) {
+        return ex.connection().scheme() + "://" + ex.host();
+    }
+
+    static String query(String query, KeyConfig key) {
+        if (query == null || key.query().equals("ignore")) return null;
+        if (key.query().equals("as_is") && key.queryAllow().isEmpty()) return query;
+        List<String> parts = new ArrayList<>();
+        for (String p : query.split("&")) {
+            if (p.isEmpty()) continue;
+            int eq = p.indexOf('=');
+            String name = eq < 0 ? p : p.substring(0, eq);
+            if (!key.queryAllow().isEmpty() && !key.queryAllow().contains(name)) continue;
+            parts.add(p);
+        }
+        if (key.query().equals("sorted")) parts.sort(null);
+        return parts.isEmpty() ? null : String.join("&", parts);
+    }
+
+    static String variant(List<String> vary, HttpHeaders request) {
+        if (vary.isEmpty()) return "";
+        StringBuilder b = new StringBuilder();
+        for (String name : vary) {
+            b.append(name).append('=');
+            List<String> values = request.getAll(name);
+            if (!values.isEmpty()) {
+                b.append(name.equals("accept-encoding") ? acceptEncoding(values) : normalise(values));
+            } else {
+                b.append('\u0001');   // absent differs from empty
+            }
+            b.append('\n');
+        }
+        return b.toString();
+    }
+
+    /** The Vary field names of a response, lower case, sorted, without duplicates. */
+    static List<String> varyNames(HttpHeaders response) {
+        TreeSet<String> names = new TreeSet<>();
+        for (String line : response.getAll(HttpHeaderNames.VARY)) {
+            for (String n : Directives.splitList(line)) names.add(n.toLowerCase(Locale.ROOT));
+        }
+        return List.copyOf(names);
+    }
+
+    private static String normalise(List<String> values) {
+        List<String> members = new ArrayList<>();
+        for (String v : values) for (String m : v.split(",")) if (!m.isBlank()) members.add(m.strip().replaceAll("\\s+", " "));
+        return String.join(",", members);
+    }
+
+    static String acceptEncoding(List<String> values) {
+        TreeSet<String> codings = new TreeSet<>();
+        for (String v : values) {
+            for (String m : v.split(",")) {
+                String[] parts = m.split(";");
+                String coding = parts[0].strip().toLowerCase(Locale.ROOT);
+                if (coding.isEmpty()) continue;
+                boolean refused = false;
+                for (int i = 1; i < parts.length; i++) {
+                    String p = parts[i].strip().toLowerCase(Locale.ROOT);
+                    if (p.startsWith("q=") && p.substring(2).strip().matches("0(\\.0{0,3})?")) refused = true;
+                }
+                if (!refused) codings.add(coding);
+            }
+        }
+        return String.join(",", codings);
+    }
+
+    /** The value of cookie {@code name} in the request, or null. */
+    static String cookie(HttpHeaders request, String name) {
+        for (String line : request.getAll(HttpHeaderNames.COOKIE)) {
+            for (String pair : line.split(";")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0 && pair.substring(0, eq).strip().equals(name)) return pair.substring(eq + 1).strip();
+            }
+        }
+        return null;
+    }
+}

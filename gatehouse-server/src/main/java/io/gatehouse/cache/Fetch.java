@@ -1,0 +1,318 @@
+package io.gatehouse.cache;
+
+import io.gatehouse.http.ForwardingResponseSink;
+import io.gatehouse.http.HttpExchange;
+import io.gatehouse.http.ResponseSink;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One request the cache sent on to the origin (a miss, or a validation), and the sink in front of the client that
+ * handles its answer:
+ * <ul>
+ *   <li>a storable response streams to the client while its body is copied for the store (TEE); past
+ *       {@code max_object_size} the copy is dropped and the response goes on uncached (no stall: nothing waits for
+ *       the store);</li>
+ *   <li>a 304 to the cache's validation updates the stored response, and the client gets the updated one (or its own
+ *       304): the origin's 304 goes no further (SWALLOW);</li>
+ *   <li>a failure (an origin 5xx, Gatehouse's own 502/503/504) with a stale copy usable on error: the client gets the
+ *       stale copy (SWALLOW);</li>
+ *   <li>anything else passes through, labelled (PASS).</li>
+ * </ul>
+ * Confined to the exchange's event loop; the store and the flight are thread-safe.
+ */
+final class Fetch {
+    private enum Mode { PASS, TEE, SWALLOW }
+
+    private final CacheFilter filter;
+    private final HttpExchange ex;
+    private final String primary;
+    private final CachedResponse stored;
+    private final String fwd;
+    private final Flight flight;
+    private final long requestTime;
+    private final String clientInm, clientIms, range, ifRange;
+
+    private Mode mode = Mode.PASS;
+    private boolean interim;
+    private long responseTime;
+    private int status;
+    private HttpHeaders storedHeaders;
+    private List<String> vary;
+    private Set<String> tags;
+    private byte[] copy;
+    private int length;
+    private long originBytes;
+
+    Fetch(CacheFilter filter, HttpExchange ex, String primary, CachedResponse stored, String fwd, Flight flight,
+          long requestTime, String clientInm, String clientIms, String range, String ifRange) {
+        this.filter = filter;
+        this.ex = ex;
+        this.primary = primary;
+        this.stored = stored;
+        this.fwd = fwd;
+        this.flight = flight;
+        this.requestTime = requestTime;
+        this.clientInm = clientInm;
+        this.clientIms = clientIms;
+        this.range = range;
+        this.ifRange = ifRange;
+    }
+
+    ResponseSink wrap(ResponseSink next) {
+        return new ForwardingResponseSink(next) {
+            @Override
+            protected void head(HttpResponse head) {
+                if (onHead(next, head)) next.write(head);
+                else io.netty.util.ReferenceCountUtil.release(head);
+            }
+
+            @Override
+            protected void whole(FullHttpResponse response) {
+                if (!onHead(next, response)) {
+                    response.release();
+                    return;
+                }
+                tee(response.content());
+                finish(response);
+                next.write(response);
+            }
+
+            @Override
+            protected void body(HttpContent piece) {
+                if (mode == Mode.SWALLOW) {
+                    piece.release();
+                    return;
+                }
+                tee(piece.content());
+                next.write(piece);
+            }
+
+            @Override
+            protected void end(LastHttpContent last) {
+                if (interim) {
+                    interim = false;
+                    next.write(last);
+                    return;
+                }
+                if (mode == Mode.SWALLOW) {
+                    last.release();
+                    return;
+                }
+                tee(last.content());
+                finish(last);
+                next.write(last);
+            }
+
+            @Override
+            public void abort(String reason) {
+                if (mode == Mode.TEE) drop();
+                endFlight(null);
+                if (mode != Mode.SWALLOW) next.abort(reason);
+            }
+        };
+    }
+
+    /** Decides what to do with the response; false when the head goes no further (the client got another answer). */
+    private boolean onHead(ResponseSink next, HttpResponse head) {
+        int code = head.status().code();
+        if (code < 200) {
+            interim = true;        // forwarded, never cached; its empty end follows
+            return true;
+        }
+        long now = filter.clock.currentTimeMillis();
+        responseTime = now;
+        status = code;
+        HttpHeaders h = head.headers();
+        HttpHeaders request = ex.request().headers();
+        RouteCache cache = filter.cache;
+        if (stored != null && code == 304 && !ex.localAnswer()) {
+            String tag = h.get(HttpHeaderNames.ETAG);
+            if (tag == null || stored.etag() == null || stripWeak(tag).equals(stripWeak(stored.etag()))) {
+                CachedResponse updated = stored.updatedBy(h, requestTime, now, filter.policy);
+                filter.store().put(primary, updated);
+                endFlight(updated);
+                cache.revalidated.increment();
+                cache.originSaved.increment();   // the body did not cross again
+                answer(next, updated, "fwd=" + fwd + "; fwd-status=304", "REVALIDATED", now);
+                return false;
+            }
+            // the origin validated another representation than the stored one: it cannot stand in for a 200
+            filter.store().purgeUrl(stored.url(), false);
+        }
+        if (stored != null && (code == 500 || code == 502 || code == 503 || code == 504)) {
+            String failure = !ex.localAnswer() ? "http_5xx" : code == 504 ? "timeout" : "error";
+            if (CacheStrategy.usableOnError(request, stored, now, failure, filter.policy)) {
+                endFlight(null);
+                cache.stale.increment();
+                cache.staleServed.increment();
+                cache.originSaved.increment();
+                if (ex.localAnswer()) ex.localAnswer(false);   // the answer is the stored response, not Gatehouse's error
+                answer(next, stored, "fwd=" + fwd + "; fwd-status=" + code + "; detail=stale-on-error", "STALE", now);
+                return false;
+            }
+        }
+        String label;
+        if (ex.localAnswer()) {
+            label = "fwd=" + fwd + "; detail=" + (code == 504 ? "timeout" : "error");
+            endFlight(null);
+        } else {
+            CacheStrategy.Storability s = CacheStrategy.storable(HttpMethod.GET, request, code, h, filter.policy);
+            long declared = HttpUtil.getContentLength(head, -1L);
+            if (s.store() && declared > filter.config.maxObjectSize()) s = new CacheStrategy.Storability(false, "too-big", List.of());
+            if (s.store()) {
+                mode = Mode.TEE;
+                storedHeaders = HopByHop.storable(h, s.stripFields());
+                vary = CacheKeys.varyNames(h);
+                tags = tags(h);
+                copy = new byte[(int) Math.max(0, Math.min(declared >= 0 ? declared : 8192, filter.config.maxObjectSize()))];
+                // "stored" only when known now: a body of unknown length may still turn out too big
+                label = "fwd=" + fwd + "; fwd-status=" + code + (declared >= 0 ? "; stored" : "");
+            } else {
+                label = "fwd=" + fwd + "; fwd-status=" + code + "; detail=" + s.reason();
+                endFlight(null);
+                cache.uncacheable.increment();
+            }
+        }
+        if (!ex.localAnswer()) {
+            (stored == null ? cache.misses : cache.expired).increment();
+        }
+        h.remove("surrogate-key");
+        h.remove("cache-tag");
+        filter.label(h, label, stored == null ? "MISS" : "EXPIRED");
+        return true;
+    }
+
+    private void answer(ResponseSink next, CachedResponse r, String label, String xCache, long now) {
+        mode = Mode.SWALLOW;
+        boolean head = ex.request().method().equals(HttpMethod.HEAD);
+        FullHttpResponse response = Answers.from(r, head, clientInm, clientIms, range, ifRange);
+        response.headers().set(HttpHeaderNames.AGE, Math.min(CacheStrategy.currentAgeMillis(r, now) / 1000, Directives.MAX_DELTA));
+        filter.label(response.headers(), label, xCache);
+        if (ex.requestIdValue() != null) response.headers().set(io.gatehouse.http.LocalResponse.REQUEST_ID_HEADER, ex.requestIdValue());
+        filter.cache.hitBytes.increment(response.content().readableBytes());
+        next.write(response);
+        next.flush();
+    }
+
+    private void tee(ByteBuf piece) {
+        int n = piece.readableBytes();
+        originBytes += n;
+        if (mode != Mode.TEE || n == 0) return;
+        long max = filter.config.maxObjectSize();
+        if ((long) length + n > max) {
+            drop();        // too big after all: the client keeps streaming, the store gets nothing
+            endFlight(null);
+            filter.cache.uncacheable.increment();
+            return;
+        }
+        if (length + n > copy.length) copy = Arrays.copyOf(copy, (int) Math.min(max, Math.max((long) copy.length * 2, length + n)));
+        piece.getBytes(piece.readerIndex(), copy, length, n);
+        length += n;
+    }
+
+    private void drop() {
+        mode = Mode.PASS;
+        copy = null;
+    }
+
+    private void finish(LastHttpContent last) {
+        filter.cache.missBytes.increment(originBytes);
+        if (mode != Mode.TEE) return;
+        if (!last.trailingHeaders().isEmpty()) {   // trailers are not kept: a response with them is not stored whole
+            drop();
+            endFlight(null);
+            return;
+        }
+        storedHeaders.set(HttpHeaderNames.CONTENT_LENGTH, length);
+        byte[] body = length == copy.length ? copy : Arrays.copyOf(copy, length);
+        CachedResponse entry = new CachedResponse(status, storedHeaders, body, requestTime, responseTime,
+                CacheKeys.url(ex, filter.config.key()), vary, CacheKeys.variant(vary, ex.request().headers()), tags, filter.policy);
+        filter.store().put(primary, entry);
+        mode = Mode.PASS;
+        copy = null;
+        endFlight(entry);
+    }
+
+    /** The exchange ended: a flight still open (the client left, the response broke) lets its waiters go. */
+    void completed() {
+        endFlight(null);
+    }
+
+    private void endFlight(CachedResponse entry) {
+        if (flight == null || flight.ended()) return;
+        filter.cache.flights.remove(primary, flight);
+        flight.end(entry);
+    }
+
+    private static Set<String> tags(HttpHeaders h) {
+        Set<String> tags = new LinkedHashSet<>();
+        for (String line : h.getAll("surrogate-key")) for (String t : line.split("\\s+")) if (!t.isBlank()) tags.add(t.strip());
+        for (String line : h.getAll("cache-tag")) for (String t : line.split(",")) if (!t.isBlank()) tags.add(t.strip());
+        return tags;
+    }
+
+    private static String stripWeak(String tag) {
+        String t = tag.strip();
+        return t.startsWith("W/") ? t.substring(2) : t;
+    }
+
+    // ---- sinks for requests the cache does not store ----
+
+    /** Labels the final response and passes everything on (bypass, HEAD misses, preconditions). */
+    static ResponseSink labelOnly(ResponseSink next, CacheFilter filter, String label, String xCache) {
+        return ForwardingResponseSink.finalHeaders(next, h -> filter.label(h, label, xCache));
+    }
+
+    /**
+     * For an unsafe method: a non-error answer (2xx, 3xx) invalidates the target and the {@code Location} and
+     * {@code Content-Location} it names on the same origin (RFC 9111 §4.4).
+     */
+    static ResponseSink invalidating(ResponseSink next, CacheFilter filter, String url, String origin) {
+        return new ForwardingResponseSink(next) {
+            @Override
+            protected void head(HttpResponse head) {
+                invalidate(head);
+                next.write(head);
+            }
+
+            @Override
+            protected void whole(FullHttpResponse response) {
+                invalidate(response);
+                next.write(response);
+            }
+
+            private void invalidate(HttpResponse head) {
+                int code = head.status().code();
+                if (code < 200 || code >= 400) return;
+                filter.store().purgeUrl(url, false);
+                for (String field : List.of("location", "content-location")) {
+                    String target = head.headers().get(field);
+                    if (target == null) continue;
+                    try {
+                        java.net.URI resolved = java.net.URI.create(url).resolve(target.strip());
+                        String abs = resolved.getScheme() + "://" + resolved.getHost();
+                        // only the same origin: a response must not invalidate another site's objects
+                        if (!abs.equalsIgnoreCase(origin) || resolved.getPort() != -1) continue;
+                        String q = CacheKeys.query(resolved.getRawQuery(), filter.config.key());
+                        filter.store().purgeUrl(origin + resolved.getRawPath() + (q == null ? "" : "?" + q), false);
+                    } catch (IllegalArgumentException e) {
+                        // not a URI reference: nothing to invalidate
+                    }
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,121 @@
+package io.gatehouse.cache;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A route's cache as it outlives reloads: its store, its in-flight fetches (for coalescing) and its meters. A reload
+ * makes new filters; they find the route's cache here by (listener, route) within one Gatehouse (its meter registry),
+ * so a reload keeps what is stored. Counted references: the last filter of a route to close removes it (a route that
+ * a reload retired frees its memory).
+ */
+public final class RouteCache {
+    private static final Map<MeterRegistry, Map<String, RouteCache>> BY_SERVER = new WeakHashMap<>();
+
+    final String listener;
+    final String route;
+    final CacheStore store;
+    final Map<String, Flight> flights = new ConcurrentHashMap<>();
+    private int references;
+
+    // meters: results as X-Cache names them, bytes by where they came from
+    final Counter hits, misses, stale, bypass, revalidated, expired, uncacheable;
+    final Counter hitBytes, missBytes, originSaved, coalesced, staleServed;
+    private final LongAdder hitCount = new LongAdder(), lookups = new LongAdder();
+
+    private RouteCache(String listener, String route, long maxBytes, MeterRegistry meters) {
+        this.listener = listener;
+        this.route = route;
+        this.store = new CacheStore(maxBytes);
+        hits = result(meters, "hit");
+        misses = result(meters, "miss");
+        stale = result(meters, "stale");
+        bypass = result(meters, "bypass");
+        revalidated = result(meters, "revalidated");
+        expired = result(meters, "expired");
+        uncacheable = result(meters, "uncacheable");
+        hitBytes = Counter.builder("gatehouse.cache.bytes").description("Response body bytes, served from the cache (hit) or from the origin (miss)")
+                .baseUnit("bytes").tag("listener", listener).tag("route", route).tag("source", "cache").register(meters);
+        missBytes = Counter.builder("gatehouse.cache.bytes").description("Response body bytes, served from the cache (hit) or from the origin (miss)")
+                .baseUnit("bytes").tag("listener", listener).tag("route", route).tag("source", "origin").register(meters);
+        originSaved = Counter.builder("gatehouse.cache.origin.saved").description("Requests answered without an origin request of their own")
+                .tag("listener", listener).tag("route", route).register(meters);
+        coalesced = Counter.builder("gatehouse.cache.coalesced").description("Requests that waited for another's origin request for the same key")
+                .tag("listener", listener).tag("route", route).register(meters);
+        staleServed = Counter.builder("gatehouse.cache.stale.served").description("Stale responses served (stale-while-revalidate, stale-if-error, the operator's stale_on_error)")
+                .tag("listener", listener).tag("route", route).register(meters);
+        FunctionCounter.builder("gatehouse.cache.evictions", store, CacheStore::evictions).description("Entries the memory tier evicted for room")
+                .tag("listener", listener).tag("route", route).register(meters);
+        Gauge.builder("gatehouse.cache.entries", store, CacheStore::count).description("Entries in the memory tier")
+                .tag("listener", listener).tag("route", route).register(meters);
+        Gauge.builder("gatehouse.cache.size", store, CacheStore::bytes).baseUnit("bytes").description("Bytes held by the memory tier")
+                .tag("listener", listener).tag("route", route).register(meters);
+    }
+
+    private Counter result(MeterRegistry meters, String result) {
+        return Counter.builder("gatehouse.cache.requests").description("Cacheable requests by what the cache did (X-Cache's words)")
+                .tag("listener", listener).tag("route", route).tag("result", result).register(meters);
+    }
+
+    /** The route's cache in the server of {@code meters}, made on first use; {@link #release} when done. */
+    static synchronized RouteCache acquire(MeterRegistry meters, String listener, String route, long maxBytes) {
+        Map<String, RouteCache> server = BY_SERVER.computeIfAbsent(meters, m -> new ConcurrentHashMap<>());
+        String id = listener + "/" + route;
+        RouteCache c = server.get(id);
+        if (c == null || c.store.maxBytes() != maxBytes) {
+            c = new RouteCache(listener, route, maxBytes, meters);   // a new size starts a new store
+            server.put(id, c);
+        }
+        c.references++;
+        return c;
+    }
+
+    synchronized void release(MeterRegistry meters) {
+        if (--references > 0) return;
+        synchronized (RouteCache.class) {
+            Map<String, RouteCache> server = BY_SERVER.get(meters);
+            if (server != null) server.remove(listener + "/" + route, this);
+        }
+    }
+
+    /** The route caches of the server of {@code meters} (the admin API's purge and stats). */
+    public static synchronized java.util.List<RouteCache> of(MeterRegistry meters) {
+        Map<String, RouteCache> server = BY_SERVER.get(meters);
+        return server == null ? java.util.List.of() : java.util.List.copyOf(server.values());
+    }
+
+    public String listener() { return listener; }
+    public String route() { return route; }
+    public CacheStore store() { return store; }
+
+    /** Hit ratio figures for the admin API: requests looked up and answered from the cache. */
+    public Map<String, Object> stats() {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("listener", listener);
+        m.put("route", route);
+        m.put("entries", store.count());
+        m.put("bytes", store.bytes());
+        m.put("max_bytes", store.maxBytes());
+        m.put("hits", (long) hits.count());
+        m.put("misses", (long) misses.count());
+        m.put("stale", (long) stale.count());
+        m.put("revalidated", (long) revalidated.count());
+        m.put("expired", (long) expired.count());
+        m.put("bypass", (long) bypass.count());
+        m.put("uncacheable", (long) uncacheable.count());
+        m.put("hit_bytes", (long) hitBytes.count());
+        m.put("origin_bytes", (long) missBytes.count());
+        m.put("origin_saved", (long) originSaved.count());
+        m.put("coalesced", (long) coalesced.count());
+        m.put("stale_served", (long) staleServed.count());
+        m.put("evictions", store.evictions());
+        return m;
+    }
+}
