@@ -260,6 +260,13 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
         refresher.refresh(this, ex, primary, stale, mine);
     }
 
+    /** Ends {@code flight} of {@code primary} (once): its waiters get {@code entry}, or go to the origin on null. */
+    void endFlight(String primary, Flight flight, CachedResponse entry) {
+        if (flight == null || flight.ended()) return;
+        cache.flights.remove(primary, flight);
+        flight.end(entry);
+    }
+
     CacheStore store() {
         return cache.store;
     }

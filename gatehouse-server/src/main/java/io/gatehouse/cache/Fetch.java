@@ -252,12 +252,10 @@ final class Fetch {
     }
 
     private void endFlight(CachedResponse entry) {
-        if (flight == null || flight.ended()) return;
-        filter.cache.flights.remove(primary, flight);
-        flight.end(entry);
+        filter.endFlight(primary, flight, entry);
     }
 
-    private static Set<String> tags(HttpHeaders h) {
+    static Set<String> tags(HttpHeaders h) {
         Set<String> tags = new LinkedHashSet<>();
         for (String line : h.getAll("surrogate-key")) for (String t : line.split("\\s+")) if (!t.isBlank()) tags.add(t.strip());
         for (String line : h.getAll("cache-tag")) for (String t : line.split(",")) if (!t.isBlank()) tags.add(t.strip());

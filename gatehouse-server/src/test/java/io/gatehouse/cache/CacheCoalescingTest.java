@@ -23,7 +23,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -83,14 +82,6 @@ class CacheCoalescingTest {
         return g.telemetry().metrics().registry().get("gatehouse.cache.coalesced").counter().count();
     }
 
-    static void await(BooleanSupplier condition, Duration bound) throws InterruptedException {
-        long end = System.nanoTime() + bound.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) throw new AssertionError("condition not met within " + bound);
-            Thread.sleep(10);   // polling, bounded: nothing here depends on how long a step takes
-        }
-    }
-
     List<CompletableFuture<HttpResponse<String>>> fire(HttpClient client, String path, int n) {
         URI uri = URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + path);
         List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
@@ -109,7 +100,7 @@ class CacheCoalescingTest {
                 .executor(Executors.newFixedThreadPool(4)).build();
         var all = fire(client, path, 1000);
         // every request but the first is waiting for the first's response before the origin answers at all
-        await(() -> coalesced() - before >= 999, Duration.ofSeconds(60));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> coalesced() - before >= 999);
         assertThat(counts.get(path).get()).isEqualTo(1);
         gates.get(path).countDown();
         for (var f : all) {
@@ -129,7 +120,7 @@ class CacheCoalescingTest {
         double before = coalesced();
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(20)).build();
         var all = fire(client, path, 20);
-        await(() -> coalesced() - before >= 19, Duration.ofSeconds(30));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> coalesced() - before >= 19);
         assertThat(counts.get(path).get()).isEqualTo(1);
         gates.get(path).countDown();   // the first answer is no-store: the 19 others go to the origin, all at once
         for (var f : all) assertThat(f.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);

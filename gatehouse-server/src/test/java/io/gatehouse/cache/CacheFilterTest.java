@@ -308,4 +308,24 @@ class CacheFilterTest {
         assertThat(header(get(v, p), "x-cache")).isEqualTo("MISS");
         assertThat(originRequests(p)).isEqualTo(3);
     }
+
+    @ParameterizedTest
+    @EnumSource(names = {"HTTP_1_1", "HTTP_2"})
+    void staleWhileRevalidateServesStaleAndRefreshesOnceInTheBackground(Version v) throws Exception {
+        String p = "/swr-" + v;
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        respond(r -> TestResponse.ok("v" + n.incrementAndGet()).header("cache-control", "max-age=10, stale-while-revalidate=60"));
+        assertThat(get(v, p).body()).isEqualTo("v1");
+        clock.advance(Duration.ofSeconds(11));
+        HttpResponse<String> stale = get(v, p);
+        assertThat(stale.body()).isEqualTo("v1");
+        assertThat(header(stale, "x-cache")).isEqualTo("STALE");
+        assertThat(header(stale, "cache-status")).contains("detail=stale-while-revalidate");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            HttpResponse<String> fresh = get(v, p);
+            assertThat(fresh.body()).isEqualTo("v2");
+            assertThat(header(fresh, "x-cache")).isEqualTo("HIT");
+        });
+        assertThat(originRequests(p)).isEqualTo(2);
+    }
 }
