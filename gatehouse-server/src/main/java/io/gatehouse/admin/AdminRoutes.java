@@ -37,7 +37,8 @@ final class AdminRoutes {
     private static final List<String> ACTIONS = List.of("drain", "disable", "enable", "weight");
     static final List<String> PATHS = List.of("/live", "/ready", "/stats", "/stats/history", "/listeners", "/routes",
             "/clusters", "/clusters/{cluster}", "/events", "/config", "POST /reload",
-            "POST /clusters/{cluster}/endpoints/{address}/drain|disable|enable|weight", "/dashboard/", "/gateway, /deny, /consumers (GatewayAdmin)");
+            "POST /clusters/{cluster}/endpoints/{address}/drain|disable|enable|weight", "/cache", "POST /cache/purge", "/dashboard/",
+            "/gateway, /deny, /consumers (GatewayAdmin)");
 
     private final Gatehouse gatehouse;
     private final StateViews views;
@@ -70,6 +71,7 @@ final class AdminRoutes {
             if (!post) return done(notAllowed(method, path, "POST"));
             return done(endpointAction(action.group(1), action.group(2), action.group(3), body));
         }
+        if (path.equals("/cache") || path.startsWith("/cache/")) return done(cacheAnswer(method, path, body));
         if (path.equals("/reload")) {
             if (!post) return done(notAllowed(method, path, "POST"));
             return reload();
@@ -179,6 +181,11 @@ final class AdminRoutes {
             m.put("summary", outcome.summary());
             return json(outcome.applied() ? HttpResponseStatus.OK : HttpResponseStatus.BAD_REQUEST, m);
         });
+    }
+
+    private FullHttpResponse cacheAnswer(HttpMethod method, String path, ByteBuf body) {
+        FullHttpResponse r = io.gatehouse.cache.CacheAdmin.answer(gatehouse.telemetry().metrics().registry(), method, path, body);
+        return r != null ? r : error(HttpResponseStatus.NOT_FOUND, "no such admin path: " + path, Map.of("paths", PATHS));
     }
 
     private static FullHttpResponse unknownCluster(String name) {

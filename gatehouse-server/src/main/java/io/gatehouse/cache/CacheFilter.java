@@ -65,6 +65,7 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
         this.policy = new CachePolicy(targets, config.ttlByStatus(), config.originCacheControl().equals("respect"), 0.1,
                 config.heuristicMax(), config.staleOnError(), useStale, config.storeSetCookie());
         this.cache = RouteCache.acquire(meters, context.listener(), context.route(), config.maxSize());
+        cache.key = config.key();
         this.purgeFrom = new Cidrs(config.purgeFrom());
         this.refresher = BackgroundRefresh.forRoute(context);
     }
@@ -243,6 +244,9 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
         if (config.xCache()) headers.set(X_CACHE, xCache);
         // the targeted field meant for this cache goes no further (RFC 9213 §2.1); CDN-Cache-Control may serve others
         if (!config.target().equals("cdn-cache-control")) headers.remove(config.target());
+        // purge tags are for this cache (kept in the store), not for clients, as CDNs do with them
+        headers.remove("surrogate-key");
+        headers.remove("cache-tag");
     }
 
     /** This cache's member appended to any Cache-Status from caches nearer the origin (RFC 9211 §2). */

@@ -189,8 +189,6 @@ final class Fetch {
         if (!ex.localAnswer()) {
             (stored == null ? cache.misses : cache.expired).increment();
         }
-        h.remove("surrogate-key");
-        h.remove("cache-tag");
         filter.label(h, label, stored == null ? "MISS" : "EXPIRED");
         return true;
     }

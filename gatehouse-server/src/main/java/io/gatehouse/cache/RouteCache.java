@@ -24,6 +24,7 @@ public final class RouteCache {
     final CacheStore store;
     final Map<String, Flight> flights = new ConcurrentHashMap<>();
     private int references;
+    volatile io.gatehouse.config.CacheConfig.KeyConfig key = new io.gatehouse.config.CacheConfig.KeyConfig(null, null, null, null, null, null);
 
     // meters: results as X-Cache names them, bytes by where they came from
     final Counter hits, misses, stale, bypass, revalidated, expired, uncacheable;
