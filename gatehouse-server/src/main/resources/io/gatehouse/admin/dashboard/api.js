@@ -65,4 +65,5 @@ export const api = {
     call('POST', `/clusters/${segment(cluster)}/endpoints/${segment(address)}/${action}`),
   reload: () => call('POST', '/reload'),
   gateway: () => call('GET', '/gateway'),
+  cache: () => call('GET', '/cache'),
 };

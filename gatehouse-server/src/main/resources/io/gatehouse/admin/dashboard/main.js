@@ -7,6 +7,7 @@ import { renderRoutes } from './routes.js';
 import { ClusterPanels } from './clusters.js';
 import { renderEvents, ReloadPanel } from './activity.js';
 import { renderGateway } from './gateway.js';
+import { renderCache } from './cache.js';
 
 const POLL_MILLIS = 2000;
 const EVENTS_SHOWN = 50;
@@ -59,8 +60,9 @@ async function refresh() {
   running = true;
   again = false;
   try {
-    const [stats, listeners, routes, clusterList, history, events, gateway] = await Promise.all([
+    const [stats, listeners, routes, clusterList, history, events, gateway, cache] = await Promise.all([
       api.stats(), api.listeners(), api.routes(), api.clusters(), api.history(), api.events(EVENTS_SHOWN), api.gateway(),
+      api.cache(),
     ]);
     showTotals(stats);
     $('topology').replaceChildren(topology(listeners.listeners, routes.routes, clusterList.clusters));
@@ -68,6 +70,7 @@ async function refresh() {
     clusters.update(clusterList.clusters, history);
     renderEvents($('events'), events.events);
     renderGateway($('gateway'), gateway);
+    renderCache($('cache-section'), $('cache'), cache);
     reload.update(stats);
     status.className = 'status live';
     setText(status, `live · updated ${clock(Date.now())}`);
