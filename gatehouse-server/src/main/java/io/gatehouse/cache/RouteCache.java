@@ -24,6 +24,7 @@ public final class RouteCache {
     final CacheStore store;
     final Map<String, Flight> flights = new ConcurrentHashMap<>();
     private int references;
+    private final java.util.List<io.micrometer.core.instrument.Meter> storeMeters = new java.util.ArrayList<>();
     volatile io.gatehouse.config.CacheConfig.KeyConfig key = new io.gatehouse.config.CacheConfig.KeyConfig(null, null, null, null, null, null);
 
     // meters: results as X-Cache names them, bytes by where they came from
@@ -52,12 +53,17 @@ public final class RouteCache {
                 .tag("listener", listener).tag("route", route).register(meters);
         staleServed = Counter.builder("gatehouse.cache.stale.served").description("Stale responses served (stale-while-revalidate, stale-if-error, the operator's stale_on_error)")
                 .tag("listener", listener).tag("route", route).register(meters);
-        FunctionCounter.builder("gatehouse.cache.evictions", store, CacheStore::evictions).description("Entries the memory tier evicted for room")
-                .tag("listener", listener).tag("route", route).register(meters);
-        Gauge.builder("gatehouse.cache.entries", store, CacheStore::count).description("Entries in the memory tier")
-                .tag("listener", listener).tag("route", route).register(meters);
-        Gauge.builder("gatehouse.cache.size", store, CacheStore::bytes).baseUnit("bytes").description("Bytes held by the memory tier")
-                .tag("listener", listener).tag("route", route).register(meters);
+        storeMeters.add(FunctionCounter.builder("gatehouse.cache.evictions", store, CacheStore::evictions).description("Entries the memory tier evicted for room")
+                .tag("listener", listener).tag("route", route).register(meters));
+        storeMeters.add(Gauge.builder("gatehouse.cache.entries", store, CacheStore::count).description("Entries in the memory tier")
+                .tag("listener", listener).tag("route", route).register(meters));
+        storeMeters.add(Gauge.builder("gatehouse.cache.size", store, CacheStore::bytes).baseUnit("bytes").description("Bytes held by the memory tier")
+                .tag("listener", listener).tag("route", route).register(meters));
+    }
+
+    /** The meters that read this store: removed with it, so a new store of the route gets its own. */
+    private void removeStoreMeters(MeterRegistry meters) {
+        for (var m : storeMeters) meters.remove(m);
     }
 
     private Counter result(MeterRegistry meters, String result) {
@@ -71,6 +77,7 @@ public final class RouteCache {
         String id = listener + "/" + route;
         RouteCache c = server.get(id);
         if (c == null || c.store.maxBytes() != maxBytes) {
+            if (c != null) c.removeStoreMeters(meters);
             c = new RouteCache(listener, route, maxBytes, meters);   // a new size starts a new store
             server.put(id, c);
         }
@@ -82,7 +89,7 @@ public final class RouteCache {
         if (--references > 0) return;
         synchronized (RouteCache.class) {
             Map<String, RouteCache> server = BY_SERVER.get(meters);
-            if (server != null) server.remove(listener + "/" + route, this);
+            if (server != null && server.remove(listener + "/" + route, this)) removeStoreMeters(meters);
         }
     }
 

@@ -19,6 +19,7 @@ import java.time.Duration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Purge through the admin API (URL, prefix, tag; soft and hard) and the figures it shows, over real sockets. */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class CacheAdminTest {
     @RegisterExtension
     static final TestBackend origin = new TestBackend().name("origin");
@@ -61,6 +62,7 @@ class CacheAdminTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(1)   // its figures count from a fresh start
     void purgeByUrlTagAndPrefixHardAndSoftAndTheFigures() throws Exception {
         origin.respond(r -> {
             if (r.header("if-none-match") != null) return TestResponse.status(304);
@@ -107,5 +109,31 @@ class CacheAdminTest {
         var meters = g.gatehouse().telemetry().metrics().registry();
         assertThat(meters.get("gatehouse.cache.requests").tag("route", "site").tag("result", "hit").counter().count()).isEqualTo(7);
         assertThat(meters.get("gatehouse.cache.origin.saved").tag("route", "site").counter().count()).isEqualTo(8);
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(2)
+    void theStoreOutlivesAReloadThatKeepsTheRoute() throws Exception {
+        origin.respond(r -> TestResponse.ok("kept").header("cache-control", "max-age=600"));
+        assertThat(xCache("/reload-me")).isEqualTo("MISS");
+        var config = g.gatehouse().config();
+        g.gatehouse().reload(io.gatehouse.config.ConfigLoader.parse("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:%d
+                    routes:
+                      - name: site
+                        cluster: app
+                        filters:
+                          - cache: {x_cache: true, status_name: edge-1}
+                clusters:
+                  - name: app
+                    endpoints: ["%s"]
+                admin: {address: "127.0.0.1:%d", token: s3cret}
+                """.formatted(g.address().getPort(), origin.address(), g.gatehouse().adminAddress().getPort()), "reload.yaml"));
+        HttpResponse<String> after = g.get("/reload-me");
+        assertThat(after.headers().firstValue("x-cache")).hasValue("HIT");
+        assertThat(after.headers().firstValue("cache-status").orElseThrow()).startsWith("edge-1; hit");
+        assertThat(config).isNotSameAs(g.gatehouse().config());
     }
 }

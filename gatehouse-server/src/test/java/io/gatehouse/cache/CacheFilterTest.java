@@ -328,4 +328,19 @@ class CacheFilterTest {
         });
         assertThat(originRequests(p)).isEqualTo(2);
     }
+
+    @ParameterizedTest
+    @EnumSource(names = {"HTTP_1_1", "HTTP_2"})
+    void interimResponsesAreForwardedAndOnlyTheFinalOneIsStored(Version v) throws Exception {
+        String p = "/early-" + v;
+        respond(r -> TestResponse.ok("final").header("cache-control", "max-age=60").interim(103, "link", "</s.css>; rel=preload"));
+        HttpResponse<String> first = get(v, p);
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.body()).isEqualTo("final");
+        HttpResponse<String> hit = get(v, p);
+        assertThat(hit.statusCode()).isEqualTo(200);
+        assertThat(hit.body()).isEqualTo("final");
+        assertThat(header(hit, "x-cache")).isEqualTo("HIT");
+        assertThat(originRequests(p)).isEqualTo(1);
+    }
 }
