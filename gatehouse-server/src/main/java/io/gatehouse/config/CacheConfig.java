@@ -82,7 +82,7 @@ public record CacheConfig(Boolean enabled, Long maxSize, Long maxObjectSize, Key
         heuristicMax = heuristicMax == null ? Duration.ofDays(1) : heuristicMax;
         storeSetCookie = storeSetCookie == null ? Boolean.FALSE : storeSetCookie;
         purgeFrom = purgeFrom == null ? List.of() : List.copyOf(purgeFrom);
-        new io.gatehouse.http.Cidrs(purgeFrom);   // a bad CIDR fails here, at its key
+        for (String c : purgeFrom) ConfigChecks.requireCidr("purge_from", c);
     }
 
     /** The operator TTLs with their statuses as numbers. */

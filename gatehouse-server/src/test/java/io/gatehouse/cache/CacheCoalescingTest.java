@@ -35,11 +35,13 @@ class CacheCoalescingTest {
     static final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     static final Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
     static Gatehouse g;
+    static final java.util.concurrent.ExecutorService originThreads = Executors.newCachedThreadPool();
+    static final java.util.concurrent.ExecutorService clientThreads = Executors.newFixedThreadPool(4);
 
     @BeforeAll
     static void start() throws Exception {
         origin = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 2000);
-        origin.setExecutor(Executors.newCachedThreadPool());
+        origin.setExecutor(originThreads);
         origin.createContext("/", exchange -> {
             String path = exchange.getRequestURI().getPath();
             counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
@@ -76,6 +78,8 @@ class CacheCoalescingTest {
     static void stop() {
         if (g != null) g.shutdown(Duration.ofSeconds(1));
         if (origin != null) origin.stop(0);
+        originThreads.shutdownNow();
+        clientThreads.shutdownNow();
     }
 
     double coalesced() {
@@ -97,7 +101,7 @@ class CacheCoalescingTest {
         gates.put(path, new CountDownLatch(1));
         double before = coalesced();
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(20))
-                .executor(Executors.newFixedThreadPool(4)).build();
+                .executor(clientThreads).build();
         var all = fire(client, path, 1000);
         // every request but the first is waiting for the first's response before the origin answers at all
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> coalesced() - before >= 999);
