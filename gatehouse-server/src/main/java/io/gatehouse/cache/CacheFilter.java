@@ -52,7 +52,7 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
     private final MeterRegistry meters;
     private final Cidrs purgeFrom;
     private final String route;
-    private final BackgroundRefresh refresher;   // null: stale-while-revalidate serves stale, validation waits for a client
+    private final BackgroundRefresh refresher;   // null (no cluster): stale-while-revalidate serves stale without a refresh
 
     public CacheFilter(CacheConfig config, FilterContext context) {
         this.config = config;
