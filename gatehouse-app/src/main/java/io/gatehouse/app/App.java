@@ -6,6 +6,7 @@ import io.gatehouse.app.db.DatabaseException;
 import io.gatehouse.app.db.Replica;
 import io.gatehouse.app.discovery.Registration;
 import io.gatehouse.app.jobs.PeriodicJobs;
+import io.gatehouse.app.telemetry.Traces;
 import io.gatehouse.app.users.Sessions;
 import io.gatehouse.app.users.UserRoutes;
 import java.time.Duration;
@@ -51,6 +52,7 @@ public final class App implements AutoCloseable {
     private final LinkService links;
     private final Readiness readiness;
     private final WebServer server;
+    private final Traces traces;
     private Registration registration;
     private PeriodicJobs jobs;
 
@@ -64,11 +66,12 @@ public final class App implements AutoCloseable {
         }
     }
 
-    private App(AppConfig config) {
+    private App(AppConfig config, Traces traces) {
         this.config = config;
+        this.traces = traces;
         Clock clock = Clock.systemUTC();
         meters.config().commonTags(List.of(Tag.of("instance", config.instanceId())));
-        db = track(new Database(config.database()));
+        db = track(new Database(config.database(), traces));
         db.migrate();
         for (Replica r : db.replicas()) {
             Gauge.builder("app.db.replica.lag", r, x -> x.lag().toMillis() / 1000.0).baseUnit("seconds")
@@ -76,7 +79,7 @@ public final class App implements AutoCloseable {
             Gauge.builder("app.db.replica.in_read_pool", r, x -> x.inReadPool() ? 1 : 0).tag("replica", r.name()).register(meters);
         }
         redis = config.redisUri() == null ? null
-                : track(new Redis(config.redisUri(), config.redisTimeout(), java.time.Duration.ofSeconds(1)));
+                : track(new Redis(config.redisUri(), config.redisTimeout(), java.time.Duration.ofSeconds(1), traces));
         LinkStore store = new LinkStore();
         Gauge.builder("app.db.link_lookups", store, LinkStore::lookups).register(meters);
         LinkCache cache = redis == null ? null
@@ -96,6 +99,8 @@ public final class App implements AutoCloseable {
                 .port(config.port())
                 .shutdownHook(false)
                 .routing(r -> {
+                    // First, so the request's span is current for everything below (and its Redis and JDBC calls).
+                    r.addFilter(traces.serverSpans());
                     r.addFilter((chain, req, res) -> {
                         long started = System.nanoTime();
                         try {
@@ -160,7 +165,12 @@ public final class App implements AutoCloseable {
     }
 
     public static App start(AppConfig config) {
-        return new App(config);
+        return new App(config, Traces.OFF);
+    }
+
+    /** As {@link #start(AppConfig)}, tracing requests into {@code traces} (closed with the instance). */
+    public static App start(AppConfig config, Traces traces) {
+        return new App(config, traces);
     }
 
     private <T extends AutoCloseable> T track(T c) {
@@ -199,6 +209,7 @@ public final class App implements AutoCloseable {
                 log.warn("closing failed", e);
             }
         }
+        traces.close();
         log.atInfo().addKeyValue("instance", config.instanceId()).log("app instance stopped");
     }
 }

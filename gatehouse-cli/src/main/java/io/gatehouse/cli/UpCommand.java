@@ -57,6 +57,15 @@ final class UpCommand implements Callable<Integer> {
                     + "volatile-ttl or noeviction (default: ${DEFAULT-VALUE}).")
     String cachePolicy;
 
+    @Option(names = "--trace-file", paramLabel = "FILE",
+            description = "Trace requests through the edge and the app instances (W3C trace context, OpenTelemetry) and write "
+                    + "every span to FILE as JSON lines; bench/system-hops.py reads it.")
+    java.nio.file.Path traceFile;
+
+    @Option(names = "--trace-sample", paramLabel = "RATIO", defaultValue = "1.0",
+            description = "Share of requests traced with --trace-file, 0..1 (default: ${DEFAULT-VALUE}).")
+    double traceSample;
+
     @Option(names = "--print-config", description = "Print the bundled configuration (a starting point for `gatehouse run`) and exit.")
     boolean printConfig;
 
@@ -78,6 +87,7 @@ final class UpCommand implements Callable<Integer> {
                     "volatile-ttl", "noeviction").contains(cachePolicy)) {
                 throw new IllegalArgumentException("--cache-policy: unknown policy '" + cachePolicy + "'");
             }
+            if (traceSample < 0 || traceSample > 1) throw new IllegalArgumentException("--trace-sample: must be 0..1, got " + traceSample);
             if (!cacheMaxMemory.matches("[0-9]+(b|kb|mb|gb)?")) {
                 throw new IllegalArgumentException("--cache-maxmemory: '" + cacheMaxMemory + "' is not a size like 128mb");
             }
@@ -110,11 +120,13 @@ final class UpCommand implements Callable<Integer> {
 
     private Integer system(java.util.Set<Block> chosen, PrintWriter out) throws InterruptedException {
         SystemStack stack;
+        io.gatehouse.cli.system.TraceFile traces = null;
         try {
+            if (traceFile != null) traces = new io.gatehouse.cli.system.TraceFile(traceFile);
             io.gatehouse.tls.LocalAuthority.Files local = "off".equals(listenTls) || !chosen.contains(Block.EDGE) ? null
                     : io.gatehouse.tls.LocalAuthority.ensure(dataDir());
             stack = SystemStack.start(new SystemStack.Options(chosen, listen, listenTls, local, admin, dataDir(),
-                    DemoStack.DEFAULT_PORTS, cacheMaxMemory, cachePolicy));
+                    DemoStack.DEFAULT_PORTS, cacheMaxMemory, cachePolicy, traces, traceSample));
             if (chosen.contains(Block.EDGE)) {
                 java.nio.file.Files.writeString(dataDir().resolve("edge.yaml"), stack.edgeYaml());
             }
@@ -128,9 +140,17 @@ final class UpCommand implements Callable<Integer> {
         }
         out.print(SystemBanner.render(stack, dataDir(), GatehouseCommand.Version.number()));
         out.flush();
+        io.gatehouse.cli.system.TraceFile spans = traces;
         Foreground.runUntilStopped(() -> {
             log.info("stopping the system");
             stack.shutdown(java.time.Duration.ofSeconds(5));
+            if (spans != null) {
+                try {
+                    spans.closeFile();
+                } catch (java.io.IOException e) {
+                    log.warn("closing the trace file failed", e);
+                }
+            }
             log.info("stopped");
         });
         return 0;

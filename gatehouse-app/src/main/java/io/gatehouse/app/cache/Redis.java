@@ -1,5 +1,6 @@
 package io.gatehouse.app.cache;
 
+import io.gatehouse.app.telemetry.Traces;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -10,6 +11,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.opentelemetry.api.trace.Span;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,17 +49,25 @@ public final class Redis implements AutoCloseable {
     private volatile StatefulRedisConnection<String, String> connection;
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
     private volatile boolean up;
+    private final Traces traces;
+    private final String peer;
 
     public Redis(String uri, Duration commandTimeout, Duration cooldown) {
-        this(uri, commandTimeout, cooldown, System::nanoTime);
+        this(uri, commandTimeout, cooldown, Traces.OFF);
     }
 
-    Redis(String uri, Duration commandTimeout, Duration cooldown, LongSupplier nanoClock) {
+    public Redis(String uri, Duration commandTimeout, Duration cooldown, Traces traces) {
+        this(uri, commandTimeout, cooldown, System::nanoTime, traces);
+    }
+
+    Redis(String uri, Duration commandTimeout, Duration cooldown, LongSupplier nanoClock, Traces traces) {
         this.cooldown = cooldown;
+        this.traces = traces;
         this.nanoClock = nanoClock;
         this.openUntil = new AtomicLong(nanoClock.getAsLong()); // closed: "open until" a moment already past
         RedisURI target = RedisURI.create(uri);
         target.setTimeout(commandTimeout);
+        this.peer = target.getHost() + ":" + target.getPort();
         this.client = RedisClient.create(target);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
@@ -87,6 +97,11 @@ public final class Redis implements AutoCloseable {
 
     /** Runs a synchronous command, or throws {@link Unavailable} (immediately while the switch is open). */
     public <T> T call(Function<RedisCommands<String, String>, T> command) {
+        return call("command", command);
+    }
+
+    /** As {@link #call(Function)}; {@code operation} names the command in the request's trace (e.g. {@code GET}). */
+    public <T> T call(String operation, Function<RedisCommands<String, String>, T> command) {
         long now = nanoClock.getAsLong();
         if (now - openUntil.get() < 0) throw new Unavailable("Redis marked down", null);
         boolean wasDown = !up;
@@ -95,11 +110,14 @@ public final class Redis implements AutoCloseable {
             connect();
             c = connection;
         }
+        Span span = traces.client("redis", operation, peer);
         try {
             T result = command.apply(c.sync());
+            span.end();
             if (wasDown) recovered();
             return result;
         } catch (RuntimeException e) {
+            Traces.end(span, e);
             trip(e);
             throw new Unavailable("Redis command failed", e);
         }

@@ -1,6 +1,8 @@
 package io.gatehouse.app.db;
 
 import com.zaxxer.hikari.HikariConfig;
+import io.gatehouse.app.telemetry.Traces;
+import io.opentelemetry.api.trace.Span;
 import com.zaxxer.hikari.HikariDataSource;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
@@ -60,13 +62,20 @@ public final class Database implements AutoCloseable {
     private final ScheduledExecutorService monitor;
     private final LongSupplier nanoClock;
     private volatile boolean primaryReachable = true;
+    private final Traces traces;
 
     public Database(Settings settings) {
-        this(settings, System::nanoTime);
+        this(settings, Traces.OFF);
     }
 
-    Database(Settings settings, LongSupplier nanoClock) {
+    /** @param traces a CLIENT span per call made while serving a traced request */
+    public Database(Settings settings, Traces traces) {
+        this(settings, System::nanoTime, traces);
+    }
+
+    Database(Settings settings, LongSupplier nanoClock, Traces traces) {
         this.settings = settings;
+        this.traces = traces;
         this.nanoClock = nanoClock;
         this.primary = pool("primary", settings.primaryUrl(), settings.poolSize(), false);
         for (int i = 0; i < settings.replicaUrls().size(); i++) {
@@ -109,6 +118,7 @@ public final class Database implements AutoCloseable {
 
     /** Runs {@code work} in one transaction on the primary and returns its result with the commit position. */
     public <T> Written<T> write(Sql<T> work) {
+        Span span = traces.client("postgresql", "write", "primary");
         try (Connection c = primary.getConnection()) {
             c.setAutoCommit(false);
             T value;
@@ -123,18 +133,26 @@ public final class Database implements AutoCloseable {
             // After a (synchronous, local) commit the insert position is at or past our commit record: a safe bound.
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select pg_current_wal_insert_lsn()")) {
                 rs.next();
+                span.end();
                 return new Written<>(value, Lsn.parse(rs.getString(1)));
             }
-        } catch (SQLException e) {
+        } catch (SQLException | RuntimeException e) {
+            Traces.end(span, e);
+            if (e instanceof RuntimeException re) throw re;
             throw new DatabaseException("write failed on the primary", e);
         }
     }
 
     /** Runs {@code work} on the primary, outside an explicit transaction. */
     public <T> T onPrimary(Sql<T> work) {
+        Span span = traces.client("postgresql", "query", "primary");
         try (Connection c = primary.getConnection()) {
-            return work.run(c);
-        } catch (SQLException e) {
+            T value = work.run(c);
+            span.end();
+            return value;
+        } catch (SQLException | RuntimeException e) {
+            Traces.end(span, e);
+            if (e instanceof RuntimeException re) throw re;
             throw new DatabaseException("query failed on the primary", e);
         }
     }
@@ -147,12 +165,19 @@ public final class Database implements AutoCloseable {
     public <T> Read<T> read(Lsn atLeast, Sql<T> work) {
         Replica r = pick(atLeast);
         if (r != null) {
+            Span span = traces.client("postgresql", "query", r.name);
             try (Connection c = r.pool.getConnection()) {
-                return new Read<>(work.run(c), r.name);
+                T value = work.run(c);
+                span.end();
+                return new Read<>(value, r.name);
             } catch (SQLException e) {
+                Traces.end(span, e);
                 log.atWarn().addKeyValue("replica", r.name).setCause(e).log("replica read failed; reading from the primary");
                 r.reachable = false;
                 r.inReadPool = false;
+            } catch (RuntimeException e) {
+                Traces.end(span, e);
+                throw e;
             }
         }
         return new Read<>(onPrimary(work), "primary");

@@ -98,7 +98,7 @@ public final class LinkCache {
         }
         String raw;
         try {
-            raw = redis.call(c -> c.get(key(code)));
+            raw = redis.call("GET", c -> c.get(key(code)));
         } catch (Redis.Unavailable e) {
             return null;
         }
@@ -134,7 +134,7 @@ public final class LinkCache {
 
     private Fill fill(String kind, long version, String value, Duration ttl, String code) {
         try {
-            Long stored = redis.call(c -> c.eval(FILL, ScriptOutputType.INTEGER, new String[]{key(code)},
+            Long stored = redis.call("EVAL fill", c -> c.eval(FILL, ScriptOutputType.INTEGER, new String[]{key(code)},
                     kind, Long.toString(version), value, Long.toString(ttl.toMillis())));
             if (stored != null && stored == 1) return Fill.STORED;
             fillsRefused.increment();
@@ -158,7 +158,7 @@ public final class LinkCache {
             return;
         }
         try {
-            redis.call(c -> c.publish(CHANNEL, r.code() + "|" + r.version()));
+            redis.call("PUBLISH", c -> c.publish(CHANNEL, r.code() + "|" + r.version()));
         } catch (Redis.Unavailable e) {
             // near caches fall back on their short TTL
         }
@@ -174,9 +174,9 @@ public final class LinkCache {
 
     private boolean sendTombstone(String code, String kind, long version) {
         try {
-            redis.call(c -> c.eval(FILL, ScriptOutputType.INTEGER, new String[]{key(code)},
+            redis.call("EVAL tombstone", c -> c.eval(FILL, ScriptOutputType.INTEGER, new String[]{key(code)},
                     kind, Long.toString(version), kind + "|" + version, Long.toString(tombstoneTtl.toMillis())));
-            redis.call(c -> c.publish(CHANNEL, code + "|" + version));
+            redis.call("PUBLISH", c -> c.publish(CHANNEL, code + "|" + version));
             return true;
         } catch (Redis.Unavailable e) {
             return false;

@@ -171,7 +171,7 @@ public final class LinkService {
         if (redis != null) {
             try {
                 for (String key : List.of(HITS_KEY, HITS_KEY + ":rolling")) { // counted, or being rolled up right now
-                    String v = redis.call(c -> c.hget(key, code));
+                    String v = redis.call("HGET", c -> c.hget(key, code));
                     pending += v == null ? 0 : Long.parseLong(v);
                 }
             } catch (Redis.Unavailable e) {

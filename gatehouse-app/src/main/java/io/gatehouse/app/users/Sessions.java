@@ -35,7 +35,7 @@ public final class Sessions {
         random.nextBytes(raw);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
         try {
-            redis.call(c -> c.set(key(token), user, SetArgs.Builder.px(lifetime.toMillis())));
+            redis.call("SET", c -> c.set(key(token), user, SetArgs.Builder.px(lifetime.toMillis())));
         } catch (Redis.Unavailable e) {
             throw new ProblemException(503, "sessions-unavailable", "Service unavailable", "sign-in is unavailable right now");
         }
@@ -45,7 +45,7 @@ public final class Sessions {
     public Optional<String> user(String token) {
         if (token == null || token.length() != 43) return Optional.empty();
         try {
-            return Optional.ofNullable(redis.call(c -> c.get(key(token))));
+            return Optional.ofNullable(redis.call("GET", c -> c.get(key(token))));
         } catch (Redis.Unavailable e) {
             return Optional.empty();
         }
@@ -53,7 +53,7 @@ public final class Sessions {
 
     public void close(String token) {
         try {
-            redis.call(c -> c.del(key(token)));
+            redis.call("DEL", c -> c.del(key(token)));
         } catch (Redis.Unavailable e) {
             // it expires by itself
         }

@@ -10,6 +10,13 @@ import io.gatehouse.app.discovery.Registration;
 import io.gatehouse.config.ConfigException;
 import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.app.telemetry.Traces;
+import io.gatehouse.telemetry.AccessLog;
+import io.gatehouse.telemetry.Telemetry;
+import io.gatehouse.telemetry.Tracing;
+import io.netty.util.concurrent.Ticker;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.gatehouse.tls.LocalAuthority;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,11 +44,21 @@ public final class SystemStack implements AutoCloseable {
     public record Row(String block, String engine, String address, String state) {}
 
     /** What to start and where. Ports of 0 pick free ones. */
+    /**
+     * What to start and where. Ports of 0 pick free ones. {@code spans}: where the edge's and the app instances'
+     * spans go (null: no tracing), with {@code sampleRatio} of the requests traced.
+     */
     public record Options(Set<Block> blocks, String listen, String tlsListen, LocalAuthority.Files local, String admin,
-                          Path home, List<Integer> appPorts, String cacheMaxMemory, String cachePolicy) {
+                          Path home, List<Integer> appPorts, String cacheMaxMemory, String cachePolicy,
+                          SpanExporter spans, double sampleRatio) {
         public Options(Set<Block> blocks, String listen, String tlsListen, LocalAuthority.Files local, String admin,
                        Path home, List<Integer> appPorts) {
             this(blocks, listen, tlsListen, local, admin, home, appPorts, "128mb", "allkeys-lfu");
+        }
+
+        public Options(Set<Block> blocks, String listen, String tlsListen, LocalAuthority.Files local, String admin,
+                       Path home, List<Integer> appPorts, String cacheMaxMemory, String cachePolicy) {
+            this(blocks, listen, tlsListen, local, admin, home, appPorts, cacheMaxMemory, cachePolicy, null, 1.0);
         }
     }
 
@@ -116,12 +133,12 @@ public final class SystemStack implements AutoCloseable {
                         .withPublicBase(publicBase, Set.of("localhost", "127.0.0.1", "::1"))
                         .withZookeeper(zookeeper == null ? null : zookeeper.connectString()));
             }
-            apps.add(startApp(configs.get(0), options.appPorts().get(0)));
+            apps.add(startApp(configs.get(0), options.appPorts().get(0), traces(configs.get(0).instanceId())));
             List<java.util.concurrent.Future<App>> rest = new ArrayList<>();
             try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
                 for (int i = 1; i < configs.size(); i++) {
                     int n = i;
-                    rest.add(pool.submit(() -> startApp(configs.get(n), options.appPorts().get(n))));
+                    rest.add(pool.submit(() -> startApp(configs.get(n), options.appPorts().get(n), traces(configs.get(n).instanceId()))));
                 }
             }
             RuntimeException failed = null;
@@ -138,7 +155,10 @@ public final class SystemStack implements AutoCloseable {
         if (postgres != null) control = ControlChannel.open(options.home(), this::promote, this::stopApp);
         if (b.contains(Block.EDGE)) {
             edgeConfig = ConfigLoader.parse(edgeYaml(), "gatehouse up (generated)");
-            edge = Gatehouse.start(edgeConfig);
+            edge = options.spans() == null ? Gatehouse.start(edgeConfig) : Gatehouse.start(edgeConfig, Ticker.systemTicker(),
+                    new Telemetry(edgeConfig.accessLog() == null ? null : AccessLog.open(edgeConfig.accessLog()),
+                            new Tracing(BatchSpanProcessor.builder(options.spans()).setScheduleDelay(Duration.ofMillis(200)).build(),
+                                    "gatehouse-edge", options.sampleRatio())));
             awaitHealthyEndpoints();
         }
     }
@@ -179,15 +199,25 @@ public final class SystemStack implements AutoCloseable {
         }
     }
 
-    private static App startApp(AppConfig c, int port) {
+    /**
+     * An instance's tracing: spans of requests the edge traced (and {@code sampleRatio} of those sent to the instance
+     * directly) go to the shared exporter; none when {@code up} was not asked to trace.
+     */
+    private Traces traces(String instance) {
+        if (options.spans() == null) return Traces.OFF;
+        return Traces.to(BatchSpanProcessor.builder(options.spans()).setScheduleDelay(Duration.ofMillis(200)).build(),
+                instance, options.sampleRatio());
+    }
+
+    private static App startApp(AppConfig c, int port, Traces traces) {
         if (port > 0) {
             try {
-                return App.start(c.withPort(port));
+                return App.start(c.withPort(port), traces);
             } catch (RuntimeException e) {
                 log.atWarn().addKeyValue("port", port).log("app port taken; using a free one");
             }
         }
-        return App.start(c.withPort(0));
+        return App.start(c.withPort(0), traces);
     }
 
     private static String port(String hostPort) {
