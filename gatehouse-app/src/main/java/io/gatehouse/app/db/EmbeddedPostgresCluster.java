@@ -88,7 +88,12 @@ public final class EmbeddedPostgresCluster implements AutoCloseable {
                 .setServerConfig("wal_level", "replica")
                 .setServerConfig("max_wal_senders", "5")
                 .setServerConfig("hot_standby", "on")
-                .setServerConfig("listen_addresses", "127.0.0.1");
+                .setServerConfig("listen_addresses", "127.0.0.1")
+                // zonky defaults to synchronous_commit=off: a commit would be acknowledged before its WAL is written
+                // anywhere, so a crash loses acknowledged writes even without a failover, and
+                // synchronous_standby_names would not be waited for at all. On: acknowledged means in the WAL (and,
+                // with a synchronous standby, on the standby too).
+                .setServerConfig("synchronous_commit", "on");
         if (synchronousStandby) b.setServerConfig("synchronous_standby_names", "replica1");
         if (port > 0) b.setPort(port);
         log.atInfo().addKeyValue("dataDir", dataDir).addKeyValue("fresh", fresh).log("starting PostgreSQL");
@@ -164,6 +169,9 @@ public final class EmbeddedPostgresCluster implements AutoCloseable {
      */
     public String failover() throws SQLException {
         if (replica == null) throw new IllegalStateException("no replica to promote");
+        // Killed, not stopped: a clean stop would first ship every last WAL record to the replica, which hides exactly
+        // what asynchronous replication loses when a primary really dies.
+        kill(root.resolve("primary"));
         closeQuietly(primary);
         try {
             // Fenced for good: on the next start the promoted replica's directory becomes the primary.
@@ -213,6 +221,22 @@ public final class EmbeddedPostgresCluster implements AutoCloseable {
         replica = null;
         primary = null;
         if (deleteOnClose) deleteTree(root);
+    }
+
+    /** SIGKILL to the postmaster of {@code dataDir} (its pid is the first line of postmaster.pid); waits for it to go. */
+    private static void kill(Path dataDir) throws SQLException {
+        try {
+            long pid = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
+            ProcessHandle p = ProcessHandle.of(pid).orElse(null);
+            if (p == null) return;
+            p.destroyForcibly();
+            p.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (IOException | RuntimeException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new SQLException("cannot kill the primary: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while killing the primary", e);
+        }
     }
 
     private static void closeQuietly(EmbeddedPostgres pg) {
