@@ -36,7 +36,7 @@ final class AdminRoutes {
     private static final Pattern ENDPOINT_ACTION = Pattern.compile("/clusters/([^/]+)/endpoints/([^/]+)/([^/]+)");
     private static final List<String> ACTIONS = List.of("drain", "disable", "enable", "weight");
     static final List<String> PATHS = List.of("/live", "/ready", "/stats", "/stats/history", "/listeners", "/routes",
-            "/clusters", "/clusters/{cluster}", "/events", "/config", "POST /reload",
+            "/clusters", "/clusters/{cluster}", "/events", "/config", "/blocks", "POST /reload",
             "POST /clusters/{cluster}/endpoints/{address}/drain|disable|enable|weight", "/cache", "POST /cache/purge", "/dashboard/",
             "/gateway, /deny, /consumers (GatewayAdmin)");
 
@@ -107,6 +107,7 @@ final class AdminRoutes {
             case "/routes" -> { return json(HttpResponseStatus.OK, views.routes()); }
             case "/clusters" -> { return json(HttpResponseStatus.OK, views.clusters()); }
             case "/config" -> { return json(HttpResponseStatus.OK, views.config()); }
+            case "/blocks" -> { return json(HttpResponseStatus.OK, SystemBlocks.view(gatehouse)); }
             case "/events" -> { return events(query); }
             default -> { }
         }

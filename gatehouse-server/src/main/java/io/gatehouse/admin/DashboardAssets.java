@@ -29,7 +29,7 @@ public final class DashboardAssets {
     private static final String ROOT = "io/gatehouse/admin/dashboard/";
     private static final List<String> FILES = List.of(
             "index.html", "dashboard.css", "dom.js", "api.js", "format.js", "charts.js", "topology.js", "clusters.js",
-            "activity.js", "routes.js", "gateway.js", "cache.js", "main.js", "favicon.svg");
+            "activity.js", "routes.js", "gateway.js", "cache.js", "blocks.js", "main.js", "favicon.svg");
     // The page only talks to the admin API it came from; no inline scripts, no framing (the buttons change state).
     private static final String CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";

@@ -11,6 +11,7 @@ import io.gatehouse.config.ConfigException;
 import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.app.telemetry.Traces;
+import io.gatehouse.admin.SystemBlocks;
 import io.gatehouse.telemetry.AccessLog;
 import io.gatehouse.telemetry.Telemetry;
 import io.gatehouse.telemetry.Tracing;
@@ -46,11 +47,12 @@ public final class SystemStack implements AutoCloseable {
     /** What to start and where. Ports of 0 pick free ones. */
     /**
      * What to start and where. Ports of 0 pick free ones. {@code spans}: where the edge's and the app instances'
-     * spans go (null: no tracing), with {@code sampleRatio} of the requests traced.
+     * spans go (null: no tracing), with {@code sampleRatio} of the requests traced. {@code nearCacheTtl}: the app
+     * instances' in-process cache in front of Redis (zero: off, every hit goes to Redis).
      */
     public record Options(Set<Block> blocks, String listen, String tlsListen, LocalAuthority.Files local, String admin,
                           Path home, List<Integer> appPorts, String cacheMaxMemory, String cachePolicy,
-                          SpanExporter spans, double sampleRatio) {
+                          SpanExporter spans, double sampleRatio, Duration nearCacheTtl) {
         public Options(Set<Block> blocks, String listen, String tlsListen, LocalAuthority.Files local, String admin,
                        Path home, List<Integer> appPorts) {
             this(blocks, listen, tlsListen, local, admin, home, appPorts, "128mb", "allkeys-lfu");
@@ -58,7 +60,7 @@ public final class SystemStack implements AutoCloseable {
 
         public Options(Set<Block> blocks, String listen, String tlsListen, LocalAuthority.Files local, String admin,
                        Path home, List<Integer> appPorts, String cacheMaxMemory, String cachePolicy) {
-            this(blocks, listen, tlsListen, local, admin, home, appPorts, cacheMaxMemory, cachePolicy, null, 1.0);
+            this(blocks, listen, tlsListen, local, admin, home, appPorts, cacheMaxMemory, cachePolicy, null, 1.0, Duration.ofSeconds(2));
         }
     }
 
@@ -66,7 +68,10 @@ public final class SystemStack implements AutoCloseable {
     private EmbeddedPostgresCluster postgres;
     private EmbeddedRedis redis;
     private EmbeddedZooKeeper zookeeper;
-    private final List<App> apps = new ArrayList<>();
+    private final List<App> apps = new java.util.concurrent.CopyOnWriteArrayList<>(); // read by the blocks refresher
+    private final List<String> stoppedApps = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile List<SystemBlocks.Block> blocks = List.of();
+    private java.util.concurrent.ScheduledExecutorService blocksRefresher;
     private Gatehouse edge;
     private ControlChannel control;
     private GatehouseConfig edgeConfig;
@@ -131,7 +136,8 @@ public final class SystemStack implements AutoCloseable {
                                 postgres.hasReplica() ? List.of(postgres.replicaJdbcUrl()) : List.of(),
                                 redis == null ? null : redis.uri())
                         .withPublicBase(publicBase, Set.of("localhost", "127.0.0.1", "::1"))
-                        .withZookeeper(zookeeper == null ? null : zookeeper.connectString()));
+                        .withZookeeper(zookeeper == null ? null : zookeeper.connectString())
+                        .withNearCacheTtl(options.nearCacheTtl()));
             }
             apps.add(startApp(configs.get(0), options.appPorts().get(0), traces(configs.get(0).instanceId())));
             List<java.util.concurrent.Future<App>> rest = new ArrayList<>();
@@ -160,6 +166,19 @@ public final class SystemStack implements AutoCloseable {
                             new Tracing(BatchSpanProcessor.builder(options.spans()).setScheduleDelay(Duration.ofMillis(200)).build(),
                                     "gatehouse-edge", options.sampleRatio())));
             awaitHealthyEndpoints();
+            // The dashboard's "System" panel: every block and its health. Refreshed here in the background, because
+            // checking a block (a JDBC ping, a Redis PING) must never run on the edge's admin event loop.
+            blocks = blocks();
+            SystemBlocks.register(edge, () -> blocks);
+            blocksRefresher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().daemon().name("up-blocks").factory());
+            blocksRefresher.scheduleWithFixedDelay(() -> {
+                try {
+                    blocks = blocks();
+                } catch (RuntimeException e) {
+                    log.atDebug().setCause(e).log("refreshing the blocks failed; the last snapshot stays");
+                }
+            }, 2, 2, java.util.concurrent.TimeUnit.SECONDS);
         }
     }
 
@@ -286,7 +305,12 @@ public final class SystemStack implements AutoCloseable {
         if (postgres != null) {
             rows.add(new Row("db primary", "PostgreSQL 17 (embedded)", "127.0.0.1:" + postgres.primaryPort(), "up"));
             if (postgres.hasReplica()) {
-                String state = apps.isEmpty() ? "streaming" : apps.get(0).database().replicas().get(0).inReadPool() ? "streaming, in read pool" : "lagging";
+                String state = "streaming";
+                if (!apps.isEmpty() && !apps.get(0).database().replicas().isEmpty()) {
+                    io.gatehouse.app.db.Replica r = apps.get(0).database().replicas().get(0);
+                    state = (r.inReadPool() ? "streaming, in read pool" : r.reachable() ? "lagging" : "unreachable")
+                            + ", lag " + r.lag().toMillis() + " ms";
+                }
                 rows.add(new Row("db replica", "PostgreSQL 17 hot standby", "127.0.0.1:" + postgres.replicaPort(), state));
             }
         }
@@ -323,12 +347,43 @@ public final class SystemStack implements AutoCloseable {
     /** The running edge, or null without the edge block. */
     public Gatehouse edge() { return edge; }
 
+    /**
+     * Every block with its health, for the dashboard: the rows of the banner's table (asked afresh: readiness checks
+     * ping the database and Redis), plus the app instances stopped through the control channel, shown as down.
+     */
+    public List<SystemBlocks.Block> blocks() {
+        List<SystemBlocks.Block> out = new ArrayList<>();
+        boolean primaryUp = apps.isEmpty() || apps.get(0).database().primaryReachable();
+        for (Row r : rows()) {
+            String health;
+            if (r.block().startsWith("app-")) {
+                health = switch (r.state()) {
+                    case "ready" -> "up";
+                    case "degraded" -> "degraded";
+                    default -> "down";
+                };
+            } else if (r.block().equals("db primary")) {
+                health = primaryUp ? "up" : "down";
+            } else if (r.block().equals("db replica")) {
+                health = r.state().contains("in read pool") ? "up" : r.state().startsWith("lagging") ? "degraded" : "down";
+            } else {
+                health = r.state().startsWith("up") ? "up" : "down";
+            }
+            out.add(new SystemBlocks.Block(r.block(), r.engine(), r.address(), health, r.state()));
+        }
+        for (String id : stoppedApps) {
+            out.add(new SystemBlocks.Block(id, "Helidon SE 4 (virtual threads)", "-", "down", "stopped (killed through the control channel)"));
+        }
+        return out;
+    }
+
     /** Stops one app instance, as if it had crashed: it stops listening and leaves the registry. */
     public synchronized String stopApp(String id) {
         App app = apps.stream().filter(a -> a.instanceId().equals(id)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no running instance '" + id + "'"));
         app.close();
         apps.remove(app);
+        stoppedApps.add(id);
         return "stopped " + id + "; it left the registry, so the edge drops it (its health check would too), requests go to the others";
     }
 
@@ -350,6 +405,11 @@ public final class SystemStack implements AutoCloseable {
 
     /** Stops the edge first (draining), then the app instances, then the engines. */
     public synchronized void shutdown(Duration drain) {
+        if (blocksRefresher != null) {
+            blocksRefresher.shutdownNow();
+            blocksRefresher = null;
+        }
+        if (edge != null) SystemBlocks.unregister(edge);
         if (control != null) {
             control.close();
             control = null;

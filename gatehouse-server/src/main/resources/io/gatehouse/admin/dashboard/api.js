@@ -60,6 +60,7 @@ export const api = {
   clusters: () => call('GET', '/clusters'),
   history: () => call('GET', '/stats/history'),
   events: (limit) => call('GET', `/events?limit=${limit}`),
+  blocks: () => call('GET', '/blocks'),
   /** action: drain | disable | enable; resolves to the updated endpoint. */
   endpoint: (cluster, address, action) =>
     call('POST', `/clusters/${segment(cluster)}/endpoints/${segment(address)}/${action}`),

@@ -8,6 +8,7 @@ import { ClusterPanels } from './clusters.js';
 import { renderEvents, ReloadPanel } from './activity.js';
 import { renderGateway } from './gateway.js';
 import { renderCache } from './cache.js';
+import { renderBlocks } from './blocks.js';
 
 const POLL_MILLIS = 2000;
 const EVENTS_SHOWN = 50;
@@ -60,10 +61,11 @@ async function refresh() {
   running = true;
   again = false;
   try {
-    const [stats, listeners, routes, clusterList, history, events, gateway, cache] = await Promise.all([
+    const [stats, listeners, routes, clusterList, history, events, gateway, cache, system] = await Promise.all([
       api.stats(), api.listeners(), api.routes(), api.clusters(), api.history(), api.events(EVENTS_SHOWN), api.gateway(),
-      api.cache(),
+      api.cache(), api.blocks(),
     ]);
+    renderBlocks($('system'), $('blocks'), system.blocks);
     showTotals(stats);
     $('topology').replaceChildren(topology(listeners.listeners, routes.routes, clusterList.clusters));
     renderRoutes($('routes'), routes.routes);
