@@ -57,6 +57,11 @@ final class UpCommand implements Callable<Integer> {
                     + "volatile-ttl or noeviction (default: ${DEFAULT-VALUE}).")
     String cachePolicy;
 
+    @Option(names = "--near-cache", paramLabel = "DURATION", defaultValue = "2s", converter = DurationConverter.class,
+            description = "Lifetime of an entry in each app instance's in-process cache in front of Redis; 0s turns it off, "
+                    + "so every cache hit is a Redis hit (default: ${DEFAULT-VALUE}).")
+    java.time.Duration nearCache;
+
     @Option(names = "--trace-file", paramLabel = "FILE",
             description = "Trace requests through the edge and the app instances (W3C trace context, OpenTelemetry) and write "
                     + "every span to FILE as JSON lines; bench/system-hops.py reads it.")
@@ -126,7 +131,7 @@ final class UpCommand implements Callable<Integer> {
             io.gatehouse.tls.LocalAuthority.Files local = "off".equals(listenTls) || !chosen.contains(Block.EDGE) ? null
                     : io.gatehouse.tls.LocalAuthority.ensure(dataDir());
             stack = SystemStack.start(new SystemStack.Options(chosen, listen, listenTls, local, admin, dataDir(),
-                    DemoStack.DEFAULT_PORTS, cacheMaxMemory, cachePolicy, traces, traceSample));
+                    DemoStack.DEFAULT_PORTS, cacheMaxMemory, cachePolicy, traces, traceSample, nearCache));
             if (chosen.contains(Block.EDGE)) {
                 java.nio.file.Files.writeString(dataDir().resolve("edge.yaml"), stack.edgeYaml());
             }

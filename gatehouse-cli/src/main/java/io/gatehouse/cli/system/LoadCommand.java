@@ -46,6 +46,19 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--zipf", defaultValue = "1.0", description = "Zipf exponent; 0 is uniform (default: ${DEFAULT-VALUE}).")
     double zipf;
 
+    @Option(names = "--path", paramLabel = "PATH",
+            description = "Request this one path instead of creating and following links (the edge in front of any backend).")
+    String path;
+
+    @Option(names = "--warmup", defaultValue = "0", paramLabel = "SECONDS",
+            description = "Run at the same rate for this long first, unrecorded (JIT, caches) (default: ${DEFAULT-VALUE}).")
+    int warmupSeconds;
+
+    @Option(names = "--cpu-of", split = ",", paramLabel = "PID",
+            description = "Server processes (each with its descendants) whose CPU time per request is reported, measured over "
+                    + "the recorded run only.")
+    List<Long> cpuOf = new ArrayList<>();
+
     @Option(names = "--metrics", split = ",", defaultValue = "http://127.0.0.1:9001/metrics,http://127.0.0.1:9002/metrics,http://127.0.0.1:9003/metrics",
             description = "App instances' /metrics, for hit ratio and DB queries (default: the three of `gatehouse up`).")
     List<String> metrics;
@@ -53,23 +66,57 @@ public final class LoadCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (rate <= 0 || seconds <= 0 || links <= 0) {
-            spec.commandLine().getErr().println("--rate, --duration and --links must be positive");
+        if (rate <= 0 || seconds <= 0 || links <= 0 || warmupSeconds < 0) {
+            spec.commandLine().getErr().println("--rate, --duration and --links must be positive, --warmup not negative");
             return 2;
         }
         URI base = URI.create(target.endsWith("/") ? target : target + "/");
-        out.printf("creating %d links through %s …%n", links, base);
-        out.flush();
-        List<String> paths = createLinks(base, links);
+        List<String> paths;
+        if (path != null) {
+            paths = List.of(path.startsWith("/") ? path.substring(1) : path);
+        } else {
+            out.printf("creating %d links through %s …%n", links, base);
+            out.flush();
+            paths = createLinks(base, links);
+        }
+        if (warmupSeconds > 0) {
+            out.printf("warming up at %d/s for %d s …%n", rate, warmupSeconds);
+            out.flush();
+            OpenLoop.run(base, paths, new Zipf(paths.size(), zipf), rate, Duration.ofSeconds(warmupSeconds),
+                    Duration.ofSeconds(10), 20_000, 7);
+        }
         Counters before = Counters.scrape(metrics);
-        out.printf("following them at %d/s for %d s (Zipf s=%.2f) …%n", rate, seconds, zipf);
+        Duration cpuBefore = cpu(cpuOf);
+        out.printf("requesting %s at %d/s for %d s (Zipf s=%.2f) …%n", path != null ? "/" + paths.get(0) : "them", rate, seconds, zipf);
         out.flush();
         OpenLoop.Result r = OpenLoop.run(base, paths, new Zipf(paths.size(), zipf), rate, Duration.ofSeconds(seconds),
                 Duration.ofSeconds(10), 20_000, 42);
-        Counters delta = Counters.scrape(metrics).minus(before);
+        Duration cpuUsed = cpu(cpuOf).minus(cpuBefore);
+        Counters delta = path != null ? new Counters(0, 0, -1) : Counters.scrape(metrics).minus(before);
         out.print(report(r, delta));
+        if (!cpuOf.isEmpty()) {
+            out.printf("server CPU %.2f s over %.1f s (%.2f cores), %.1f us per request (pids %s and their descendants)%n",
+                    cpuUsed.toNanos() / 1e9, r.elapsed().toNanos() / 1e9, cpuUsed.toNanos() / (double) r.elapsed().toNanos(),
+                    cpuUsed.toNanos() / 1e3 / Math.max(1, r.ok()), cpuOf);
+        }
         out.flush();
         return r.errors() == 0 && r.dropped() == 0 ? 0 : 1;
+    }
+
+    /**
+     * CPU time (user + system) of these processes and all their descendants alive now. Descendants that ended earlier
+     * are not counted, so the caller measures a window in which the servers keep their processes.
+     */
+    static Duration cpu(List<Long> pids) {
+        Duration total = Duration.ZERO;
+        for (long pid : pids) {
+            ProcessHandle root = ProcessHandle.of(pid).orElse(null);
+            if (root == null) continue;
+            for (ProcessHandle p : java.util.stream.Stream.concat(java.util.stream.Stream.of(root), root.descendants()).toList()) {
+                total = total.plus(p.info().totalCpuDuration().orElse(Duration.ZERO));
+            }
+        }
+        return total;
     }
 
     static String report(OpenLoop.Result r, Counters delta) {
@@ -82,7 +129,7 @@ public final class LoadCommand implements Callable<Integer> {
         if (delta.lookups() >= 0 && delta.requests() > 0) {
             sb.append(String.format("cache hit ratio %.3f, database queries per 1,000 redirects %.1f%n",
                     delta.hits() / delta.requests(), 1000.0 * delta.lookups() / Math.max(1, r.ok())));
-        } else {
+        } else if (delta.lookups() != -1) {
             sb.append("cache hit ratio: no app metrics reachable (--metrics)\n");
         }
         return sb.toString();

@@ -39,7 +39,8 @@ class TraceChainTest {
     static void start() throws Exception {
         home = Files.createTempDirectory("gatehouse-trace");
         stack = SystemStack.start(new SystemStack.Options(Block.parse("edge,app,db,cache"), "127.0.0.1:0", "off", null, "off",
-                home, List.of(0), "16mb", "allkeys-lru", spans, 1.0));
+                home, List.of(0), "16mb", "allkeys-lru", spans, 1.0,
+                Duration.ofSeconds(2)));
         // On a busy machine the edge's first health checks can time out: wait until it routes to the instance.
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
                 .until(() -> send(HttpRequest.newBuilder(edge("/health"))).statusCode() == 200);

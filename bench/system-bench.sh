@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+#
+# system-bench.sh — the reference system end to end (edge → app → Redis hit), beside the edge's own plain-proxy
+# cost in the same run, driven by `gatehouse load` (open loop, coordinated omission corrected, Zipf codes).
+#
+# Phases, one after the other:
+#   1. `gatehouse up` (edge, three app instances, PostgreSQL + replica, Redis, ZooKeeper) pinned to CPU 1, the near
+#      cache off (--near-cache 0s) so a cache hit is a Redis hit; the load generator on CPU 0. Open-loop steps of
+#      rising rate find the highest rate served without errors at >= 95 % of the asked rate: redirects/s on one core.
+#   2. 70 % of that rate for --duration: p50/p99/p99.9, hit ratio, DB queries per 1,000 redirects, and the CPU time
+#      of every server process (the up JVM, its children, the PostgreSQL servers) per redirect.
+#   3. The edge alone, as a plain proxy (`gatehouse run`, the same listener/route/cluster/access-log shape as up's
+#      edge) in front of the harness's nginx origin (/small, CPU 0), at the same rate: the edge's CPU per request.
+#      Ratio = phase 2 / phase 3 CPU per request (goal <= 3).
+#   4. `gatehouse up --trace-file` at a low rate: every redirect traced; bench/system-hops.py splits each trace into
+#      the cost of each hop (edge, app, Redis, PostgreSQL).
+# Load average is recorded beside each figure: the machine is shared, so absolute figures are noisy; ratios within
+# one run are the figures to compare.
+#
+# Usage: bench/system-bench.sh [--duration S] [--warmup S] [--rates "400 800 ..."] [--out FILE]
+# Needs: nginx (the origin, apt-get install -y nginx), python3; builds the jar when absent or older than the sources.
+
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUN="$(mktemp -d /tmp/gatehouse-system-bench.XXXXXX)"
+chmod 755 "$RUN"   # the nginx origin's workers do not run as us and must read its files
+JAR="$ROOT/gatehouse-cli/target/gatehouse.jar"
+DURATION=20
+WARMUP=20
+STEP=10
+RATES="300 600 900 1200 1500 1800 2200 2600 3000"
+LINKS=1000
+OUT="$ROOT/bench/results/$(date +%Y-%m-%d)-system.txt"
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --duration) DURATION=$2; shift 2 ;;
+        --warmup) WARMUP=$2; shift 2 ;;
+        --rates) RATES=$2; shift 2 ;;
+        --out) OUT=$2; shift 2 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        *) echo "system-bench: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+
+. "$ROOT/bench/lib.sh"
+bench_setup
+command -v nginx >/dev/null || { echo "system-bench: nginx is needed (apt-get install -y nginx)" >&2; exit 1; }
+if [[ ! -f "$JAR" || -n "$(find "$ROOT"/*/src "$ROOT/pom.xml" "$ROOT"/*/pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]]; then
+    log "building $JAR"
+    (cd "$ROOT" && ./mvnw -B -q -ntp -DskipTests -pl gatehouse-cli -am package) >"$RUN/build.log" 2>&1 \
+        || { cat "$RUN/build.log" >&2; exit 1; }
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+record() { echo "$*" | tee -a "$OUT"; }
+load() { taskset -c 0 "$JAVA" $JVM_FLAGS -jar "$JAR" load "$@" 2>>"$RUN/load.err"; }
+
+# Starts `gatehouse up` on CPU 1 with the given extra flags; sets UP_PID, UP_PORT, UP_METRICS, SERVER_PIDS.
+up_start() {
+    local home="$RUN/home-$1"; shift
+    UP_PORT=$(free_port)
+    mkdir -p "$home"
+    GATEHOUSE_HOME="$home" setsid taskset -c 1 "$JAVA" $JVM_FLAGS -jar "$JAR" up --listen "127.0.0.1:$UP_PORT" \
+        --listen-tls off --admin off "$@" >"$home/up.out" 2>"$home/up.err" &
+    UP_PID=$!
+    PIDS+=("$UP_PID")
+    for _ in $(seq 1 360); do
+        grep -q "the system is up" "$home/up.out" 2>/dev/null && break
+        kill -0 "$UP_PID" 2>/dev/null || { cat "$home/up.err" >&2; exit 1; }
+        sleep 0.5
+    done
+    grep -q "the system is up" "$home/up.out" || { echo "up did not start in 180 s" >&2; exit 1; }
+    record "# $(grep 'the system is up' "$home/up.out" | sed 's/^ *//')"
+    UP_METRICS=$(grep -oE '^ +app-[0-9]+ .* http://127\.0\.0\.1:[0-9]+' "$home/up.out" | grep -oE 'http://127\.0\.0\.1:[0-9]+' \
+        | sed 's|$|/metrics|' | paste -sd, -)
+    # The PostgreSQL servers are detached from the JVM by pg_ctl: found by their data directory.
+    SERVER_PIDS=$(printf '%s\n' "$UP_PID" $(pgrep -f -- "-D $home/postgres" || true) | paste -sd, -)
+}
+
+up_stop() {
+    kill -TERM "$UP_PID" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$UP_PID" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL -- "-$UP_PID" 2>/dev/null || true
+}
+
+# The number after a label in `gatehouse load`'s report: field 'p99' → 12.34; cpu_us → the CPU per request.
+field() { grep -oE "$1 [0-9.]+" | head -1 | awk '{print $NF}'; }
+cpu_us() { grep -oE '[0-9.]+ us per request' | head -1 | awk '{print $1}'; }
+
+mkdir -p "$(dirname "$OUT")"
+record "# system-bench $(date -u +%FT%TZ) on $(nproc) cores, $(git -C "$ROOT" rev-parse --short HEAD), load average $(loadavg)"
+record "# up and the edge on CPU 1; the load generator (gatehouse load) and the nginx origin on CPU 0"
+
+# ---- 1. the highest rate one core serves ----
+log "phase 1: gatehouse up, rising open-loop rates"
+up_start e2e --near-cache 0s
+load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --rate 300 --duration "$WARMUP" --metrics "$UP_METRICS" >"$RUN/jit.txt" || true
+# What the system burns with (almost) no traffic: replica monitors, health checks, ZooKeeper and Curator heartbeats.
+idle=$(load --target "http://127.0.0.1:$UP_PORT" --path /no-such-link --rate 1 --duration 10 --cpu-of "$SERVER_PIDS" || true)
+IDLE_CORES=$(echo "$idle" | grep -oE '\([0-9.]+ cores\)' | grep -oE '[0-9.]+')
+record "idle	server CPU at 1 request/s: $IDLE_CORES cores	load $(loadavg)"
+MAX=0
+for rate in $RATES; do
+    out=$(load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --rate "$rate" --duration "$STEP" --warmup 3 \
+        --metrics "$UP_METRICS" --cpu-of "$SERVER_PIDS" || true)
+    achieved=$(echo "$out" | field achieved)
+    errors=$(echo "$out" | field errors)
+    dropped=$(echo "$out" | field dropped)
+    p99=$(echo "$out" | field p99)
+    cpu=$(echo "$out" | cpu_us)
+    record "step	rate $rate	achieved $achieved	errors $errors	dropped $dropped	p99_ms $p99	cpu_us_per_redirect $cpu	load $(loadavg)"
+    if [[ "$errors" != 0 || "$dropped" != 0 || -z "$achieved" ]] || awk -v a="$achieved" -v r="$rate" 'BEGIN{exit !(a < 0.95*r)}'; then break; fi
+    MAX=$rate
+done
+[[ "$MAX" -gt 0 ]] || { record "no rate was served cleanly"; exit 1; }
+R70=$(( MAX * 7 / 10 ))
+record "max_clean_rate	$MAX	(redirects/s with up pinned to one core)"
+
+# ---- 2. 70 % of it ----
+log "phase 2: $R70/s for $DURATION s"
+out=$(load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --rate "$R70" --duration "$DURATION" --warmup 5 \
+    --metrics "$UP_METRICS" --cpu-of "$SERVER_PIDS" || true)
+echo "$out" >"$RUN/e2e70.txt"
+record "e2e_at_70pct	rate $R70	load $(loadavg)"
+echo "$out" | grep -E 'sent|latency|hit ratio|server CPU' | sed 's/^/    /' | tee -a "$OUT"
+E2E_CPU=$(echo "$out" | cpu_us)
+up_stop
+
+# ---- 3. the edge alone as a plain proxy, same rate ----
+log "phase 3: the edge as a plain proxy at $R70/s"
+ORIGIN_PORT=$(free_port); PLAIN_PORT=$(free_port)
+mkdir -p "$RUN/origin"
+bench_origin_start "$RUN/origin" "$ORIGIN_PORT"
+PIDS+=("$BENCH_ORIGIN_PID")
+cat >"$RUN/plain.yaml" <<YAML
+# The shape of gatehouse up's edge (route with retries, health check, outlier detection, JSON access log to
+# stdout), in front of a static origin instead of the app.
+listeners:
+  - name: edge
+    address: 127.0.0.1:$PLAIN_PORT
+    routes:
+      - name: app
+        match: { path_prefix: / }
+        cluster: app
+        retries: { attempts: 2, on: [502, 503] }
+clusters:
+  - name: app
+    endpoints: [127.0.0.1:$ORIGIN_PORT]
+    load_balancer: { policy: round_robin }
+    health_check: { type: http, path: /small, interval: 1s, timeout: 500ms, healthy_threshold: 1, unhealthy_threshold: 2 }
+    outlier_detection: { consecutive_gateway_failures: 3, base_ejection_time: 5s }
+admin: { address: "off" }
+access_log: { path: stdout, format: json }
+YAML
+# stdout (the access log) to a file, as up's is in phase 1-2
+setsid taskset -c 1 "$JAVA" $JVM_FLAGS -jar "$JAR" run "$RUN/plain.yaml" >"$RUN/plain.out" 2>"$RUN/plain.err" &
+EDGE_PID=$!
+PIDS+=("$EDGE_PID")
+for _ in $(seq 1 120); do curl -fs -o /dev/null "http://127.0.0.1:$PLAIN_PORT/small" && break; sleep 0.5; done
+load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate 300 --duration "$WARMUP" >/dev/null || true
+out=$(load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate "$R70" --duration "$DURATION" --warmup 5 --cpu-of "$EDGE_PID" || true)
+record "plain_proxy_at_same_rate	rate $R70	load $(loadavg)"
+echo "$out" | grep -E 'sent|latency|server CPU' | sed 's/^/    /' | tee -a "$OUT"
+PLAIN_CPU=$(echo "$out" | cpu_us)
+kill -TERM "$EDGE_PID" 2>/dev/null || true
+record "ratio	e2e_cpu_us $E2E_CPU	plain_proxy_cpu_us $PLAIN_CPU	ratio $(awk -v a="$E2E_CPU" -v b="$PLAIN_CPU" 'BEGIN{printf "%.2f", a/b}')	(goal <= 3)"
+record "ratio_without_idle	e2e_cpu_us minus the idle background at $R70/s: $(awk -v a="$E2E_CPU" -v i="$IDLE_CORES" -v r="$R70" 'BEGIN{printf "%.1f", a - i*1e6/r}')	ratio $(awk -v a="$E2E_CPU" -v i="$IDLE_CORES" -v r="$R70" -v b="$PLAIN_CPU" 'BEGIN{printf "%.2f", (a - i*1e6/r)/b}')"
+
+# ---- 4. the cost of each hop, from traces ----
+log "phase 4: traces of every redirect at 200/s"
+up_start traced --near-cache 0s --trace-file "$RUN/spans.jsonl"
+load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --rate 200 --duration "$WARMUP" --metrics "$UP_METRICS" >/dev/null || true
+SINCE=$(date +%s%N)   # traces of the warm-up (JIT, cold cache) are left out
+out=$(load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --rate 200 --duration "$DURATION" --warmup 5 --metrics "$UP_METRICS" || true)
+up_stop
+record "hops_from_traces	200/s, every request traced (tracing on: this run's CPU is not comparable)	load $(loadavg)"
+echo "$out" | grep -E 'sent|latency|hit ratio' | sed 's/^/    /' | tee -a "$OUT"
+python3 "$ROOT/bench/system-hops.py" "$RUN/spans.jsonl" "$SINCE" | tee -a "$OUT"
+record "# done $(date -u +%FT%TZ), load average $(loadavg)"
