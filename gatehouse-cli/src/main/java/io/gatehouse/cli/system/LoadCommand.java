@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -50,6 +51,11 @@ public final class LoadCommand implements Callable<Integer> {
             description = "Request this one path instead of creating and following links (the edge in front of any backend).")
     String path;
 
+    @Option(names = "--codes", paramLabel = "FILE",
+            description = "Reuse the links listed in FILE (one code a line); when FILE does not exist, create them and write it. "
+                    + "Runs that share links measure a warm cache instead of each link's first miss.")
+    java.nio.file.Path codesFile;
+
     @Option(names = "--warmup", defaultValue = "0", paramLabel = "SECONDS",
             description = "Run at the same rate for this long first, unrecorded (JIT, caches) (default: ${DEFAULT-VALUE}).")
     int warmupSeconds;
@@ -74,10 +80,14 @@ public final class LoadCommand implements Callable<Integer> {
         List<String> paths;
         if (path != null) {
             paths = List.of(path.startsWith("/") ? path.substring(1) : path);
+        } else if (codesFile != null && java.nio.file.Files.exists(codesFile)) {
+            paths = java.nio.file.Files.readAllLines(codesFile).stream().filter(l -> !l.isBlank()).toList();
+            out.printf("following the %d links of %s …%n", paths.size(), codesFile);
         } else {
             out.printf("creating %d links through %s …%n", links, base);
             out.flush();
             paths = createLinks(base, links);
+            if (codesFile != null) java.nio.file.Files.write(codesFile, paths);
         }
         if (warmupSeconds > 0) {
             out.printf("warming up at %d/s for %d s …%n", rate, warmupSeconds);
@@ -87,17 +97,20 @@ public final class LoadCommand implements Callable<Integer> {
         }
         Counters before = Counters.scrape(metrics);
         Duration cpuBefore = cpu(cpuOf);
+        Map<String, Long> partsBefore = cpuOf.isEmpty() ? Map.of() : CpuParts.sample(cpuOf);
         out.printf("requesting %s at %d/s for %d s (Zipf s=%.2f) …%n", path != null ? "/" + paths.get(0) : "them", rate, seconds, zipf);
         out.flush();
         OpenLoop.Result r = OpenLoop.run(base, paths, new Zipf(paths.size(), zipf), rate, Duration.ofSeconds(seconds),
                 Duration.ofSeconds(10), 20_000, 42);
         Duration cpuUsed = cpu(cpuOf).minus(cpuBefore);
+        Map<String, Long> parts = cpuOf.isEmpty() ? Map.of() : CpuParts.minus(CpuParts.sample(cpuOf), partsBefore);
         Counters delta = path != null ? new Counters(0, 0, -1) : Counters.scrape(metrics).minus(before);
         out.print(report(r, delta));
         if (!cpuOf.isEmpty()) {
             out.printf("server CPU %.2f s over %.1f s (%.2f cores), %.1f us per request (pids %s and their descendants)%n",
                     cpuUsed.toNanos() / 1e9, r.elapsed().toNanos() / 1e9, cpuUsed.toNanos() / (double) r.elapsed().toNanos(),
                     cpuUsed.toNanos() / 1e3 / Math.max(1, r.ok()), cpuOf);
+            out.println("server CPU by part, us per request: " + CpuParts.format(parts, Math.max(1, r.ok())));
         }
         out.flush();
         return r.errors() == 0 && r.dropped() == 0 ? 0 : 1;
