@@ -6,7 +6,10 @@ import io.gatehouse.app.discovery.EmbeddedZooKeeper;
 import io.gatehouse.app.links.Link;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.sql.PreparedStatement;
@@ -23,6 +26,7 @@ import static org.awaitility.Awaitility.await;
 
 /** Registration in ZooKeeper and the leader-run periodic jobs, with three instances and a leader that dies. */
 @ExtendWith(Engines.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the second test runs on the two instances the first leaves
 class LeaderJobsTest {
     static EmbeddedZooKeeper zk;
     static final List<App> apps = new ArrayList<>();
@@ -46,6 +50,7 @@ class LeaderJobsTest {
     }
 
     @Test
+    @Order(1)
     void anotherInstanceTakesOverWhenTheLeaderDiesAndNoRunIsDoubled() throws Exception {
         await().atMost(Duration.ofSeconds(10)).until(() -> leaders().size() == 1);
         assertThat(apps.get(0).registration().instances()).containsOnlyKeys("jobs-1", "jobs-2", "jobs-3");
@@ -82,5 +87,29 @@ class LeaderJobsTest {
         assertThat(all).hasSameSizeAs(distinct);
         long followerRuns = apps.stream().filter(a -> a != second).mapToLong(a -> a.jobs().runs().size()).sum();
         assertThat(followerRuns).isZero(); // followers did not even try
+    }
+
+    @Test
+    @Order(2)
+    void aLeaderWhoseSessionExpiresIsReplacedAndNoRunIsDoubled() throws Exception {
+        await().atMost(Duration.ofSeconds(10)).until(() -> leaders().size() == 1);
+        App old = leaders().get(0);
+        int before = apps.stream().mapToInt(a -> a.jobs().runs().size()).sum();
+        // What ZooKeeper sees when a leader's process dies or stalls past the session timeout: its session expires
+        // and its latch node is gone. The instance itself keeps running, as a stalled leader would.
+        old.registration().client().getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> leaders().size() == 1 && leaders().get(0) != old);
+        App next = leaders().get(0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> next.jobs().runs().size() >= 4);
+        // The old leader gets a new session and comes back as a follower; it stays registered.
+        await().atMost(Duration.ofSeconds(15)).ignoreExceptions().untilAsserted(() -> {
+            assertThat(old.registration().connected()).isTrue();
+            assertThat(next.registration().instances()).containsKey(old.instanceId());
+        });
+        assertThat(apps.stream().mapToInt(a -> a.jobs().runs().size()).sum()).isGreaterThan(before);
+        List<PeriodicJobs.Run> all = new ArrayList<>();
+        apps.forEach(a -> all.addAll(a.jobs().runs()));
+        assertThat(new HashSet<>(all)).hasSameSizeAs(all); // no (job, slot) run by the old and the new leader both
     }
 }

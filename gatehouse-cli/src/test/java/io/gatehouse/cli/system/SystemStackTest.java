@@ -68,6 +68,11 @@ class SystemStackTest {
         assertThat(rows).filteredOn(r -> r.block().startsWith("app-")).extracting(SystemStack.Row::state).containsOnly("ready");
         String banner = SystemBanner.render(stack, home, "test");
         assertThat(banner).contains("BLOCK", "ENGINE", "ADDRESS", "STATE", "PostgreSQL 17", "Redis", "ZooKeeper", "Try it:", "MiB RSS");
+        // What the dashboard's System card shows (GET /blocks): every block, each healthy.
+        assertThat(stack.blocks()).extracting(io.gatehouse.admin.SystemBlocks.Block::name)
+                .containsExactly("edge", "app-1", "app-2", "app-3", "db primary", "db replica", "registry", "cache");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(stack.blocks()).extracting(io.gatehouse.admin.SystemBlocks.Block::health).containsOnly("up"));
     }
 
     @Test
@@ -128,6 +133,8 @@ class SystemStackTest {
         }
         // it left ZooKeeper, and the edge's cluster follows the registry without a reload
         await().atMost(Duration.ofSeconds(10)).until(() -> stack.edge().cluster("app").endpoints().size() == 2);
+        assertThat(stack.blocks()).filteredOn(b -> b.name().equals("app-2")).extracting(io.gatehouse.admin.SystemBlocks.Block::health)
+                .containsExactly("down"); // the dashboard shows the killed instance as down
     }
 
     @Test
