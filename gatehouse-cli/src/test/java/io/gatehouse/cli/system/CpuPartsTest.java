@@ -32,9 +32,12 @@ class CpuPartsTest {
     void thisJvmIsSampledByThreadAndASpinShowsUp() {
         long pid = ProcessHandle.current().pid();
         Map<String, Long> before = CpuParts.sample(List.of(pid));
-        long until = System.nanoTime() + 300_000_000L;
+        // 300 ms of CPU on this thread, by the thread's own clock: on a busy machine wall time is not CPU time.
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpuUntil = mx.getCurrentThreadCpuTime() + 300_000_000L;
+        long giveUp = System.nanoTime() + 60_000_000_000L;
         long x = 0;
-        while (System.nanoTime() < until) x += System.nanoTime() % 7; // 300 ms of CPU on this (main) thread
+        while (mx.getCurrentThreadCpuTime() < cpuUntil && System.nanoTime() < giveUp) x += System.nanoTime() % 7;
         Map<String, Long> used = CpuParts.minus(CpuParts.sample(List.of(pid)), before);
         assertThat(x).isPositive();
         assertThat(used.values().stream().mapToLong(Long::longValue).sum()).isGreaterThanOrEqualTo(20); // ≥ 200 ms in ticks
