@@ -62,9 +62,16 @@ class TraceChainTest {
         return URI.create("http://127.0.0.1:" + stack.edgeAddress().getPort() + path);
     }
 
+    /**
+     * The spans of one trace once at least {@code atLeast} have ended, the edge's among them: the edge's span ends when
+     * its exchange completes, which may be after the client already has the response (and after the app's spans).
+     */
     private static List<SpanData> trace(String traceId, int atLeast) {
-        await().atMost(Duration.ofSeconds(10)).until(() ->
-                spans.getFinishedSpanItems().stream().filter(s -> s.getTraceId().equals(traceId)).count() >= atLeast);
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            List<SpanData> t = spans.getFinishedSpanItems().stream().filter(s -> s.getTraceId().equals(traceId)).toList();
+            return t.size() >= atLeast && t.stream().anyMatch(s -> s.getKind() == SpanKind.SERVER && "gatehouse-edge".equals(
+                    s.getResource().getAttribute(io.opentelemetry.api.common.AttributeKey.stringKey("service.name"))));
+        });
         return spans.getFinishedSpanItems().stream().filter(s -> s.getTraceId().equals(traceId)).toList();
     }
 
