@@ -44,6 +44,10 @@ final class UpCommand implements Callable<Integer> {
             description = "Admin listener (default: ${DEFAULT-VALUE}).")
     String admin;
 
+    @Option(names = "--app-ports", paramLabel = "PORT,...", split = ",", defaultValue = "9001,9002,9003",
+            description = "Ports of the app instances, one instance per port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    List<Integer> appPorts;
+
     @Option(names = "--blocks", paramLabel = "BLOCK,...", defaultValue = "edge,app,db,replica,cache,zk",
             description = "Blocks to start (default: ${DEFAULT-VALUE}); e.g. edge,app,db runs without cache and replica.")
     String blocks;
@@ -124,6 +128,12 @@ final class UpCommand implements Callable<Integer> {
     }
 
     private Integer system(java.util.Set<Block> chosen, PrintWriter out) throws InterruptedException {
+        if (appPorts.isEmpty()) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--app-ports: at least one port");
+        for (int p : appPorts) {
+            if (p < 0 || p > 65535) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--app-ports: " + p + " is not a port (0-65535)");
+            }
+        }
         SystemStack stack;
         io.gatehouse.cli.system.TraceFile traces = null;
         try {
@@ -131,7 +141,7 @@ final class UpCommand implements Callable<Integer> {
             io.gatehouse.tls.LocalAuthority.Files local = "off".equals(listenTls) || !chosen.contains(Block.EDGE) ? null
                     : io.gatehouse.tls.LocalAuthority.ensure(dataDir());
             stack = SystemStack.start(new SystemStack.Options(chosen, listen, listenTls, local, admin, dataDir(),
-                    DemoStack.DEFAULT_PORTS, cacheMaxMemory, cachePolicy, traces, traceSample, nearCache));
+                    appPorts, cacheMaxMemory, cachePolicy, traces, traceSample, nearCache));
             if (chosen.contains(Block.EDGE)) {
                 java.nio.file.Files.writeString(dataDir().resolve("edge.yaml"), stack.edgeYaml());
             }
