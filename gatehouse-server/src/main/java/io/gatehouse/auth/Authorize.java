@@ -30,7 +30,7 @@ public final class Authorize implements NamedFilter {
     /** A compiled {@link ValueRuleConfig}. */
     private record Rule(ValueRuleConfig config, Pattern glob) {
         static Rule of(ValueRuleConfig c) {
-            return new Rule(c, c.glob() == null ? null : globPattern(c.glob()));
+            return new Rule(c, c.glob() == null ? null : io.gatehouse.http.Globs.pattern(c.glob()));
         }
 
         boolean matches(Object value) {
@@ -49,20 +49,11 @@ public final class Authorize implements NamedFilter {
         this.config = config;
         this.deny = new Cidrs(config.denyCidrs());
         this.allow = config.allowCidrs().isEmpty() ? null : new Cidrs(config.allowCidrs());
-        this.denyAgents = config.denyUserAgents().stream().map(Authorize::globPattern).toList();
+        this.denyAgents = config.denyUserAgents().stream().map(io.gatehouse.http.Globs::pattern).toList();
         this.denyHeaders = config.denyHeaders().stream().map(Rule::of).toList();
         this.claims = config.claims().stream().map(Rule::of).toList();
         this.methods = Set.copyOf(config.methods());
         this.failures = new AuthFailures(context.listener(), context.route(), "authorize", "Bearer", context.meters());
-    }
-
-    static Pattern globPattern(String glob) {
-        StringBuilder re = new StringBuilder();
-        for (String part : glob.split("\\*", -1)) {
-            if (!re.isEmpty()) re.append(".*");
-            re.append(Pattern.quote(part));
-        }
-        return Pattern.compile(re.toString(), Pattern.DOTALL);
     }
 
     @Override

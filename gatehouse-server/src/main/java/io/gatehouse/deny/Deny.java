@@ -54,8 +54,8 @@ public final class Deny implements NamedFilter {
         this.listener = context.listener();
         this.route = context.route();
         this.cidrs = new Cidrs(config.cidrs());
-        this.agents = config.userAgents().stream().map(Deny::glob).toList();
-        this.headers = config.headers().stream().map(r -> new HeaderRule(r.name(), r, r.glob() == null ? null : glob(r.glob()))).toList();
+        this.agents = config.userAgents().stream().map(io.gatehouse.http.Globs::pattern).toList();
+        this.headers = config.headers().stream().map(r -> new HeaderRule(r.name(), r, r.glob() == null ? null : io.gatehouse.http.Globs.pattern(r.glob()))).toList();
         this.shared = useShared ? DenyList.of(context.redis()) : null;
         this.clock = context.clock();
         this.fromConfig = counter(context, "config");
@@ -68,17 +68,7 @@ public final class Deny implements NamedFilter {
                 .tag("list", list).register(context.meters());
     }
 
-    /** {@code *} is any run of characters; everything else is literal. */
-    static Pattern glob(String glob) {
-        StringBuilder re = new StringBuilder();
-        for (String part : glob.split("\\*", -1)) {
-            if (!re.isEmpty()) re.append(".*");
-            re.append(Pattern.quote(part));
-        }
-        return Pattern.compile(re.toString(), Pattern.DOTALL);
-    }
-
-    @Override
+        @Override
     public String name() {
         return "deny";
     }

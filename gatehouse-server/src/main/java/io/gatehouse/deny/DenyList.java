@@ -67,8 +67,8 @@ public final class DenyList implements AutoCloseable {
                     nets.add(new Net(new Cidrs(List.of(d.value())), d));
                     all.add(d.value());
                 }
-                case "user_agent" -> agents.add(new Glob(Deny.glob(d.value()), d));
-                default -> headers.add(new Glob(Deny.glob(d.value()), d));
+                case "user_agent" -> agents.add(new Glob(io.gatehouse.http.Globs.pattern(d.value()), d));
+                default -> headers.add(new Glob(io.gatehouse.http.Globs.pattern(d.value()), d));
             }
         }
         log.info("deny list: version {}, {} entries", s.version(), entries.size());
