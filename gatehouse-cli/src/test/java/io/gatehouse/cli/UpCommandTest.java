@@ -23,6 +23,14 @@ class UpCommandTest {
     }
 
     @Test
+    void rejectsAnAppPortOutOfRangeAsAUsageErrorBeforeStartingAnything() {
+        CommandRun run = CommandRun.of("up", "--app-ports", "9001,70000");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--app-ports: 70000 is not a port (0-65535)");
+    }
+
+    @Test
     void versionCommandAndOptionPrintTheBuildVersion() {
         CommandRun command = CommandRun.of("version");
         CommandRun option = CommandRun.of("--version");
