@@ -14,6 +14,7 @@ import io.gatehouse.app.health.Readiness;
 import io.gatehouse.app.http.Identity;
 import io.gatehouse.app.http.Json;
 import io.gatehouse.app.http.ProblemException;
+import io.gatehouse.app.links.HitCounter;
 import io.gatehouse.app.links.LinkCache;
 import io.gatehouse.app.links.LinkRoutes;
 import io.gatehouse.app.links.LinkService;
@@ -50,6 +51,7 @@ public final class App implements AutoCloseable {
     private final Database db;
     private final Redis redis;
     private final LinkService links;
+    private final HitCounter hitCounter;
     private final Readiness readiness;
     private final WebServer server;
     private final Traces traces;
@@ -84,7 +86,8 @@ public final class App implements AutoCloseable {
         Gauge.builder("app.db.link_lookups", store, LinkStore::lookups).register(meters);
         LinkCache cache = redis == null ? null
                 : new LinkCache(redis, clock, config.cacheTtl(), config.negativeTtl(), config.nearCacheTtl(), meters);
-        links = new LinkService(db, store, cache, redis, new TargetPolicy(config.ownHosts()), clock, meters)
+        hitCounter = new HitCounter(redis, db, store, config.hitFlushInterval(), config.instanceId(), meters);
+        links = new LinkService(db, store, cache, redis, hitCounter, new TargetPolicy(config.ownHosts()), clock, meters)
                 .writeThrough(config.writeThrough());
         if (redis != null) {
             Gauge.builder("app.cache.redis.evicted_keys", redis, Redis::evictedKeys)
@@ -202,6 +205,12 @@ public final class App implements AutoCloseable {
             log.warn("leaving ZooKeeper failed", e);
         }
         server.stop();
+        // No request arrives any more: send the last counts while Redis and the pools are still open.
+        try {
+            hitCounter.close();
+        } catch (RuntimeException e) {
+            log.warn("sending the last hit counts failed", e);
+        }
         for (int i = closeables.size() - 1; i >= 0; i--) {
             try {
                 closeables.get(i).close();

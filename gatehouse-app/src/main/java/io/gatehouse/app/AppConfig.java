@@ -17,45 +17,53 @@ import java.util.Set;
  * @param ownHosts    host names of the system itself: links to them are refused
  * @param nearCacheTtl zero: no near cache
  * @param writeThrough links: after a write, store the new version in the cache instead of a tombstone
+ * @param hitFlushInterval how often an instance sends its redirect counts (one batch); a crash loses at most
+ *                    this much counting. Zero: only at stop and when asked ({@code HitCounter.flush}, tests)
  */
 public record AppConfig(String instanceId, String host, int port, Database.Settings database, String redisUri,
                         Duration redisTimeout, Duration cacheTtl, Duration negativeTtl, Duration nearCacheTtl, String zookeeper,
-                        String publicBase, Set<String> ownHosts, Duration jobInterval, boolean writeThrough) {
+                        String publicBase, Set<String> ownHosts, Duration jobInterval, boolean writeThrough,
+                        Duration hitFlushInterval) {
 
     public static AppConfig defaults(String instanceId, String primaryUrl, List<String> replicaUrls, String redisUri) {
         return new AppConfig(instanceId, "127.0.0.1", 0,
                 new Database.Settings(primaryUrl, replicaUrls, "postgres", "", 8, Duration.ofSeconds(5), Duration.ofMillis(200)),
                 redisUri, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofSeconds(2), null,
-                "http://localhost:8080", Set.of("localhost", "127.0.0.1"), Duration.ofSeconds(10), false);
+                "http://localhost:8080", Set.of("localhost", "127.0.0.1"), Duration.ofSeconds(10), false, Duration.ofSeconds(1));
     }
 
     public AppConfig withPort(int port) {
         return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
-                publicBase, ownHosts, jobInterval, writeThrough);
+                publicBase, ownHosts, jobInterval, writeThrough, hitFlushInterval);
     }
 
     public AppConfig withZookeeper(String connect) {
         return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, connect,
-                publicBase, ownHosts, jobInterval, writeThrough);
+                publicBase, ownHosts, jobInterval, writeThrough, hitFlushInterval);
     }
 
     public AppConfig withNearCacheTtl(Duration ttl) {
         return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, ttl, zookeeper,
-                publicBase, ownHosts, jobInterval, writeThrough);
+                publicBase, ownHosts, jobInterval, writeThrough, hitFlushInterval);
     }
 
     public AppConfig withJobInterval(Duration every) {
         return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
-                publicBase, ownHosts, every, writeThrough);
+                publicBase, ownHosts, every, writeThrough, hitFlushInterval);
     }
 
     public AppConfig withWriteThrough(boolean on) {
         return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
-                publicBase, ownHosts, jobInterval, on);
+                publicBase, ownHosts, jobInterval, on, hitFlushInterval);
     }
 
     public AppConfig withPublicBase(String base, Set<String> hosts) {
         return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
-                base, hosts, jobInterval, writeThrough);
+                base, hosts, jobInterval, writeThrough, hitFlushInterval);
+    }
+
+    public AppConfig withHitFlushInterval(Duration every) {
+        return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
+                publicBase, ownHosts, jobInterval, writeThrough, every);
     }
 }

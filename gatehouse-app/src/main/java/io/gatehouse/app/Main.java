@@ -12,7 +12,7 @@ import java.util.concurrent.CountDownLatch;
 /**
  * One app instance as a process. Blocks come from the environment; any that is not given is started embedded:
  * {@code GATEHOUSE_DB_URL} (+ {@code GATEHOUSE_DB_REPLICA_URLS}, comma-separated), {@code GATEHOUSE_REDIS_URL},
- * {@code GATEHOUSE_ZOOKEEPER}, {@code GATEHOUSE_NEAR_CACHE_MS} (0: off), {@code GATEHOUSE_APP_PORT} (default 8081), {@code GATEHOUSE_HOME} (embedded data),
+ * {@code GATEHOUSE_ZOOKEEPER}, {@code GATEHOUSE_NEAR_CACHE_MS} (0: off), {@code GATEHOUSE_HIT_FLUSH_MS} (default 1000), {@code GATEHOUSE_APP_PORT} (default 8081), {@code GATEHOUSE_HOME} (embedded data),
  * {@code GATEHOUSE_OTLP_ENDPOINT} (an OTLP/HTTP collector for traces, e.g. {@code http://localhost:4318}; none: no spans).
  */
 public final class Main {
@@ -38,7 +38,8 @@ public final class Main {
         AppConfig config = AppConfig.defaults(env("GATEHOUSE_INSTANCE").orElse("app-1"), db, replicas, redis)
                 .withPort(Integer.parseInt(env("GATEHOUSE_APP_PORT").orElse("8081")))
                 .withZookeeper(System.getenv("GATEHOUSE_ZOOKEEPER"))
-                .withNearCacheTtl(java.time.Duration.ofMillis(Long.parseLong(env("GATEHOUSE_NEAR_CACHE_MS").orElse("2000"))));
+                .withNearCacheTtl(java.time.Duration.ofMillis(Long.parseLong(env("GATEHOUSE_NEAR_CACHE_MS").orElse("2000"))))
+                .withHitFlushInterval(java.time.Duration.ofMillis(Long.parseLong(env("GATEHOUSE_HIT_FLUSH_MS").orElse("1000"))));
         // W3C trace context from the edge is always continued; spans are exported only when a collector is named.
         App app = App.start(config, env("GATEHOUSE_OTLP_ENDPOINT")
                 .map(e -> io.gatehouse.app.telemetry.Traces.otlp(e, config.instanceId(), 1.0))

@@ -7,7 +7,6 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -20,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -120,17 +118,6 @@ public final class Redis implements AutoCloseable {
             Traces.end(span, e);
             trip(e);
             throw new Unavailable("Redis command failed", e);
-        }
-    }
-
-    /** Fire-and-forget (counters): never waits, never fails the request. */
-    public void fireAndForget(Consumer<RedisAsyncCommands<String, String>> command) {
-        StatefulRedisConnection<String, String> c = connection;
-        if (c == null || !up) return;
-        try {
-            command.accept(c.async());
-        } catch (RuntimeException e) {
-            trip(e);
         }
     }
 

@@ -3,7 +3,7 @@ package io.gatehouse.app.jobs;
 import io.gatehouse.app.cache.Redis;
 import io.gatehouse.app.db.Database;
 import io.gatehouse.app.links.LinkCache;
-import io.gatehouse.app.links.LinkService;
+import io.gatehouse.app.links.HitCounter;
 import io.gatehouse.app.links.LinkStore;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
 public final class PeriodicJobs implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeriodicJobs.class);
     public static final String LEADER_PATH = "/gatehouse/leader/jobs";
-    private static final String ROLLING = LinkService.HITS_KEY + ":rolling";
+    private static final String ROLLING = HitCounter.HITS_KEY + ":rolling";
 
     /** A run this instance did (tests check that no slot appears twice across instances). */
     public record Run(String job, long slot) {}
@@ -126,8 +126,8 @@ public final class PeriodicJobs implements AutoCloseable {
         try {
             boolean leftover = redis.call(c -> c.exists(ROLLING)) > 0;
             if (!leftover) {
-                if (redis.call(c -> c.exists(LinkService.HITS_KEY)) == 0) return;
-                redis.call(c -> c.rename(LinkService.HITS_KEY, ROLLING));
+                if (redis.call(c -> c.exists(HitCounter.HITS_KEY)) == 0) return;
+                redis.call(c -> c.rename(HitCounter.HITS_KEY, ROLLING));
             }
             Map<String, String> raw = redis.call(c -> c.hgetall(ROLLING));
             Map<String, Long> hits = new HashMap<>();

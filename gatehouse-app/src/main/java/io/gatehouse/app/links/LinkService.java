@@ -26,6 +26,7 @@ public final class LinkService {
     private final LinkStore store;
     private final LinkCache cache; // null: the system runs without the cache block
     private final Redis redis;
+    private final HitCounter hitCounter;
     private final TargetPolicy policy;
     private final CodeGenerator codes = new CodeGenerator();
     private final SingleFlight<String, LinkCache.Entry> flights = new SingleFlight<>();
@@ -34,12 +35,13 @@ public final class LinkService {
     private boolean writeThrough;
     private final Counter hits, misses, negativeHits, bypass, suppressed, earlyRefreshes, dbLoads;
 
-    public LinkService(Database db, LinkStore store, LinkCache cache, Redis redis, TargetPolicy policy, Clock clock,
-                       MeterRegistry meters) {
+    public LinkService(Database db, LinkStore store, LinkCache cache, Redis redis, HitCounter hitCounter, TargetPolicy policy,
+                       Clock clock, MeterRegistry meters) {
         this.db = db;
         this.store = store;
         this.cache = cache;
         this.redis = redis;
+        this.hitCounter = hitCounter;
         this.policy = policy;
         this.clock = clock;
         this.hits = meters.counter("app.cache.requests", "result", "hit");
@@ -130,12 +132,17 @@ public final class LinkService {
         return new LinkCache.Found(r, deltaMs, clock.millis());
     }
 
-    /** Counts a followed redirect in Redis; the leader rolls the counts into PostgreSQL (never a write per hit). */
+    /**
+     * Counts a followed redirect in memory; {@link HitCounter} sends the counts in one batch per interval, so a
+     * near-cache hit is a redirect with no network call (never a write per hit, to Redis or the database).
+     */
     public void countHit(String code) {
-        if (redis != null) redis.fireAndForget(c -> c.hincrby(HITS_KEY, code, 1));
+        hitCounter.hit(code);
     }
 
-    public static final String HITS_KEY = "gatehouse:hits";
+    public HitCounter hits() {
+        return hitCounter;
+    }
 
     // ---- management ----
 
@@ -163,14 +170,17 @@ public final class LinkService {
         return w;
     }
 
-    /** Metadata and stats of an owner's link (null value if there is none): hits rolled up in PostgreSQL plus those still counted in Redis. */
+    /**
+     * Metadata and stats of an owner's link (null value if there is none): hits rolled up in PostgreSQL plus those
+     * flushed to Redis and not yet rolled up. Counts still in an instance's memory show after its next flush.
+     */
     public Database.Read<Link> get(String owner, String code, Lsn atLeast) {
         Database.Read<Link> r = db.read(atLeast, c -> store.findOwned(c, code, owner));
         if (r.value() == null) return r; // the caller says who answered, then 404s
         long pending = 0;
         if (redis != null) {
             try {
-                for (String key : List.of(HITS_KEY, HITS_KEY + ":rolling")) { // counted, or being rolled up right now
+                for (String key : List.of(HitCounter.HITS_KEY, HitCounter.HITS_KEY + ":rolling")) { // counted, or being rolled up right now
                     String v = redis.call("HGET", c -> c.hget(key, code));
                     pending += v == null ? 0 : Long.parseLong(v);
                 }

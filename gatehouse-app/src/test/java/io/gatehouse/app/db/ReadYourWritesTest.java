@@ -35,7 +35,7 @@ class ReadYourWritesTest {
         app = App.start(new AppConfig(base.instanceId(), base.host(), 0,
                 new Database.Settings(d.primaryUrl(), d.replicaUrls(), d.user(), d.password(), 4, Duration.ofMillis(1500), Duration.ofMillis(100)),
                 base.redisUri(), base.redisTimeout(), base.cacheTtl(), base.negativeTtl(), Duration.ZERO, null, base.publicBase(),
-                base.ownHosts(), base.jobInterval(), false));
+                base.ownHosts(), base.jobInterval(), false, base.hitFlushInterval()));
     }
 
     @AfterEach

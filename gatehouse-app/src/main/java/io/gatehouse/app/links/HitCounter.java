@@ -1,0 +1,195 @@
+package io.gatehouse.app.links;
+
+import io.gatehouse.app.cache.Redis;
+import io.gatehouse.app.db.Database;
+import io.gatehouse.app.db.DatabaseException;
+import io.lettuce.core.ScriptOutputType;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counts followed redirects in this instance's memory and sends them in batches, so a redirect served from the
+ * near cache makes no network call at all.
+ *
+ * <p><b>Where a batch goes, and why.</b> Every {@code interval} (1 s by default) the counts are sent as one Lua
+ * script that runs one {@code HINCRBY} per code on {@code gatehouse:hits}, and the leader rolls that hash into
+ * PostgreSQL ({@code PeriodicJobs}). Redis rather than PostgreSQL directly: the primary is the one block that
+ * cannot scale out, and with the roll-up it takes one write per interval for the whole tier instead of one per
+ * instance; the script is one command whatever the batch size, and atomic, so a batch is in Redis whole or not at
+ * all. Without the cache block (no Redis), or while Redis is down, the batch goes straight to PostgreSQL instead
+ * (one batched {@code UPDATE}), and if that fails too the counts wait in memory for the next flush.
+ *
+ * <p><b>What it costs.</b> A crash (kill -9, power loss) loses the counts of at most one interval, those not yet
+ * sent; a clean stop sends them ({@link #close}). Stats lag the truth by up to one interval plus the roll-up.
+ * A Redis command that times out after Redis ran it is then also written to PostgreSQL: that one batch counts
+ * twice. Counts are analytics, not money; a system where they were money would write them in the same
+ * transaction as something durable.
+ */
+public final class HitCounter implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HitCounter.class);
+    /** The hash the leader rolls into PostgreSQL. */
+    public static final String HITS_KEY = "gatehouse:hits";
+    private static final int CODES_PER_SCRIPT = 1_000; // keeps one script's run (Redis is single-threaded) short
+    private static final String ADD = """
+            for i = 1, #ARGV, 2 do
+              redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+            end
+            return #ARGV / 2
+            """;
+
+    private final Redis redis; // null: no cache block, batches go to PostgreSQL
+    private final Database db;
+    private final LinkStore store;
+    private final ConcurrentHashMap<String, LongAdder> counts = new ConcurrentHashMap<>();
+    /** Adders of idle codes removed at the last flush: a redirect that fetched one just before is drained next time. */
+    private List<LongAdder> retired = List.of();
+    /** Counts a failed flush could not send: they go with the next one. */
+    private final Map<String, Long> carried = new HashMap<>();
+    private final ScheduledExecutorService timer;
+    private final Counter toRedis, toDatabase, failed;
+
+    /** @param interval how often to flush; zero: only when {@link #flush()} is called (tests) and at close */
+    public HitCounter(Redis redis, Database db, LinkStore store, Duration interval, String instance, MeterRegistry meters) {
+        this.redis = redis;
+        this.db = db;
+        this.store = store;
+        this.toRedis = meters.counter("app.hits.flushes", "to", "redis");
+        this.toDatabase = meters.counter("app.hits.flushes", "to", "postgresql");
+        this.failed = meters.counter("app.hits.flushes", "to", "none");
+        meters.gauge("app.hits.unflushed", counts, m -> m.values().stream().mapToLong(LongAdder::sum).sum());
+        if (interval.isZero()) {
+            timer = null;
+        } else {
+            timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("hits-" + instance).factory());
+            long every = interval.toMillis();
+            timer.scheduleWithFixedDelay(this::flushQuietly, every, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** One followed redirect: a memory increment, contended only by redirects of the same code. */
+    public void hit(String code) {
+        counts.computeIfAbsent(code, k -> new LongAdder()).increment();
+    }
+
+    /** Counts not yet sent (this instance only). */
+    public long unflushed() {
+        long n = 0;
+        for (LongAdder a : counts.values()) n += a.sum();
+        synchronized (this) {
+            for (long v : carried.values()) n += v;
+        }
+        return n;
+    }
+
+    /**
+     * Sends every count so far as one batch; returns how many codes it carried (0: nothing to send). Counts that
+     * could be sent nowhere stay for the next flush.
+     */
+    public synchronized int flush() {
+        Map<String, Long> batch = new HashMap<>(carried);
+        carried.clear();
+        for (LongAdder a : retired) add(batch, null, a.sumThenReset());
+        List<LongAdder> idle = new ArrayList<>();
+        for (Map.Entry<String, LongAdder> e : counts.entrySet()) {
+            // sumThenReset swaps each cell to 0: an increment racing it lands in this batch or the next, never lost.
+            long n = e.getValue().sumThenReset();
+            if (n > 0) {
+                add(batch, e.getKey(), n);
+            } else if (counts.remove(e.getKey(), e.getValue())) {
+                idle.add(e.getValue()); // keeps the map to the codes hit lately
+            }
+        }
+        retired = idle;
+        batch.remove(null);
+        if (batch.isEmpty()) return 0;
+        if (send(batch)) return batch.size();
+        batch.forEach((k, v) -> carried.merge(k, v, Long::sum));
+        return 0;
+    }
+
+    private static void add(Map<String, Long> batch, String code, long n) {
+        if (n > 0) batch.merge(code, n, Long::sum);
+    }
+
+    private boolean send(Map<String, Long> batch) {
+        Map<String, Long> rest = batch;
+        if (redis != null) {
+            rest = new HashMap<>(batch);
+            try {
+                List<String> chunk = new ArrayList<>();
+                for (Map.Entry<String, Long> e : batch.entrySet()) {
+                    chunk.add(e.getKey());
+                    chunk.add(Long.toString(e.getValue()));
+                    if (chunk.size() == CODES_PER_SCRIPT * 2) {
+                        addInRedis(chunk, rest);
+                        chunk.clear();
+                    }
+                }
+                if (!chunk.isEmpty()) addInRedis(chunk, rest);
+                toRedis.increment();
+                return true;
+            } catch (Redis.Unavailable e) {
+                // Redis is away: what it did not take goes to PostgreSQL, the durable home of the counts anyway.
+            }
+        }
+        Map<String, Long> toDb = rest;
+        try {
+            db.write(c -> {
+                store.addHits(c, toDb);
+                return null;
+            });
+            toDatabase.increment();
+            return true;
+        } catch (DatabaseException e) {
+            failed.increment();
+            log.atWarn().addKeyValue("codes", toDb.size()).log("hit counts could not be sent; kept for the next flush");
+            if (toDb != batch) { // only what neither Redis nor PostgreSQL took is carried
+                batch.clear();
+                batch.putAll(toDb);
+            }
+            return false;
+        }
+    }
+
+    /** One script for a chunk; once Redis took it, its codes leave {@code rest}. */
+    private void addInRedis(List<String> chunk, Map<String, Long> rest) {
+        String[] argv = chunk.toArray(String[]::new);
+        redis.call("EVAL hits", c -> c.eval(ADD, ScriptOutputType.INTEGER, new String[]{HITS_KEY}, argv));
+        for (int i = 0; i < argv.length; i += 2) rest.remove(argv[i]);
+    }
+
+    private void flushQuietly() {
+        try {
+            flush();
+        } catch (RuntimeException e) {
+            log.atWarn().addKeyValue("error", String.valueOf(e.getMessage())).log("hit flush failed; the next one retries");
+        }
+    }
+
+    /** Stops the timer and sends what is left: a clean stop loses no count. */
+    @Override
+    public void close() {
+        if (timer != null) {
+            timer.shutdownNow();
+            try {
+                timer.awaitTermination(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        flush();
+    }
+}
