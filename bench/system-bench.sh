@@ -16,6 +16,8 @@
 #      Ratio = phase 2 / phase 3 CPU per request (goal <= 3).
 #   4. `gatehouse up --trace-file` at a low rate: every redirect traced; bench/system-hops.py splits each trace into
 #      the cost of each hop (edge, app, Redis, PostgreSQL).
+# Every `up` start records its start-up, wall-clock from launch to the banner (JVM start included; goal < 30 s with
+# the jar built), and the banner's RSS of the whole process tree (goal < 1.5 GiB; UpProcessIT asserts the RSS).
 # Load average is recorded beside each figure: the machine is shared, so absolute figures are noisy; ratios within
 # one run are the figures to compare.
 #
@@ -60,20 +62,25 @@ load() { taskset -c 0 "$JAVA" $JVM_FLAGS -jar "$JAR" load "$@" 2>>"$RUN/load.err
 
 # Starts `gatehouse up` on CPU 1 with the given extra flags; sets UP_PID, UP_PORT, UP_METRICS, SERVER_PIDS.
 up_start() {
-    local home="$RUN/home-$1"; shift
+    local name=$1 home="$RUN/home-$1"; shift
     UP_PORT=$(free_port)
     mkdir -p "$home"
+    local launched=$(date +%s%N)
     GATEHOUSE_HOME="$home" setsid taskset -c 1 "$JAVA" $JVM_FLAGS -jar "$JAR" up --listen "127.0.0.1:$UP_PORT" \
         --listen-tls off --admin off "$@" >"$home/up.out" 2>"$home/up.err" &
     UP_PID=$!
     PIDS+=("$UP_PID")
-    for _ in $(seq 1 360); do
+    for _ in $(seq 1 1800); do
         grep -q "the system is up" "$home/up.out" 2>/dev/null && break
         kill -0 "$UP_PID" 2>/dev/null || { cat "$home/up.err" >&2; exit 1; }
-        sleep 0.5
+        sleep 0.1
     done
     grep -q "the system is up" "$home/up.out" || { echo "up did not start in 180 s" >&2; exit 1; }
+    local ready=$(date +%s%N)
     record "# $(grep 'the system is up' "$home/up.out" | sed 's/^ *//')"
+    # The issue's start-up goal (< 30 s once the jar is built) is wall-clock from launch, JVM start included; the
+    # banner's own figure starts inside the JVM. Timing, so it is recorded here and never asserted in a test.
+    record "startup	$name	launch to banner $(awk -v a="$launched" -v b="$ready" 'BEGIN{printf "%.1f", (b - a) / 1e9}') s (goal < 30 s)	load $(loadavg)"
     UP_METRICS=$(grep -oE '^ +app-[0-9]+ .* http://127\.0\.0\.1:[0-9]+' "$home/up.out" | grep -oE 'http://127\.0\.0\.1:[0-9]+' \
         | sed 's|$|/metrics|' | paste -sd, -)
     # The PostgreSQL servers are detached from the JVM by pg_ctl: found by their data directory.
