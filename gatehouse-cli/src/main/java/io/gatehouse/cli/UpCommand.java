@@ -75,6 +75,12 @@ final class UpCommand implements Callable<Integer> {
             description = "Share of requests traced with --trace-file, 0..1 (default: ${DEFAULT-VALUE}).")
     double traceSample;
 
+    @Option(names = "--app-processes",
+            description = "Run each app instance as a child JVM instead of inside this one, so it can be killed for real "
+                    + "(kill -9 PID; the banner shows each PID). Stopping up stops them too; if up itself dies, they stop "
+                    + "on their own. Not with --trace-file.")
+    boolean appProcesses;
+
     @Option(names = "--print-config", description = "Print the bundled configuration (a starting point for `gatehouse run`) and exit.")
     boolean printConfig;
 
@@ -95,6 +101,9 @@ final class UpCommand implements Callable<Integer> {
             if (!java.util.Set.of("allkeys-lfu", "allkeys-lru", "volatile-lfu", "volatile-lru", "allkeys-random",
                     "volatile-ttl", "noeviction").contains(cachePolicy)) {
                 throw new IllegalArgumentException("--cache-policy: unknown policy '" + cachePolicy + "'");
+            }
+            if (appProcesses && traceFile != null) {
+                throw new IllegalArgumentException("--app-processes: not with --trace-file (spans are collected inside this process)");
             }
             if (traceSample < 0 || traceSample > 1) throw new IllegalArgumentException("--trace-sample: must be 0..1, got " + traceSample);
             if (!cacheMaxMemory.matches("[0-9]+(b|kb|mb|gb)?")) {
@@ -141,7 +150,7 @@ final class UpCommand implements Callable<Integer> {
             io.gatehouse.tls.LocalAuthority.Files local = "off".equals(listenTls) || !chosen.contains(Block.EDGE) ? null
                     : io.gatehouse.tls.LocalAuthority.ensure(dataDir());
             stack = SystemStack.start(new SystemStack.Options(chosen, listen, listenTls, local, admin, dataDir(),
-                    appPorts, cacheMaxMemory, cachePolicy, traces, traceSample, nearCache));
+                    appPorts, cacheMaxMemory, cachePolicy, traces, traceSample, nearCache, appProcesses));
             if (chosen.contains(Block.EDGE)) {
                 java.nio.file.Files.writeString(dataDir().resolve("edge.yaml"), stack.edgeYaml());
             }

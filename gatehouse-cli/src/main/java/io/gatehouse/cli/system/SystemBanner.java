@@ -1,7 +1,5 @@
 package io.gatehouse.cli.system;
 
-import io.gatehouse.app.App;
-
 import java.nio.file.Path;
 import java.util.List;
 
@@ -12,7 +10,7 @@ public final class SystemBanner {
     public static String render(SystemStack stack, Path home, String version) {
         StringBuilder sb = new StringBuilder();
         sb.append("\nGatehouse ").append(version).append(": the system is up in ")
-                .append(stack.startup().toMillis() / 100 / 10.0).append(" s, ").append(rssMiB()).append(" MiB RSS (this JVM and its engines)\n\n");
+                .append(stack.startup().toMillis() / 100 / 10.0).append(" s, ").append(rssMiB(home)).append(" MiB RSS (this JVM, its child processes and the PostgreSQL servers)\n\n");
         List<SystemStack.Row> rows = stack.rows();
         int[] w = {"BLOCK".length(), "ENGINE".length(), "ADDRESS".length()};
         for (SystemStack.Row r : rows) {
@@ -24,10 +22,11 @@ public final class SystemBanner {
         sb.append(String.format(fmt, "BLOCK", "ENGINE", "ADDRESS", "STATE"));
         for (SystemStack.Row r : rows) sb.append(String.format(fmt, r.block(), r.engine(), r.address(), r.state()));
 
+        List<SystemStack.Instance> instances = stack.instances();
         String base = stack.edgeAddress() != null ? "http://localhost:" + stack.edgeAddress().getPort()
-                : stack.apps().isEmpty() ? null : "http://127.0.0.1:" + stack.apps().get(0).port();
-        if (base != null && !stack.apps().isEmpty()) {
-            App second = stack.apps().get(Math.min(1, stack.apps().size() - 1));
+                : instances.isEmpty() ? null : "http://127.0.0.1:" + instances.get(0).port();
+        if (base != null && !instances.isEmpty()) {
+            SystemStack.Instance second = instances.get(Math.min(1, instances.size() - 1));
             sb.append("\nTry it:\n")
                     .append("  curl -s -X POST ").append(base).append("/api/links -H 'X-Gatehouse-User: me' \\\n")
                     .append("       -H 'Content-Type: application/json' -d '{\"target\":\"https://example.com/\"}'   # create a link\n")
@@ -36,8 +35,11 @@ public final class SystemBanner {
                     .append("  curl -s http://127.0.0.1:").append(second.port()).append("/metrics | grep app_cache_requests   # watch the cache hit\n")
                     .append("  curl -s http://127.0.0.1:").append(second.port()).append("/ready   # dependencies: postgres, replica lag, redis\n")
                     .append("  ./gatehouse load --target ").append(base).append("   # open-loop load: latency percentiles, hit ratio\n");
-            if (stack.controlPort() > 0 && stack.edgeAddress() != null) {
-                sb.append("  curl -X POST http://127.0.0.1:").append(stack.controlPort()).append("/apps/").append(second.instanceId())
+            if (second.pid() > 0 && stack.edgeAddress() != null) {
+                sb.append("  kill -9 ").append(second.pid()).append("   # kill ").append(second.id())
+                        .append(" for real: the edge's health check drops it, its ZooKeeper session expires, requests go to the others\n");
+            } else if (stack.controlPort() > 0 && stack.edgeAddress() != null) {
+                sb.append("  curl -X POST http://127.0.0.1:").append(stack.controlPort()).append("/apps/").append(second.id())
                         .append("/stop   # kill an app instance: the edge routes around it\n");
             }
             if (stack.postgres() != null && stack.postgres().hasReplica()) {
@@ -52,9 +54,28 @@ public final class SystemBanner {
         return sb.toString();
     }
 
-    private static long rssMiB() {
-        long kib = rssKiB(ProcessHandle.current());
-        for (ProcessHandle child : ProcessHandle.current().descendants().toList()) kib += rssKiB(child);
+    /**
+     * The whole system's resident memory: this JVM and its descendants (Redis, app instances run as processes), plus
+     * each PostgreSQL server and its backends, which pg_ctl detached from us (found by their postmaster.pid). Shared
+     * pages count once per process, so this is an upper bound.
+     */
+    static long rssMiB(Path home) {
+        java.util.Set<ProcessHandle> all = new java.util.HashSet<>();
+        List<ProcessHandle> roots = new java.util.ArrayList<>(List.of(ProcessHandle.current()));
+        for (String server : List.of("primary", "replica")) {
+            try {
+                List<String> pidFile = java.nio.file.Files.readAllLines(home.resolve("postgres").resolve(server).resolve("postmaster.pid"));
+                if (!pidFile.isEmpty()) ProcessHandle.of(Long.parseLong(pidFile.get(0).trim())).ifPresent(roots::add);
+            } catch (java.io.IOException | RuntimeException e) {
+                // not started (--blocks), or stopped
+            }
+        }
+        for (ProcessHandle r : roots) {
+            all.add(r);
+            r.descendants().forEach(all::add);
+        }
+        long kib = 0;
+        for (ProcessHandle p : all) kib += rssKiB(p);
         return kib / 1024;
     }
 

@@ -32,8 +32,10 @@ import java.util.Set;
 
 /**
  * The whole picture behind {@code gatehouse up}: PostgreSQL primary and replica, Redis, ZooKeeper, three app
- * instances (registered in ZooKeeper) and the edge in front of them, all embedded in this process (the databases as child processes of it). The edge's
- * configuration is generated; its {@code app} cluster finds the instances in ZooKeeper.
+ * instances (registered in ZooKeeper) and the edge in front of them, all embedded in this process (the databases as
+ * child processes of it), or, with {@code appProcesses}, the app instances as child JVMs ({@link AppProcess}) that
+ * can be killed for real. The edge's configuration is generated; its {@code app} cluster finds the instances in
+ * ZooKeeper.
  */
 public final class SystemStack implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SystemStack.class);
@@ -44,15 +46,26 @@ public final class SystemStack implements AutoCloseable {
     /** One line of the banner's table. */
     public record Row(String block, String engine, String address, String state) {}
 
-    /** What to start and where. Ports of 0 pick free ones. */
     /**
      * What to start and where. Ports of 0 pick free ones. {@code spans}: where the edge's and the app instances'
      * spans go (null: no tracing), with {@code sampleRatio} of the requests traced. {@code nearCacheTtl}: the app
-     * instances' in-process cache in front of Redis (zero: off, every hit goes to Redis).
+     * instances' in-process cache in front of Redis (zero: off, every hit goes to Redis). {@code appProcesses}: each
+     * app instance in a child JVM instead of this one (spans then cannot reach {@code spans}: not both).
      */
     public record Options(Set<Block> blocks, String listen, String tlsListen, LocalAuthority.Files local, String admin,
                           Path home, List<Integer> appPorts, String cacheMaxMemory, String cachePolicy,
-                          SpanExporter spans, double sampleRatio, Duration nearCacheTtl) {
+                          SpanExporter spans, double sampleRatio, Duration nearCacheTtl, boolean appProcesses) {
+        public Options {
+            if (appProcesses && spans != null) throw new IllegalArgumentException("tracing needs the app instances in this process");
+        }
+
+        public Options(Set<Block> blocks, String listen, String tlsListen, LocalAuthority.Files local, String admin,
+                       Path home, List<Integer> appPorts, String cacheMaxMemory, String cachePolicy,
+                       SpanExporter spans, double sampleRatio, Duration nearCacheTtl) {
+            this(blocks, listen, tlsListen, local, admin, home, appPorts, cacheMaxMemory, cachePolicy, spans, sampleRatio,
+                    nearCacheTtl, false);
+        }
+
         public Options(Set<Block> blocks, String listen, String tlsListen, LocalAuthority.Files local, String admin,
                        Path home, List<Integer> appPorts) {
             this(blocks, listen, tlsListen, local, admin, home, appPorts, "128mb", "allkeys-lfu");
@@ -69,6 +82,7 @@ public final class SystemStack implements AutoCloseable {
     private EmbeddedRedis redis;
     private EmbeddedZooKeeper zookeeper;
     private final List<App> apps = new java.util.concurrent.CopyOnWriteArrayList<>(); // read by the blocks refresher
+    private final List<AppProcess> processes = new java.util.concurrent.CopyOnWriteArrayList<>(); // with appProcesses
     private final List<String> stoppedApps = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile List<SystemBlocks.Block> blocks = List.of();
     private java.util.concurrent.ScheduledExecutorService blocksRefresher;
@@ -110,6 +124,9 @@ public final class SystemStack implements AutoCloseable {
                     redisBox[0] = EmbeddedRedis.start(0, options.cacheMaxMemory(), options.cachePolicy());
                 } catch (IOException e) {
                     redisError[0] = e;
+                } catch (RuntimeException | LinkageError e) {
+                    // e.g. the engine missing from the jar: fail the start, never run silently without the cache
+                    redisError[0] = new IOException("cannot start Redis: " + e, e);
                 }
             });
         }
@@ -139,23 +156,11 @@ public final class SystemStack implements AutoCloseable {
                         .withZookeeper(zookeeper == null ? null : zookeeper.connectString())
                         .withNearCacheTtl(options.nearCacheTtl()));
             }
-            apps.add(startApp(configs.get(0), options.appPorts().get(0), traces(configs.get(0).instanceId())));
-            List<java.util.concurrent.Future<App>> rest = new ArrayList<>();
-            try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-                for (int i = 1; i < configs.size(); i++) {
-                    int n = i;
-                    rest.add(pool.submit(() -> startApp(configs.get(n), options.appPorts().get(n), traces(configs.get(n).instanceId()))));
-                }
+            if (options.appProcesses()) {
+                startProcesses(configs);
+            } else {
+                startInProcess(configs);
             }
-            RuntimeException failed = null;
-            for (var f : rest) {
-                try {
-                    apps.add(f.get()); // done: the executor's close waited for every start
-                } catch (java.util.concurrent.ExecutionException e) {
-                    failed = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
-                }
-            }
-            if (failed != null) throw failed;
         }
         warmUp();
         if (postgres != null) control = ControlChannel.open(options.home(), this::promote, this::stopApp);
@@ -182,18 +187,88 @@ public final class SystemStack implements AutoCloseable {
         }
     }
 
+    /** The first instance migrates the schema; the others then start side by side. */
+    private void startInProcess(List<AppConfig> configs) throws InterruptedException {
+        apps.add(startApp(configs.get(0), options.appPorts().get(0), traces(configs.get(0).instanceId())));
+        List<java.util.concurrent.Future<App>> rest = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 1; i < configs.size(); i++) {
+                int n = i;
+                rest.add(pool.submit(() -> startApp(configs.get(n), options.appPorts().get(n), traces(configs.get(n).instanceId()))));
+            }
+        }
+        RuntimeException failed = null;
+        for (var f : rest) {
+            try {
+                apps.add(f.get()); // done: the executor's close waited for every start
+            } catch (java.util.concurrent.ExecutionException e) {
+                failed = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+            }
+        }
+        if (failed != null) throw failed;
+    }
+
+    /** As {@link #startInProcess}, each instance a child JVM given the same configuration through its environment. */
+    private void startProcesses(List<AppConfig> configs) throws IOException {
+        processes.add(AppProcess.start(configs.get(0).instanceId(), options.appPorts().get(0), env(configs.get(0)), options.home()));
+        List<java.util.concurrent.Future<AppProcess>> rest = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 1; i < configs.size(); i++) {
+                AppConfig c = configs.get(i);
+                int port = options.appPorts().get(i);
+                rest.add(pool.submit(() -> AppProcess.start(c.instanceId(), port, env(c), options.home())));
+            }
+        }
+        IOException failed = null;
+        for (var f : rest) {
+            try {
+                processes.add(f.get());
+            } catch (java.util.concurrent.ExecutionException e) {
+                failed = e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage(), e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while starting the app instances", e);
+            }
+        }
+        if (failed != null) throw failed;
+    }
+
+    /** An instance's configuration as {@code io.gatehouse.app.Main} reads it. */
+    private static java.util.Map<String, String> env(AppConfig c) {
+        java.util.Map<String, String> env = new java.util.HashMap<>();
+        env.put("GATEHOUSE_DB_URL", c.database().primaryUrl());
+        env.put("GATEHOUSE_DB_REPLICA_URLS", String.join(",", c.database().replicaUrls()));
+        env.put("GATEHOUSE_REDIS_URL", c.redisUri() == null ? "off" : c.redisUri());
+        if (c.zookeeper() != null) env.put("GATEHOUSE_ZOOKEEPER", c.zookeeper());
+        env.put("GATEHOUSE_NEAR_CACHE_MS", Long.toString(c.nearCacheTtl().toMillis()));
+        env.put("GATEHOUSE_HIT_FLUSH_MS", Long.toString(c.hitFlushInterval().toMillis()));
+        env.put("GATEHOUSE_PUBLIC_BASE", c.publicBase());
+        return env;
+    }
+
+    /** An app instance, in this JVM or a child one: its id, its port, and its pid when it has its own process (else -1). */
+    public record Instance(String id, int port, long pid) {}
+
+    /** Every running app instance, whichever way it runs. */
+    public List<Instance> instances() {
+        List<Instance> out = new ArrayList<>();
+        for (App a : apps) out.add(new Instance(a.instanceId(), a.port(), -1));
+        for (AppProcess p : processes) out.add(new Instance(p.id(), p.port(), p.pid()));
+        return out;
+    }
+
     /**
      * One request to each instance's /health before the edge starts: the first request of a fresh JVM is slow (class
      * loading, the first pooled connection) and would fail the edge's first 500 ms health check for no real reason.
      */
     private void warmUp() {
         try (java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
-            for (App a : apps) {
+            for (Instance a : instances()) {
                 try {
                     client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + a.port() + "/health"))
                             .timeout(Duration.ofSeconds(5)).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
                 } catch (IOException e) {
-                    log.atWarn().addKeyValue("instance", a.instanceId()).log("warm-up request failed; the health check decides");
+                    log.atWarn().addKeyValue("instance", a.id()).log("warm-up request failed; the health check decides");
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
@@ -205,7 +280,8 @@ public final class SystemStack implements AutoCloseable {
     /** The banner should not invite requests the edge would answer with 503: wait until it counts every instance in. */
     private void awaitHealthyEndpoints() throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (edge.cluster(CLUSTER).availableCount() < apps.size() && System.nanoTime() < deadline) {
+        int count = instances().size();
+        while (edge.cluster(CLUSTER).availableCount() < count && System.nanoTime() < deadline) {
             Thread.sleep(50); // the first health check round is at most one interval away
         }
     }
@@ -261,7 +337,7 @@ public final class SystemStack implements AutoCloseable {
                     .append(" }\n");
         } else {
             y.append("    endpoints:\n");
-            for (App a : apps) y.append("      - address: 127.0.0.1:").append(a.port()).append('\n');
+            for (Instance a : instances()) y.append("      - address: 127.0.0.1:").append(a.port()).append('\n');
         }
         y.append("""
                     load_balancer: { policy: round_robin }
@@ -302,6 +378,14 @@ public final class SystemStack implements AutoCloseable {
             Object status = a.readiness().report().get("status");
             rows.add(new Row(a.instanceId(), "Helidon SE 4 (virtual threads)", "http://127.0.0.1:" + a.port(), String.valueOf(status)));
         }
+        // Child instances answer for themselves over HTTP; one that does not answer is down.
+        List<com.fasterxml.jackson.databind.JsonNode> reports = new ArrayList<>();
+        for (AppProcess p : processes) {
+            com.fasterxml.jackson.databind.JsonNode r = p.alive() ? p.ready() : null;
+            reports.add(r);
+            rows.add(new Row(p.id(), "Helidon SE 4 (virtual threads), pid " + p.pid(), "http://127.0.0.1:" + p.port(),
+                    r == null ? "down" : r.path("status").asText("down")));
+        }
         if (postgres != null) {
             rows.add(new Row("db primary", "PostgreSQL 17 (embedded)", "127.0.0.1:" + postgres.primaryPort(), "up"));
             if (postgres.hasReplica()) {
@@ -310,6 +394,14 @@ public final class SystemStack implements AutoCloseable {
                     io.gatehouse.app.db.Replica r = apps.get(0).database().replicas().get(0);
                     state = (r.inReadPool() ? "streaming, in read pool" : r.reachable() ? "lagging" : "unreachable")
                             + ", lag " + r.lag().toMillis() + " ms";
+                } else {
+                    com.fasterxml.jackson.databind.JsonNode replica = reports.stream().filter(java.util.Objects::nonNull)
+                            .map(r -> r.path("checks").path("replicas").path(0)).filter(n -> !n.isMissingNode()).findFirst().orElse(null);
+                    if (replica != null) {
+                        String st = replica.path("status").asText();
+                        state = (st.equals("up") ? "streaming, in read pool" : st.equals("lagging") ? "lagging" : "unreachable")
+                                + ", lag " + replica.path("lagMs").asLong() + " ms";
+                    }
                 }
                 rows.add(new Row("db replica", "PostgreSQL 17 hot standby", "127.0.0.1:" + postgres.replicaPort(), state));
             }
@@ -323,6 +415,11 @@ public final class SystemStack implements AutoCloseable {
                 } catch (Exception e) {
                     state = "unreachable";
                 }
+            } else if (!processes.isEmpty()) {
+                long connected = reports.stream().filter(r -> r != null && r.path("checks").path("zookeeper").path("status").asText().equals("up")).count();
+                String leader = reports.stream().filter(r -> r != null && r.path("checks").path("zookeeper").path("leader").asBoolean())
+                        .map(r -> r.path("instance").asText()).findFirst().orElse("none");
+                state = "up, " + connected + " instances connected, leader " + leader;
             }
             rows.add(new Row("registry", "ZooKeeper 3.9 (embedded)", zookeeper.connectString(), state));
         }
@@ -353,7 +450,9 @@ public final class SystemStack implements AutoCloseable {
      */
     public List<SystemBlocks.Block> blocks() {
         List<SystemBlocks.Block> out = new ArrayList<>();
-        boolean primaryUp = apps.isEmpty() || apps.get(0).database().primaryReachable();
+        boolean primaryUp = !apps.isEmpty() ? apps.get(0).database().primaryReachable()
+                : processes.isEmpty() || processes.stream().map(p -> p.alive() ? p.ready() : null).filter(java.util.Objects::nonNull)
+                        .anyMatch(r -> r.path("checks").path("postgres").path("status").asText().equals("up"));
         for (Row r : rows()) {
             String health;
             if (r.block().startsWith("app-")) {
@@ -377,8 +476,23 @@ public final class SystemStack implements AutoCloseable {
         return out;
     }
 
-    /** Stops one app instance, as if it had crashed: it stops listening and leaves the registry. */
+    /**
+     * Stops one app instance, as if it had crashed: in this JVM it stops listening and leaves the registry; a child
+     * instance is killed with SIGKILL, a real crash.
+     */
     public synchronized String stopApp(String id) {
+        AppProcess child = processes.stream().filter(p -> p.id().equals(id)).findFirst().orElse(null);
+        if (child != null) {
+            try {
+                child.kill();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            processes.remove(child);
+            stoppedApps.add(id);
+            return "killed " + id + " (SIGKILL, pid " + child.pid() + "): the edge's health check drops it within seconds and "
+                    + "its ZooKeeper session expires within 5 s, taking it out of the registry";
+        }
         App app = apps.stream().filter(a -> a.instanceId().equals(id)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no running instance '" + id + "'"));
         app.close();
@@ -397,6 +511,7 @@ public final class SystemStack implements AutoCloseable {
         try {
             String url = postgres.failover();
             apps.forEach(a -> a.database().repoint(url));
+            processes.forEach(p -> p.repoint(url));
             return "promoted: the primary is now 127.0.0.1:" + postgres.primaryPort() + "; there is no replica until the next start";
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(e.getMessage(), e);
@@ -430,6 +545,12 @@ public final class SystemStack implements AutoCloseable {
             }
         }
         apps.clear();
+        // Child instances stop side by side (SIGTERM: each leaves the registry and flushes its counts), before the
+        // engines they use.
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (AppProcess p : processes) pool.submit(p::close);
+        }
+        processes.clear();
         if (redis != null) {
             try {
                 redis.close();

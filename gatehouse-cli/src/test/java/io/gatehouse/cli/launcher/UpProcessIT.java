@@ -23,12 +23,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@code ./gatehouse up} as a process, through the launcher, on free ports: the whole system starts, a link created
- * through the edge redirects through the edge, the whole process tree (the JVM, PostgreSQL primary and replica and
- * their workers, Redis) stays under the issue's 1.5 GiB of RSS after start and after traffic, and a real SIGTERM
- * stops everything with exit code 0.
+ * through the edge redirects through the edge, the whole system (the JVM and its children, PostgreSQL primary and
+ * replica and their backends, Redis) stays under the issue's 1.5 GiB of RSS after start and after traffic, and a
+ * real SIGTERM stops every process of it with exit code 0.
  */
 class UpProcessIT {
     /** The issue's bound for the whole system. */
@@ -39,37 +41,108 @@ class UpProcessIT {
 
     @Test
     void upServesALinkThroughTheEdgeAndStopsCleanlyOnSigterm() throws Exception {
-        try (LaunchedGatehouse up = LaunchedGatehouse.start(dir, Map.of("GATEHOUSE_HOME", dir.resolve("home").toString()),
+        Path home = dir.resolve("home");
+        try (LaunchedGatehouse up = LaunchedGatehouse.start(dir, Map.of("GATEHOUSE_HOME", home.toString()),
                 "up", "--listen", "127.0.0.1:0", "--listen-tls", "off", "--admin", "off", "--app-ports", "0,0,0");
              HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build()) {
             // the banner's "Try it" names the edge's address
             String edge = up.awaitLine(Pattern.compile("curl -s -X POST (http://\\S+)/api/links"));
+            String code = createAndFollow(client, edge);
 
-            HttpResponse<String> created = client.send(HttpRequest.newBuilder(URI.create(edge + "/api/links"))
-                    .timeout(Duration.ofSeconds(10)).header("X-Gatehouse-User", "up-process")
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"target\":\"https://example.com/from-up\"}")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-            Matcher code = Pattern.compile("\"code\":\"([^\"]+)\"").matcher(created.body());
-            assertThat(code.find()).as(created.body()).isTrue();
-
-            HttpResponse<String> followed = client.send(HttpRequest.newBuilder(URI.create(edge + "/" + code.group(1)))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(followed.statusCode()).isEqualTo(302);
-            assertThat(followed.headers().firstValue("location")).hasValue("https://example.com/from-up");
-
-            long afterStart = treeRssKiB(up.pid());
-            traffic(client, edge, code.group(1));
-            long afterTraffic = treeRssKiB(up.pid());
-            System.out.printf("gatehouse up RSS (process tree): %d MiB after start, %d MiB after traffic%n",
+            long afterStart = systemRssKiB(up.pid(), home);
+            traffic(client, edge, code);
+            long afterTraffic = systemRssKiB(up.pid(), home);
+            System.out.printf("gatehouse up RSS (the JVM, its children, the PostgreSQL servers): %d MiB after start, %d MiB after traffic%n",
                     afterStart / 1024, afterTraffic / 1024);
             assertThat(afterStart).as("RSS after start, KiB").isGreaterThan(0).isLessThan(RSS_LIMIT_KIB);
             assertThat(afterTraffic).as("RSS after traffic, KiB").isLessThan(RSS_LIMIT_KIB);
 
+            List<ProcessHandle> system = systemProcesses(up.pid(), home);
             up.signal("TERM");
             assertThat(up.awaitExit(Duration.ofSeconds(60))).as(up.output()).isZero();
+            assertAllEnd(system);
         }
+    }
+
+    /**
+     * {@code --app-processes}: each app instance is a child JVM with its own pid (printed in the banner). A real
+     * {@code kill -9} of one: the edge keeps serving through the other two. SIGTERM to up then ends every process of
+     * the system, and the instances' ports stop listening.
+     */
+    @Test
+    void appInstancesAsChildProcessesCanBeKilledForRealAndAllEndOnSigterm() throws Exception {
+        Path home = dir.resolve("home-processes");
+        try (LaunchedGatehouse up = LaunchedGatehouse.start(dir, Map.of("GATEHOUSE_HOME", home.toString()),
+                "up", "--app-processes", "--listen", "127.0.0.1:0", "--listen-tls", "off", "--admin", "off", "--app-ports", "0,0,0");
+             HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build()) {
+            String edge = up.awaitLine(Pattern.compile("curl -s -X POST (http://\\S+)/api/links"));
+            Matcher rows = Pattern.compile("(app-\\d) +Helidon SE 4 \\(virtual threads\\), pid (\\d+) +http://127\\.0\\.0\\.1:(\\d+) +(?:ready|degraded)")
+                    .matcher(up.output());
+            Map<String, Long> pids = new java.util.TreeMap<>();
+            List<Integer> ports = new ArrayList<>();
+            while (rows.find()) {
+                pids.put(rows.group(1), Long.parseLong(rows.group(2)));
+                ports.add(Integer.parseInt(rows.group(3)));
+            }
+            assertThat(pids).as(up.output()).containsOnlyKeys("app-1", "app-2", "app-3");
+            List<Long> children = ProcessHandle.of(up.pid()).orElseThrow().children().map(ProcessHandle::pid).toList();
+            assertThat(children).containsAll(pids.values());
+            assertThat(up.output()).contains("kill -9 " + pids.get("app-2"));
+
+            String code = createAndFollow(client, edge);
+            long rss = systemRssKiB(up.pid(), home);
+            System.out.printf("gatehouse up --app-processes RSS (the JVM, its children, the PostgreSQL servers): %d MiB%n", rss / 1024);
+            assertThat(rss).as("RSS, KiB").isLessThan(RSS_LIMIT_KIB);
+
+            Process kill = new ProcessBuilder("kill", "-9", Long.toString(pids.get("app-2"))).inheritIO().start();
+            assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pids.get("app-2")).map(p -> !p.isAlive()).orElse(true));
+            // Every redirect right after the crash is answered: a request the edge sends to the dead instance fails
+            // to connect and is retried on another one, until the health check takes it out.
+            int failed = 0;
+            for (int i = 0; i < 60; i++) {
+                HttpResponse<Void> r = client.send(HttpRequest.newBuilder(URI.create(edge + "/" + code))
+                        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding());
+                if (r.statusCode() != 302) failed++;
+            }
+            assertThat(failed).as("redirects not answered with 302 after the kill").isZero();
+            assertThat(up.isAlive()).isTrue();
+
+            List<ProcessHandle> system = systemProcesses(up.pid(), home);
+            up.signal("TERM");
+            assertThat(up.awaitExit(Duration.ofSeconds(90))).as(up.output()).isZero();
+            assertAllEnd(system);
+            for (int port : ports) {
+                assertThatThrownBy(() -> new java.net.Socket("127.0.0.1", port).close()).as("port " + port + " still listening")
+                        .isInstanceOf(java.net.ConnectException.class);
+            }
+        }
+    }
+
+    /** Makes a link through the edge and follows it; returns its code. */
+    static String createAndFollow(HttpClient client, String edge) throws Exception {
+        HttpResponse<String> created = client.send(HttpRequest.newBuilder(URI.create(edge + "/api/links"))
+                .timeout(Duration.ofSeconds(10)).header("X-Gatehouse-User", "up-process")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"target\":\"https://example.com/from-up\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        Matcher code = Pattern.compile("\"code\":\"([^\"]+)\"").matcher(created.body());
+        assertThat(code.find()).as(created.body()).isTrue();
+
+        HttpResponse<String> followed = client.send(HttpRequest.newBuilder(URI.create(edge + "/" + code.group(1)))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(followed.statusCode()).isEqualTo(302);
+        assertThat(followed.headers().firstValue("location")).hasValue("https://example.com/from-up");
+        return code.group(1);
+    }
+
+    /** Every process of the system has ended (the PostgreSQL servers take a moment after up exits). */
+    static void assertAllEnd(List<ProcessHandle> system) {
+        assertThat(system).hasSizeGreaterThan(3);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(system.stream().filter(ProcessHandle::isAlive).map(p -> p.pid() + " " + p.info().commandLine().orElse("")))
+                        .as("processes of the system still running").isEmpty());
     }
 
     /** 200 links made and 2,000 redirects followed through the edge, from 8 virtual threads: every answer checked. */
@@ -98,11 +171,30 @@ class UpProcessIT {
         }
     }
 
-    /** VmRSS of a process and all its descendants, from /proc (KiB). Shared pages count once per process: an upper bound. */
-    static long treeRssKiB(long pid) throws IOException {
+    /**
+     * The system's processes: up's JVM and its descendants (Redis, app instances as processes), plus each PostgreSQL
+     * server (pg_ctl detaches it from its parent: found by the postmaster.pid in its data directory) and its backends.
+     */
+    static List<ProcessHandle> systemProcesses(long pid, Path home) throws IOException {
         ProcessHandle root = ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("gatehouse up is not running"));
-        long kib = rssKiB(root.pid());
-        for (ProcessHandle p : root.descendants().toList()) kib += rssKiB(p.pid());
+        java.util.Set<ProcessHandle> all = new java.util.LinkedHashSet<>();
+        List<ProcessHandle> roots = new ArrayList<>(List.of(root));
+        for (String server : List.of("primary", "replica")) {
+            Path pidFile = home.resolve("postgres").resolve(server).resolve("postmaster.pid");
+            if (Files.exists(pidFile)) ProcessHandle.of(Long.parseLong(Files.readAllLines(pidFile).get(0).trim())).ifPresent(roots::add);
+        }
+        assertThat(roots).as("up's JVM and two PostgreSQL servers").hasSize(3);
+        for (ProcessHandle r : roots) {
+            all.add(r);
+            r.descendants().forEach(all::add);
+        }
+        return List.copyOf(all);
+    }
+
+    /** VmRSS summed over {@link #systemProcesses} (KiB). Shared pages count once per process: an upper bound. */
+    static long systemRssKiB(long pid, Path home) throws IOException {
+        long kib = 0;
+        for (ProcessHandle p : systemProcesses(pid, home)) kib += rssKiB(p.pid());
         return kib;
     }
 
