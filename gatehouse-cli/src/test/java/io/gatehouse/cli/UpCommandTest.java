@@ -31,6 +31,13 @@ class UpCommandTest {
     }
 
     @Test
+    void appProcessesWithATraceFileIsAUsageErrorBeforeStartingAnything() {
+        CommandRun run = CommandRun.of("up", "--app-processes", "--trace-file", "spans.jsonl");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--app-processes: not with --trace-file");
+    }
+
+    @Test
     void versionCommandAndOptionPrintTheBuildVersion() {
         CommandRun command = CommandRun.of("version");
         CommandRun option = CommandRun.of("--version");

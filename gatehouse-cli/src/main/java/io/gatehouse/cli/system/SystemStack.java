@@ -511,7 +511,7 @@ public final class SystemStack implements AutoCloseable {
         try {
             String url = postgres.failover();
             apps.forEach(a -> a.database().repoint(url));
-            processes.forEach(p -> p.repoint(url));
+            processes.stream().filter(AppProcess::alive).forEach(p -> p.repoint(url)); // one killed by hand has nothing to move
             return "promoted: the primary is now 127.0.0.1:" + postgres.primaryPort() + "; there is no replica until the next start";
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(e.getMessage(), e);

@@ -47,6 +47,9 @@ class UpProcessIT {
              HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build()) {
             // the banner's "Try it" names the edge's address
             String edge = up.awaitLine(Pattern.compile("curl -s -X POST (http://\\S+)/api/links"));
+            // every block is up, none silently left out
+            assertThat(up.output()).containsPattern("(?m)^  cache +Redis").containsPattern("(?m)^  db primary +PostgreSQL")
+                    .containsPattern("(?m)^  db replica +PostgreSQL").containsPattern("(?m)^  registry +ZooKeeper");
             String code = createAndFollow(client, edge);
 
             long afterStart = systemRssKiB(up.pid(), home);
@@ -93,6 +96,7 @@ class UpProcessIT {
             long rss = systemRssKiB(up.pid(), home);
             System.out.printf("gatehouse up --app-processes RSS (the JVM, its children, the PostgreSQL servers): %d MiB%n", rss / 1024);
             assertThat(rss).as("RSS, KiB").isLessThan(RSS_LIMIT_KIB);
+            List<ProcessHandle> system = systemProcesses(up.pid(), home);
 
             Process kill = new ProcessBuilder("kill", "-9", Long.toString(pids.get("app-2"))).inheritIO().start();
             assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).isTrue();
@@ -108,7 +112,13 @@ class UpProcessIT {
             assertThat(failed).as("redirects not answered with 302 after the kill").isZero();
             assertThat(up.isAlive()).isTrue();
 
-            List<ProcessHandle> system = systemProcesses(up.pid(), home);
+            // Failover with the instances in other processes: each surviving one is repointed over its control channel,
+            // so writes through the edge (round robin over both) succeed on the promoted primary.
+            try (LaunchedGatehouse promote = LaunchedGatehouse.start(Files.createDirectories(dir.resolve("promote")), Map.of("GATEHOUSE_HOME", home.toString()), "db", "promote")) {
+                assertThat(promote.awaitExit(Duration.ofSeconds(120))).as(promote.output()).isZero();
+            }
+            for (int i = 0; i < 4; i++) createAndFollow(client, edge);
+
             up.signal("TERM");
             assertThat(up.awaitExit(Duration.ofSeconds(90))).as(up.output()).isZero();
             assertAllEnd(system);
