@@ -86,7 +86,7 @@ public final class App implements AutoCloseable {
         Gauge.builder("app.db.link_lookups", store, LinkStore::lookups).register(meters);
         LinkCache cache = redis == null ? null
                 : new LinkCache(redis, clock, config.cacheTtl(), config.negativeTtl(), config.nearCacheTtl(), meters);
-        hitCounter = new HitCounter(redis, db, store, config.hitFlushInterval(), config.instanceId(), meters);
+        hitCounter = new HitCounter(redis, db, store, config.hitFlushInterval(), config.instanceId(), meters, clock);
         links = new LinkService(db, store, cache, redis, hitCounter, new TargetPolicy(config.ownHosts()), clock, meters)
                 .writeThrough(config.writeThrough());
         if (redis != null) {

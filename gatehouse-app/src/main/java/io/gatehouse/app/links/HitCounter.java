@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -53,23 +54,47 @@ public final class HitCounter implements AutoCloseable {
     private final Redis redis; // null: no cache block, batches go to PostgreSQL
     private final Database db;
     private final LinkStore store;
-    private final ConcurrentHashMap<String, LongAdder> counts = new ConcurrentHashMap<>();
-    /** Adders of idle codes removed at the last flush: a redirect that fetched one just before is drained next time. */
-    private List<LongAdder> retired = List.of();
+    /**
+     * Codes idle this long leave the map, so it holds the codes hit lately, not every code ever hit. A removed
+     * counter is still drained at every flush for as long again: a redirect that found it just before its removal
+     * still counts, unless its thread stalled for a whole minute between the lookup and the increment.
+     */
+    static final Duration IDLE = Duration.ofMinutes(1);
+
+    /** A code's counter; {@code lastCountedMs} is read and written by the flusher only. */
+    private static final class Tally {
+        final LongAdder n = new LongAdder();
+        long lastCountedMs;
+
+        Tally(long now) {
+            lastCountedMs = now;
+        }
+    }
+
+    private record Retired(String code, Tally tally, long atMs) {}
+
+    private final Clock clock;
+    private final ConcurrentHashMap<String, Tally> counts = new ConcurrentHashMap<>();
+    private final List<Retired> retired = new ArrayList<>();
     /** Counts a failed flush could not send: they go with the next one. */
     private final Map<String, Long> carried = new HashMap<>();
     private final ScheduledExecutorService timer;
     private final Counter toRedis, toDatabase, failed;
 
-    /** @param interval how often to flush; zero: only when {@link #flush()} is called (tests) and at close */
-    public HitCounter(Redis redis, Database db, LinkStore store, Duration interval, String instance, MeterRegistry meters) {
+    /**
+     * @param interval how often to flush; zero: only when {@link #flush()} is called (tests) and at close
+     * @param clock    decides when an idle code's counter leaves the map
+     */
+    public HitCounter(Redis redis, Database db, LinkStore store, Duration interval, String instance, MeterRegistry meters,
+                      Clock clock) {
         this.redis = redis;
+        this.clock = clock;
         this.db = db;
         this.store = store;
         this.toRedis = meters.counter("app.hits.flushes", "to", "redis");
         this.toDatabase = meters.counter("app.hits.flushes", "to", "postgresql");
         this.failed = meters.counter("app.hits.flushes", "to", "none");
-        meters.gauge("app.hits.unflushed", counts, m -> m.values().stream().mapToLong(LongAdder::sum).sum());
+        meters.gauge("app.hits.unflushed", this, HitCounter::unflushed);
         if (interval.isZero()) {
             timer = null;
         } else {
@@ -81,15 +106,18 @@ public final class HitCounter implements AutoCloseable {
 
     /** One followed redirect: a memory increment, contended only by redirects of the same code. */
     public void hit(String code) {
-        counts.computeIfAbsent(code, k -> new LongAdder()).increment();
+        Tally t = counts.get(code);
+        if (t == null) t = counts.computeIfAbsent(code, k -> new Tally(clock.millis()));
+        t.n.increment();
     }
 
     /** Counts not yet sent (this instance only). */
     public long unflushed() {
         long n = 0;
-        for (LongAdder a : counts.values()) n += a.sum();
+        for (Tally t : counts.values()) n += t.n.sum();
         synchronized (this) {
             for (long v : carried.values()) n += v;
+            for (Retired r : retired) n += r.tally().n.sum();
         }
         return n;
     }
@@ -101,19 +129,23 @@ public final class HitCounter implements AutoCloseable {
     public synchronized int flush() {
         Map<String, Long> batch = new HashMap<>(carried);
         carried.clear();
-        for (LongAdder a : retired) add(batch, null, a.sumThenReset());
-        List<LongAdder> idle = new ArrayList<>();
-        for (Map.Entry<String, LongAdder> e : counts.entrySet()) {
+        long now = clock.millis();
+        for (var it = retired.iterator(); it.hasNext(); ) {
+            Retired r = it.next();
+            add(batch, r.code(), r.tally().n.sumThenReset());
+            if (now - r.atMs() >= IDLE.toMillis()) it.remove();
+        }
+        for (Map.Entry<String, Tally> e : counts.entrySet()) {
+            Tally t = e.getValue();
             // sumThenReset swaps each cell to 0: an increment racing it lands in this batch or the next, never lost.
-            long n = e.getValue().sumThenReset();
+            long n = t.n.sumThenReset();
             if (n > 0) {
                 add(batch, e.getKey(), n);
-            } else if (counts.remove(e.getKey(), e.getValue())) {
-                idle.add(e.getValue()); // keeps the map to the codes hit lately
+                t.lastCountedMs = now;
+            } else if (now - t.lastCountedMs >= IDLE.toMillis() && counts.remove(e.getKey(), t)) {
+                retired.add(new Retired(e.getKey(), t, now));
             }
         }
-        retired = idle;
-        batch.remove(null);
         if (batch.isEmpty()) return 0;
         if (send(batch)) return batch.size();
         batch.forEach((k, v) -> carried.merge(k, v, Long::sum));
