@@ -150,12 +150,16 @@ final class AppProcess implements AutoCloseable {
     void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);
+        http.close();
     }
 
     /** SIGTERM (a clean stop: it leaves the registry and flushes its counts), then SIGKILL if it hangs. */
     @Override
     public void close() {
-        if (!process.isAlive()) return;
+        if (!process.isAlive()) {
+            http.close();
+            return;
+        }
         process.destroy();
         try {
             if (!process.waitFor(STOP.toMillis(), TimeUnit.MILLISECONDS)) {
