@@ -55,7 +55,7 @@ class ConsumersCommandTest {
                   - {name: shop, plan: gold, api_keys: [{sha256: %s}]}
                   - {name: idle, disabled: true}
                 metering: {path: "%s"}
-                redis: {address: "127.0.0.1:%d", timeout: 500ms}
+                redis: {address: "127.0.0.1:%d", timeout: 5s}
                 clusters: [{name: api, endpoints: ["%s"]}]
                 admin: {address: "127.0.0.1:0"}
                 """.formatted(sha256("shop-key"), dir.resolve("metering.jsonl"), redisPort, backend.address()), "consumers.yaml"))) {
