@@ -55,9 +55,9 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
 
     private final JwtAuthConfig config;
     private final Set<String> algorithms;
-    private final List<JWK> keys;            // from files and inline
+    private final List<TrustedKey> keys;     // from files and inline
     private final JwksSource jwks;           // the issuer's endpoint, or null
-    private final byte[] secret;
+    private final MACVerifier mac;           // the configured HMAC secret, or null
     private final long skewMillis;
     private final AsciiString header;
     private final ConsumerDirectory consumers;
@@ -77,7 +77,7 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
     public JwtAuth(JwtAuthConfig config, FilterContext context) {
         this.config = config;
         this.algorithms = Set.copyOf(config.algorithms());
-        this.keys = loadKeys(config);
+        this.keys = TrustedKey.of(loadKeys(config));
         io.gatehouse.cluster.Cluster named = null;
         if (config.jwksCluster() != null) {
             named = context.clusters().get(config.jwksCluster());
@@ -88,7 +88,7 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
         }
         this.jwks = config.jwksUrl() == null ? null : new JwksSource(config.jwksUrl(), config.jwksRefresh(),
                 context.clock(), named, context.internalClusters());
-        this.secret = config.secret() == null ? null : config.secret().getBytes(StandardCharsets.UTF_8);
+        this.mac = macVerifier(config.secret());
         this.skewMillis = config.clockSkew().toMillis();
         this.header = AsciiString.of(config.header());
         this.consumers = ConsumerDirectory.of(context);
@@ -116,6 +116,52 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
                     }
                 })
                 .build();
+    }
+
+    private static MACVerifier macVerifier(String secret) {
+        if (secret == null) return null;
+        try {
+            return new MACVerifier(secret.getBytes(StandardCharsets.UTF_8));
+        } catch (JOSEException e) {
+            throw new IllegalArgumentException("jwt: secret: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A trusted key made ready once, not per token: its RSA public key decoded from the JWK, and (made on first use)
+     * the nimbus verifier for the algorithms nimbus checks (PS*, ES*). Nimbus verifiers are thread-safe.
+     */
+    private static final class TrustedKey {
+        final JWK jwk;
+        final java.security.interfaces.RSAPublicKey rsa;   // null unless an RSA key
+        private volatile JWSVerifier verifier;
+
+        private TrustedKey(JWK jwk) {
+            this.jwk = jwk;
+            java.security.interfaces.RSAPublicKey r = null;
+            if (jwk instanceof RSAKey k) {
+                try {
+                    r = k.toRSAPublicKey();
+                } catch (JOSEException e) {
+                    r = null;   // not a usable RSA key: it verifies nothing
+                }
+            }
+            this.rsa = r;
+        }
+
+        static List<TrustedKey> of(List<JWK> jwks) {
+            return jwks.stream().map(TrustedKey::new).toList();
+        }
+
+        /** The nimbus verifier for this key (RSASSA for PS*, ECDSA), made once. */
+        JWSVerifier verifier() throws JOSEException {
+            JWSVerifier v = verifier;
+            if (v == null) {
+                v = jwk instanceof ECKey ec ? new ECDSAVerifier(ec) : new RSASSAVerifier(rsa);
+                verifier = v;
+            }
+            return v;
+        }
     }
 
     private static List<JWK> loadKeys(JwtAuthConfig config) {
@@ -210,13 +256,15 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
             accept(exchange, chain, id, hit.headers());
             return;
         }
+        // read before the keys: a first fetch that completes between the two is then waited for, not re-fetched
+        boolean loaded = jwks == null || jwks.loaded();
         Object result = verify(token, now, keys());
         if (jwks != null && result instanceof Refusal r && (r.reason().equals("unknown_key")
-                || (!jwks.loaded() && r.reason().equals("bad_signature")))) {
+                || (!loaded && r.reason().equals("bad_signature")))) {
             // a key we may not have yet: the issuer rotated, or its first fetch is under way. Wait for the
             // fetch (bounded by its timeout), then decide; known keys never wait here.
             chain.later(exchange);
-            (jwks.loaded() ? jwks.refreshForUnknownKey() : jwks.firstLoad()).whenComplete((k, e) ->
+            (loaded ? jwks.refreshForUnknownKey() : jwks.firstLoad()).whenComplete((k, e) ->
                     exchange.eventLoop().execute(() -> {
                         if (exchange.completed() || exchange.clientGone()) return;
                         decide(exchange, chain, key, verify(token, clock.currentTimeMillis(), keys()));
@@ -249,15 +297,23 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
         chain.proceed(exchange);
     }
 
-    /** Every key we trust now: configured ones, then the issuer's as last fetched. */
-    private List<JWK> keys() {
+    /** Every key we trust now: configured ones, then the issuer's as last fetched (made ready once per fetch). */
+    private List<TrustedKey> keys() {
         if (jwks == null) return keys;
         List<JWK> fetched = jwks.keys();
-        if (keys.isEmpty()) return fetched;
-        List<JWK> all = new ArrayList<>(keys);
-        all.addAll(fetched);
-        return all;
+        Prepared p = prepared;
+        if (p == null || p.fetched != fetched) {
+            List<TrustedKey> all = new ArrayList<>(keys);
+            all.addAll(TrustedKey.of(fetched));
+            p = new Prepared(fetched, List.copyOf(all));
+            prepared = p;   // racing threads may each prepare the same list once: harmless
+        }
+        return p.keys;
     }
+
+    private record Prepared(List<JWK> fetched, List<TrustedKey> keys) {}
+
+    private volatile Prepared prepared;
 
     @Override
     public void close() {
@@ -278,17 +334,14 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
     }
 
     /** A {@link Verified} or a {@link Refusal}. */
-    private Object verify(String token, long now, List<JWK> keys) {
-        JWT jwt;
+    private Object verify(String token, long now, List<TrustedKey> keys) {
+        SignedJWT signed;
         try {
-            jwt = JWTParser.parse(token);
+            // straight to a signed token: JWTParser would parse the header twice (once to learn the type)
+            signed = SignedJWT.parse(token);
         } catch (java.text.ParseException e) {
-            return refuse("malformed_token", "the token is not a well-formed JWT");
+            return notSigned(token);
         }
-        if (jwt instanceof PlainJWT || Algorithm.NONE.equals(jwt.getHeader().getAlgorithm())) {
-            return refuse("alg_none", "unsigned tokens are not accepted");
-        }
-        if (!(jwt instanceof SignedJWT signed)) return refuse("unsupported_token", "encrypted tokens are not accepted");
         JWSHeader head = signed.getHeader();
         if (head.getJWKURL() != null || head.getX509CertURL() != null || head.getJWK() != null || head.getX509CertChain() != null) {
             return refuse("untrusted_key_reference", "the token may not name its own keys (jku, x5u, jwk, x5c)");
@@ -309,20 +362,36 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
         return checkClaims(claims, now);
     }
 
-    private Object checkSignature(SignedJWT jwt, JWSAlgorithm alg, String kid, List<JWK> keys) {
+    /** Why a token that is not a well-formed signed JWT is refused (the rare path: parsed again to tell). */
+    private static Refusal notSigned(String token) {
+        JWT jwt;
+        try {
+            jwt = JWTParser.parse(token);
+        } catch (java.text.ParseException e) {
+            return refuse("malformed_token", "the token is not a well-formed JWT");
+        }
+        if (jwt instanceof PlainJWT || Algorithm.NONE.equals(jwt.getHeader().getAlgorithm())) {
+            return refuse("alg_none", "unsigned tokens are not accepted");
+        }
+        if (!(jwt instanceof SignedJWT)) return refuse("unsupported_token", "encrypted tokens are not accepted");
+        return refuse("malformed_token", "the token is not a well-formed JWT");
+    }
+
+    private Object checkSignature(SignedJWT jwt, JWSAlgorithm alg, String kid, List<TrustedKey> keys) {
         try {
             if (JWSAlgorithm.Family.HMAC_SHA.contains(alg)) {
                 // only the configured secret: never a public key's bytes (algorithm confusion)
-                if (secret == null) return refuse("algorithm_key_mismatch", "no secret for " + alg.getName());
-                return jwt.verify(new MACVerifier(secret)) ? null : refuse("bad_signature", "the signature does not match");
+                if (mac == null) return refuse("algorithm_key_mismatch", "no secret for " + alg.getName());
+                return jwt.verify(mac) ? null : refuse("bad_signature", "the signature does not match");
             }
             boolean kidMatched = false;
-            for (JWK k : keys) {
+            for (TrustedKey t : keys) {
+                JWK k = t.jwk;
                 if (kid != null && !kid.equals(k.getKeyID())) continue;
                 kidMatched = true;
                 if (k.getKeyUse() != null && !KeyUse.SIGNATURE.equals(k.getKeyUse())) continue;
                 if (k.getAlgorithm() != null && !k.getAlgorithm().equals(alg)) continue;
-                Boolean ok = verifyWith(jwt, alg, k);
+                Boolean ok = verifyWith(jwt, alg, t);
                 if (ok == null) continue;   // the key's type does not fit the algorithm
                 if (ok) return null;
                 if (kid != null) return refuse("bad_signature", "the signature does not match");
@@ -336,14 +405,19 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
     }
 
     /** True/false: verified or not with {@code k}; null: {@code k} is not a key for {@code alg}. */
-    private static Boolean verifyWith(SignedJWT jwt, JWSAlgorithm alg, JWK k) throws JOSEException {
+    private static Boolean verifyWith(SignedJWT jwt, JWSAlgorithm alg, TrustedKey t) throws JOSEException {
+        JWK k = t.jwk;
         if (JWSAlgorithm.Family.RSA.contains(alg)) {
-            return k instanceof RSAKey rsa ? jwt.verify(new RSASSAVerifier(rsa)) : null;
+            if (t.rsa == null) return null;
+            if (RsaSignatures.handles(alg)) {
+                return RsaSignatures.verify(alg, t.rsa, jwt.getSigningInput(), jwt.getSignature().decode());
+            }
+            return jwt.verify(t.verifier());
         }
         if (JWSAlgorithm.Family.EC.contains(alg)) {
             if (!(k instanceof ECKey ec) || !ECDSAVerifier.SUPPORTED_ALGORITHMS.contains(alg)) return null;
             if (!com.nimbusds.jose.jwk.Curve.forJWSAlgorithm(alg).contains(ec.getCurve())) return null;
-            return jwt.verify(new ECDSAVerifier(ec));
+            return jwt.verify(t.verifier());
         }
         if (JWSAlgorithm.EdDSA.equals(alg) || JWSAlgorithm.Ed25519.equals(alg)) {
             return k instanceof OctetKeyPair okp && com.nimbusds.jose.jwk.Curve.Ed25519.equals(okp.getCurve())
