@@ -8,17 +8,26 @@ import java.util.List;
  * are asynchronous (Lettuce): a Redis call never blocks an event loop, and each has {@code timeout}; past it, or while
  * Redis is unreachable, each feature follows its own policy, and comes back to Redis by itself when it returns.
  *
- * @param address  {@code host:port} of one Redis; or leave it out and give {@code sentinel}
+ * @param address  {@code host:port} of one Redis; or leave it out and give {@code sentinel} or {@code cluster}
  * @param password for {@code AUTH}; null: none
  * @param timeout  per command (default 100ms)
  * @param sentinel Redis Sentinel: the master is found through the sentinels, and again after a failover
+ * @param cluster  Redis Cluster: {@code host:port} of some of its nodes (the client learns the rest and follows
+ *                 the slots as they move); every script's keys share one slot (hash tags)
  */
-public record RedisConfig(String address, String password, Duration timeout, SentinelConfig sentinel) {
+public record RedisConfig(String address, String password, Duration timeout, SentinelConfig sentinel, List<String> cluster) {
     public RedisConfig {
-        if ((address == null || address.isBlank()) == (sentinel == null)) {
-            throw new IllegalArgumentException("address: give either address (one Redis) or sentinel (a master through its sentinels)");
+        int given = (address == null || address.isBlank() ? 0 : 1) + (sentinel == null ? 0 : 1) + (cluster == null ? 0 : 1);
+        if (given != 1) {
+            throw new IllegalArgumentException("address: give one of address (one Redis), sentinel (a master through its sentinels)"
+                    + " or cluster (nodes of a Redis Cluster)");
         }
         if (address != null) HostPort.parse(address, false);
+        if (cluster != null) {
+            if (cluster.isEmpty()) throw new IllegalArgumentException("cluster: at least one node host:port");
+            cluster = List.copyOf(cluster);
+            for (String a : cluster) HostPort.parse(a, false);
+        }
         timeout = timeout == null ? Duration.ofMillis(100) : timeout;
         if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(Duration.ofSeconds(10)) > 0) {
             throw new IllegalArgumentException("timeout: more than 0, at most 10s");
@@ -26,12 +35,18 @@ public record RedisConfig(String address, String password, Duration timeout, Sen
     }
 
     public RedisConfig(String address, String password, Duration timeout) {
-        this(address, password, timeout, null);
+        this(address, password, timeout, null, null);
     }
 
-    /** For logs: the address, or the master's name and its sentinels. */
+    public RedisConfig(String address, String password, Duration timeout, SentinelConfig sentinel) {
+        this(address, password, timeout, sentinel, null);
+    }
+
+    /** For logs: the address, the master's name and its sentinels, or the cluster's seed nodes. */
     public String describe() {
-        return address != null ? address : "sentinel " + sentinel.master() + "@" + String.join(",", sentinel.addresses());
+        if (address != null) return address;
+        if (cluster != null) return "cluster " + String.join(",", cluster);
+        return "sentinel " + sentinel.master() + "@" + String.join(",", sentinel.addresses());
     }
 
     /**

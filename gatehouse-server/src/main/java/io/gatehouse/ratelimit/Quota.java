@@ -61,6 +61,15 @@ public final class Quota implements NamedFilter {
         return "quota";
     }
 
+    /**
+     * Who, as the hash tag of its counters' keys: its day and month counters share a slot, as one script updates both
+     * (Redis Cluster refuses a script over keys of different slots). A brace inside {@code who} ends the tag early,
+     * at the same place in both keys, so they still share it; {@code who} starts with its kind, so the tag is never empty.
+     */
+    private static String tag(String who) {
+        return "{" + who + "}";
+    }
+
     @Override
     public void filter(HttpExchange exchange, FilterChain chain) {
         String who = keyOf(exchange);
@@ -72,12 +81,12 @@ public final class Quota implements NamedFilter {
         List<String> limits = new java.util.ArrayList<>(2);
         List<ZonedDateTime> ends = new java.util.ArrayList<>(2);
         if (config.perDay() != null) {
-            keys.add(prefix + who + ":d:" + now.toLocalDate());
+            keys.add(prefix + tag(who) + ":d:" + now.toLocalDate());
             limits.add(Long.toString(config.perDay()));
             ends.add(dayEnd);
         }
         if (config.perMonth() != null) {
-            keys.add(prefix + who + ":m:" + now.getYear() + "-" + now.getMonthValue());
+            keys.add(prefix + tag(who) + ":m:" + now.getYear() + "-" + now.getMonthValue());
             limits.add(Long.toString(config.perMonth()));
             ends.add(monthEnd);
         }
@@ -115,8 +124,8 @@ public final class Quota implements NamedFilter {
      */
     public java.util.concurrent.CompletableFuture<java.util.Map<String, Object>> usage(String route, String consumer) {
         ZonedDateTime now = Instant.ofEpochMilli(clock.currentTimeMillis()).atZone(config.zone());
-        String day = prefix + "c:" + consumer + ":d:" + now.toLocalDate();
-        String month = prefix + "c:" + consumer + ":m:" + now.getYear() + "-" + now.getMonthValue();
+        String day = prefix + tag("c:" + consumer) + ":d:" + now.toLocalDate();
+        String month = prefix + tag("c:" + consumer) + ":m:" + now.getYear() + "-" + now.getMonthValue();
         return redis.call(c -> c.mget(day, month)).thenApply(values -> {
             java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
             m.put("route", route);

@@ -47,41 +47,12 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
     private final RedisOutage outage;
     private final Leases leases;                      // hybrid mode only
     private final Counter globalTrips;
-
-    /**
-     * Token buckets in a Redis hash, all of a key's limits decided at once (one round trip, atomic). Why our own
-     * script: Bucket4j's Redis integration compares and swaps, two round trips per decision. Time is the edge's clock
-     * (ARGV[1]): a clock behind the bucket's last write refills nothing, so skew never adds tokens.
+    /*
+     * Global mode: token buckets in Redis hashes, all of a key's limits decided at once, atomically, by a script,
+     * requests batched per event loop. Why our own script: Bucket4j's Redis integration compares and swaps, two round
+     * trips per decision, and cannot batch.
      */
-    static final io.gatehouse.redis.Redis.Script SCRIPT = io.gatehouse.redis.Redis.Script.of("""
-            local now = tonumber(ARGV[1])
-            local n = (#ARGV - 2) / 2
-            local tokens = {}
-            local allowed = 1
-            local wait = 0
-            for i = 1, n do
-              local cap = tonumber(ARGV[1 + 2 * i])
-              local rate = tonumber(ARGV[2 + 2 * i])
-              local v = redis.call('HMGET', KEYS[1], 't' .. i, 's' .. i)
-              local t = tonumber(v[1])
-              local ts = tonumber(v[2])
-              if t == nil or ts == nil then t = cap; ts = now end
-              if now > ts then t = math.min(cap, t + (now - ts) * rate) end
-              tokens[i] = t
-              if t < 1 then
-                allowed = 0
-                local w = math.ceil((1 - t) / rate)
-                if w > wait then wait = w end
-              end
-            end
-            for i = 1, n do
-              if allowed == 1 then tokens[i] = tokens[i] - 1 end
-              redis.call('HSET', KEYS[1], 't' .. i, tostring(tokens[i]), 's' .. i, ARGV[1])
-            end
-            redis.call('PEXPIRE', KEYS[1], ARGV[2])
-            local full = math.ceil((tonumber(ARGV[3]) - tokens[1]) / tonumber(ARGV[4]))
-            return {allowed, math.floor(tokens[1]), wait, full}
-            """);
+    private final GlobalBuckets globalBuckets;
 
     public RateLimit(RateLimitConfig config, FilterContext context) {
         this.config = config;
@@ -103,6 +74,7 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
                         .tag("listener", context.listener()).tag("route", context.route()).register(context.meters());
         this.leases = config.mode() == RateLimitConfig.Mode.HYBRID ? new Leases(redis, clock, config.syncInterval(), trips) : null;
         this.globalTrips = trips;
+        this.globalBuckets = config.mode() == RateLimitConfig.Mode.GLOBAL ? GlobalBuckets.of(redis) : null;
         this.time = new TimeMeter() {
             @Override public long currentTimeNanos() { return clock.nanoTime(); }
             @Override public boolean isWallClockBased() { return false; }
@@ -181,32 +153,25 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
         if (leases != null) leases.close();
     }
 
-    /** The decision in Redis: the chain waits for it (later), and goes on on the exchange's event loop. */
+    /**
+     * The decision in Redis, batched with the other requests of this event loop ({@link GlobalBuckets}): the chain
+     * waits for it (later), and goes on on the exchange's event loop.
+     */
     private void global(HttpExchange exchange, FilterChain chain, String key, Limits limits) {
         chain.later(exchange);
-        globalTrips.increment();
-        String redisKey = redisKey(key);
-        String[] args = new String[2 + 2 * limits.limits.size()];
+        String[] args = limits.globalArgs.clone();
         args[0] = Long.toString(clock.currentTimeMillis());
-        args[1] = Long.toString(limits.longestMillis);
-        for (int i = 0; i < limits.limits.size(); i++) {
-            LimitConfig l = limits.limits.get(i);
-            args[2 + 2 * i] = Long.toString(l.burst());
-            args[3 + 2 * i] = Double.toString((double) l.count() / l.window().toMillis());
-        }
-        redis.eval(SCRIPT, new String[] {redisKey}, args).whenComplete((r, e) -> exchange.eventLoop().execute(() -> {
+        globalBuckets.decide(exchange.eventLoop(), redisKey(key), args, globalTrips, (allowed, remaining, waitMillis, fullMillis, e) -> {
             if (exchange.completed() || exchange.clientGone()) return;
             if (e != null) {
                 redisFailed(exchange, chain, e);
                 return;
             }
             outage.recovered();
-            boolean allowed = ((Long) r.get(0)) == 1L;
-            long remaining = (Long) r.get(1);
-            long waitNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos((Long) r.get(2));
-            long fullNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos((Long) r.get(3));
+            long waitNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(waitMillis);
+            long fullNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(fullMillis);
             decide(exchange, chain, limits, allowed, remaining, allowed ? fullNanos : waitNanos, waitNanos);
-        }));
+        });
     }
 
     private void redisFailed(HttpExchange exchange, FilterChain chain, Throwable e) {
@@ -261,6 +226,7 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
         final String policy;
         final String first;
         final long longestMillis;   // a Redis bucket left alone this long is full again: it may expire
+        final String[] globalArgs;  // GlobalBuckets' ARGV for one key, now (index 0) left to fill
 
         Limits(java.util.List<LimitConfig> limits) {
             this.limits = limits;
@@ -272,6 +238,14 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
             }
             this.policy = p.toString();
             this.first = limits.get(0).name();
+            this.globalArgs = new String[3 + 2 * limits.size()];
+            globalArgs[1] = Long.toString(longestMillis);
+            globalArgs[2] = Integer.toString(limits.size());
+            for (int i = 0; i < limits.size(); i++) {
+                LimitConfig l = limits.get(i);
+                globalArgs[3 + 2 * i] = Long.toString(l.burst());
+                globalArgs[4 + 2 * i] = Double.toString((double) l.count() / l.window().toMillis());
+            }
         }
 
         Bucket newBucket(TimeMeter time) {

@@ -7,7 +7,14 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -25,27 +32,50 @@ import java.util.concurrent.TimeUnit;
  * One Redis connection for the process (Lettuce: one multiplexed connection pipelines every edge decision). Connects
  * in the background and again after a loss (Lettuce reconnects once connected; a first connect that failed is retried
  * at most once a second, on demand). Every command is asynchronous and bounded by the configured timeout.
+ *
+ * <p>The Redis is one server, a master found through Sentinel, or a Redis Cluster ({@code cluster:}): then Lettuce's
+ * cluster connection sends each command to the node that owns its key's slot and follows slots that move
+ * (MOVED/ASK, and a topology refresh on them). A script may only touch keys of one slot there, so every script's
+ * keys share a hash tag, and {@link #bySlot} splits a batch of keys by slot.
  */
 public final class Redis implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Redis.class);
 
     private final RedisConfig config;
     private final ClientResources resources;
-    private final RedisClient client;
-    private volatile CompletableFuture<StatefulRedisConnection<String, String>> connecting;
+    private final RedisClient client;                 // one server or Sentinel; null for a cluster
+    private final RedisClusterClient clusterClient;   // Redis Cluster; null otherwise
+    private volatile CompletableFuture<StatefulConnection<String, String>> connecting;
     private volatile long lastAttemptNanos;
     private volatile boolean up;
 
     public Redis(RedisConfig config) {
         this.config = config;
         this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
-        this.client = RedisClient.create(resources);
-        client.setOptions(ClientOptions.builder()
-                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).build())
-                // commands issued while disconnected fail at once instead of queueing: each limit applies its policy
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .autoReconnect(true)
-                .build());
+        SocketOptions socket = SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).build();
+        if (config.cluster() == null) {
+            this.client = RedisClient.create(resources);
+            this.clusterClient = null;
+            client.setOptions(ClientOptions.builder()
+                    .socketOptions(socket)
+                    // commands issued while disconnected fail at once instead of queueing: each limit applies its policy
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .autoReconnect(true)
+                    .build());
+        } else {
+            this.client = null;
+            this.clusterClient = RedisClusterClient.create(resources, config.cluster().stream().map(this::nodeUri).toList());
+            clusterClient.setOptions(ClusterClientOptions.builder()
+                    .socketOptions(socket)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .autoReconnect(true)
+                    // a failover or a resharding moves slots: learn the new map when a node says so, and now and then
+                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                            .enableAllAdaptiveRefreshTriggers()
+                            .enablePeriodicRefresh(Duration.ofSeconds(30))
+                            .build())
+                    .build());
+        }
         connect();
     }
 
@@ -53,9 +83,11 @@ public final class Redis implements AutoCloseable {
         return config;
     }
 
-    private synchronized CompletableFuture<StatefulRedisConnection<String, String>> connect() {
+    private synchronized CompletableFuture<StatefulConnection<String, String>> connect() {
         lastAttemptNanos = System.nanoTime();
-        CompletableFuture<StatefulRedisConnection<String, String>> c = client.connectAsync(StringCodec.UTF8, clientUri()).toCompletableFuture();
+        CompletableFuture<StatefulConnection<String, String>> c = clusterClient != null
+                ? clusterClient.connectAsync(StringCodec.UTF8).<StatefulConnection<String, String>>thenApply(x -> x).toCompletableFuture()
+                : client.connectAsync(StringCodec.UTF8, clientUri()).<StatefulConnection<String, String>>thenApply(x -> x).toCompletableFuture();
         c.whenComplete((conn, e) -> {
             if (e != null) {
                 if (up || connecting == null) log.warn("redis {}: cannot connect ({})", config.describe(), e.getMessage());
@@ -67,6 +99,13 @@ public final class Redis implements AutoCloseable {
         });
         connecting = c;
         return c;
+    }
+
+    private RedisURI nodeUri(String address) {
+        HostPort hp = HostPort.parse(address, false);
+        RedisURI.Builder uri = RedisURI.builder().withHost(hp.host()).withPort(hp.port()).withTimeout(config.timeout());
+        if (config.password() != null) uri.withPassword(config.password().toCharArray());
+        return uri.build();
     }
 
     private RedisURI clientUri() {
@@ -91,8 +130,8 @@ public final class Redis implements AutoCloseable {
     }
 
     /** The connection, or a failed future (then the caller applies its policy) while there is none. */
-    private CompletableFuture<StatefulRedisConnection<String, String>> connection() {
-        CompletableFuture<StatefulRedisConnection<String, String>> c = connecting;
+    private CompletableFuture<StatefulConnection<String, String>> connection() {
+        CompletableFuture<StatefulConnection<String, String>> c = connecting;
         if (c.isCompletedExceptionally() && System.nanoTime() - lastAttemptNanos > TimeUnit.SECONDS.toNanos(1)) c = connect();
         return c;
     }
@@ -102,7 +141,7 @@ public final class Redis implements AutoCloseable {
      * Completes exceptionally on a timeout, a lost connection, or an error from Redis.
      */
     public CompletableFuture<List<Object>> eval(Script script, String[] keys, String... args) {
-        CompletableFuture<StatefulRedisConnection<String, String>> c = connection();
+        CompletableFuture<StatefulConnection<String, String>> c = connection();
         if (!c.isDone() || c.isCompletedExceptionally()) {
             return c.isCompletedExceptionally() ? CompletableFuture.failedFuture(new IllegalStateException("redis unreachable"))
                     : c.thenCompose(conn -> run(conn, script, keys, args));
@@ -110,13 +149,19 @@ public final class Redis implements AutoCloseable {
         return run(c.join(), script, keys, args);
     }
 
-    private CompletableFuture<List<Object>> run(StatefulRedisConnection<String, String> conn, Script script, String[] keys, String[] args) {
-        CompletableFuture<List<Object>> f = conn.async().<List<Object>>evalsha(script.sha(), ScriptOutputType.MULTI, keys, args)
+    private static RedisClusterAsyncCommands<String, String> commands(StatefulConnection<String, String> conn) {
+        return conn instanceof StatefulRedisClusterConnection<String, String> cluster ? cluster.async()
+                : ((StatefulRedisConnection<String, String>) conn).async();
+    }
+
+    private CompletableFuture<List<Object>> run(StatefulConnection<String, String> conn, Script script, String[] keys, String[] args) {
+        RedisClusterAsyncCommands<String, String> commands = commands(conn);
+        CompletableFuture<List<Object>> f = commands.<List<Object>>evalsha(script.sha(), ScriptOutputType.MULTI, keys, args)
                 .toCompletableFuture()
                 .exceptionallyCompose(e -> {
                     Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
                     if (cause.getMessage() != null && cause.getMessage().startsWith("NOSCRIPT")) {
-                        return conn.async().<List<Object>>eval(script.source(), ScriptOutputType.MULTI, keys, args).toCompletableFuture();
+                        return commands.<List<Object>>eval(script.source(), ScriptOutputType.MULTI, keys, args).toCompletableFuture();
                     }
                     return CompletableFuture.failedFuture(cause);
                 });
@@ -127,11 +172,11 @@ public final class Redis implements AutoCloseable {
      * Runs one command (GET, HSET, …) on the shared connection: asynchronous, bounded by the configured timeout, failed
      * at once while Redis is unreachable. For the shared state every edge polls (deny list, consumers).
      */
-    public <T> CompletableFuture<T> call(java.util.function.Function<io.lettuce.core.api.async.RedisAsyncCommands<String, String>,
+    public <T> CompletableFuture<T> call(java.util.function.Function<RedisClusterAsyncCommands<String, String>,
             io.lettuce.core.RedisFuture<T>> command) {
-        CompletableFuture<StatefulRedisConnection<String, String>> c = connection();
+        CompletableFuture<StatefulConnection<String, String>> c = connection();
         if (c.isCompletedExceptionally()) return CompletableFuture.failedFuture(new IllegalStateException("redis unreachable"));
-        return c.thenCompose(conn -> command.apply(conn.async()).toCompletableFuture())
+        return c.thenCompose(conn -> command.apply(commands(conn)).toCompletableFuture())
                 .orTimeout(config.timeout().toNanos(), TimeUnit.NANOSECONDS);
     }
 
@@ -144,6 +189,22 @@ public final class Redis implements AutoCloseable {
     }
 
     private final java.util.concurrent.ConcurrentHashMap<Class<?>, AutoCloseable> shared = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * {@code items} in groups whose keys share a slot, in their order, for scripts over several keys: one group on a
+     * single Redis or Sentinel (every key is on the one master), one per slot on a cluster.
+     */
+    public <T> java.util.Collection<List<T>> bySlot(List<T> items, java.util.function.Function<T, String> key) {
+        if (clusterClient == null) return List.of(items);
+        java.util.Map<Integer, List<T>> groups = new java.util.LinkedHashMap<>();
+        for (T item : items) groups.computeIfAbsent(SlotHash.getSlot(key.apply(item)), s -> new java.util.ArrayList<>()).add(item);
+        return groups.values();
+    }
+
+    /** Whether this is a Redis Cluster. */
+    public boolean cluster() {
+        return clusterClient != null;
+    }
 
     /** Whether the last connection attempt succeeded (for logs and /ready). */
     public boolean up() {
@@ -160,9 +221,10 @@ public final class Redis implements AutoCloseable {
             }
         }
         shared.clear();
-        CompletableFuture<StatefulRedisConnection<String, String>> c = connecting;
+        CompletableFuture<StatefulConnection<String, String>> c = connecting;
         if (c != null && c.isDone() && !c.isCompletedExceptionally()) c.join().closeAsync();
-        client.shutdownAsync(0, 1, TimeUnit.SECONDS);
+        if (client != null) client.shutdownAsync(0, 1, TimeUnit.SECONDS);
+        if (clusterClient != null) clusterClient.shutdownAsync(0, 1, TimeUnit.SECONDS);
         resources.shutdown(0, 1, TimeUnit.SECONDS);
     }
 

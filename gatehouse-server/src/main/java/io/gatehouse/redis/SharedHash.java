@@ -61,7 +61,9 @@ public final class SharedHash implements AutoCloseable {
     public SharedHash(Redis redis, String key) {
         this.redis = redis;
         this.key = key;
-        this.versionKey = key + ":version";
+        // the hash tag puts the version in the hash's slot (a key without braces hashes whole): one script writes both,
+        // and on Redis Cluster a script's keys must share a slot
+        this.versionKey = "{" + key + "}:version";
         this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "gatehouse-shared-" + key.substring(key.lastIndexOf(':') + 1));
             t.setDaemon(true);

@@ -1,6 +1,7 @@
 package io.gatehouse.ratelimit;
 
 import io.gatehouse.Gatehouse;
+import io.gatehouse.clock.ManualClock;
 import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.testing.TestBackend;
 import org.junit.jupiter.api.AfterAll;
@@ -167,6 +168,70 @@ class GlobalRateLimitTest {
             a.shutdown(Duration.ofSeconds(1));
             b.shutdown(Duration.ofSeconds(1));
         }
+    }
+
+    /**
+     * Many connections at once: their decisions go to Redis in batches (one EVALSHA for the requests an event loop
+     * gathered while the previous batch was out), far fewer commands than requests, and each request still gets its
+     * own exact decision: a limit of 50 admits exactly 50 of 400.
+     */
+    @Test
+    void concurrentRequestsShareRoundTripsAndTheLimitStaysExact() throws Exception {
+        ManualClock clock = new ManualClock();   // no refill while the test runs
+        Gatehouse g = Gatehouse.start(ConfigLoader.parse("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    routes:
+                      - name: batched
+                        cluster: api
+                        filters:
+                          - rate_limit: {key: route, mode: global, limits: [{rate: 50/h}]}
+                redis: {address: "127.0.0.1:%d", timeout: 2s}
+                clusters:
+                  - name: api
+                    endpoints: ["%s"]
+                admin: {address: "off"}
+                """.formatted(redisPort, backend.address()), "batched.yaml"), clock);
+        io.lettuce.core.RedisClient direct = io.lettuce.core.RedisClient.create("redis://127.0.0.1:" + redisPort);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(40);
+        try (var conn = direct.connect()) {
+            int n = 400;
+            assertThat(get(g)).as("warm: a connection to Redis, the script loaded").isEqualTo(200);
+            conn.sync().configResetstat();
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<Integer>> results = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                results.add(pool.submit(() -> {
+                    start.await();
+                    return get(g);
+                }));
+            }
+            start.countDown();
+            int allowed = 0, limited = 0;
+            for (var f : results) {
+                int status = f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                if (status == 200) allowed++;
+                else if (status == 429) limited++;
+            }
+            assertThat(allowed).as("the warm-up took one of 50").isEqualTo(49);
+            assertThat(limited).isEqualTo(n - 49);
+            long commands = commandCalls(conn.sync().info("commandstats"), "evalsha") + commandCalls(conn.sync().info("commandstats"), "eval");
+            System.out.printf("batched global limit: %d requests, %d Redis script calls, %.0f round trips counted by the edge%n",
+                    n, commands, calls(g) - 1);
+            assertThat(commands).as("script calls for %d requests", n).isPositive().isLessThanOrEqualTo(n / 4);
+            assertThat(calls(g) - 1).as("round trips the edge counted").isEqualTo((double) commands);
+        } finally {
+            pool.shutdownNow();
+            direct.shutdown();
+            g.shutdown(Duration.ofSeconds(1));
+        }
+    }
+
+    /** {@code cmdstat_NAME:calls=N,...} from INFO commandstats; 0 when the command never ran. */
+    private static long commandCalls(String info, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("cmdstat_" + name + ":calls=([0-9]+)").matcher(info);
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
 
     @Test
