@@ -67,7 +67,11 @@ public final class Redis implements AutoCloseable {
             this.clusterClient = RedisClusterClient.create(resources, config.cluster().stream().map(this::nodeUri).toList());
             clusterClient.setOptions(ClusterClientOptions.builder()
                     .socketOptions(socket)
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    // a cluster connection opens its node connections on demand: rejecting while one is still
+                    // connecting would fail the first commands to every node. They queue instead, and Lettuce
+                    // cancels what waits past the timeout, so each feature's policy still applies during an outage
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                    .timeoutOptions(io.lettuce.core.TimeoutOptions.enabled(config.timeout()))
                     .autoReconnect(true)
                     // a failover or a resharding moves slots: learn the new map when a node says so, and now and then
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
@@ -86,11 +90,14 @@ public final class Redis implements AutoCloseable {
     private synchronized CompletableFuture<StatefulConnection<String, String>> connect() {
         lastAttemptNanos = System.nanoTime();
         CompletableFuture<StatefulConnection<String, String>> c = clusterClient != null
-                ? clusterClient.connectAsync(StringCodec.UTF8).<StatefulConnection<String, String>>thenApply(x -> x).toCompletableFuture()
+                // the slot map first: Lettuce's connectAsync does not load it itself ("Partitions not initialized")
+                ? clusterClient.refreshPartitionsAsync().toCompletableFuture()
+                        .thenCompose(v -> clusterClient.connectAsync(StringCodec.UTF8))
+                        .<StatefulConnection<String, String>>thenApply(x -> x)
                 : client.connectAsync(StringCodec.UTF8, clientUri()).<StatefulConnection<String, String>>thenApply(x -> x).toCompletableFuture();
         c.whenComplete((conn, e) -> {
             if (e != null) {
-                if (up || connecting == null) log.warn("redis {}: cannot connect ({})", config.describe(), e.getMessage());
+                if (up || connecting == null) log.warn("redis {}: cannot connect ({})", config.describe(), causes(e));
                 up = false;
             } else {
                 log.info("redis {}: connected", config.describe());
@@ -99,6 +106,17 @@ public final class Redis implements AutoCloseable {
         });
         connecting = c;
         return c;
+    }
+
+    /** An exception and its causes in one line: Lettuce wraps the reason a connect failed. */
+    private static String causes(Throwable e) {
+        StringBuilder b = new StringBuilder();
+        for (Throwable t = e; t != null && b.length() < 600; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) continue;
+            if (!b.isEmpty()) b.append("; caused by ");
+            b.append(t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName());
+        }
+        return b.toString();
     }
 
     private RedisURI nodeUri(String address) {
