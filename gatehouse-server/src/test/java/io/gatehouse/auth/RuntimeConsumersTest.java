@@ -11,7 +11,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -24,25 +23,46 @@ import static org.awaitility.Awaitility.await;
  * Consumers managed at runtime through the admin API, shared by two edges through a real Redis: made on one edge,
  * its key works on the other within a second; a rotation keeps both keys working; disable, enable and delete reach
  * every edge; a plan's limits apply; the listing shows usage and what is left of the quota. Keys are stored hashed.
+ * On HTTP/1.1 and on HTTP/2 (TLS, ALPN h2): one Redis for the class (emptied between the two), two edges per protocol.
  */
+@org.junit.jupiter.params.ParameterizedClass(name = "{0}")
+@org.junit.jupiter.params.provider.EnumSource(io.gatehouse.Protocol.class)
 class RuntimeConsumersTest {
     @RegisterExtension
     static final TestBackend backend = new TestBackend().name("api");
     static SharedRedis redis;
     static Gatehouse a;
     static Gatehouse b;
-    static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static HttpClient client;
+    static io.gatehouse.Protocol protocol;
+    @org.junit.jupiter.params.Parameter
+    io.gatehouse.Protocol parameter;
     static final String SECRET = "runtime-consumers-test-secret-0123456789";
     @org.junit.jupiter.api.io.TempDir
     static java.nio.file.Path dir;
 
     @BeforeAll
-    static void start() throws Exception {
+    static void startRedis() throws Exception {
         redis = new SharedRedis();
+    }
+
+    /** Two edges per protocol, on an empty Redis: started by the first test of each run of the class. */
+    @org.junit.jupiter.api.BeforeEach
+    void startFor() throws Exception {
+        if (protocol == parameter) return;
+        stopEdges();
+        redis.flush();
+        start(parameter);
+    }
+
+    static void start(io.gatehouse.Protocol p) throws Exception {
+        protocol = p;
+        client = p.client();
         String yaml = """
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: jwt
                         match: {path_prefix: /jwt}
@@ -65,20 +85,34 @@ class RuntimeConsumersTest {
                     endpoints: ["%s"]
                 admin: {address: "127.0.0.1:0"}
                 """;
-        a = Gatehouse.start(ConfigLoader.parse(yaml.formatted(SECRET, "a".repeat(64), redis.address(), dir.resolve("a.jsonl"), backend.address()), "a.yaml"));
-        b = Gatehouse.start(ConfigLoader.parse(yaml.formatted(SECRET, "a".repeat(64), redis.address(), dir.resolve("b.jsonl"), backend.address()), "b.yaml"));
+        a = Gatehouse.start(ConfigLoader.parse(yaml.formatted(p.listenerTls(), SECRET, "a".repeat(64), redis.address(),
+                dir.resolve(p + "-a.jsonl"), backend.address()), "a.yaml"));
+        b = Gatehouse.start(ConfigLoader.parse(yaml.formatted(p.listenerTls(), SECRET, "a".repeat(64), redis.address(),
+                dir.resolve(p + "-b.jsonl"), backend.address()), "b.yaml"));
+    }
+
+    static void stopEdges() {
+        if (a != null) a.shutdown(Duration.ofSeconds(1));
+        if (b != null) b.shutdown(Duration.ofSeconds(1));
+        a = b = null;
+        protocol = null;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        a.shutdown(Duration.ofSeconds(1));
-        b.shutdown(Duration.ofSeconds(1));
+        stopEdges();
         redis.close();
     }
 
+    /** Sends {@code request} on this run's protocol; the answer must have come on it. */
+    static int send(HttpRequest.Builder request) throws Exception {
+        HttpResponse<Void> r = client.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding());
+        assertThat(r.version()).isEqualTo(protocol.version());
+        return r.statusCode();
+    }
+
     static int call(Gatehouse g, String key) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/x"))
-                .timeout(Duration.ofSeconds(10)).header("x-api-key", key).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        return send(HttpRequest.newBuilder(protocol.uri(g.listenerAddress("edge").getPort(), "/x")).header("x-api-key", key));
     }
 
     /** Waits at most a second (the stated bound) for {@code edge} to answer {@code status} to {@code key}. */
@@ -143,8 +177,7 @@ class RuntimeConsumersTest {
     }
 
     static int bearer(Gatehouse g, String token) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/jwt/x"))
-                .timeout(Duration.ofSeconds(10)).header("authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        return send(HttpRequest.newBuilder(protocol.uri(g.listenerAddress("edge").getPort(), "/jwt/x")).header("authorization", "Bearer " + token));
     }
 
     @Test

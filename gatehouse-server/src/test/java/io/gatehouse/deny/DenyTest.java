@@ -11,7 +11,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -24,23 +23,36 @@ import static org.awaitility.Awaitility.await;
 /**
  * {@code deny} over real sockets: the configured lists (CIDR, User-Agent, header), and the shared list in a real Redis
  * that two edges honour: added through one edge's admin API, refused by the other within a second; removed, served
- * again; bad calls answered with problem+json.
+ * again; bad calls answered with problem+json. On HTTP/1.1 and on HTTP/2 (TLS, ALPN h2): one Redis for the
+ * class, two edges per protocol.
  */
+@org.junit.jupiter.params.ParameterizedClass(name = "{0}")
+@org.junit.jupiter.params.provider.EnumSource(io.gatehouse.Protocol.class)
 class DenyTest {
     @RegisterExtension
     static final TestBackend backend = new TestBackend().name("api");
     static SharedRedis redis;
     static Gatehouse a;
     static Gatehouse b;
-    static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static HttpClient client;
+    static io.gatehouse.Protocol protocol;
+    @org.junit.jupiter.params.Parameter
+    io.gatehouse.Protocol parameter;
 
     @BeforeAll
-    static void start() throws Exception {
+    static void startRedis() throws Exception {
         redis = new SharedRedis();
+    }
+
+    /** Two edges per protocol: started by the first test of each run of the class. */
+    static void start(io.gatehouse.Protocol p) throws Exception {
+        protocol = p;
+        client = p.client();
         String yaml = """
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     filters:
                       - deny:
                           user_agents: ["BadBot/*"]
@@ -58,20 +70,31 @@ class DenyTest {
                   - name: api
                     endpoints: ["%s"]
                 admin: {address: "127.0.0.1:0"}
-                """.formatted(redis.address(), backend.address());
+                """.formatted(p.listenerTls(), redis.address(), backend.address());
         a = Gatehouse.start(ConfigLoader.parse(yaml, "a.yaml"));
         b = Gatehouse.start(ConfigLoader.parse(yaml, "b.yaml"));
     }
 
+    static void stopEdges() {
+        if (a != null) a.shutdown(Duration.ofSeconds(1));
+        if (b != null) b.shutdown(Duration.ofSeconds(1));
+        a = b = null;
+        protocol = null;
+    }
+
     @AfterAll
     static void stop() throws Exception {
-        a.shutdown(Duration.ofSeconds(1));
-        b.shutdown(Duration.ofSeconds(1));
+        stopEdges();
         redis.close();
     }
 
+    /** The edges for this run's protocol (one place: the order of several @BeforeEach methods is not defined), then an empty list. */
     @BeforeEach
-    void clean() {
+    void startForAndClean() throws Exception {
+        if (protocol != parameter) {
+            stopEdges();
+            start(parameter);
+        }
         for (var e : SharedRedis.admin(a, "GET", "/deny", null).json().get("entries")) {
             SharedRedis.admin(a, "DELETE", "/deny/" + e.get("id").asText(), null);
         }
@@ -80,10 +103,12 @@ class DenyTest {
     }
 
     static HttpResponse<String> get(Gatehouse g, String path, Map<String, String> headers) throws Exception {
-        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + path))
+        HttpRequest.Builder r = HttpRequest.newBuilder(protocol.uri(g.listenerAddress("edge").getPort(), path))
                 .timeout(Duration.ofSeconds(10));
         headers.forEach(r::header);
-        return client.send(r.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = client.send(r.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.version()).isEqualTo(protocol.version());
+        return response;
     }
 
     @Test

@@ -33,6 +33,16 @@ public final class SharedRedis implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
+    /** Empties the Redis (FLUSHALL): a test class that runs again with fresh edges starts from nothing. */
+    public void flush() {
+        io.lettuce.core.RedisClient c = io.lettuce.core.RedisClient.create("redis://" + address());
+        try (var conn = c.connect()) {
+            conn.sync().flushall();
+        } finally {
+            c.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        }
+    }
+
     @Override
     public void close() throws Exception {
         server.stop();
