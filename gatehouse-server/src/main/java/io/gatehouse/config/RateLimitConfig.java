@@ -10,8 +10,9 @@ import java.util.List;
  * headers, which every answer of the route carries, so a consumer sees what its next decisions will be.
  *
  * <p>{@code mode: local} keeps the buckets in this process: each edge counts on its own. {@code mode: global} keeps
- * them in Redis (the {@code redis:} section): every edge shares them exactly, at one Redis round trip per decision
- * (an atomic script); when Redis cannot answer within its timeout, {@code on_redis_failure} decides.
+ * them in Redis (the {@code redis:} section): every edge shares them exactly, decided by an atomic script, the
+ * decisions of an event loop batched into one round trip; when Redis cannot answer within its timeout,
+ * {@code on_redis_failure} decides.
  *
  * @param key     {@code consumer} (default; the client address when there is no identity), {@code client_ip},
  *                {@code route}, {@code header:NAME}, {@code claim:NAME}
