@@ -35,6 +35,7 @@ final class RsaSignatures {
                 log.debug("RSA: Amazon Corretto Crypto Provider unavailable ({}); using the JDK's", p.getLoadingError().toString());
                 return null;
             }
+            log.info("RSA signatures (JWT RS256/384/512): {} {}", p.getName(), p.getVersionStr());
             return p;
         } catch (LinkageError | RuntimeException e) {
             log.debug("RSA: Amazon Corretto Crypto Provider unavailable ({}); using the JDK's", e.toString());
