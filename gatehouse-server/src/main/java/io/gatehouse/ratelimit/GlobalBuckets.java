@@ -24,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Shared by every {@code rate_limit} of the process ({@link Redis#shared}): routes batch together.
  */
 final class GlobalBuckets implements AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(GlobalBuckets.class);
     /** At most this many decisions per script run: a long script holds Redis up for everyone. */
     static final int MAX_BATCH = 128;
 
@@ -152,20 +153,30 @@ final class GlobalBuckets implements AutoCloseable {
                 a += p.limitArgs().length;
                 if (p.trips() != null && routes.put(p.trips(), Boolean.TRUE) == null) p.trips().increment();
             }
-            redis.eval(SCRIPT, keys, args).whenComplete((r, e) -> loop.execute(() -> {
-                inFlight--;
-                for (int i = 0; i < batch.size(); i++) {
-                    Decided d = batch.get(i).then();
+            // bounded here too (eval bounds the command, not a connection still being made): a batch that never
+            // answered would hold this loop's later decisions back for good
+            redis.eval(SCRIPT, keys, args).orTimeout(2 * redis.config().timeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                    .whenComplete((r, e) -> loop.execute(() -> answer(batch, r, e)));
+        }
+
+        private void answer(List<Pending> batch, List<Object> r, Throwable e) {
+            inFlight--;
+            for (int i = 0; i < batch.size(); i++) {
+                Decided d = batch.get(i).then();
+                try {
                     if (e != null) {
                         d.decided(false, 0, 0, 0, e);
                     } else {
                         d.decided((Long) r.get(4 * i) == 1L, (Long) r.get(4 * i + 1), (Long) r.get(4 * i + 2),
                                 (Long) r.get(4 * i + 3), null);
                     }
+                } catch (RuntimeException failed) {
+                    // one request's failure must not leave the rest of the batch waiting
+                    log.warn("rate limit: a global decision could not be applied", failed);
                 }
-                // what arrived while this batch was out goes now, as one batch
-                if (inFlight == 0 && !waiting.isEmpty()) run();
-            }));
+            }
+            // what arrived while this batch was out goes now, as one batch
+            if (inFlight == 0 && !waiting.isEmpty()) run();
         }
     }
 
