@@ -89,6 +89,9 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
         this.jwks = config.jwksUrl() == null ? null : new JwksSource(config.jwksUrl(), config.jwksRefresh(),
                 context.clock(), named, context.internalClusters());
         this.mac = macVerifier(config.secret());
+        // load the RSA provider (a native library, extracted to a file) now, at config time, not on an event loop
+        // with the first token
+        if (algorithms.stream().anyMatch(a -> a.startsWith("RS"))) RsaSignatures.provider();
         this.skewMillis = config.clockSkew().toMillis();
         this.header = AsciiString.of(config.header());
         this.consumers = ConsumerDirectory.of(context);
