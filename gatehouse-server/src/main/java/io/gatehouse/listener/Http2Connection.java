@@ -443,7 +443,10 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
         ChannelPromise sent = ctx.newPromise();
         goAway(ctx, connection().remote().lastStreamCreated(), error.code(), Unpooled.EMPTY_BUFFER, sent);
         flush(ctx);
-        sent.addListener(f -> traffic.lingeringClose());
+        // From a task of its own, not inside the write's completion: the transport is still accounting the written
+        // bytes against the outbound buffer when the promise fires, and shutting the output drops that buffer under
+        // it (io_uring: an AssertionError in ChannelOutboundBuffer.removeBytes that stops the event loop under -ea).
+        sent.addListener(f -> ctx.executor().execute(traffic::lingeringClose));
     }
 
     // ---- idle: no stream open for the listener's idle timeout ----
