@@ -30,6 +30,7 @@ final class CleartextProtocolDetector extends ByteToMessageDecoder {
     private ScheduledFuture<?> timer;
     private boolean decided;
     private boolean sawBytes;
+    private boolean failed;
 
     CleartextProtocolDetector(Listener listener) {
         this.listener = listener;
@@ -91,6 +92,7 @@ final class CleartextProtocolDetector extends ByteToMessageDecoder {
      */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        failed = true;
         log.debug("listener {}: connection from {} failed before its protocol was known: {}", listener.name(),
                 ctx.channel().remoteAddress(), cause.toString());
         ctx.close();
@@ -99,6 +101,11 @@ final class CleartextProtocolDetector extends ByteToMessageDecoder {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (timer != null) timer.cancel(false);
+        // io_uring may report a reset as a plain close (epoll as an exception, logged above): one line either way
+        if (!decided && !failed) {
+            log.debug("listener {}: connection from {} failed before its protocol was known: closed by the peer",
+                    listener.name(), ctx.channel().remoteAddress());
+        }
         super.channelInactive(ctx);
     }
 }
