@@ -75,9 +75,9 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
      * {@code auto} (epoll, else NIO), {@code epoll}, {@code io_uring} or {@code nio}.
      *
      * <p>Why not io_uring by default, although it is cheaper: with epoll a keep-alive request costs four socket
-     * syscalls (read and write on each side), io_uring about one {@code io_uring_enter} per three requests, and on a
-     * host where each kernel entry is dear (page-table isolation without PCID) that halved the kernel time per
-     * request (bench/results/2026-12-05-syscalls.md). But Netty 4.2.18's io_uring channel can stall an endpoint
+     * syscalls (read and write on each side), io_uring one {@code io_uring_enter} per four or five requests, and on a
+     * host where each kernel entry is dear (page-table isolation without PCID) that cut the kernel time per request
+     * by 13-38 % (bench/results/2026-12-05-syscalls.md). But Netty 4.2.18's io_uring channel can stall an endpoint
      * connection that was reset while its last bytes were being read: no further read is submitted, so the client's
      * truncated response is never closed (about one in two tries of that case; the same with epoll: none).
      */
