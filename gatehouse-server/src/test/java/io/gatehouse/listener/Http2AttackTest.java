@@ -47,7 +47,12 @@ class Http2AttackTest {
     final TestBackend backend = new TestBackend().name("b");
 
     private GatehouseFixture gatehouse(String endpoint) {
+        return gatehouse(endpoint, "auto");
+    }
+
+    private GatehouseFixture gatehouse(String endpoint, String transport) {
         return GatehouseFixture.start("""
+                server: { transport: %s }
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
@@ -58,7 +63,7 @@ class Http2AttackTest {
                 clusters:
                   - name: app
                     endpoints: [ "%s" ]
-                """.formatted(endpoint));
+                """.formatted(transport, endpoint));
     }
 
     private GatehouseFixture gatehouse() {
@@ -120,6 +125,30 @@ class Http2AttackTest {
         try (GatehouseFixture g = gatehouse(); RawH2 c = RawH2.connect(g.address())) {
             for (int i = 0; i < 10_000 && !c.writeFailed(); i++) c.settings(0x3, 100);
             goAwayAndClose(c, ENHANCE_YOUR_CALM);
+            othersAreServed(g);
+        }
+    }
+
+    /**
+     * The lingering close after a flood's GOAWAY, on io_uring too: shutting the output inside the GOAWAY write's
+     * completion once made that transport's write accounting throw and stopped the event loop.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"epoll", "io_uring"})
+    void floodsGetGoAwayAndTheEventLoopLivesOnOnEveryNativeTransport(String transport) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(transport.equals("epoll")
+                ? io.netty.channel.epoll.Epoll.isAvailable() : io.netty.channel.uring.IoUring.isAvailable(), transport);
+        try (GatehouseFixture g = gatehouse(backend.address(), transport)) {
+            for (int round = 0; round < 3; round++) {
+                try (RawH2 c = RawH2.connect(g.address())) {
+                    for (int i = 0; i < 10_000 && !c.writeFailed(); i++) c.ping();
+                    goAwayAndClose(c, ENHANCE_YOUR_CALM);
+                }
+                try (RawH2 c = RawH2.connect(g.address())) {
+                    for (int i = 0; i < 10_000 && !c.writeFailed(); i++) c.settings(0x3, 100);
+                    goAwayAndClose(c, ENHANCE_YOUR_CALM);
+                }
+            }
             othersAreServed(g);
         }
     }
