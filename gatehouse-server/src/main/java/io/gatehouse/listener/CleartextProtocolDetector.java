@@ -103,8 +103,8 @@ final class CleartextProtocolDetector extends ByteToMessageDecoder {
         if (timer != null) timer.cancel(false);
         // io_uring may report a reset as a plain close (epoll as an exception, logged above): one line either way
         if (!decided && !failed) {
-            log.debug("listener {}: connection from {} failed before its protocol was known: closed by the peer",
-                    listener.name(), ctx.channel().remoteAddress());
+            log.debug("listener {}: connection from {} closed before its protocol was known", listener.name(),
+                    ctx.channel().remoteAddress());
         }
         super.channelInactive(ctx);
     }
