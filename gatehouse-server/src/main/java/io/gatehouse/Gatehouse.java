@@ -195,6 +195,12 @@ public final class Gatehouse implements AutoCloseable {
                 action = new HttpProxy(c, proxyHeaders);
             } else if (rc.directResponse() != null) {
                 action = RouteActions.directResponse(rc.directResponse());
+            } else if (rc.files() != null) {
+                try {
+                    action = new io.gatehouse.files.FileServer(rc.files());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("route " + rc.name() + ": files: " + e.getMessage(), e);
+                }
             } else {
                 action = RouteActions.redirect(rc.redirect());
             }

@@ -117,7 +117,7 @@ final class StateViews {
                 m.put("match", CONFIG_JSON.valueToTree(r.config().match()));
                 m.put("cluster", r.config().cluster());
                 m.put("action", r.config().cluster() != null ? "proxy"
-                        : r.config().directResponse() != null ? "direct_response" : "redirect");
+                        : r.config().directResponse() != null ? "direct_response" : r.config().files() != null ? "files" : "redirect");
                 m.put("chain", r.chain());
                 out.add(m);
             }

@@ -4,7 +4,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * One route: a match, and exactly one action ({@code cluster}, {@code direct_response} or {@code redirect}).
+ * One route: a match, and exactly one action ({@code cluster}, {@code direct_response}, {@code redirect} or
+ * {@code files}).
  *
  * @param name           unique within the listener; used in logs, metrics and the admin API
  * @param match          what requests this route takes (all of it must hold)
@@ -22,6 +23,7 @@ import java.util.List;
  * @param decompressRequests decode gzip/br request bodies before they go upstream; null: bodies pass as sent
  * @param filters        the route's filter chain, in order, after the listener's; the route's action comes last
  * @param inheritFilters run the listener's {@code filters} first (default true); false: only the route's own
+ * @param files          serve files from a directory (the web-server role)
  */
 public record RouteConfig(
         String name,
@@ -39,14 +41,16 @@ public record RouteConfig(
         CompressionConfig compression,
         DecompressRequestsConfig decompressRequests,
         List<FilterConfig> filters,
-        Boolean inheritFilters) {
+        Boolean inheritFilters,
+        FilesConfig files) {
 
     public RouteConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
         match = match == null ? MatchConfig.ANY : match;
-        int actions = (cluster != null ? 1 : 0) + (directResponse != null ? 1 : 0) + (redirect != null ? 1 : 0);
+        int actions = (cluster != null ? 1 : 0) + (directResponse != null ? 1 : 0) + (redirect != null ? 1 : 0)
+                + (files != null ? 1 : 0);
         if (actions != 1) {
-            throw new IllegalArgumentException("route needs exactly one of cluster, direct_response, redirect");
+            throw new IllegalArgumentException("route needs exactly one of cluster, direct_response, redirect, files");
         }
         if (stripPrefix != null && rewritePath != null) {
             throw new IllegalArgumentException("strip_prefix: cannot be combined with rewrite_path");
@@ -71,6 +75,16 @@ public record RouteConfig(
                 throw new IllegalArgumentException("decompress_requests: set it in filters or here, not both");
             }
         }
+    }
+
+    /** A route whose action is not {@code files}. */
+    public RouteConfig(String name, MatchConfig match, String cluster, DirectResponseConfig directResponse,
+                       RedirectConfig redirect, String stripPrefix, String rewritePath, Boolean preserveHost,
+                       Long maxBodySize, RouteTimeoutsConfig timeouts, RetryConfig retries, HstsConfig hsts,
+                       CompressionConfig compression, DecompressRequestsConfig decompressRequests,
+                       List<FilterConfig> filters, Boolean inheritFilters) {
+        this(name, match, cluster, directResponse, redirect, stripPrefix, rewritePath, preserveHost, maxBodySize,
+                timeouts, retries, hsts, compression, decompressRequests, filters, inheritFilters, null);
     }
 
     /** A route without HSTS or compression settings of its own. */

@@ -24,4 +24,21 @@ public interface Downstream extends ResponseSink {
      * The downstream stops speaking HTTP; bytes flow both ways with backpressure until either side closes.
      */
     void tunnel(Channel upstream);
+
+    /**
+     * This connection sends a file's bytes without copying them through user space (sendfile): plain HTTP/1.1 on
+     * epoll or NIO. TLS, HTTP/2 and io_uring cannot; their callers read the file and write the bytes.
+     */
+    default boolean zeroCopy() {
+        return false;
+    }
+
+    /**
+     * Writes {@code region} as the next body bytes (only when {@link #zeroCopy()}; the head said the length). The
+     * connection releases it once sent, which closes its file.
+     */
+    default void write(io.netty.channel.FileRegion region) {
+        region.release();
+        throw new UnsupportedOperationException("this connection cannot send a file region");
+    }
 }

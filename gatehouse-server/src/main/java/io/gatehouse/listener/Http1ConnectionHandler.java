@@ -387,6 +387,19 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
 
         @Override
+        public boolean zeroCopy() {
+            Channel c = ctx.channel();
+            return ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null
+                    && (c instanceof io.netty.channel.epoll.EpollSocketChannel || c instanceof io.netty.channel.socket.nio.NioSocketChannel);
+        }
+
+        @Override
+        public void write(io.netty.channel.FileRegion region) {
+            // below this handler the encoder passes a region through as it is (the head set Content-Length)
+            if (stale()) region.release(); else ctx.write(region, ctx.voidPromise());
+        }
+
+        @Override
         public void tunnel(Channel upstream) {
             if (stale()) upstream.close(); else Http1ConnectionHandler.this.tunnel(upstream);
         }

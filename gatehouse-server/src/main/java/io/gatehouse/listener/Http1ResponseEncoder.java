@@ -25,6 +25,7 @@ final class Http1ResponseEncoder extends HttpResponseEncoder {
         // counted here rather than in a handler of its own: one pipeline hop less per write
         for (int i = from; i < out.size(); i++) {
             if (out.get(i) instanceof io.netty.buffer.ByteBuf b) bytesEncoded += b.readableBytes();
+            else if (out.get(i) instanceof io.netty.channel.FileRegion f) bytesEncoded += f.count();
         }
     }
 
