@@ -57,7 +57,6 @@ final class FileBody implements HttpExchange.ClientListener {
     /** On the event loop: the head, then the body. */
     void start(HttpExchange exchange) {
         this.exchange = exchange;
-        exchange.localAnswer(true);
         if (exchange.requestIdValue() != null) head.headers().set(LocalResponse.REQUEST_ID_HEADER, exchange.requestIdValue());
         exchange.clientListener(this);
         exchange.response().write(head);

@@ -127,7 +127,12 @@ public final class FileServer implements NamedFilter {
         }
         switch (answer) {
             case Failure f -> LocalResponse.fail(exchange, f.status(), f.reason());
-            case FullHttpResponse r -> LocalResponse.send(exchange, r);
+            case FullHttpResponse r -> {
+                // not a local answer: the directory is this route's origin, so a cache in front stores what it serves
+                if (exchange.requestIdValue() != null) r.headers().set(LocalResponse.REQUEST_ID_HEADER, exchange.requestIdValue());
+                exchange.response().write(r);
+                exchange.response().flush();
+            }
             case FileBody b -> b.start(exchange);
             default -> throw new IllegalStateException("unexpected answer " + answer);
         }

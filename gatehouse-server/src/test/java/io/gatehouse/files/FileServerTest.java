@@ -79,10 +79,16 @@ class FileServerTest {
                         filters:
                           - headers: {response: {set: {x-filter: ran}}}
                         files: {root: "%s"}
+                      - name: cached
+                        match: {path_prefix: /cached/}
+                        strip_prefix: /cached
+                        filters:
+                          - cache: {x_cache: true}
+                        files: {root: "%s"}
                       - name: site
                         files: {root: "%s"}
                 admin: {address: "off"}
-                """.formatted(p.listenerTls(), site, site), "files.yaml"));
+                """.formatted(p.listenerTls(), site, site, site), "files.yaml"));
     }
 
     @AfterAll
@@ -276,6 +282,17 @@ class FileServerTest {
         assertThat(r.body()).isEqualTo(big);
         assertThat(FileBody.CHUNKS_READ.sum() - before).as("a filter wraps the response: read, so it sees the bytes").isPositive();
         assertThat(header(get(p, "/wrapped/style.css"), "x-filter")).isEqualTo("ran");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Protocol.class)
+    void aCacheInFrontStoresTheFilesAnswers(Protocol p) throws Exception {
+        HttpResponse<byte[]> miss = get(p, "/cached/big.bin");
+        HttpResponse<byte[]> hit = get(p, "/cached/big.bin");
+        assertThat(header(miss, "x-cache")).isEqualTo("MISS");
+        assertThat(header(hit, "x-cache")).isEqualTo("HIT");
+        assertThat(hit.body()).isEqualTo(big);
+        assertThat(header(hit, "etag")).isEqualTo(header(miss, "etag"));
     }
 
     @Test
