@@ -119,4 +119,59 @@ class ProxyCommandTest {
                 .isEqualTo("gatehouse: proxying http://127.0.0.1:8080 -> 127.0.0.1:9001, 127.0.0.1:9002 "
                         + "(least_request, health: GET /health every 1500ms)");
     }
+
+    @Test
+    void cachePutsTheCacheFilterOnTheCatchAllRouteWithQuickModeDefaults() {
+        GatehouseConfig config = ProxyCommand.config("127.0.0.1:8080", TWO, "round_robin", null, Duration.ofSeconds(2), "off",
+                ProxyCommand.cacheSize("64m"));
+        var route = config.listeners().get(0).routes().get(0);
+        assertThat(route.filters()).singleElement().satisfies(f -> {
+            assertThat(f.type()).isEqualTo("cache");
+            io.gatehouse.config.CacheConfig c = (io.gatehouse.config.CacheConfig) f.settings();
+            assertThat(c.maxSize()).isEqualTo(64L << 20);
+            assertThat(c.staleOnError()).isEqualTo(Duration.ofDays(1));
+            assertThat(c.useStale()).containsExactlyInAnyOrder("error", "timeout", "http_5xx");
+            assertThat(c.purgeFrom()).containsExactly("127.0.0.1/32", "::1/128");
+        });
+        assertThat(ProxyCommand.describe(config, "127.0.0.1:8080")).endsWith("no active health checks, cache: 64MiB in memory)");
+        assertThat(ProxyCommand.config("127.0.0.1:8080", TWO, "round_robin", null, Duration.ofSeconds(2), "off")
+                .listeners().get(0).routes().get(0).filters()).isEmpty();
+        assertThat(ProxyCommand.cacheSize(ProxyCommand.DEFAULT_CACHE_SIZE)).isEqualTo(256L << 20);
+    }
+
+    @Test
+    void cacheWithABadSizeIsAUsageError() {
+        CommandRun run = CommandRun.of("proxy", "--to", "127.0.0.1:9001", "--cache", "lots");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--cache: 'lots' is not a size");
+        CommandRun tiny = CommandRun.of("proxy", "--to", "127.0.0.1:9001", "--cache", "10");
+        assertThat(tiny.exitCode()).isEqualTo(2);
+        assertThat(tiny.err()).contains("--cache: at least 1KiB");
+    }
+
+    @Test
+    void cacheServesTheSecondRequestWithoutTheOrigin() throws Exception {
+        try (io.gatehouse.testing.TestBackend origin = io.gatehouse.testing.TestBackend.started();
+             HttpClient client = HttpClient.newHttpClient()) {
+            origin.respond(r -> io.gatehouse.testing.TestResponse.ok("page " + r.path()).header("cache-control", "max-age=60"));
+            GatehouseConfig config = ProxyCommand.config("127.0.0.1:0", List.of(origin.address()), "round_robin", null,
+                    Duration.ofSeconds(1), "off", ProxyCommand.cacheSize(ProxyCommand.DEFAULT_CACHE_SIZE));
+            try (Gatehouse gatehouse = Gatehouse.start(config)) {
+                URI edge = URI.create("http://" + HostPort.format(gatehouse.listenerAddress(ProxyCommand.LISTENER)) + "/page");
+                HttpResponse<String> first = client.send(HttpRequest.newBuilder(edge).build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> second = client.send(HttpRequest.newBuilder(edge).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(first.body()).isEqualTo("page /page");
+                assertThat(second.body()).isEqualTo("page /page");
+                assertThat(first.headers().firstValue("cache-status").orElse("")).contains("fwd=uri-miss");
+                assertThat(second.headers().firstValue("cache-status").orElse("")).startsWith("gatehouse; hit");
+                assertThat(origin.requests()).as("the hit did not reach the origin").hasSize(1);
+
+                HttpResponse<String> purge = client.send(HttpRequest.newBuilder(edge).method("PURGE", HttpRequest.BodyPublishers.noBody()).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(purge.statusCode()).as("PURGE from loopback").isEqualTo(200);
+                client.send(HttpRequest.newBuilder(edge).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(origin.requests()).as("purged: fetched again").hasSize(2);
+            }
+        }
+    }
 }
