@@ -157,4 +157,9 @@ if with_memory:
     if "gatehouse" in per and "varnish" in per and per["varnish"][-1][0] > 0:
         g, v = per["gatehouse"][-1][0], per["varnish"][-1][0]
         print(f"bytes per object: gatehouse / varnish = {g} / {v} = {g / v:.2f} (target <= 1)")
+        heap = per["gatehouse"][-1][1]
+        if heap != "-":
+            # a JVM's RSS grows in steps (heap already committed and touched counts before the fill): the live heap
+            # the objects hold is the steadier figure, so both are printed
+            print(f"  (by gatehouse's live heap instead of RSS: {heap} / {v} = {int(heap) / v:.2f})")
 PY
