@@ -64,7 +64,7 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
         java.util.Set<String> useStale = config.staleOnError().isZero() ? java.util.Set.of() : java.util.Set.copyOf(config.useStale());
         this.policy = new CachePolicy(targets, config.ttlByStatus(), config.originCacheControl().equals("respect"), 0.1,
                 config.heuristicMax(), config.staleOnError(), useStale, config.storeSetCookie());
-        this.cache = RouteCache.acquire(meters, context.listener(), context.route(), config.maxSize());
+        this.cache = RouteCache.acquire(meters, context.listener(), context.route(), config.maxSize(), config.disk());
         cache.key = config.key();
         this.purgeFrom = new Cidrs(config.purgeFrom());
         this.refresher = BackgroundRefresh.forRoute(context);
@@ -114,6 +114,21 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
         String primary = CacheKeys.primary(ex, config.key());
         String variant = CacheKeys.variant(store().varyOf(primary), request);
         CachedResponse stored = store().get(primary, variant);
+        if (stored == null && store().onDisk(primary, variant)) {
+            // a memory miss the disk index holds: read off the event loop, then decide on the exchange's loop
+            chain.later(ex);
+            store().load(primary, variant, policy).whenComplete((r, failure) -> ex.eventLoop().execute(() -> {
+                if (ex.completed() || ex.clientGone()) return;
+                decide(ex, chain, head, collapsed, primary, r);
+            }));
+            return;
+        }
+        decide(ex, chain, head, collapsed, primary, stored);
+    }
+
+    private void decide(HttpExchange ex, FilterChain chain, boolean head, boolean collapsed, String primary,
+                        CachedResponse stored) {
+        HttpHeaders request = ex.request().headers();
         long now = clock.currentTimeMillis();
         Decision d = CacheStrategy.decide(request, stored, now);
         switch (d.action()) {

@@ -4,6 +4,9 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 
+import io.gatehouse.cache.disk.DiskStore;
+
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,6 +20,10 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code Vary}s on (the latest Vary seen for a primary key is remembered, bounded). An index from URL to keys serves
  * invalidation by unsafe methods and purges without scanning the cache.
  *
+ * <p>With a {@link DiskStore} behind it (optional), every stored response is also written to disk (on the disk
+ * store's executor), {@link #onDisk} says (from the disk index, without I/O) whether a memory miss may be a disk hit,
+ * {@link #load} reads it off the event loop and promotes it to memory, and purges apply to both tiers.
+ *
  * <p>Thread-safe: every event loop of the route reads and writes it.
  */
 public final class CacheStore {
@@ -25,9 +32,15 @@ public final class CacheStore {
     private final Map<String, Set<String>> keysByUrl = new ConcurrentHashMap<>();
     private final LongAdder evictions = new LongAdder();
     private final long maxBytes;
+    private final DiskStore disk;   // null: memory only
 
     public CacheStore(long maxBytes) {
+        this(maxBytes, null);
+    }
+
+    public CacheStore(long maxBytes, DiskStore disk) {
         this.maxBytes = maxBytes;
+        this.disk = disk;
         this.entries = Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
                 .weigher((String k, CachedResponse v) -> v.weight() + 2 * k.length())
@@ -45,7 +58,28 @@ public final class CacheStore {
     /** The Vary field names last stored for {@code primary} (empty when none, or nothing stored). */
     public List<String> varyOf(String primary) {
         List<String> v = varyByPrimary.getIfPresent(primary);
+        if (v == null && disk != null) v = disk.varyOf(primary);
         return v == null ? List.of() : v;
+    }
+
+    /** The disk tier, or null. */
+    public DiskStore disk() { return disk; }
+
+    /** Whether a memory miss for this key may be served from disk (the disk index says so; no I/O). */
+    public boolean onDisk(String primary, String variant) {
+        return disk != null && disk.contains(primary + '\0' + variant);
+    }
+
+    /**
+     * Reads the key from disk off the calling thread and promotes it to memory; completes (on the disk executor) with
+     * it, or null (absent, corrupt, or the disk queue full).
+     */
+    public java.util.concurrent.CompletableFuture<CachedResponse> load(String primary, String variant, CachePolicy policy) {
+        if (disk == null) return java.util.concurrent.CompletableFuture.completedFuture(null);
+        return disk.read(primary + '\0' + variant, policy).thenApply(r -> {
+            if (r != null) remember(primary, r);
+            return r;
+        });
     }
 
     public CachedResponse get(String primary, String variant) {
@@ -53,10 +87,17 @@ public final class CacheStore {
     }
 
     public void put(String primary, CachedResponse response) {
+        String key = remember(primary, response);
+        if (disk != null) disk.write(key, response);
+    }
+
+    /** Into the memory tier only. */
+    private String remember(String primary, CachedResponse response) {
         varyByPrimary.put(primary, response.vary());
         String key = primary + '\0' + response.varyValues();
         keysByUrl.computeIfAbsent(response.url(), u -> ConcurrentHashMap.newKeySet()).add(key);
         entries.put(key, response);
+        return key;
     }
 
     private void unindex(String url, String key) {
@@ -66,37 +107,44 @@ public final class CacheStore {
         });
     }
 
-    /** Removes (hard) or marks stale (soft) every variant stored for {@code url}; returns how many. */
+    /** Removes (hard) or marks stale (soft) every variant stored for {@code url}, in both tiers; returns how many. */
     public int purgeUrl(String url, boolean soft) {
+        Set<String> done = new HashSet<>();
         Set<String> keys = keysByUrl.get(url);
-        if (keys == null) return 0;
-        int n = 0;
-        for (String k : List.copyOf(keys)) n += purgeKey(k, soft);
-        return n;
+        if (keys != null) for (String k : List.copyOf(keys)) purgeKey(k, soft, done);
+        if (disk != null) done.addAll(disk.purgeUrl(url, soft));
+        return done.size();
     }
 
     /** Every URL starting with {@code prefix}. */
     public int purgePrefix(String prefix, boolean soft) {
-        int n = 0;
-        for (String url : List.copyOf(keysByUrl.keySet())) if (url.startsWith(prefix)) n += purgeUrl(url, soft);
-        return n;
+        Set<String> done = new HashSet<>();
+        for (String url : List.copyOf(keysByUrl.keySet())) {
+            if (!url.startsWith(prefix)) continue;
+            Set<String> keys = keysByUrl.get(url);
+            if (keys != null) for (String k : List.copyOf(keys)) purgeKey(k, soft, done);
+        }
+        if (disk != null) done.addAll(disk.purgePrefix(prefix, soft));
+        return done.size();
     }
 
     /** Every entry tagged {@code tag} (Surrogate-Key / Cache-Tag); a scan, as purges are rare. */
     public int purgeTag(String tag, boolean soft) {
-        int n = 0;
-        for (var e : entries.asMap().entrySet()) if (e.getValue().tags().contains(tag)) n += purgeKey(e.getKey(), soft);
-        return n;
+        Set<String> done = new HashSet<>();
+        for (var e : entries.asMap().entrySet()) if (e.getValue().tags().contains(tag)) purgeKey(e.getKey(), soft, done);
+        if (disk != null) done.addAll(disk.purgeTag(tag, soft));
+        return done.size();
     }
 
-    private int purgeKey(String key, boolean soft) {
+    private void purgeKey(String key, boolean soft, Set<String> done) {
         if (soft) {
             CachedResponse r = entries.getIfPresent(key);
-            if (r == null) return 0;
+            if (r == null) return;
             r.invalidate();
-            return 1;
+            done.add(key);
+            return;
         }
-        return entries.asMap().remove(key) != null ? 1 : 0;
+        if (entries.asMap().remove(key) != null) done.add(key);
     }
 
     public long evictions() { return evictions.sum(); }

@@ -1,5 +1,6 @@
 package io.gatehouse.cache;
 
+import io.gatehouse.cache.disk.DiskStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -32,10 +33,14 @@ public final class RouteCache {
     final Counter hitBytes, missBytes, originSaved, coalesced, staleServed;
     private final LongAdder hitCount = new LongAdder(), lookups = new LongAdder();
 
-    private RouteCache(String listener, String route, long maxBytes, MeterRegistry meters) {
+    final io.gatehouse.config.CacheConfig.DiskConfig diskConfig;
+
+    private RouteCache(String listener, String route, long maxBytes, io.gatehouse.config.CacheConfig.DiskConfig disk,
+                       MeterRegistry meters) {
         this.listener = listener;
         this.route = route;
-        this.store = new CacheStore(maxBytes);
+        this.diskConfig = disk;
+        this.store = new CacheStore(maxBytes, disk == null ? null : openDisk(disk, listener, route));
         hits = result(meters, "hit");
         misses = result(meters, "miss");
         stale = result(meters, "stale");
@@ -59,11 +64,35 @@ public final class RouteCache {
                 .tag("listener", listener).tag("route", route).register(meters));
         storeMeters.add(Gauge.builder("gatehouse.cache.size", store, CacheStore::bytes).baseUnit("bytes").description("Bytes held by the memory tier")
                 .tag("listener", listener).tag("route", route).register(meters));
+        DiskStore d = store.disk();
+        if (d != null) {
+            storeMeters.add(Gauge.builder("gatehouse.cache.disk.entries", d, DiskStore::count).description("Objects in the disk tier")
+                    .tag("listener", listener).tag("route", route).register(meters));
+            storeMeters.add(Gauge.builder("gatehouse.cache.disk.size", d, DiskStore::bytes).baseUnit("bytes").description("Bytes of files in the disk tier")
+                    .tag("listener", listener).tag("route", route).register(meters));
+            storeMeters.add(FunctionCounter.builder("gatehouse.cache.disk.hits", d, DiskStore::hits).description("Memory misses served from the disk tier (then promoted)")
+                    .tag("listener", listener).tag("route", route).register(meters));
+            storeMeters.add(FunctionCounter.builder("gatehouse.cache.disk.corrupt", d, DiskStore::corrupt).description("Disk files that failed their checksum, length or key: deleted, never served")
+                    .tag("listener", listener).tag("route", route).register(meters));
+            storeMeters.add(FunctionCounter.builder("gatehouse.cache.disk.evictions", d, DiskStore::evictions).description("Disk files removed for room")
+                    .tag("listener", listener).tag("route", route).register(meters));
+        }
+    }
+
+    /** The route's directory under the disk tier's path: one per listener and route, so routes never share files. */
+    private static DiskStore openDisk(io.gatehouse.config.CacheConfig.DiskConfig disk, String listener, String route) {
+        String dir = (listener + "." + route).replaceAll("[^A-Za-z0-9._-]", "_");
+        try {
+            return new DiskStore(java.nio.file.Path.of(disk.path()).resolve(dir), disk.maxSize());
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cache disk path " + disk.path() + ": " + e.getMessage(), e);
+        }
     }
 
     /** The meters that read this store: removed with it, so a new store of the route gets its own. */
     private void removeStoreMeters(MeterRegistry meters) {
         for (var m : storeMeters) meters.remove(m);
+        if (store.disk() != null) store.disk().close();
     }
 
     private Counter result(MeterRegistry meters, String result) {
@@ -72,13 +101,15 @@ public final class RouteCache {
     }
 
     /** The route's cache in the server of {@code meters}, made on first use; {@link #release} when done. */
-    static synchronized RouteCache acquire(MeterRegistry meters, String listener, String route, long maxBytes) {
+    static synchronized RouteCache acquire(MeterRegistry meters, String listener, String route, long maxBytes,
+                                           io.gatehouse.config.CacheConfig.DiskConfig disk) {
         Map<String, RouteCache> server = BY_SERVER.computeIfAbsent(meters, m -> new ConcurrentHashMap<>());
         String id = listener + "/" + route;
         RouteCache c = server.get(id);
-        if (c == null || c.store.maxBytes() != maxBytes) {
+        if (c == null || c.store.maxBytes() != maxBytes || !java.util.Objects.equals(c.diskConfig, disk)) {
             if (c != null) c.removeStoreMeters(meters);
-            c = new RouteCache(listener, route, maxBytes, meters);   // a new size starts a new store
+            // a new size or disk starts a new store (a disk directory kept is indexed again: its objects stay)
+            c = new RouteCache(listener, route, maxBytes, disk, meters);
             server.put(id, c);
         }
         c.references++;
@@ -124,6 +155,15 @@ public final class RouteCache {
         m.put("coalesced", (long) coalesced.count());
         m.put("stale_served", (long) staleServed.count());
         m.put("evictions", store.evictions());
+        DiskStore d = store.disk();
+        if (d != null) {
+            m.put("disk_entries", d.count());
+            m.put("disk_bytes", d.bytes());
+            m.put("disk_max_bytes", d.maxBytes());
+            m.put("disk_hits", d.hits());
+            m.put("disk_corrupt", d.corrupt());
+            m.put("disk_evictions", d.evictions());
+        }
         return m;
     }
 }

@@ -31,11 +31,13 @@ import java.util.Set;
  * @param storeSetCookie      store responses that set cookies (default false: a shared cache must not hand one user's
  *                            cookie to another)
  * @param purgeFrom           addresses (CIDRs) allowed to send the {@code PURGE} method; empty: PURGE is not special
+ * @param disk                an optional disk tier behind the memory tier (null: memory only)
  */
 public record CacheConfig(Boolean enabled, Long maxSize, Long maxObjectSize, KeyConfig key, Map<String, String> ttl,
                           String originCacheControl, List<String> bypass, String target, String statusName, Boolean xCache,
                           Boolean coalesce, Duration coalesceTimeout, Duration staleOnError, List<String> useStale,
-                          Duration heuristicMax, Boolean storeSetCookie, List<String> purgeFrom) {
+                          Duration heuristicMax, Boolean storeSetCookie, List<String> purgeFrom,
+                          DiskConfig disk) {
     public static final Set<String> FAILURES = Set.of("error", "timeout", "http_5xx");
 
     public CacheConfig {
@@ -83,6 +85,24 @@ public record CacheConfig(Boolean enabled, Long maxSize, Long maxObjectSize, Key
         storeSetCookie = storeSetCookie == null ? Boolean.FALSE : storeSetCookie;
         purgeFrom = purgeFrom == null ? List.of() : List.copyOf(purgeFrom);
         for (String c : purgeFrom) ConfigChecks.requireCidr("purge_from", c);
+        if (disk != null && disk.maxSize() < maxObjectSize) {
+            throw new IllegalArgumentException("disk: max_size must be at least max_object_size");
+        }
+    }
+
+    /**
+     * The disk tier: objects are written under {@code path} (one directory per listener and route) and survive a
+     * restart.
+     *
+     * @param path    the directory (created if missing)
+     * @param maxSize bytes of files the route keeps there at most (default 1GiB)
+     */
+    public record DiskConfig(String path, Long maxSize) {
+        public DiskConfig {
+            if (path == null || path.isBlank()) throw new IllegalArgumentException("path: the directory for the disk tier is required");
+            maxSize = maxSize == null ? 1L << 30 : maxSize;
+            if (maxSize < 1024) throw new IllegalArgumentException("max_size: at least 1KiB");
+        }
     }
 
     /** The operator TTLs with their statuses as numbers. */

@@ -24,6 +24,9 @@ class CacheExampleTest {
         assertThat(shop.staleOnError()).isEqualTo(Duration.ofHours(1));
         assertThat(shop.purgeFrom()).contains("127.0.0.1/32");
         assertThat(shop.maxSize()).isEqualTo(512L << 20);
+        CacheConfig assets = (CacheConfig) config.listeners().get(0).routes().get(0).filters().get(0).settings();
+        assertThat(assets.disk().path()).isEqualTo("/tmp/gatehouse-cache");
+        assertThat(assets.disk().maxSize()).isEqualTo(4L << 30);
     }
 
     @Test
@@ -47,5 +50,9 @@ class CacheExampleTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("needs ttl");
         assertThatThrownBy(() -> ConfigLoader.parse(yaml.replace("{ttl: {\"2000\": 1m}}", "{use_stale: [sometimes], stale_on_error: 1m}"), "bad.yaml"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("use_stale");
+        assertThatThrownBy(() -> ConfigLoader.parse(yaml.replace("{ttl: {\"2000\": 1m}}", "{disk: {max_size: 1GiB}}"), "bad.yaml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("bad.yaml:8").hasMessageContaining("path");
+        assertThatThrownBy(() -> ConfigLoader.parse(yaml.replace("{ttl: {\"2000\": 1m}}", "{max_object_size: 8MiB, disk: {path: /tmp/x, max_size: 1MiB}}"), "bad.yaml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("disk");
     }
 }

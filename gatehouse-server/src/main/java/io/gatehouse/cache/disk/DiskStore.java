@@ -1,0 +1,564 @@
+package io.gatehouse.cache.disk;
+
+import io.gatehouse.cache.CachePolicy;
+import io.gatehouse.cache.CachedResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.zip.CRC32C;
+
+/**
+ * The disk tier of a route's cache: one file per stored response in one directory, bounded in bytes, surviving a
+ * restart.
+ *
+ * <p><b>File format</b> ({@code <sha-256 of the key>.obj}, big-endian):
+ * <pre>
+ *   "GHC1"            magic
+ *   flags (1 byte)    bit 0: soft-purged; the only byte written in place, so outside the checksum
+ *   header length (int), header: key, url, status, request/response time, Vary names and values, tags, fields,
+ *                     body length
+ *   body
+ *   CRC32C (int)      of everything from the header length to the end of the body
+ * </pre>
+ * A file is written whole to a {@code .tmp} file and renamed over its name only when complete, so a process killed
+ * mid-write leaves a {@code .tmp} (deleted at start), never a half file under an object's name. A file that still
+ * fails its checksum, length or key on read (a torn write after a power loss, a flipped bit) is a miss: it is deleted
+ * and counted ({@link #corrupt()}). No fsync: a process crash loses nothing renamed; a power loss may lose recent
+ * objects, which the checksum then catches.
+ *
+ * <p><b>Index</b>: in memory, rebuilt at start by reading every file's header (not its body: the checksum is checked
+ * on each read). Lookups by key ({@link #contains}) are map reads and never touch the disk; reads, writes, deletes
+ * and in-place flag writes run on a small bounded executor of this store's own, never on an event loop. A full queue
+ * turns a read into a miss and drops a write.
+ *
+ * <p><b>Eviction</b>: by bytes (file sizes), least recently used first, where "used" is the last write or disk read
+ * (an access counter, also kept as the file's modification time so the order survives a restart). Hits served by the memory tier in front do not
+ * touch it. Past {@code maxBytes} the oldest go until 90% of it is left.
+ */
+public final class DiskStore implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DiskStore.class);
+    private static final byte[] MAGIC = "GHC1".getBytes(StandardCharsets.US_ASCII);
+    private static final int FLAGS_OFFSET = 4, HEADER_OFFSET = 5;
+    private static final int MAX_HEADER = 4 << 20;
+    private static final String SUFFIX = ".obj", TEMP = ".tmp";
+
+    /** What the index keeps of one file. */
+    private static final class Entry {
+        final String key, primary, url;
+        final Path file;
+        final long size;
+        final List<String> vary;
+        final Set<String> tags;
+        volatile long used;          // the access tick of the last write or read (the order of use)
+        volatile boolean invalidated;
+
+        Entry(String key, Path file, long size, String url, List<String> vary, Set<String> tags, long used, boolean invalidated) {
+            this.key = key;
+            this.primary = primaryOf(key);
+            this.file = file;
+            this.size = size;
+            this.url = url;
+            this.vary = vary;
+            this.tags = tags;
+            this.used = used;
+            this.invalidated = invalidated;
+        }
+    }
+
+    /** A write queued or running: a purge meanwhile cancels it (or marks it soft-purged). */
+    private record Pending(long sequence, String url, Set<String> tags, boolean[] invalidated) {}
+
+    private final Path directory;
+    private final long maxBytes;
+    private final ThreadPoolExecutor io;
+    private final Map<String, Entry> index = new ConcurrentHashMap<>();
+    private final Map<String, Set<String>> keysByUrl = new ConcurrentHashMap<>();
+    private final Map<String, Set<String>> keysByPrimary = new ConcurrentHashMap<>();
+    private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+    private final AtomicLong bytes = new AtomicLong();
+    private final AtomicLong sequence = new AtomicLong();
+    private final AtomicLong tick = new AtomicLong();   // orders use exactly (wall millis tie)
+    private final LongAdder hits = new LongAdder(), corrupt = new LongAdder(), evictions = new LongAdder(),
+            dropped = new LongAdder();
+
+    /**
+     * Opens (creating it if needed) {@code directory} and indexes the files in it; call off the event loops (it reads
+     * every file's header). Leftover {@code .tmp} files and files that are not whole objects are deleted.
+     */
+    public DiskStore(Path directory, long maxBytes) throws IOException {
+        this.directory = directory;
+        this.maxBytes = maxBytes;
+        Files.createDirectories(directory);
+        this.io = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096), r -> {
+            Thread t = new Thread(r, "gatehouse-cache-disk");
+            t.setDaemon(true);
+            return t;
+        });
+        this.io.allowCoreThreadTimeOut(true);
+        scan();
+        evictIfFull();
+    }
+
+    public Path directory() { return directory; }
+    public long maxBytes() { return maxBytes; }
+    public long bytes() { return bytes.get(); }
+    public long count() { return index.size(); }
+    /** Reads served from disk. */
+    public long hits() { return hits.sum(); }
+    /** Files that failed their checksum, length or key on read or at start, and were deleted. */
+    public long corrupt() { return corrupt.sum(); }
+    public long evictions() { return evictions.sum(); }
+    /** Writes not done because the executor's queue was full. */
+    public long dropped() { return dropped.sum(); }
+
+    static String primaryOf(String key) {
+        int nul = key.indexOf('\0');
+        return nul < 0 ? key : key.substring(0, nul);
+    }
+
+    // ---- lookups (no I/O) ----
+
+    /** Whether a file for {@code key} is indexed (a map read: safe on an event loop). */
+    public boolean contains(String key) {
+        return index.containsKey(key);
+    }
+
+    /** The Vary names of a response stored on disk for {@code primary}, or null when none is. */
+    public List<String> varyOf(String primary) {
+        Set<String> keys = keysByPrimary.get(primary);
+        if (keys == null) return null;
+        for (String k : keys) {
+            Entry e = index.get(k);
+            if (e != null) return e.vary;
+        }
+        return null;
+    }
+
+    // ---- reads and writes (on the executor) ----
+
+    /**
+     * Reads {@code key}'s response on the executor: null when absent, corrupt (then deleted and counted), or when the
+     * executor is full. Completes on the executor's thread.
+     */
+    public CompletableFuture<CachedResponse> read(String key, CachePolicy policy) {
+        Entry e = index.get(key);
+        if (e == null) return CompletableFuture.completedFuture(null);
+        CompletableFuture<CachedResponse> f = new CompletableFuture<>();
+        try {
+            io.execute(() -> f.complete(readNow(e, policy)));
+        } catch (RejectedExecutionException full) {
+            f.complete(null);
+        }
+        return f;
+    }
+
+    private CachedResponse readNow(Entry e, CachePolicy policy) {
+        byte[] all;
+        try {
+            all = Files.readAllBytes(e.file);
+        } catch (NoSuchFileException gone) {
+            forget(e);
+            return null;
+        } catch (IOException failed) {
+            log.warn("cache file {}: {}", e.file, failed.toString());
+            return null;
+        }
+        Decoded d = decode(all, true);
+        if (d == null || !d.key.equals(e.key)) {
+            corrupt.increment();
+            log.warn("cache file {} is corrupt (checksum, length or key): deleted, served as a miss", e.file);
+            if (forget(e)) delete(e.file);
+            return null;
+        }
+        if (index.get(e.key) != e) return null;   // purged or replaced while it was read
+        e.used = tick.incrementAndGet();
+        try {
+            Files.setLastModifiedTime(e.file, FileTime.fromMillis(System.currentTimeMillis()));
+        } catch (IOException ignored) {
+            // the access time only orders eviction after a restart
+        }
+        hits.increment();
+        CachedResponse r = new CachedResponse(d.status, d.headers, d.body, d.requestTime, d.responseTime, d.url, d.vary,
+                d.varyValues, d.tags, policy);
+        if (e.invalidated || d.invalidated) r.invalidate();
+        return r;
+    }
+
+    /** Writes {@code response} as {@code key} on the executor (write-through behind the memory tier). */
+    public void write(String key, CachedResponse response) {
+        long seq = sequence.incrementAndGet();
+        Pending p = new Pending(seq, response.url(), response.tags(), new boolean[]{response.invalidated()});
+        pending.put(key, p);
+        try {
+            io.execute(() -> writeNow(key, response, p));
+        } catch (RejectedExecutionException full) {
+            pending.remove(key, p);
+            dropped.increment();
+        }
+    }
+
+    private void writeNow(String key, CachedResponse r, Pending p) {
+        Path file = fileOf(key);
+        Path temp = directory.resolve(file.getFileName() + "." + p.sequence + TEMP);
+        byte[] encoded;
+        try {
+            encoded = encode(key, r, p.invalidated[0]);
+            Files.write(temp, encoded);
+        } catch (IOException failed) {
+            log.warn("cache file {}: {}", temp, failed.toString());
+            pending.remove(key, p);
+            delete(temp);
+            return;
+        }
+        synchronized (this) {
+            if (!pending.remove(key, p)) {   // purged, or written again since: this copy is not wanted
+                delete(temp);
+                return;
+            }
+            try {
+                move(temp, file);
+            } catch (IOException failed) {
+                log.warn("cache file {}: {}", file, failed.toString());
+                delete(temp);
+                return;
+            }
+            if (p.invalidated[0]) setFlag(file, true);
+            Entry old = index.get(key);
+            if (old != null) unindex(old);
+            index(new Entry(key, file, encoded.length, r.url(), r.vary(), r.tags(), tick.incrementAndGet(), p.invalidated[0]));
+        }
+        evictIfFull();
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    // ---- purge ----
+
+    /** Removes (hard) or marks stale (soft) every object of {@code url}; returns their keys. */
+    public synchronized Set<String> purgeUrl(String url, boolean soft) {
+        Set<String> done = new HashSet<>();
+        Set<String> keys = keysByUrl.get(url);
+        if (keys != null) for (String k : List.copyOf(keys)) purge(k, soft, done);
+        pending.forEach((k, p) -> { if (p.url.equals(url)) purgePending(k, p, soft, done); });
+        return done;
+    }
+
+    public synchronized Set<String> purgePrefix(String prefix, boolean soft) {
+        Set<String> done = new HashSet<>();
+        for (String url : List.copyOf(keysByUrl.keySet())) {
+            if (!url.startsWith(prefix)) continue;
+            Set<String> keys = keysByUrl.get(url);
+            if (keys != null) for (String k : List.copyOf(keys)) purge(k, soft, done);
+        }
+        pending.forEach((k, p) -> { if (p.url.startsWith(prefix)) purgePending(k, p, soft, done); });
+        return done;
+    }
+
+    public synchronized Set<String> purgeTag(String tag, boolean soft) {
+        Set<String> done = new HashSet<>();
+        for (Entry e : List.copyOf(index.values())) if (e.tags.contains(tag)) purge(e.key, soft, done);
+        pending.forEach((k, p) -> { if (p.tags.contains(tag)) purgePending(k, p, soft, done); });
+        return done;
+    }
+
+    private void purge(String key, boolean soft, Set<String> done) {
+        Entry e = index.get(key);
+        if (e == null) return;
+        done.add(key);
+        if (soft) {
+            e.invalidated = true;
+            submit(() -> setFlag(e.file, true));
+        } else if (forget(e)) {
+            submit(() -> delete(e.file));
+        }
+    }
+
+    private void purgePending(String key, Pending p, boolean soft, Set<String> done) {
+        done.add(key);
+        if (soft) p.invalidated[0] = true;
+        else pending.remove(key, p);
+    }
+
+    private void submit(Runnable task) {
+        try {
+            io.execute(task);
+        } catch (RejectedExecutionException full) {
+            dropped.increment();
+        }
+    }
+
+    private static void setFlag(Path file, boolean invalidated) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[]{(byte) (invalidated ? 1 : 0)}), FLAGS_OFFSET);
+        } catch (IOException gone) {
+            // removed meanwhile: nothing left to mark
+        }
+    }
+
+    // ---- index ----
+
+    private void index(Entry e) {
+        index.put(e.key, e);
+        keysByUrl.computeIfAbsent(e.url, u -> ConcurrentHashMap.newKeySet()).add(e.key);
+        keysByPrimary.computeIfAbsent(e.primary, u -> ConcurrentHashMap.newKeySet()).add(e.key);
+        bytes.addAndGet(e.size);
+    }
+
+    /** Drops {@code e} from the index if it is still there (the file is the caller's to delete). */
+    private synchronized boolean forget(Entry e) {
+        if (!index.remove(e.key, e)) return false;
+        unindexRest(e);
+        return true;
+    }
+
+    private void unindex(Entry e) {
+        if (index.remove(e.key, e)) unindexRest(e);
+    }
+
+    private void unindexRest(Entry e) {
+        bytes.addAndGet(-e.size);
+        keysByUrl.computeIfPresent(e.url, (u, keys) -> {
+            keys.remove(e.key);
+            return keys.isEmpty() ? null : keys;
+        });
+        keysByPrimary.computeIfPresent(e.primary, (u, keys) -> {
+            keys.remove(e.key);
+            return keys.isEmpty() ? null : keys;
+        });
+    }
+
+    private void evictIfFull() {
+        if (bytes.get() <= maxBytes) return;
+        List<Entry> victims;
+        synchronized (this) {
+            List<Entry> all = new ArrayList<>(index.values());
+            all.sort(Comparator.comparingLong(e -> e.used));
+            long target = maxBytes - maxBytes / 10;
+            victims = new ArrayList<>();
+            for (Entry e : all) {
+                if (bytes.get() <= target) break;
+                if (forget(e)) victims.add(e);
+            }
+        }
+        for (Entry e : victims) {
+            delete(e.file);
+            evictions.increment();
+        }
+    }
+
+    private void scan() throws IOException {
+        List<Entry> found = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
+            for (Path f : files) {
+                String name = f.getFileName().toString();
+                if (name.endsWith(TEMP)) {
+                    delete(f);           // a write the process did not finish
+                } else if (name.endsWith(SUFFIX)) {
+                    Entry e = readIndexEntry(f);
+                    if (e == null) {
+                        corrupt.increment();
+                        log.warn("cache file {} is not a whole object: deleted", f);
+                        delete(f);
+                    } else {
+                        found.add(e);
+                    }
+                }
+            }
+        }
+        // the files' modification times (last write or read) order their use across the restart
+        found.sort(Comparator.comparingLong(e -> e.used));
+        for (Entry e : found) {
+            e.used = tick.incrementAndGet();
+            Entry old = index.get(e.key);
+            if (old != null) unindex(old);
+            index(e);
+        }
+    }
+
+    /** The index entry of a file from its header alone (length and key checked; the checksum is checked on read). */
+    private Entry readIndexEntry(Path f) {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            long size = ch.size();
+            ByteBuffer start = ByteBuffer.allocate(HEADER_OFFSET + 4);
+            if (ch.read(start, 0) < start.capacity()) return null;
+            start.flip();
+            byte[] magic = new byte[4];
+            start.get(magic);
+            if (!java.util.Arrays.equals(magic, MAGIC)) return null;
+            boolean invalidated = (start.get() & 1) != 0;
+            int headerLength = start.getInt();
+            if (headerLength < 0 || headerLength > MAX_HEADER || HEADER_OFFSET + 4L + headerLength > size) return null;
+            ByteBuffer header = ByteBuffer.allocate(headerLength);
+            if (ch.read(header, HEADER_OFFSET + 4) < headerLength) return null;
+            header.flip();
+            Decoded d = decodeHeader(header);
+            if (size != HEADER_OFFSET + 4L + headerLength + d.bodyLength + 4) return null;
+            if (!f.getFileName().toString().equals(fileOf(d.key).getFileName().toString())) return null;
+            return new Entry(d.key, f, size, d.url, d.vary, d.tags, Files.getLastModifiedTime(f).toMillis(), invalidated);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private Path fileOf(String key) {
+        try {
+            byte[] h = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            return directory.resolve(HexFormat.of().formatHex(h) + SUFFIX);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void delete(Path f) {
+        try {
+            Files.deleteIfExists(f);
+        } catch (IOException e) {
+            log.warn("cache file {}: {}", f, e.toString());
+        }
+    }
+
+    // ---- encoding ----
+
+    static byte[] encode(String key, CachedResponse r, boolean invalidated) throws IOException {
+        ByteArrayOutputStream headerBytes = new ByteArrayOutputStream(512);
+        DataOutputStream h = new DataOutputStream(headerBytes);
+        string(h, key);
+        string(h, r.url());
+        h.writeInt(r.status());
+        h.writeLong(r.requestTime());
+        h.writeLong(r.responseTime());
+        h.writeInt(r.vary().size());
+        for (String v : r.vary()) string(h, v);
+        string(h, r.varyValues());
+        h.writeInt(r.tags().size());
+        for (String t : r.tags()) string(h, t);
+        List<Map.Entry<String, String>> fields = r.headers().entries();
+        h.writeInt(fields.size());
+        for (var f : fields) {
+            string(h, f.getKey());
+            string(h, f.getValue());
+        }
+        h.writeLong(r.body().length);
+        h.flush();
+        byte[] header = headerBytes.toByteArray();
+        byte[] body = r.body();
+        ByteBuffer out = ByteBuffer.allocate(HEADER_OFFSET + 4 + header.length + body.length + 4);
+        out.put(MAGIC).put((byte) (invalidated ? 1 : 0)).putInt(header.length).put(header).put(body);
+        CRC32C crc = new CRC32C();
+        crc.update(out.array(), HEADER_OFFSET, out.position() - HEADER_OFFSET);
+        out.putInt((int) crc.getValue());
+        return out.array();
+    }
+
+    private static void string(DataOutputStream out, String s) throws IOException {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private record Decoded(String key, String url, int status, long requestTime, long responseTime, List<String> vary,
+                           String varyValues, Set<String> tags, HttpHeaders headers, long bodyLength, byte[] body,
+                           boolean invalidated) {}
+
+    /** A whole file decoded and checked (magic, lengths, checksum); null when it is not a whole, intact object. */
+    static Decoded decode(byte[] all, boolean withBody) {
+        try {
+            if (all.length < HEADER_OFFSET + 8) return null;
+            ByteBuffer in = ByteBuffer.wrap(all);
+            for (byte m : MAGIC) if (in.get() != m) return null;
+            boolean invalidated = (in.get() & 1) != 0;
+            int headerLength = in.getInt();
+            if (headerLength < 0 || headerLength > all.length) return null;
+            int end = all.length - 4;
+            CRC32C crc = new CRC32C();
+            crc.update(all, HEADER_OFFSET, end - HEADER_OFFSET);
+            if ((int) crc.getValue() != ByteBuffer.wrap(all, end, 4).getInt()) return null;
+            Decoded d = decodeHeader(ByteBuffer.wrap(all, HEADER_OFFSET + 4, headerLength).slice());
+            int bodyStart = HEADER_OFFSET + 4 + headerLength;
+            if (bodyStart + d.bodyLength != end) return null;
+            byte[] body = withBody ? java.util.Arrays.copyOfRange(all, bodyStart, end) : null;
+            return new Decoded(d.key, d.url, d.status, d.requestTime, d.responseTime, d.vary, d.varyValues, d.tags,
+                    d.headers, d.bodyLength, body, invalidated);
+        } catch (RuntimeException malformed) {
+            return null;
+        }
+    }
+
+    private static Decoded decodeHeader(ByteBuffer in) {
+        String key = string(in), url = string(in);
+        int status = in.getInt();
+        long requestTime = in.getLong(), responseTime = in.getLong();
+        int nVary = count(in);
+        List<String> vary = new ArrayList<>(nVary);
+        for (int i = 0; i < nVary; i++) vary.add(string(in));
+        String varyValues = string(in);
+        int nTags = count(in);
+        Set<String> tags = new LinkedHashSet<>();
+        for (int i = 0; i < nTags; i++) tags.add(string(in));
+        int nFields = count(in);
+        HttpHeaders headers = new DefaultHttpHeaders(false);
+        for (int i = 0; i < nFields; i++) headers.add(string(in), string(in));
+        long bodyLength = in.getLong();
+        if (bodyLength < 0) throw new IllegalArgumentException("negative body length");
+        return new Decoded(key, url, status, requestTime, responseTime, vary, varyValues, tags, headers, bodyLength, null, false);
+    }
+
+    private static int count(ByteBuffer in) {
+        int n = in.getInt();
+        if (n < 0 || n > in.remaining()) throw new IllegalArgumentException("bad count");
+        return n;
+    }
+
+    private static String string(ByteBuffer in) {
+        int n = count(in);
+        byte[] b = new byte[n];
+        in.get(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** Lets queued writes finish, then stops the executor's threads. */
+    @Override
+    public void close() {
+        io.shutdown();
+    }
+}
