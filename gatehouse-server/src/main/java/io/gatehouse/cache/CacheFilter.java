@@ -33,9 +33,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       {@code max_object_size};</li>
  *   <li>a stale one is validated: its {@code ETag}/{@code Last-Modified} become {@code If-None-Match}/{@code
  *       If-Modified-Since} on the request, and a 304 updates it;</li>
- *   <li>concurrent misses of one key make one origin request; the others wait for it to be stored (not to stream:
- *       they are served once it is complete), at most {@code coalesce_timeout}, and go to the origin at once when it
- *       turns out uncacheable;</li>
+ *   <li>concurrent misses of one key make one origin request; the others wait for it at most
+ *       {@code coalesce_timeout}: they get the head at once and the body as it streams in when the response is
+ *       storable and its length declared ({@link StreamReader}), else the stored response once it is complete, and
+ *       go to the origin at once when it turns out uncacheable;</li>
+ *   <li>with a disk tier, a memory miss the disk index holds is read off the event loop and the chain resumes on the
+ *       exchange's loop ({@link io.gatehouse.cache.disk.DiskStore});</li>
  *   <li>unsafe methods (anything but GET, HEAD, OPTIONS, TRACE, unknown ones included) invalidate the target and the
  *       same-origin {@code Location}/{@code Content-Location} when the answer is not an error.</li>
  * </ul>
@@ -188,16 +191,35 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
         go(ex, chain, primary, d, null);
     }
 
-    /** Waits for {@code flight}; false when it already ended (the caller goes on). */
+    /**
+     * Waits for {@code flight}; false when it already ended (the caller goes on). A plain GET (no range, no
+     * conditional of its own) is served from the response as it streams in, when the flight streams it; others wait
+     * for the stored response.
+     */
     private boolean wait(HttpExchange ex, FilterChain chain, boolean head, Flight flight) {
         AtomicBoolean resumed = new AtomicBoolean();
+        HttpHeaders request = ex.request().headers();
+        boolean takesStream = !head && !request.contains(HttpHeaderNames.RANGE) && !request.contains(HttpHeaderNames.IF_NONE_MATCH)
+                && !request.contains(HttpHeaderNames.IF_MODIFIED_SINCE);
         chain.later(ex);
-        boolean joined = flight.join(stored -> {
-            if (!resumed.compareAndSet(false, true)) return;
-            ex.eventLoop().execute(() -> {
-                if (ex.completed() || ex.clientGone()) return;
-                lookup(ex, chain, head, true);
-            });
+        boolean joined = flight.join(new Flight.Waiter() {
+            @Override
+            public void streaming(Flight.Stream stream) {
+                if (!takesStream || !resumed.compareAndSet(false, true)) return;
+                ex.eventLoop().execute(() -> {
+                    if (ex.completed() || ex.clientGone()) return;
+                    new StreamReader(CacheFilter.this, ex, stream).start();
+                });
+            }
+
+            @Override
+            public void ended(CachedResponse stored) {
+                if (!resumed.compareAndSet(false, true)) return;
+                ex.eventLoop().execute(() -> {
+                    if (ex.completed() || ex.clientGone()) return;
+                    lookup(ex, chain, head, true);
+                });
+            }
         });
         if (!joined) return false;   // later() was said: the caller proceeds or answers now, which is allowed
         cache.coalesced.increment();

@@ -54,6 +54,7 @@ final class Fetch {
     private Set<String> tags;
     private byte[] copy;
     private int length;
+    private Flight.Stream stream;     // the waiters' view of the copy while it fills (declared lengths only)
     private long originBytes;
 
     Fetch(CacheFilter filter, HttpExchange ex, String primary, CachedResponse stored, String fwd, Flight flight,
@@ -178,6 +179,13 @@ final class Fetch {
                 vary = CacheKeys.varyNames(h);
                 tags = tags(h);
                 copy = new byte[(int) Math.max(0, Math.min(declared >= 0 ? declared : 8192, filter.config.maxObjectSize()))];
+                if (flight != null && declared >= 0) {
+                    // it fits whole (declared ≤ max_object_size): waiters can be served as it streams in
+                    HttpHeaders streamed = new io.netty.handler.codec.http.DefaultHttpHeaders().add(storedHeaders);
+                    streamed.set(HttpHeaderNames.CONTENT_LENGTH, declared);
+                    stream = new Flight.Stream(code, streamed, declared);
+                    flight.streaming(stream);
+                }
                 // "stored" only when known now: a body of unknown length may still turn out too big
                 label = "fwd=" + fwd + "; fwd-status=" + code + (declared >= 0 ? "; stored" : "");
             } else {
@@ -219,6 +227,7 @@ final class Fetch {
         if (length + n > copy.length) copy = Arrays.copyOf(copy, (int) Math.min(max, Math.max((long) copy.length * 2, length + n)));
         piece.getBytes(piece.readerIndex(), copy, length, n);
         length += n;
+        if (stream != null) stream.append(copy, length);
     }
 
     private void drop() {
@@ -230,6 +239,7 @@ final class Fetch {
         filter.cache.missBytes.increment(originBytes);
         if (mode != Mode.TEE) return;
         if (!last.trailingHeaders().isEmpty()) {   // trailers are not kept: a response with them is not stored whole
+            if (stream != null) stream.complete();  // the waiters streaming it have the whole body, as the client has
             drop();
             endFlight(null);
             return;

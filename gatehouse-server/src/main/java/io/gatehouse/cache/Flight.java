@@ -1,23 +1,43 @@
 package io.gatehouse.cache;
 
+import io.netty.handler.codec.http.HttpHeaders;
+
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * One origin request for a key that others wait for (request coalescing). It ends once: with the stored response
- * (the waiters are then served from it), or with null when the response turned out uncacheable, failed or was
- * abandoned (the waiters then go to the origin at once, none waits for another).
+ * (the waiters still waiting are then served from it), or with null when the response turned out uncacheable, failed
+ * or was abandoned (those waiters then go to the origin at once, none waits for another).
+ *
+ * <p>When the response is storable and its length is declared (so it fits the store whole and cannot turn out too big
+ * midway), the flight also carries it as a {@link Stream} while it arrives: waiters then get the head at once and the
+ * body as it comes, each from its own offset in the one buffer the store is filled from ({@link StreamReader}).
  */
 final class Flight {
-    private List<Consumer<CachedResponse>> waiters = new ArrayList<>();
+    /** Someone waiting for the flight. */
+    interface Waiter {
+        /** The response streams in: the waiter may serve it from {@code stream} (or keep waiting for the end). */
+        void streaming(Stream stream);
+
+        /** The flight ended: with the stored response, or null (go to the origin). */
+        void ended(CachedResponse stored);
+    }
+
+    private List<Waiter> waiters = new ArrayList<>();
     private boolean ended;
-    private CachedResponse result;
+    private Stream stream;
 
     /** Adds a waiter; false if the flight already ended (the caller decides again). */
-    synchronized boolean join(Consumer<CachedResponse> waiter) {
-        if (ended) return false;
-        waiters.add(waiter);
+    boolean join(Waiter waiter) {
+        Stream s;
+        synchronized (this) {
+            if (ended) return false;
+            waiters.add(waiter);
+            s = stream;
+        }
+        if (s != null) waiter.streaming(s);
         return true;
     }
 
@@ -25,18 +45,93 @@ final class Flight {
         return ended ? 0 : waiters.size();
     }
 
-    /** Ends the flight; only the first call counts. */
+    /** The response's head is known and it streams in: the waiters may take it from now on. */
+    void streaming(Stream s) {
+        List<Waiter> now;
+        synchronized (this) {
+            if (ended || stream != null) return;
+            stream = s;
+            now = List.copyOf(waiters);
+        }
+        for (Waiter w : now) w.streaming(s);
+    }
+
+    /** Ends the flight; only the first call counts. A stream still open fails unless {@code response} completes it. */
     void end(CachedResponse response) {
-        List<Consumer<CachedResponse>> toRun;
+        List<Waiter> toRun;
+        Stream s;
         synchronized (this) {
             if (ended) return;
             ended = true;
-            result = response;
             toRun = waiters;
             waiters = null;
+            s = stream;
         }
-        for (Consumer<CachedResponse> w : toRun) w.accept(response);
+        if (s != null) {
+            if (response != null) s.complete();
+            else s.fail();
+        }
+        for (Waiter w : toRun) w.ended(response);
     }
 
     synchronized boolean ended() { return ended; }
+
+    /**
+     * A response arriving from the origin, as the store's copy fills: the head, then the body bytes published as they
+     * are copied. Bytes once published never change (the buffer only grows by copying into a larger array), so readers
+     * on other event loops send slices of it without copying or locking.
+     */
+    static final class Stream {
+        static final int STREAMING = 0, COMPLETE = 1, FAILED = 2;
+
+        final int status;
+        final HttpHeaders headers;   // the stored fields, with Content-Length; readers copy before changing
+        final long length;
+        private volatile byte[] data = new byte[0];
+        private volatile int available;
+        private volatile int state;
+        private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+
+        Stream(int status, HttpHeaders headers, long length) {
+            this.status = status;
+            this.headers = headers;
+            this.length = length;
+        }
+
+        /** {@code buffer}'s first {@code length} bytes are the body so far (called by the one writer, in order). */
+        void append(byte[] buffer, int length) {
+            data = buffer;          // before available: a reader that sees the count sees a buffer that holds it
+            available = length;
+            wake();
+        }
+
+        void complete() {
+            if (state != STREAMING) return;
+            state = COMPLETE;
+            wake();
+        }
+
+        void fail() {
+            if (state != STREAMING) return;
+            state = FAILED;
+            wake();
+        }
+
+        int state() { return state; }
+        int available() { return available; }
+        byte[] data() { return data; }
+
+        /** {@code listener} runs (on the writer's thread) after each change; it should hand off, not work. */
+        void listen(Runnable listener) {
+            listeners.add(listener);
+        }
+
+        void unlisten(Runnable listener) {
+            listeners.remove(listener);
+        }
+
+        private void wake() {
+            for (Runnable r : listeners) r.run();
+        }
+    }
 }
