@@ -17,10 +17,48 @@ import java.util.TreeSet;
  * and {@code Accept-Encoding} as the set of codings it accepts (order, case, and q-values other than 0 do not change
  * which coding an origin may choose). Kept as plain functions so a fleet can shard by the same key later.
  */
-final class CacheKeys {
+public final class CacheKeys {
     private CacheKeys() {}
 
-    static String primary(HttpExchange ex, KeyConfig key) {
+    /**
+     * The member of a fleet of edges that owns {@code key} (for sharding the cache across edges): rendezvous hashing
+     * (highest random weight) of the key's and each member's 64-bit hashes, mixed as the ring-hash balancer mixes
+     * its points ({@link io.gatehouse.cluster.Endpoint#mix64}). Every edge computes the same owner from the same
+     * member list in any order; adding a member moves only the keys it takes over (about 1/n), removing one only its
+     * own. O(members) per call: fleets are tens of edges, not thousands. The ring-hash balancer itself is not used
+     * because it is built on a cluster's endpoints, not on names.
+     *
+     * @param key     a primary cache key ({@link #primary})
+     * @param members the edges' names (addresses or ids), at least one
+     */
+    public static String owner(String key, java.util.Collection<String> members) {
+        if (members.isEmpty()) throw new IllegalArgumentException("no members");
+        long k = hash64(key);
+        String best = null;
+        long bestWeight = 0;
+        for (String m : members) {
+            long w = io.gatehouse.cluster.Endpoint.mix64(k ^ io.gatehouse.cluster.Endpoint.mix64(hash64(m)));
+            // ties (vanishingly rare) go to the smaller name, so the order of members never matters
+            if (best == null || Long.compareUnsigned(w, bestWeight) > 0 || (w == bestWeight && m.compareTo(best) < 0)) {
+                best = m;
+                bestWeight = w;
+            }
+        }
+        return best;
+    }
+
+    /** FNV-1a over the UTF-16 chars, then mixed: stable across JVMs (unlike identity hashes). */
+    static long hash64(String s) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < s.length(); i++) {
+            h ^= s.charAt(i);
+            h *= 0x100000001b3L;
+        }
+        return io.gatehouse.cluster.Endpoint.mix64(h);
+    }
+
+    /** The primary cache key of a request: what the route's {@code key:} names; the same at every tier of a fleet. */
+    public static String primary(HttpExchange ex, KeyConfig key) {
         StringBuilder b = new StringBuilder(64);
         if (key.scheme()) b.append(ex.connection().scheme()).append("://");
         if (key.host()) b.append(ex.host());
