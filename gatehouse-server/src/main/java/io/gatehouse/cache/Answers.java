@@ -45,7 +45,7 @@ final class Answers {
     }
 
     static FullHttpResponse whole(CachedResponse r, boolean head) {
-        HttpHeaders h = new DefaultHttpHeaders().add(r.headers());
+        HttpHeaders h = r.headers().copy();   // flat: two array copies, with room for the fields a hit adds
         h.set(HttpHeaderNames.CONTENT_LENGTH, r.body().length);
         ByteBuf body = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(r.body());
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()), body, h,

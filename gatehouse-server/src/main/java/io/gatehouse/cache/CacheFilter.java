@@ -55,7 +55,8 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
     private final MeterRegistry meters;
     private final Cidrs purgeFrom;
     private final String route;
-    private final BackgroundRefresh refresher;   // null (no cluster): stale-while-revalidate serves stale without a refresh
+    private final BackgroundRefresh refresher;
+    private final String statusPrefix;                  // "NAME; ", once   // null (no cluster): stale-while-revalidate serves stale without a refresh
 
     public CacheFilter(CacheConfig config, FilterContext context) {
         this.config = config;
@@ -71,6 +72,7 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
         cache.key = config.key();
         this.purgeFrom = new Cidrs(config.purgeFrom());
         this.refresher = BackgroundRefresh.forRoute(context);
+        this.statusPrefix = config.statusName() + "; ";
     }
 
     @Override
@@ -288,9 +290,9 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
 
     /** This cache's member appended to any Cache-Status from caches nearer the origin (RFC 9211 §2). */
     String statusValue(HttpHeaders headers, String params) {
-        String mine = config.statusName() + "; " + params;
-        List<String> before = headers.getAll(CACHE_STATUS);
-        return before.isEmpty() ? mine : String.join(", ", before) + ", " + mine;
+        String mine = statusPrefix + params;
+        if (!headers.contains(CACHE_STATUS)) return mine;   // the usual case: no list made
+        return String.join(", ", headers.getAll(CACHE_STATUS)) + ", " + mine;
     }
 
     /** Refreshes {@code stale} in the background, once per key at a time (the flight keeps others from doing it too). */

@@ -89,7 +89,11 @@ public final class CacheKeys {
 
     static String query(String query, KeyConfig key) {
         if (query == null || key.query().equals("ignore")) return null;
-        if (key.query().equals("as_is") && key.queryAllow().isEmpty()) return query;
+        if (key.queryAllow().isEmpty()) {
+            if (key.query().equals("as_is")) return query;
+            // one parameter is already sorted: no split, list or join per request (the hit path)
+            if (query.indexOf('&') < 0) return query.isEmpty() ? null : query;
+        }
         List<String> parts = new ArrayList<>();
         for (String p : query.split("&")) {
             if (p.isEmpty()) continue;
@@ -109,7 +113,7 @@ public final class CacheKeys {
             b.append(name).append('=');
             List<String> values = request.getAll(name);
             if (!values.isEmpty()) {
-                b.append(name.equals("accept-encoding") ? acceptEncoding(values) : normalise(values));
+                b.append(name.equals("accept-encoding") ? acceptEncodingOf(values) : normalise(values));
             } else {
                 b.append('\u0001');   // absent differs from empty
             }
@@ -131,6 +135,21 @@ public final class CacheKeys {
         List<String> members = new ArrayList<>();
         for (String v : values) for (String m : v.split(",")) if (!m.isBlank()) members.add(m.strip().replaceAll("\\s+", " "));
         return String.join(",", members);
+    }
+
+    /** Normalised single-line Accept-Encoding values, remembered: clients send few distinct ones (the hit path). */
+    private static final java.util.concurrent.ConcurrentHashMap<String, String> ACCEPT_ENCODINGS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int ACCEPT_ENCODINGS_MAX = 1024;
+
+    private static String acceptEncodingOf(List<String> values) {
+        if (values.size() != 1) return acceptEncoding(values);
+        String raw = values.get(0);
+        String v = ACCEPT_ENCODINGS.get(raw);
+        if (v != null) return v;
+        v = acceptEncoding(values);
+        if (ACCEPT_ENCODINGS.size() >= ACCEPT_ENCODINGS_MAX) ACCEPT_ENCODINGS.clear();   // crude bound: odd values churn it, common ones come back
+        ACCEPT_ENCODINGS.put(raw, v);
+        return v;
     }
 
     static String acceptEncoding(List<String> values) {

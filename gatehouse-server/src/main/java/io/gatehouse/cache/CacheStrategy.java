@@ -51,6 +51,8 @@ public final class CacheStrategy {
 
     /** The request's directives: {@code Cache-Control}, or {@code Pragma: no-cache} when it has none (RFC 9111 §5.4). */
     public static Directives requestDirectives(HttpHeaders request) {
+        // most requests carry neither: no lists made for them (the hit path)
+        if (!request.contains(HttpHeaderNames.CACHE_CONTROL) && !request.contains(HttpHeaderNames.PRAGMA)) return Directives.NONE;
         List<String> cc = request.getAll(HttpHeaderNames.CACHE_CONTROL);
         if (!cc.isEmpty()) return Directives.parse(cc);
         for (String p : request.getAll(HttpHeaderNames.PRAGMA)) {

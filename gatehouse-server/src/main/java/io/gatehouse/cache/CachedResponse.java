@@ -12,8 +12,8 @@ import java.util.Set;
  * calculation needs ({@code request_time}, {@code response_time}, wall milliseconds). Immutable, except for a soft
  * purge, which marks it for validation: a 304 makes a new one ({@link #updatedBy}).
  *
- * <p>Memory: the body array, the header fields (about 2 × the bytes of their names and values, as Java strings in a
- * Netty header map), and about {@value #OVERHEAD} bytes of objects; {@link #weight()} counts all three, and the memory
+ * <p>Memory: the body array, the header fields (about 2 × the bytes of their names and values, as Java strings, in
+ * flat arrays), and about {@value #OVERHEAD} bytes of objects; {@link #weight()} counts all three, and the memory
  * tier is bounded by it.
  */
 public final class CachedResponse {
@@ -48,7 +48,8 @@ public final class CachedResponse {
     public CachedResponse(int status, HttpHeaders headers, byte[] body, long requestTime, long responseTime, String url,
                           List<String> vary, String varyValues, Set<String> tags, CachePolicy policy) {
         this.status = status;
-        this.headers = headers;
+        // flat arrays: smaller than a hashed header map, and each hit copies them with two array copies
+        this.headers = new io.gatehouse.http.FlatHttpHeaders(headers.size()).add(headers);
         this.body = body;
         this.requestTime = requestTime;
         this.responseTime = responseTime;
