@@ -244,22 +244,33 @@ public final class DiskStore implements AutoCloseable {
             delete(temp);
             return;
         }
+        if (pending.get(key) != p) {   // purged, or written again since: this copy is not wanted
+            delete(temp);
+            return;
+        }
+        try {
+            move(temp, file);   // outside the lock: event loops purge under it and must never wait for the disk
+        } catch (IOException failed) {
+            log.warn("cache file {}: {}", file, failed.toString());
+            pending.remove(key, p);
+            delete(temp);
+            return;
+        }
+        boolean purged, soft;
         synchronized (this) {
-            if (!pending.remove(key, p)) {   // purged, or written again since: this copy is not wanted
-                delete(temp);
-                return;
+            purged = !pending.remove(key, p);
+            soft = p.invalidated[0];   // a soft purge while it was written: the file's flag says so too
+            if (!purged) {
+                Entry old = index.get(key);
+                if (old != null) unindex(old);
+                index(new Entry(key, file, encoded.length, r.url(), r.vary(), r.tags(), tick.incrementAndGet(), soft));
             }
-            try {
-                move(temp, file);
-            } catch (IOException failed) {
-                log.warn("cache file {}: {}", file, failed.toString());
-                delete(temp);
-                return;
-            }
-            if (p.invalidated[0]) setFlag(file, true);
-            Entry old = index.get(key);
-            if (old != null) unindex(old);
-            index(new Entry(key, file, encoded.length, r.url(), r.vary(), r.tags(), tick.incrementAndGet(), p.invalidated[0]));
+        }
+        if (soft && !purged) setFlag(file, true);
+        if (purged) {
+            // purged during the rename: the file must go, unless a newer write of the key now owns the name
+            if (pending.get(key) == null && !index.containsKey(key)) delete(file);
+            return;
         }
         evictIfFull();
     }
