@@ -38,7 +38,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       storable and its length declared ({@link StreamReader}), else the stored response once it is complete, and
  *       go to the origin at once when it turns out uncacheable;</li>
  *   <li>with a disk tier, a memory miss the disk index holds is read off the event loop and the chain resumes on the
- *       exchange's loop ({@link io.gatehouse.cache.disk.DiskStore});</li>
+ *       exchange's loop ({@link DiskStore});</li>
  *   <li>unsafe methods (anything but GET, HEAD, OPTIONS, TRACE, unknown ones included) invalidate the target and the
  *       same-origin {@code Location}/{@code Content-Location} when the answer is not an error.</li>
  * </ul>

@@ -4,7 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 
-import io.gatehouse.cache.disk.DiskStore;
 
 import java.util.HashSet;
 import java.util.List;

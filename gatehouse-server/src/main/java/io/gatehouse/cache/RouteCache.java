@@ -1,6 +1,5 @@
 package io.gatehouse.cache;
 
-import io.gatehouse.cache.disk.DiskStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;

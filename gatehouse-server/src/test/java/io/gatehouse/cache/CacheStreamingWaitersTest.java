@@ -176,7 +176,7 @@ class CacheStreamingWaitersTest {
         slow.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
         slow.getOutputStream().flush();
         InputStream in = slow.getInputStream();
-        String status = io.gatehouse.cache.disk.RawHttp.line(in);
+        String status = RawHttp.line(in);
         assertThat(status).contains("200");
         var fast = get(h1, path);
         await().atMost(Duration.ofSeconds(10)).until(() -> coalesced() >= 2);
@@ -185,7 +185,7 @@ class CacheStreamingWaitersTest {
         assertThat(leader.get(30, TimeUnit.SECONDS).body().readAllBytes()).isEqualTo(expected);
         assertThat(fast.get(30, TimeUnit.SECONDS).body().readAllBytes()).isEqualTo(expected);
         // the slow one gets everything when it reads at last
-        while (!io.gatehouse.cache.disk.RawHttp.line(in).isEmpty()) {
+        while (!RawHttp.line(in).isEmpty()) {
             // the rest of the head
         }
         assertThat(in.readNBytes(size)).isEqualTo(expected);

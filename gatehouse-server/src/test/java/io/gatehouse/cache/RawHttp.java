@@ -1,4 +1,4 @@
-package io.gatehouse.cache.disk;
+package io.gatehouse.cache;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -14,7 +14,7 @@ import java.util.Map;
  * A minimal HTTP/1.1 client over a plain socket, so a test can name the {@code Host} (the cache key's host stays the
  * same when a restarted server listens on another port).
  */
-public final class RawHttp {
+final class RawHttp {
     record Response(int status, Map<String, String> headers, byte[] body) {
         String header(String name) { return headers.get(name.toLowerCase(Locale.ROOT)); }
         String text() { return new String(body, StandardCharsets.ISO_8859_1); }
@@ -52,7 +52,7 @@ public final class RawHttp {
         return new Response(Integer.parseInt(status.split(" ")[1]), headers, body);
     }
 
-    public static String line(InputStream in) throws IOException {
+    static String line(InputStream in) throws IOException {
         StringBuilder b = new StringBuilder();
         for (int c = in.read(); c != '\n'; c = in.read()) {
             if (c < 0) throw new IOException("connection closed in the head");

@@ -1,4 +1,4 @@
-package io.gatehouse.cache.disk;
+package io.gatehouse.cache;
 
 import io.gatehouse.Gatehouse;
 import io.gatehouse.config.ConfigLoader;

@@ -1,7 +1,6 @@
-package io.gatehouse.cache.disk;
+package io.gatehouse.cache;
 
 import io.gatehouse.Gatehouse;
-import io.gatehouse.cache.RouteCache;
 import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.testing.RecordedRequest;
 import io.gatehouse.testing.TestBackend;

@@ -1,7 +1,5 @@
-package io.gatehouse.cache.disk;
+package io.gatehouse.cache;
 
-import io.gatehouse.cache.CachePolicy;
-import io.gatehouse.cache.CachedResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

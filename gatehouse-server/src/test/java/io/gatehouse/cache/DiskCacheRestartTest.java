@@ -1,4 +1,4 @@
-package io.gatehouse.cache.disk;
+package io.gatehouse.cache;
 
 import io.gatehouse.testing.RecordedRequest;
 import io.gatehouse.testing.TestBackend;
