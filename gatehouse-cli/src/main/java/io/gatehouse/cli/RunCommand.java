@@ -12,6 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -63,7 +64,11 @@ final class RunCommand implements Callable<Integer> {
         try {
             // sun.misc.Signal (module jdk.unsupported) is the only JDK way to catch SIGHUP; it is stable on 21 and 25.
             // The reload itself is Gatehouse's, shared with POST /reload and server.watch_config; it logs the outcome.
-            Signal.handle(new Signal("HUP"), signal -> gatehouse.reloadFromFileAsync("signal"));
+            SignalHandler previous = Signal.handle(new Signal("HUP"), signal -> gatehouse.reloadFromFileAsync("signal"));
+            // The JVM keeps a signal that was ignored when it started (nohup) ignored, and says so only this way.
+            if (previous == SignalHandler.SIG_IGN) {
+                log.warn("SIGHUP is ignored by this process (started under nohup?): reload with POST /reload or server.watch_config");
+            }
         } catch (IllegalArgumentException e) {
             log.warn("SIGHUP is not available on this platform: reload by restarting");
         }

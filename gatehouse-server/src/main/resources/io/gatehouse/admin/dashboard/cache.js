@@ -21,7 +21,7 @@ export function byteHitRatio(r) {
   return all ? r.hit_bytes / all : null;
 }
 
-const COLUMNS = ['route', 'entries', 'size', 'hit ratio', 'byte hit ratio', 'origin saved', 'coalesced', 'stale served', 'evictions'];
+const COLUMNS = ['route', 'entries', 'size', 'disk', 'hit ratio', 'byte hit ratio', 'origin saved', 'coalesced', 'stale served', 'evictions'];
 
 /** Renders GET /cache into {@code container}; the section stays hidden while no route has a cache. */
 export function renderCache(section, container, answer) {
@@ -32,6 +32,9 @@ export function renderCache(section, container, answer) {
     h('td', null, `${r.listener} / ${r.route}`),
     h('td', { class: 'num' }, count(r.entries)),
     h('td', { class: 'num' }, `${size(r.bytes)} / ${size(r.max_bytes)}`),
+    // Only a route with a disk tier reports disk_*; the others show a dash.
+    h('td', { class: 'num', 'data-field': 'disk' }, r.disk_max_bytes === undefined ? '-'
+      : `${count(r.disk_entries)} in ${size(r.disk_bytes)} / ${size(r.disk_max_bytes)}${r.disk_corrupt ? `, ${count(r.disk_corrupt)} corrupt` : ''}`),
     h('td', { class: 'num', 'data-field': 'hit_ratio' }, percent(requestHitRatio(r))),
     h('td', { class: 'num', 'data-field': 'byte_hit_ratio' }, percent(byteHitRatio(r))),
     h('td', { class: 'num' }, count(r.origin_saved)),
