@@ -129,7 +129,7 @@ final class ProxyCommand implements Callable<Integer> {
                 healthCheck, null, null, null, null, null, null);
         List<FilterConfig> filters = cacheSize == null ? List.of() : List.of(new FilterConfig("cache", new CacheConfig(
                 null, cacheSize, null, null, null, null, null, null, null, null, null, null, STALE_ON_ERROR, null, null,
-                null, List.of("127.0.0.1/32", "::1/128"))));
+                null, List.of("127.0.0.1/32", "::1/128"), null)));
         RouteConfig route = new RouteConfig("all", null, CLUSTER, null, null, null, null, null, null, null, null, null,
                 null, null, filters, null);
         ListenerConfig listener = new ListenerConfig(LISTENER, listen, List.of(route), null, null, null);
