@@ -1,5 +1,7 @@
 package io.gatehouse.cache;
 
+import io.gatehouse.http.ByteRanges;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -11,7 +13,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,7 +23,6 @@ import java.util.List;
  */
 final class Answers {
     /** More ranges than this in one request are answered with the whole response (RFC 9110 §14.2 allows ignoring). */
-    static final int MAX_RANGES = 16;
     /** Fields a 304 carries from the stored response (RFC 9110 §15.4.5). */
     private static final List<String> NOT_MODIFIED_FIELDS = List.of("cache-control", "content-location", "date", "etag",
             "expires", "vary");
@@ -90,33 +90,8 @@ final class Answers {
     /** 206 or 416 for a valid bytes range set; null to answer with the whole (not bytes, unparsable, too many). */
     static FullHttpResponse ranged(CachedResponse r, String range) {
         long length = r.body().length;
-        String v = range.strip();
-        if (!v.regionMatches(true, 0, "bytes=", 0, 6)) return null;
-        List<long[]> ranges = new ArrayList<>();
-        boolean any = false;
-        for (String spec : v.substring(6).split(",")) {
-            String s = spec.strip();
-            if (s.isEmpty()) continue;
-            int dash = s.indexOf('-');
-            if (dash < 0) return null;
-            String a = s.substring(0, dash).strip(), b = s.substring(dash + 1).strip();
-            if (!a.matches("\\d*") || !b.matches("\\d*") || (a.isEmpty() && b.isEmpty())) return null;
-            any = true;
-            long first, last;
-            if (a.isEmpty()) {                    // suffix: the last N bytes
-                long n = parse(b);
-                if (n == 0) continue;
-                first = Math.max(0, length - n);
-                last = length - 1;
-            } else {
-                first = parse(a);
-                last = b.isEmpty() ? length - 1 : Math.min(parse(b), length - 1);
-                if (!b.isEmpty() && parse(b) < first) return null;   // invalid: the whole field is ignored
-            }
-            if (first >= length) continue;       // unsatisfiable on its own
-            ranges.add(new long[]{first, last});
-        }
-        if (!any || ranges.size() > MAX_RANGES) return null;
+        List<long[]> ranges = ByteRanges.parse(range, length);
+        if (ranges == null) return null;
         HttpHeaders h = new DefaultHttpHeaders().add(r.headers());
         if (ranges.isEmpty()) {
             HttpHeaders e = new DefaultHttpHeaders();
@@ -149,9 +124,5 @@ final class Answers {
         }
         h.set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.PARTIAL_CONTENT, body, h, new DefaultHttpHeaders());
-    }
-
-    private static long parse(String digits) {
-        return digits.length() > 18 ? Long.MAX_VALUE : Long.parseLong(digits);
     }
 }

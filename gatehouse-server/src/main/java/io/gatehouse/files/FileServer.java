@@ -1,5 +1,7 @@
 package io.gatehouse.files;
 
+import io.gatehouse.http.ByteRanges;
+
 import io.gatehouse.config.FilesConfig;
 import io.gatehouse.filter.FilterChain;
 import io.gatehouse.filter.NamedFilter;

@@ -283,6 +283,10 @@ class CacheFilterTest {
         HttpResponse<String> unsatisfiable = get(v, p, "range", "bytes=20-");
         assertThat(unsatisfiable.statusCode()).isEqualTo(416);
         assertThat(header(unsatisfiable, "content-range")).isEqualTo("bytes */10");
+        // overlapping ranges amplify a response (RFC 9110 §14.2): the whole is served instead, as the files action does
+        HttpResponse<String> overlapping = get(v, p, "range", "bytes=0-5, 3-8");
+        assertThat(overlapping.statusCode()).isEqualTo(200);
+        assertThat(overlapping.body()).isEqualTo("0123456789");
         assertThat(originRequests(p)).isEqualTo(1);
     }
 

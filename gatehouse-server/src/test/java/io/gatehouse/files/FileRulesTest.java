@@ -1,5 +1,7 @@
 package io.gatehouse.files;
 
+import io.gatehouse.http.ByteRanges;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,16 +1,15 @@
-package io.gatehouse.files;
+package io.gatehouse.http;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A {@code Range: bytes=…} header against a representation of known length (RFC 9110 §14). The same rules as the
- * cache's stored-response ranges (io.gatehouse.cache.Answers), over a length rather than an array, since a file's
- * parts are sent from the file and never held in memory.
+ * A {@code Range: bytes=…} header against a representation of known length (RFC 9110 §14): one set of rules for
+ * the cache's stored responses and the files action, over a length, since a file's parts are never held in memory.
  */
-final class ByteRanges {
+public final class ByteRanges {
     /** More ranges than this are answered with the whole file (RFC 9110 §14.2 allows ignoring Range). */
-    static final int MAX_RANGES = 16;
+    public static final int MAX_RANGES = 16;
 
     private ByteRanges() {}
 
@@ -18,7 +17,7 @@ final class ByteRanges {
      * The satisfiable ranges as {@code [first, last]} (inclusive), in the order asked; an empty list when none is
      * satisfiable (416); null when the header is to be ignored (not bytes, malformed, too many, overlapping).
      */
-    static List<long[]> parse(String range, long length) {
+    public static List<long[]> parse(String range, long length) {
         String v = range.strip();
         if (!v.regionMatches(true, 0, "bytes=", 0, 6)) return null;
         List<long[]> ranges = new ArrayList<>();
