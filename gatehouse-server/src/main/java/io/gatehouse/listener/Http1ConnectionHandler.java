@@ -13,6 +13,10 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.FileRegion;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -100,7 +104,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         this.remote = (InetSocketAddress) ctx.channel().remoteAddress();
         // behind TLS this handler is installed once ALPN chose HTTP/1.1, so after the handshake
-        io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(SslHandler.class);
         boolean secure = ctx.pipeline().get("tls") != null || ssl != null;
         this.info = !secure ? io.gatehouse.http.ConnectionInfo.plain(remote)
                 : io.gatehouse.http.ConnectionInfo.tls(remote, ssl != null && ssl.handshakeFuture().isSuccess() ? ssl.engine() : null);
@@ -247,7 +251,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent hs && hs.isSuccess()) {
-            io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+            io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(SslHandler.class);
             if (ssl != null) info = io.gatehouse.http.ConnectionInfo.tls(remote, ssl.engine());
         }
         if (evt instanceof ChannelInputShutdownEvent) {
@@ -389,12 +393,12 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         @Override
         public boolean zeroCopy() {
             Channel c = ctx.channel();
-            return ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null
-                    && (c instanceof io.netty.channel.epoll.EpollSocketChannel || c instanceof io.netty.channel.socket.nio.NioSocketChannel);
+            return ctx.pipeline().get(SslHandler.class) == null
+                    && (c instanceof EpollSocketChannel || c instanceof NioSocketChannel);
         }
 
         @Override
-        public void write(io.netty.channel.FileRegion region) {
+        public void write(FileRegion region) {
             // below this handler the encoder passes a region through as it is (the head set Content-Length)
             if (stale()) region.release(); else ctx.write(region, ctx.voidPromise());
         }
