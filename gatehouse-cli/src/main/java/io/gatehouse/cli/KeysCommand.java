@@ -1,16 +1,10 @@
 package io.gatehouse.cli;
 
+import io.gatehouse.cli.system.ApiKeyFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
-import java.util.Base64;
-import java.util.HexFormat;
 
 /**
  * {@code gatehouse keys new CONSUMER}: makes an API key (256 random bits) and prints it once, with the line that puts
@@ -21,8 +15,6 @@ final class KeysCommand {
 
     @Command(name = "new", description = "Print a new API key for CONSUMER and the line to add to its api_keys.")
     static final class New implements Runnable {
-        private static final SecureRandom RANDOM = new SecureRandom();
-
         @Spec
         CommandSpec spec;
 
@@ -35,9 +27,7 @@ final class KeysCommand {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                         "CONSUMER: letters, digits and . _ : / @ - only");
             }
-            byte[] bits = new byte[32];
-            RANDOM.nextBytes(bits);
-            String key = "gh_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
+            String key = ApiKeyFile.newKey();
             var out = spec.commandLine().getOut();
             out.println("API key for " + consumer + " (shown once; give it to the consumer, keep no copy):");
             out.println();
@@ -45,17 +35,9 @@ final class KeysCommand {
             out.println();
             out.println("Add under consumers: -> name: " + consumer + " -> api_keys: (then reload):");
             out.println();
-            out.println("      - {sha256: " + sha256(key) + "}");
+            out.println("      - {sha256: " + ApiKeyFile.sha256(key) + "}");
             out.println();
             out.println("To rotate, add the new key's line and set expires: on the old one; both work until then.");
-        }
-
-        static String sha256(String key) {
-            try {
-                return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
         }
     }
 }

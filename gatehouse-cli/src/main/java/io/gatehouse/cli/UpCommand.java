@@ -182,8 +182,7 @@ final class UpCommand implements Callable<Integer> {
 
     /** Where {@code up} keeps its local CA, certificates and database files: {@code $GATEHOUSE_HOME}, else {@code ./.gatehouse}. */
     static java.nio.file.Path dataDir() {
-        String home = System.getenv("GATEHOUSE_HOME");
-        return java.nio.file.Path.of(home == null || home.isBlank() ? ".gatehouse" : home);
+        return io.gatehouse.cli.system.SystemStack.defaultHome();
     }
 
     /** The friendly "what to try" text, with the addresses actually bound. */

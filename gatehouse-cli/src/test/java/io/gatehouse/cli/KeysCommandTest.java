@@ -20,7 +20,7 @@ class KeysCommandTest {
         assertThat(second.out()).doesNotContain(key.group(1));
         Matcher line = Pattern.compile("      - \\{sha256: ([0-9a-f]{64})}").matcher(first.out());
         assertThat(line.find()).isTrue();
-        assertThat(line.group(1)).isEqualTo(KeysCommand.New.sha256(key.group(1)));
+        assertThat(line.group(1)).isEqualTo(io.gatehouse.cli.system.ApiKeyFile.sha256(key.group(1)));
         assertThat(first.out()).doesNotContain(line.group(1).substring(0, 8) + key.group(1));
 
         GatehouseConfig config = ConfigLoader.parse("""

@@ -35,6 +35,10 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--target", defaultValue = "http://127.0.0.1:8080", description = "The edge (default: ${DEFAULT-VALUE}).")
     String target;
 
+    @Option(names = "--api-key", paramLabel = "KEY",
+            description = "The API key links are created with through the edge (default: $GATEHOUSE_API_KEY, else the key `up` keeps in its home folder).")
+    String apiKey;
+
     @Option(names = "--rate", defaultValue = "500", description = "Requests per second (default: ${DEFAULT-VALUE}).")
     int rate;
 
@@ -86,7 +90,7 @@ public final class LoadCommand implements Callable<Integer> {
         } else {
             out.printf("creating %d links through %s …%n", links, base);
             out.flush();
-            paths = createLinks(base, links);
+            paths = createLinks(base, links, apiKey != null ? apiKey : defaultApiKey());
             if (codesFile != null) java.nio.file.Files.write(codesFile, paths);
         }
         if (warmupSeconds > 0) {
@@ -152,15 +156,31 @@ public final class LoadCommand implements Callable<Integer> {
         return h.getValueAtPercentile(percentile) / 1000.0;
     }
 
-    private static List<String> createLinks(URI base, int n) throws Exception {
+    /** {@code $GATEHOUSE_API_KEY}, else the key {@code up} keeps in its home folder, else none. */
+    static String defaultApiKey() {
+        String env = System.getenv("GATEHOUSE_API_KEY");
+        if (env != null && !env.isBlank()) return env.trim();
+        return ApiKeyFile.read(SystemStack.defaultHome().resolve(ApiKeyFile.NAME));
+    }
+
+    /**
+     * Through the edge a link is created with the API key (the edge names its consumer to the app); an app instance
+     * addressed directly takes the user header itself, which the edge would strip.
+     */
+    private static List<String> createLinks(URI base, int n, String apiKey) throws Exception {
         HttpClient client = HttpClient.newHttpClient();
         List<String> paths = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            HttpRequest req = HttpRequest.newBuilder(base.resolve("api/links")).timeout(Duration.ofSeconds(10))
+            HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve("api/links")).timeout(Duration.ofSeconds(10))
                     .header("Content-Type", "application/json").header("X-Gatehouse-User", "load")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"target\":\"https://example.com/load/" + i + "\"}")).build();
-            HttpResponse<String> res = client.send(req, HttpResponse.BodyHandlers.ofString());
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"target\":\"https://example.com/load/" + i + "\"}"));
+            if (apiKey != null) b.header("x-api-key", apiKey);
+            HttpResponse<String> res = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
             Matcher m = CODE.matcher(res.body());
+            if (res.statusCode() == 401) {
+                throw new IllegalStateException("creating a link was refused (401): through the edge, links are created with an API key: "
+                        + "--api-key KEY (up prints it, and keeps it in " + SystemStack.defaultHome().resolve(ApiKeyFile.NAME) + ")");
+            }
             if (res.statusCode() != 201 || !m.find()) throw new IllegalStateException("creating a link failed: " + res.statusCode() + " " + res.body());
             paths.add(m.group(1));
         }

@@ -27,11 +27,14 @@ public final class SystemBanner {
                 : instances.isEmpty() ? null : "http://127.0.0.1:" + instances.get(0).port();
         if (base != null && !instances.isEmpty()) {
             SystemStack.Instance second = instances.get(Math.min(1, instances.size() - 1));
+            // Through the edge, API calls carry the demo consumer's key (the edge names the user to the app, and strips
+            // a user header a client sends); an app instance reached directly takes the user header itself.
+            String who = stack.apiKey() != null ? "-H 'x-api-key: " + stack.apiKey() + "'" : "-H 'X-Gatehouse-User: me'";
             sb.append("\nTry it:\n")
-                    .append("  curl -s -X POST ").append(base).append("/api/links -H 'X-Gatehouse-User: me' \\\n")
+                    .append("  curl -s -X POST ").append(base).append("/api/links ").append(who).append(" \\\n")
                     .append("       -H 'Content-Type: application/json' -d '{\"target\":\"https://example.com/\"}'   # create a link\n")
                     .append("  curl -si ").append(base).append("/CODE            # follow it: 302 to the target\n")
-                    .append("  curl -s ").append(base).append("/api/links/CODE -H 'X-Gatehouse-User: me'   # metadata and hits\n")
+                    .append("  curl -s ").append(base).append("/api/links/CODE ").append(who).append("   # metadata and hits\n")
                     .append("  curl -s http://127.0.0.1:").append(second.port()).append("/metrics | grep app_cache_requests   # watch the cache hit\n")
                     .append("  curl -s http://127.0.0.1:").append(second.port()).append("/ready   # dependencies: postgres, replica lag, redis\n")
                     .append("  ./gatehouse load --target ").append(base).append("   # open-loop load: latency percentiles, hit ratio\n");
@@ -45,8 +48,12 @@ public final class SystemBanner {
             if (stack.postgres() != null && stack.postgres().hasReplica()) {
                 sb.append("  ./gatehouse db promote   # fail over: fence the primary, promote the replica, repoint writes\n");
             }
+            if (stack.apiKey() != null) {
+                sb.append("\nAPI key of the consumer '").append(SystemStack.CONSUMER).append("' (kept in ")
+                        .append(home.resolve(ApiKeyFile.NAME)).append("; `gatehouse load` finds it there)\n");
+            }
             if (stack.edgeAddress() != null) {
-                sb.append("\nThe edge's configuration (generated): ").append(home.resolve("edge.yaml")).append('\n');
+                sb.append("The edge's configuration (generated): ").append(home.resolve("edge.yaml")).append('\n');
             }
             sb.append("Data (links survive a restart): ").append(home.resolve("postgres")).append('\n');
         }

@@ -50,10 +50,10 @@ class UpProcessIT {
             // every block is up, none silently left out
             assertThat(up.output()).containsPattern("(?m)^  cache +Redis").containsPattern("(?m)^  db primary +PostgreSQL")
                     .containsPattern("(?m)^  db replica +PostgreSQL").containsPattern("(?m)^  registry +ZooKeeper");
-            String code = createAndFollow(client, edge);
+            String code = createAndFollow(client, edge, apiKey(home));
 
             long afterStart = systemRssKiB(up.pid(), home);
-            traffic(client, edge, code);
+            traffic(client, edge, apiKey(home), code);
             long afterTraffic = systemRssKiB(up.pid(), home);
             System.out.printf("gatehouse up RSS (the JVM, its children, the PostgreSQL servers): %d MiB after start, %d MiB after traffic%n",
                     afterStart / 1024, afterTraffic / 1024);
@@ -92,7 +92,7 @@ class UpProcessIT {
             assertThat(children).containsAll(pids.values());
             assertThat(up.output()).contains("kill -9 " + pids.get("app-2"));
 
-            String code = createAndFollow(client, edge);
+            String code = createAndFollow(client, edge, apiKey(home));
             long rss = systemRssKiB(up.pid(), home);
             System.out.printf("gatehouse up --app-processes RSS (the JVM, its children, the PostgreSQL servers): %d MiB%n", rss / 1024);
             assertThat(rss).as("RSS, KiB").isLessThan(RSS_LIMIT_KIB);
@@ -117,7 +117,7 @@ class UpProcessIT {
             try (LaunchedGatehouse promote = LaunchedGatehouse.start(Files.createDirectories(dir.resolve("promote")), Map.of("GATEHOUSE_HOME", home.toString()), "db", "promote")) {
                 assertThat(promote.awaitExit(Duration.ofSeconds(120))).as(promote.output()).isZero();
             }
-            for (int i = 0; i < 4; i++) createAndFollow(client, edge);
+            for (int i = 0; i < 4; i++) createAndFollow(client, edge, apiKey(home));
 
             up.signal("TERM");
             assertThat(up.awaitExit(Duration.ofSeconds(90))).as(up.output()).isZero();
@@ -129,10 +129,17 @@ class UpProcessIT {
         }
     }
 
+    /** The API key up made for its demo consumer: through the edge, links are created with it. */
+    static String apiKey(Path home) {
+        String key = io.gatehouse.cli.system.ApiKeyFile.read(home.resolve(io.gatehouse.cli.system.ApiKeyFile.NAME));
+        assertThat(key).as("up's API key in %s", home).isNotNull();
+        return key;
+    }
+
     /** Makes a link through the edge and follows it; returns its code. */
-    static String createAndFollow(HttpClient client, String edge) throws Exception {
+    static String createAndFollow(HttpClient client, String edge, String apiKey) throws Exception {
         HttpResponse<String> created = client.send(HttpRequest.newBuilder(URI.create(edge + "/api/links"))
-                .timeout(Duration.ofSeconds(10)).header("X-Gatehouse-User", "up-process")
+                .timeout(Duration.ofSeconds(10)).header("x-api-key", apiKey)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"target\":\"https://example.com/from-up\"}")).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -156,14 +163,14 @@ class UpProcessIT {
     }
 
     /** 200 links made and 2,000 redirects followed through the edge, from 8 virtual threads: every answer checked. */
-    static void traffic(HttpClient client, String edge, String hot) throws Exception {
+    static void traffic(HttpClient client, String edge, String apiKey, String hot) throws Exception {
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> all = new ArrayList<>();
             for (int t = 0; t < 8; t++) {
                 all.add(pool.submit(() -> {
                     for (int i = 0; i < 25; i++) {
                         HttpResponse<String> made = client.send(HttpRequest.newBuilder(URI.create(edge + "/api/links"))
-                                .timeout(Duration.ofSeconds(10)).header("X-Gatehouse-User", "up-traffic")
+                                .timeout(Duration.ofSeconds(10)).header("x-api-key", apiKey)
                                 .header("Content-Type", "application/json")
                                 .POST(HttpRequest.BodyPublishers.ofString("{\"target\":\"https://example.com/t" + i + "\"}")).build(),
                                 HttpResponse.BodyHandlers.ofString());

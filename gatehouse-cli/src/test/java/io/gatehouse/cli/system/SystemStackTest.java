@@ -50,12 +50,42 @@ class SystemStackTest {
         }
     }
 
+    /** Through the edge, as an API client: with the demo consumer's key. */
     private static HttpResponse<String> send(String method, String path, String json) throws Exception {
+        return send(method, path, json, "x-api-key", stack.apiKey());
+    }
+
+    private static HttpResponse<String> send(String method, String path, String json, String... headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.edgeAddress().getPort() + path))
-                .timeout(Duration.ofSeconds(10)).header("X-Gatehouse-User", "up-test")
+                .timeout(Duration.ofSeconds(10))
                 .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+        if (headers.length > 0) b.headers(headers);
         if (json != null) b.header("Content-Type", "application/json");
         return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void apiClientsAuthenticateAtTheEdgeAndNoClientNamesItsOwnUser() throws Exception {
+        String link = "{\"target\":\"https://example.com/owned\"}";
+        // The app trusts the user header because only the edge sets it: one a client sends is removed on the way.
+        HttpResponse<String> forged = send("POST", "/api/links", link, "X-Gatehouse-User", "mallory");
+        assertThat(forged.statusCode()).as(forged.body()).isEqualTo(401);
+        assertThat(forged.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        // A wrong key is refused by the edge itself, before the app.
+        HttpResponse<String> wrongKey = send("POST", "/api/links", link, "x-api-key", ApiKeyFile.newKey());
+        assertThat(wrongKey.statusCode()).isEqualTo(401);
+        assertThat(wrongKey.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("ApiKey"));
+        // With the key, the link belongs to the key's consumer, whatever user header came along with it.
+        HttpResponse<String> created = send("POST", "/api/links", link, "x-api-key", stack.apiKey(), "X-Gatehouse-User", "mallory");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        assertThat(created.body()).contains("\"owner\":\"" + SystemStack.CONSUMER + "\"").doesNotContain("mallory");
+        // The edge's rate limit shows on every API answer; the key is kept for the next start, readable by its owner only.
+        assertThat(created.headers().firstValue("RateLimit-Policy")).isPresent();
+        assertThat(ApiKeyFile.read(home.resolve(ApiKeyFile.NAME))).isEqualTo(stack.apiKey());
+        assertThat(java.nio.file.Files.getPosixFilePermissions(home.resolve(ApiKeyFile.NAME)))
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        assertThat(stack.edgeYaml()).contains("redis: { address:", "mode: global").doesNotContain(stack.apiKey());
     }
 
     @Test

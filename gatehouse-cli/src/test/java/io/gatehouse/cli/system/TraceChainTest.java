@@ -84,7 +84,7 @@ class TraceChainTest {
 
     @Test
     void aColdRedirectIsOneTraceFromTheEdgeThroughTheAppToRedisAndPostgres() throws Exception {
-        HttpResponse<String> created = send(HttpRequest.newBuilder(edge("/api/links")).header("X-Gatehouse-User", "tracer")
+        HttpResponse<String> created = send(HttpRequest.newBuilder(edge("/api/links")).header("x-api-key", stack.apiKey())
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"target\":\"https://example.com/t\"}")));
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         Matcher m = Pattern.compile("\"code\":\"([^\"]+)\"").matcher(created.body());
