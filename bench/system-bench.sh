@@ -84,6 +84,8 @@ up_start() {
     UP_METRICS=$(grep -oE '^ +app-[0-9]+ .* http://127\.0\.0\.1:[0-9]+' "$home/up.out" | grep -oE 'http://127\.0\.0\.1:[0-9]+' \
         | sed 's|$|/metrics|' | paste -sd, -)
     # The PostgreSQL servers are detached from the JVM by pg_ctl: found by their data directory.
+    # links are created through the edge with the API key up made for its demo consumer
+    export GATEHOUSE_API_KEY; GATEHOUSE_API_KEY=$(cat "$home/api-key")
     CODES="$home/codes"   # the same links in every run against this system: a warm cache is measured, not first misses
     SERVER_PIDS=$(printf '%s\n' "$UP_PID" $(pgrep -f -- "-D $home/postgres" || true) | paste -sd, -)
 }

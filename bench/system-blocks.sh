@@ -55,6 +55,8 @@ measure() {
     metrics=$(grep -oE '^ +app-[0-9]+ .* http://127\.0\.0\.1:[0-9]+' "$home/up.out" | grep -oE 'http://127\.0\.0\.1:[0-9]+' \
         | sed 's|$|/metrics|' | paste -sd, -)
     servers=$(printf '%s\n' "$pid" $(pgrep -f -- "-D $home/postgres" || true) | paste -sd, -)
+    # links are created through the edge with the API key up made for its demo consumer (none without the edge)
+    export GATEHOUSE_API_KEY; GATEHOUSE_API_KEY=$(cat "$home/api-key" 2>/dev/null || true)
     load --target "http://127.0.0.1:$port" --rate "$RATE" --duration 20 --metrics "$metrics" >/dev/null || true   # JIT
     out=$(load --target "http://127.0.0.1:$port" --rate "$RATE" --duration "$DURATION" --warmup 5 --metrics "$metrics" \
         --cpu-of "$servers" || true)
