@@ -1,0 +1,190 @@
+package io.gatehouse.cache;
+
+import com.sun.net.httpserver.HttpServer;
+import io.gatehouse.Protocol;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Request coalescing's time bound and its scale, over real sockets on HTTP/1.1 and HTTP/2. The origin holds the
+ * first request of a path until the test lets it go (later ones answer at once), numbers its answers, and counts
+ * requests. {@code coalesce_timeout} runs on the event loop's timer (wall time, not the injectable clock), so the
+ * {@code /slow} route sets a small one, 1 s, and the test waits with a bound; the other route keeps 25 s, as the
+ * thousand waiters there must all still be waiting when the origin answers.
+ */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Protocol.class)
+class CacheCoalescingTimeoutTest {
+    static HttpServer origin;
+    static final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+    static final Map<String, CountDownLatch> holdFirst = new ConcurrentHashMap<>();
+    static final Map<String, List<Long>> arrivals = new ConcurrentHashMap<>();
+    static final ExecutorService originThreads = Executors.newCachedThreadPool();
+    static CacheEdge edge;
+    @Parameter
+    Protocol protocol;
+
+    @BeforeAll
+    static void startOrigin() throws Exception {
+        origin = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 2000);
+        origin.setExecutor(originThreads);
+        origin.createContext("/", exchange -> {
+            String path = exchange.getRequestURI().getPath();
+            arrivals.computeIfAbsent(path, p -> java.util.Collections.synchronizedList(new ArrayList<>())).add(System.nanoTime());
+            int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+            CountDownLatch gate = holdFirst.get(path);
+            try {
+                if (n == 1 && gate != null && !gate.await(30, TimeUnit.SECONDS)) throw new IllegalStateException("never released");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            byte[] body = ("body of " + path + " #" + n).getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("cache-control", "max-age=60");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        origin.start();
+    }
+
+    @BeforeEach
+    void startFor() {
+        if (edge != null && edge.protocol == protocol) return;
+        stopEdge();
+        counts.clear();
+        holdFirst.clear();
+        arrivals.clear();
+        edge = CacheEdge.start(protocol, """
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    {tls}
+                    http2: {max_concurrent_streams: 300}
+                    routes:
+                      - name: bounded
+                        match: {path_prefix: /slow}
+                        cluster: app
+                        filters: [cache: {x_cache: true, coalesce_timeout: 1s}]
+                      - name: all
+                        cluster: app
+                        filters: [cache: {x_cache: true, coalesce_timeout: 25s}]
+                clusters:
+                  - name: app
+                    endpoints: ["127.0.0.1:%d"]
+                admin: {address: "off"}
+                """.formatted(origin.getAddress().getPort()), null);
+    }
+
+    static void stopEdge() {
+        if (edge != null) edge.close();
+        edge = null;
+    }
+
+    @AfterAll
+    static void stop() {
+        stopEdge();
+        if (origin != null) origin.stop(0);
+        originThreads.shutdownNow();
+    }
+
+    double coalesced(String route) {
+        return edge.counter("gatehouse.cache.coalesced", route);
+    }
+
+    CompletableFuture<HttpResponse<String>> fire(HttpClient client, String path) {
+        return client.sendAsync(HttpRequest.newBuilder(edge.uri(path)).timeout(Duration.ofSeconds(60)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aWaiterWhoseFlightOutlastsTheTimeoutGoesToTheOriginItself() throws Exception {
+        String p = "/slow";
+        CountDownLatch gate = new CountDownLatch(1);
+        holdFirst.put(p, gate);
+        try {
+            var leader = fire(edge.client, p);
+            await().atMost(Duration.ofSeconds(10)).until(() -> counts.containsKey(p) && counts.get(p).get() == 1);
+            double before = coalesced("bounded");
+            var waiter = fire(edge.client, p);
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5)).until(() -> coalesced("bounded") > before);
+            long joined = System.nanoTime();
+
+            HttpResponse<String> w = waiter.get(10, TimeUnit.SECONDS);   // well before the held flight ends (30 s)
+            assertThat(w.version()).isEqualTo(protocol.version());
+            assertThat(w.statusCode()).isEqualTo(200);
+            assertThat(w.body()).isEqualTo("body of " + p + " #2");
+            assertThat(leader).isNotDone();
+            assertThat(counts.get(p).get()).isEqualTo(2);
+            // it waited out its bound before going: the timer cannot fire early
+            long waited = TimeUnit.NANOSECONDS.toMillis(arrivals.get(p).get(1) - joined);
+            assertThat(waited).isBetween(800L, 5_000L);
+
+            gate.countDown();
+            HttpResponse<String> l = leader.get(10, TimeUnit.SECONDS);
+            assertThat(l.statusCode()).isEqualTo(200);
+            assertThat(l.body()).isEqualTo("body of " + p + " #1");
+            assertThat(counts.get(p).get()).isEqualTo(2);
+            assertThat(edge.xCache(p)).isEqualTo("HIT");
+        } finally {
+            gate.countDown();
+        }
+    }
+
+    @Test
+    void aThousandConcurrentMissesMakeOneOriginRequest() throws Exception {
+        String p = "/popular";
+        CountDownLatch gate = new CountDownLatch(1);
+        holdFirst.put(p, gate);
+        // four clients: on HTTP/2 four connections of 250 streams each (the listener allows 300)
+        List<HttpClient> clients = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            HttpClient c = protocol.client();
+            assertThat(c.send(HttpRequest.newBuilder(edge.uri("/warm-" + i)).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);   // its connection is up
+            clients.add(c);
+        }
+        try {
+            double before = coalesced("all");
+            List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) all.add(fire(clients.get(i % 4), p));
+            await().atMost(Duration.ofSeconds(60)).until(() -> coalesced("all") - before >= 999);
+            assertThat(counts.get(p).get()).isEqualTo(1);
+            gate.countDown();
+            for (var f : all) {
+                HttpResponse<String> r = f.get(60, TimeUnit.SECONDS);
+                assertThat(r.version()).isEqualTo(protocol.version());
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("body of " + p + " #1");
+            }
+            assertThat(counts.get(p).get()).isEqualTo(1);
+        } finally {
+            gate.countDown();
+            for (HttpClient c : clients) c.close();
+        }
+    }
+}
