@@ -79,6 +79,11 @@ class DashboardBrowserTest {
                         filters:
                           - api_key: {}
                           - rate_limit: { limits: [{rate: 100/s}, {rate: 1000/h}] }
+                      - name: cached
+                        match: { path_prefix: /cached }
+                        cluster: app
+                        filters:
+                          - cache: { ttl: { "200": 10m } }
                 consumers:
                   - { name: shop, api_keys: [{sha256: "%s"}] }
                 metering: { path: "%s" }
@@ -102,6 +107,8 @@ class DashboardBrowserTest {
             List<Integer> statuses = new ArrayList<>();
             for (int i = 0; i < 30; i++) statuses.add(g.get("/api/item/" + i).statusCode());
             assertThat(statuses).filteredOn(s -> s == 500).hasSize(2);
+            // one miss (the only one of these the cluster sees) and three hits: a 75% hit ratio in the Cache panel
+            for (int i = 0; i < 4; i++) assertThat(g.get("/cached/page").statusCode()).isEqualTo(200);
             for (int i = 0; i < 4; i++) {
                 assertThat(g.send(HttpRequest.newBuilder(g.uri("/keys/" + i)).header("x-api-key", SHOP_KEY).build()).statusCode())
                         .isEqualTo(200);
@@ -113,7 +120,7 @@ class DashboardBrowserTest {
 
             JsonNode stats = api(admin, "/stats");
             JsonNode app = api(admin, "/clusters/app");
-            assertThat(app.path("requests_total").asLong()).isEqualTo(34);
+            assertThat(app.path("requests_total").asLong()).isEqualTo(35);
 
             List<String> pageErrors = new CopyOnWriteArrayList<>();
             try (Playwright playwright = Playwright.create(new Playwright.CreateOptions()
@@ -153,7 +160,7 @@ class DashboardBrowserTest {
                 PlaywrightAssertions.assertThat(page.locator("#totals [data-field=requests_total]"))
                         .hasText(stats.path("requests_total").asText());
                 assertThat(stats.path("errors_total").asLong()).isEqualTo(2);
-                PlaywrightAssertions.assertThat(page.locator("#totals [data-field=errors_total]")).hasText("2 (5.9%)");
+                PlaywrightAssertions.assertThat(page.locator("#totals [data-field=errors_total]")).hasText("2 (5.7%)");   // of 35 proxied: cache hits are not
                 PlaywrightAssertions.assertThat(page.locator("#totals [data-field=endpoints]"))
                         .hasText(stats.path("endpoints_available").asInt() + " / " + stats.path("endpoints").asInt());
                 Locator card = page.locator("section.cluster[data-cluster=app]");
@@ -194,6 +201,16 @@ class DashboardBrowserTest {
                 assertThat(top.path("consumer").asText()).isEqualTo("shop");
                 assertThat(top.path("requests").asLong()).isEqualTo(4);
                 PlaywrightAssertions.assertThat(page.locator("#gateway tr.top-consumer[data-consumer=shop] [data-field=requests]")).hasText("4");
+
+                // the Cache panel: the cached route's hit ratio, as GET /cache counts it
+                JsonNode cache = api(admin, "/cache").path("routes").get(0);
+                assertThat(cache.path("route").asText()).isEqualTo("cached");
+                assertThat(cache.path("hits").asLong()).isEqualTo(3);
+                assertThat(cache.path("misses").asLong()).isEqualTo(1);
+                PlaywrightAssertions.assertThat(page.locator("#cache-section")).isVisible();
+                Locator cached = page.locator("#cache tr[data-route=\"edge/cached\"]");
+                PlaywrightAssertions.assertThat(cached.locator("[data-field=hit_ratio]")).hasText("75%");
+                PlaywrightAssertions.assertThat(page.locator("#cache tbody tr")).hasCount(1);
 
                 PlaywrightAssertions.assertThat(page.locator("#events [data-kind=admin]").first()).isVisible();
                 assertThat(pageErrors).as("errors in the browser console and failed requests").isEmpty();
