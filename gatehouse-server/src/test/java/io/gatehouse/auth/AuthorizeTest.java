@@ -1,12 +1,18 @@
 package io.gatehouse.auth;
 
 import io.gatehouse.GatehouseFixture;
+import io.gatehouse.Protocol;
 import io.gatehouse.testing.TestBackend;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
+import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -17,20 +23,37 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code authorize} over real sockets: deny and allow lists on the client address after trusted proxies, methods,
- * and rules on the identity an HS256 {@code jwt} filter before it established (scopes, groups, claims).
+ * and rules on the identity an HS256 {@code jwt} filter before it established (scopes, groups, claims). On HTTP/1.1
+ * and on HTTP/2 (TLS, ALPN h2): one engine per protocol.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Protocol.class)
 class AuthorizeTest {
     @RegisterExtension
     static final TestBackend backend = new TestBackend().name("api");
     static final String SECRET = "0123456789abcdef0123456789abcdef-shared";
     static GatehouseFixture g;
+    static HttpClient client;
+    static Protocol protocol;
+    @Parameter
+    Protocol parameter;
 
-    @BeforeAll
-    static void start() {
+    /** One engine per protocol: started by the first test of each run of the class. */
+    @BeforeEach
+    void startFor() {
+        if (protocol == parameter) return;
+        stop();
+        start(parameter);
+    }
+
+    static void start(Protocol p) {
+        protocol = p;
+        client = p.client();
         g = GatehouseFixture.start("""
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     proxy_headers: {trusted_proxies: [127.0.0.1/32, 10.0.0.0/8]}
                     routes:
                       - name: admin
@@ -57,18 +80,34 @@ class AuthorizeTest {
                 clusters:
                   - name: api
                     endpoints: ["%s"]
-                """.formatted(SECRET, backend.address()));
+                """.formatted(p.listenerTls(), SECRET, backend.address()));
     }
 
     @AfterAll
     static void stop() {
-        g.close();
+        if (g != null) g.close();
+        g = null;
+        protocol = null;
+    }
+
+    static URI uri(String path) {
+        return protocol.uri(g.address().getPort(), path);
+    }
+
+    static HttpResponse<String> send(HttpRequest request) {
+        try {
+            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+            assertThat(response.version()).isEqualTo(protocol.version());
+            return response;
+        } catch (Exception e) {
+            throw new AssertionError("request failed: " + e, e);
+        }
     }
 
     static HttpResponse<String> get(String path, Map<String, String> headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(g.uri(path)).timeout(Duration.ofSeconds(10));
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10));
         headers.forEach(b::header);
-        return g.send(b.build());
+        return send(b.build());
     }
 
     static String token(String sub, String scope, String tenant, String roles, String email) throws Exception {
@@ -101,7 +140,7 @@ class AuthorizeTest {
     void denyListsOnUserAgentAndHeadersAndTheMethodList() {
         assertThat(reason(get("/x", Map.of("user-agent", "sqlmap/1.7")))).isEqualTo("denied");
         assertThat(reason(get("/x", Map.of("x-debug", "1")))).isEqualTo("denied");
-        HttpResponse<String> post = g.send(HttpRequest.newBuilder(g.uri("/x")).timeout(Duration.ofSeconds(10))
+        HttpResponse<String> post = send(HttpRequest.newBuilder(uri("/x")).timeout(Duration.ofSeconds(10))
                 .POST(HttpRequest.BodyPublishers.ofString("x")).build());
         assertThat(post.statusCode()).isEqualTo(405);
         assertThat(post.headers().firstValue("allow")).hasValue("GET, HEAD");

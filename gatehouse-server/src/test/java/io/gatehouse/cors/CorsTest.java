@@ -1,14 +1,19 @@
 package io.gatehouse.cors;
 
 import io.gatehouse.GatehouseFixture;
+import io.gatehouse.Protocol;
 import io.gatehouse.config.ConfigException;
 import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.testing.TestBackend;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -17,18 +22,37 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** {@code cors} over real sockets: preflights answered at the edge, allowed origins stamped, credentials rules. */
+/**
+ * {@code cors} over real sockets: preflights answered at the edge, allowed origins stamped, credentials rules. On
+ * HTTP/1.1 and on HTTP/2 (TLS, ALPN h2; preflights included): one engine per protocol.
+ */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Protocol.class)
 class CorsTest {
     @RegisterExtension
     static final TestBackend backend = new TestBackend().name("api");
     static GatehouseFixture g;
+    static HttpClient client;
+    static Protocol protocol;
+    @Parameter
+    Protocol parameter;
 
-    @BeforeAll
-    static void start() {
+    /** One engine per protocol: started by the first test of each run of the class. */
+    @BeforeEach
+    void startFor() {
+        if (protocol == parameter) return;
+        stop();
+        start(parameter);
+    }
+
+    static void start(Protocol p) {
+        protocol = p;
+        client = p.client();
         g = GatehouseFixture.start("""
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: api
                         cluster: api
@@ -43,19 +67,27 @@ class CorsTest {
                 clusters:
                   - name: api
                     endpoints: ["%s"]
-                """.formatted(backend.address()));
+                """.formatted(p.listenerTls(), backend.address()));
     }
 
     @AfterAll
     static void stop() {
-        g.close();
+        if (g != null) g.close();
+        g = null;
+        protocol = null;
     }
 
     static HttpResponse<String> send(String method, Map<String, String> headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(g.uri("/items")).timeout(Duration.ofSeconds(10))
+        HttpRequest.Builder b = HttpRequest.newBuilder(protocol.uri(g.address().getPort(), "/items")).timeout(Duration.ofSeconds(10))
                 .method(method, HttpRequest.BodyPublishers.noBody());
         headers.forEach(b::header);
-        return g.send(b.build());
+        try {
+            HttpResponse<String> response = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(response.version()).isEqualTo(protocol.version());
+            return response;
+        } catch (Exception e) {
+            throw new AssertionError("request failed: " + e, e);
+        }
     }
 
     @Test
