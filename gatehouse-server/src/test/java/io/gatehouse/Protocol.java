@@ -42,10 +42,15 @@ public enum Protocol {
 
     /** A client that speaks this protocol to the listener (trusting the test CA for HTTP/2). */
     public HttpClient client() {
+        return clientBuilder().build();
+    }
+
+    /** The builder behind {@link #client()}, for a test that needs more of the client (a cookie jar, say). */
+    public HttpClient.Builder clientBuilder() {
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
-        if (this == HTTP_1_1) return b.version(HttpClient.Version.HTTP_1_1).build();
+        if (this == HTTP_1_1) return b.version(HttpClient.Version.HTTP_1_1);
         certificates();
-        return b.version(HttpClient.Version.HTTP_2).sslContext(ca.trustingContext()).build();
+        return b.version(HttpClient.Version.HTTP_2).sslContext(ca.trustingContext());
     }
 
     public URI uri(int port, String pathAndQuery) {

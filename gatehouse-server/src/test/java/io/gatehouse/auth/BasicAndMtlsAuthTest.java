@@ -1,6 +1,7 @@
 package io.gatehouse.auth;
 
 import io.gatehouse.GatehouseFixture;
+import io.gatehouse.Protocol;
 import io.gatehouse.testing.RecordedRequest;
 import io.gatehouse.testing.TestBackend;
 import io.gatehouse.testing.TestCertificates;
@@ -12,6 +13,9 @@ import org.bouncycastle.crypto.params.Argon2Parameters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,10 +28,18 @@ import java.util.Base64;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code basic_auth} (bcrypt and argon2id, checked off the event loop) and {@code mtls_identity}, over real sockets. */
+/**
+ * {@code basic_auth} (bcrypt and argon2id, checked off the event loop) and {@code mtls_identity}, over real sockets.
+ * On HTTP/1.1 and on HTTP/2: basic auth over TLS with ALPN h2, and mTLS with a client certificate over TLS that
+ * negotiates h2 (on HTTP/1.1, the same TLS listener spoken to as HTTP/1.1).
+ */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Protocol.class)
 class BasicAndMtlsAuthTest {
     @RegisterExtension
     static final TestBackend backend = new TestBackend().name("internal");
+    @Parameter
+    Protocol protocol;
 
     @TempDir
     Path dir;
@@ -53,12 +65,24 @@ class BasicAndMtlsAuthTest {
         return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Sends and checks that the answer came over this run's protocol. */
+    HttpResponse<String> send(HttpClient client, HttpRequest request) {
+        try {
+            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+            assertThat(response.version()).isEqualTo(protocol.version());
+            return response;
+        } catch (Exception e) {
+            throw new AssertionError("request failed: " + e, e);
+        }
+    }
+
     @Test
     void usersWithBcryptOrArgon2HashesLogInAndWrongPasswordsDoNot() {
         try (GatehouseFixture g = GatehouseFixture.start("""
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: ops
                         cluster: internal
@@ -69,24 +93,26 @@ class BasicAndMtlsAuthTest {
                 clusters:
                   - name: internal
                     endpoints: ["%s"]
-                """.formatted(bcrypt("correct horse"), argon2id("battery staple"), backend.address()))) {
+                """.formatted(protocol.listenerTls(), bcrypt("correct horse"), argon2id("battery staple"), backend.address()))) {
+            HttpClient client = protocol.client();
+            java.util.function.Function<HttpRequest.Builder, HttpResponse<String>> send = b -> send(client, b.timeout(Duration.ofSeconds(10)).build());
+            java.util.function.Function<String, HttpRequest.Builder> at = path -> HttpRequest.newBuilder(protocol.uri(g.address().getPort(), path));
             for (int i = 0; i < 2; i++) { // the second time from the remembered check
-                HttpResponse<String> alice = g.send(HttpRequest.newBuilder(g.uri("/x")).header("authorization", basic("alice", "correct horse")).build());
+                HttpResponse<String> alice = send.apply(at.apply("/x").header("authorization", basic("alice", "correct horse")));
                 assertThat(alice.statusCode()).isEqualTo(200);
                 RecordedRequest seen = backend.takeRequest(Duration.ofSeconds(5));
                 assertThat(seen.header("x-consumer")).isEqualTo("alice");
                 assertThat(seen.header("x-consumer-groups")).isEqualTo("ops");
             }
-            assertThat(g.send(HttpRequest.newBuilder(g.uri("/x")).header("authorization", basic("bob", "battery staple")).build())
-                    .statusCode()).isEqualTo(200);
-            HttpResponse<String> wrong = g.send(HttpRequest.newBuilder(g.uri("/x")).header("authorization", basic("alice", "Correct horse")).build());
+            assertThat(send.apply(at.apply("/x").header("authorization", basic("bob", "battery staple"))).statusCode()).isEqualTo(200);
+            HttpResponse<String> wrong = send.apply(at.apply("/x").header("authorization", basic("alice", "Correct horse")));
             assertThat(wrong.statusCode()).isEqualTo(401);
             assertThat(wrong.headers().firstValue("gatehouse-reason")).hasValue("wrong_password");
             assertThat(wrong.headers().firstValue("www-authenticate")).hasValue("Basic realm=\"Operations\", charset=\"UTF-8\"");
             assertThat(wrong.body()).doesNotContain("horse");
-            assertThat(g.send(HttpRequest.newBuilder(g.uri("/x")).header("authorization", basic("mallory", "x")).build())
+            assertThat(send.apply(at.apply("/x").header("authorization", basic("mallory", "x")))
                     .headers().firstValue("gatehouse-reason")).hasValue("unknown_user");
-            assertThat(g.get("/x").headers().firstValue("gatehouse-reason")).hasValue("missing_credentials");
+            assertThat(send.apply(at.apply("/x")).headers().firstValue("gatehouse-reason")).hasValue("missing_credentials");
         }
     }
 
@@ -114,18 +140,20 @@ class BasicAndMtlsAuthTest {
                     endpoints: ["%s"]
                 """.formatted(edge.cert(), edge.key(), clientCa, backend.address()))) {
             String url = "https://localhost:" + g.address().getPort() + "/pay";
-            HttpClient billing = HttpClient.newBuilder().sslContext(ca.issue("CN=billing", "spiffe://example.org/billing").clientContext(ca)).build();
-            HttpResponse<String> ok = billing.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpClient billing = HttpClient.newBuilder().version(protocol.version())
+                    .sslContext(ca.issue("CN=billing", "spiffe://example.org/billing").clientContext(ca)).build();
+            HttpResponse<String> ok = send(billing, HttpRequest.newBuilder(URI.create(url)).build());
             assertThat(ok.statusCode()).isEqualTo(200);
             assertThat(backend.takeRequest(Duration.ofSeconds(5)).header("x-consumer")).isEqualTo("spiffe://example.org/billing");
 
-            HttpClient stranger = HttpClient.newBuilder().sslContext(ca.issue("CN=other", "spiffe://example.org/other").clientContext(ca)).build();
-            HttpResponse<String> no = stranger.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpClient stranger = HttpClient.newBuilder().version(protocol.version())
+                    .sslContext(ca.issue("CN=other", "spiffe://example.org/other").clientContext(ca)).build();
+            HttpResponse<String> no = send(stranger, HttpRequest.newBuilder(URI.create(url)).build());
             assertThat(no.statusCode()).isEqualTo(401);
             assertThat(no.headers().firstValue("gatehouse-reason")).hasValue("unknown_client_certificate");
 
-            HttpClient none = HttpClient.newBuilder().sslContext(ca.trustingContext()).build();
-            assertThat(none.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString())
+            HttpClient none = HttpClient.newBuilder().version(protocol.version()).sslContext(ca.trustingContext()).build();
+            assertThat(send(none, HttpRequest.newBuilder(URI.create(url)).build())
                     .headers().firstValue("gatehouse-reason")).hasValue("missing_client_certificate");
         }
     }

@@ -9,6 +9,7 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.gatehouse.Gatehouse;
+import io.gatehouse.Protocol;
 import io.gatehouse.clock.ManualClock;
 import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.testing.RecordedRequest;
@@ -19,6 +20,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.net.CookieManager;
 import java.net.URI;
@@ -39,8 +43,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@code oidc} against an identity provider started in the test (discovery, authorize, token and JWKS endpoints;
  * PKCE checked by the provider): a full sign-in, the session cookie, refresh before the tokens expire, a forged state
- * and a tampered cookie refused, an API call answered 401 rather than redirected, and logout.
+ * and a tampered cookie refused, an API call answered 401 rather than redirected, and logout. The HTTP-level flow on
+ * HTTP/1.1 and on HTTP/2 (TLS, ALPN h2, the session cookie then {@code Secure}); the provider itself speaks HTTP/1.1.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Protocol.class)
 class OidcTest {
     @RegisterExtension
     static final TestBackend app = new TestBackend().name("app");
@@ -53,20 +60,39 @@ class OidcTest {
     static ManualClock clock;
     static Gatehouse edge;
     static HttpClient browser;
+    static Protocol protocol;
+    @Parameter
+    Protocol parameter;
 
     static String issuer() {
         return "http://127.0.0.1:" + idp.port();
     }
 
     @BeforeAll
-    static void start() throws Exception {
+    static void key() throws Exception {
         key = new RSAKeyGenerator(2048).keyID("idp-1").generate();
+    }
+
+    /** One engine per protocol: started by the first test of each run of the class. */
+    @org.junit.jupiter.api.BeforeEach
+    void startFor() throws Exception {
+        if (protocol != parameter) {
+            stop();
+            start(parameter);
+        }
+        idp.respond(OidcTest::provider);   // the backend forgets its responder before each test
+    }
+
+    static void start(Protocol p) throws Exception {
+        protocol = p;
         clock = new ManualClock();
+        refreshes.set(0);
         idp.respond(OidcTest::provider);
         edge = Gatehouse.start(ConfigLoader.parse("""
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: app
                         cluster: app
@@ -80,18 +106,15 @@ class OidcTest {
                   - name: app
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(issuer(), app.address()), "oidc.yaml"), clock);
-        browser = HttpClient.newBuilder().cookieHandler(new CookieManager()).followRedirects(HttpClient.Redirect.NEVER).build();
-    }
-
-    @org.junit.jupiter.api.BeforeEach
-    void provide() {
-        idp.respond(OidcTest::provider);   // the backend forgets its responder before each test
+                """.formatted(p.listenerTls(), issuer(), app.address()), "oidc.yaml"), clock);
+        browser = p.clientBuilder().cookieHandler(new CookieManager()).followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
     @AfterAll
     static void stop() {
-        edge.shutdown(Duration.ofSeconds(1));
+        if (edge != null) edge.shutdown(Duration.ofSeconds(1));
+        edge = null;
+        protocol = null;
     }
 
     /** A small OpenID provider: enough of the spec to sign a user in, with PKCE enforced. */
@@ -148,12 +171,18 @@ class OidcTest {
     }
 
     static HttpResponse<String> get(String url, String accept) throws Exception {
-        return browser.send(HttpRequest.newBuilder(URI.create(url)).header("accept", accept).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return checked(browser.send(HttpRequest.newBuilder(URI.create(url)).header("accept", accept).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString()));
+    }
+
+    /** An answer from the edge must have come over this run's protocol (the provider's answers are HTTP/1.1). */
+    static HttpResponse<String> checked(HttpResponse<String> r) {
+        if (r.uri().getPort() != idp.port()) assertThat(r.version()).as(r.uri().toString()).isEqualTo(protocol.version());
+        return r;
     }
 
     static String edgeUrl(String path) {
-        return "http://127.0.0.1:" + edge.listenerAddress("edge").getPort() + path;
+        return protocol.uri(edge.listenerAddress("edge").getPort(), path).toString();
     }
 
     @Test
@@ -168,6 +197,7 @@ class OidcTest {
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: app
                         cluster: app
@@ -183,12 +213,11 @@ class OidcTest {
                   - name: idp
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(app.address(), idp.address()), "oidc-cluster.yaml"), clock);
+                """.formatted(protocol.listenerTls(), app.address(), idp.address()), "oidc-cluster.yaml"), clock);
         try {
-            HttpClient plain = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
-            HttpResponse<String> first = plain.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                            + named.listenerAddress("edge").getPort() + "/page")).header("accept", "text/html")
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpClient plain = protocol.clientBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+            HttpResponse<String> first = checked(plain.send(HttpRequest.newBuilder(protocol.uri(named.listenerAddress("edge").getPort(), "/page"))
+                    .header("accept", "text/html").timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()));
             assertThat(first.statusCode()).isEqualTo(302);
             assertThat(first.headers().firstValue("location").orElseThrow()).startsWith("https://idp.invalid/authorize?");
             assertThat(idp.requests()).filteredOn(r -> "idp.invalid".equals(r.header("host")))
@@ -211,6 +240,8 @@ class OidcTest {
         assertThat(signedIn.statusCode()).isEqualTo(302);
         assertThat(signedIn.headers().firstValue("location")).hasValue("/reports?year=2030");
         assertThat(signedIn.headers().allValues("set-cookie")).anyMatch(c -> c.startsWith("gatehouse_session=") && c.toLowerCase().contains("httponly"));
+        assertThat(signedIn.headers().allValues("set-cookie")).as("Secure exactly when the edge speaks TLS")
+                .anyMatch(c -> c.startsWith("gatehouse_session=") && c.toLowerCase().contains("; secure") == (protocol == Protocol.HTTP_2));
 
         HttpResponse<String> page = get(edgeUrl("/reports?year=2030"), "text/html");
         assertThat(page.statusCode()).isEqualTo(200);
@@ -235,20 +266,20 @@ class OidcTest {
 
     @Test
     void anApiCallWithoutASessionIs401AndForgedOrTamperedValuesAreRefused() throws Exception {
-        HttpClient plain = HttpClient.newHttpClient();
-        HttpResponse<String> api = plain.send(HttpRequest.newBuilder(URI.create(edgeUrl("/api/data"))).header("accept", "application/json").build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpClient plain = protocol.client();
+        HttpResponse<String> api = checked(plain.send(HttpRequest.newBuilder(URI.create(edgeUrl("/api/data"))).header("accept", "application/json").build(),
+                HttpResponse.BodyHandlers.ofString()));
         assertThat(api.statusCode()).isEqualTo(401);
         assertThat(api.headers().firstValue("gatehouse-reason")).hasValue("missing_session");
 
-        HttpResponse<String> forged = plain.send(HttpRequest.newBuilder(URI.create(edgeUrl("/oauth2/callback?code=x&state=forged"))).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> forged = checked(plain.send(HttpRequest.newBuilder(URI.create(edgeUrl("/oauth2/callback?code=x&state=forged"))).build(),
+                HttpResponse.BodyHandlers.ofString()));
         assertThat(forged.statusCode()).isEqualTo(400);
         assertThat(forged.headers().firstValue("gatehouse-reason")).hasValue("oidc_bad_state");
 
-        HttpResponse<String> tampered = plain.send(HttpRequest.newBuilder(URI.create(edgeUrl("/reports")))
+        HttpResponse<String> tampered = checked(plain.send(HttpRequest.newBuilder(URI.create(edgeUrl("/reports")))
                 .header("accept", "text/html").header("cookie", "gatehouse_session=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAA.BBBB.CCCC").build(),
-                HttpResponse.BodyHandlers.ofString());
+                HttpResponse.BodyHandlers.ofString()));
         assertThat(tampered.statusCode()).as("not a session: sign in again").isEqualTo(302);
     }
 }

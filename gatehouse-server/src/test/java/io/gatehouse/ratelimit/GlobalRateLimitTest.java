@@ -1,6 +1,7 @@
 package io.gatehouse.ratelimit;
 
 import io.gatehouse.Gatehouse;
+import io.gatehouse.Protocol;
 import io.gatehouse.clock.ManualClock;
 import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.testing.TestBackend;
@@ -8,10 +9,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import redis.embedded.RedisServer;
 
 import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -24,14 +27,31 @@ import static org.awaitility.Awaitility.await;
 /**
  * {@code mode: global}: two edges share one limit through a real Redis (embedded redis-server), exactly; when Redis
  * stops, each limit follows its policy (open lets requests through, closed answers 503), and decisions come back by
- * themselves when Redis returns.
+ * themselves when Redis returns. On HTTP/1.1 and on HTTP/2 (TLS, ALPN h2): one Redis for the class, flushed before
+ * each test, edges started by each test.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Protocol.class)
 class GlobalRateLimitTest {
     @RegisterExtension
     static final TestBackend backend = new TestBackend().name("api");
     static RedisServer redis;
     static int redisPort;
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    @Parameter
+    Protocol protocol;
+    private HttpClient client;
+
+    /** This run's client, and an empty Redis: the two runs use the same route names. */
+    @org.junit.jupiter.api.BeforeEach
+    void clientAndEmptyRedis() {
+        client = protocol.client();
+        io.lettuce.core.RedisClient direct = io.lettuce.core.RedisClient.create("redis://127.0.0.1:" + redisPort);
+        try (var conn = direct.connect()) {
+            conn.sync().flushall();
+        } finally {
+            direct.shutdown();
+        }
+    }
 
     @BeforeAll
     static void startRedis() throws Exception {
@@ -52,6 +72,7 @@ class GlobalRateLimitTest {
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: %s
                         cluster: api
@@ -62,12 +83,19 @@ class GlobalRateLimitTest {
                   - name: api
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(route, policy, redisPort, backend.address()), "global.yaml"));
+                """.formatted(protocol.listenerTls(), route, policy, redisPort, backend.address()), "global.yaml"));
     }
 
     private int get(Gatehouse g) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/x"))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+        return send(g).statusCode();
+    }
+
+    /** GET /x, checked to have come over this run's protocol. */
+    private HttpResponse<String> send(Gatehouse g) throws Exception {
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(protocol.uri(g.listenerAddress("edge").getPort(), "/x"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.version()).isEqualTo(protocol.version());
+        return response;
     }
 
     @Test
@@ -78,6 +106,7 @@ class GlobalRateLimitTest {
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: quota-route
                         cluster: api
@@ -88,11 +117,10 @@ class GlobalRateLimitTest {
                   - name: api
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(redisPort, backend.address()), "quota.yaml"), clock);
+                """.formatted(protocol.listenerTls(), redisPort, backend.address()), "quota.yaml"), clock);
         try {
             assertThat(List.of(get(g), get(g))).containsOnly(200);
-            HttpResponse<String> daily = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                    + g.listenerAddress("edge").getPort() + "/x")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> daily = send(g);
             assertThat(daily.statusCode()).isEqualTo(429);
             assertThat(daily.headers().firstValue("gatehouse-reason")).hasValue("quota_exceeded");
             assertThat(daily.headers().firstValue("retry-after")).hasValue("60");
@@ -102,8 +130,7 @@ class GlobalRateLimitTest {
             assertThat(get(g)).isEqualTo(429);
             clock.advance(Duration.ofDays(1));      // 2 February: a new day, the month has one request left
             assertThat(get(g)).isEqualTo(200);
-            HttpResponse<String> monthly = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                    + g.listenerAddress("edge").getPort() + "/x")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> monthly = send(g);
             assertThat(monthly.statusCode()).isEqualTo(429);
             assertThat(monthly.body()).contains("monthly");
             assertThat(Long.parseLong(monthly.headers().firstValue("retry-after").orElseThrow())).isBetween(26L * 86400, 27L * 86400);
@@ -119,6 +146,7 @@ class GlobalRateLimitTest {
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: hybrid-route
                         cluster: api
@@ -129,7 +157,7 @@ class GlobalRateLimitTest {
                   - name: api
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(redisPort, backend.address());
+                """.formatted(protocol.listenerTls(), redisPort, backend.address());
         Gatehouse a = Gatehouse.start(ConfigLoader.parse(yaml, "hybrid.yaml"), clock);
         Gatehouse b = Gatehouse.start(ConfigLoader.parse(yaml, "hybrid.yaml"), clock);
         try {
@@ -182,6 +210,7 @@ class GlobalRateLimitTest {
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: batched
                         cluster: api
@@ -192,7 +221,7 @@ class GlobalRateLimitTest {
                   - name: api
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(redisPort, backend.address()), "batched.yaml"), clock);
+                """.formatted(protocol.listenerTls(), redisPort, backend.address()), "batched.yaml"), clock);
         io.lettuce.core.RedisClient direct = io.lettuce.core.RedisClient.create("redis://127.0.0.1:" + redisPort);
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(40);
         try (var conn = direct.connect()) {
