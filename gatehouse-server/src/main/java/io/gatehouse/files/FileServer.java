@@ -42,9 +42,10 @@ import java.util.regex.Pattern;
  * The {@code files} action: answers GET and HEAD from a directory, as a web server does. Per request: the path is
  * checked ({@link RequestPaths}), the file found under the root (its real path, symlinks resolved, must stay inside
  * it), a precompressed {@code .br}/{@code .gz} sibling chosen by {@code Accept-Encoding}, then the answer: 200 with
- * {@code Content-Type}, {@code ETag}, {@code Last-Modified} and {@code Cache-Control}; 304 for the client's own
+ * {@code Content-Type}, {@code ETag}, {@code Last-Modified} and {@code Cache-Control}; 412 for a false
+ * {@code If-Match} (strong comparison) or {@code If-Unmodified-Since}; 304 for the client's own
  * {@code If-None-Match} (weak comparison) or {@code If-Modified-Since}; 206/416 for {@code Range} (with
- * {@code If-Range}). A directory serves its index file; there is no listing. Opening and stat-ing run on
+ * {@code If-Range}); in RFC 9110 §13.2.2's order. A directory serves its index file; there is no listing. Opening and stat-ing run on
  * {@link FileSystemThreads}, never on the event loop; the body goes out as {@link FileBody} says.
  */
 public final class FileServer implements NamedFilter {
@@ -76,7 +77,8 @@ public final class FileServer implements NamedFilter {
 
     /** What the answer depends on in the request, read on the event loop before the file-system threads run. */
     private record Ask(String clientPath, String query, RequestPaths.Target target, boolean head, String acceptEncoding,
-                       String ifNoneMatch, String ifModifiedSince, String range, String ifRange) {}
+                       String ifMatch, String ifUnmodifiedSince, String ifNoneMatch, String ifModifiedSince, String range,
+                       String ifRange) {}
 
     @Override
     public void filter(HttpExchange exchange, FilterChain chain) {
@@ -100,7 +102,7 @@ public final class FileServer implements NamedFilter {
         }
         HttpHeaders h = exchange.request().headers();
         Ask ask = new Ask(exchange.path(), exchange.query(), target, head, h.get(HttpHeaderNames.ACCEPT_ENCODING),
-                h.get(HttpHeaderNames.IF_NONE_MATCH), h.get(HttpHeaderNames.IF_MODIFIED_SINCE), h.get(HttpHeaderNames.RANGE),
+                h.get(HttpHeaderNames.IF_MATCH), h.get(HttpHeaderNames.IF_UNMODIFIED_SINCE), h.get(HttpHeaderNames.IF_NONE_MATCH), h.get(HttpHeaderNames.IF_MODIFIED_SINCE), h.get(HttpHeaderNames.RANGE),
                 h.get(HttpHeaderNames.IF_RANGE));
         chain.later(exchange);
         try {
@@ -221,7 +223,11 @@ public final class FileServer implements NamedFilter {
         if (!cacheControl.isEmpty()) h.set(HttpHeaderNames.CACHE_CONTROL, cacheControl);
         h.set(HttpHeaderNames.ACCEPT_RANGES, "bytes");
 
-        // RFC 9110 §13.2.2: If-None-Match first; If-Modified-Since only without it
+        // RFC 9110 §13.2.2: If-Match, else If-Unmodified-Since (412); then If-None-Match, else If-Modified-Since (304);
+        // then If-Range. Only for a file that exists: a 404 stays a 404 whatever the preconditions say.
+        if (ask.ifMatch() != null ? !matchHolds(ask.ifMatch(), etag) : !unmodifiedSince(ask.ifUnmodifiedSince(), modified)) {
+            return new Failure(HttpResponseStatus.PRECONDITION_FAILED, "precondition_failed");
+        }
         if (ask.ifNoneMatch() != null ? noneMatchFails(ask.ifNoneMatch(), etag) : notModifiedSince(ask.ifModifiedSince(), modified)) {
             HttpHeaders n = new DefaultHttpHeaders();
             for (var name304 : List.of(HttpHeaderNames.ETAG, HttpHeaderNames.LAST_MODIFIED, HttpHeaderNames.CACHE_CONTROL, HttpHeaderNames.VARY)) {
@@ -330,6 +336,22 @@ public final class FileServer implements NamedFilter {
             if (token.equals("*")) star = ok;
         }
         return star != null && star;
+    }
+
+    /** If-Match holds when it is {@code *} (the file exists) or a listed tag is strongly equal (RFC 9110 §13.1.1). */
+    static boolean matchHolds(String ifMatch, String etag) {
+        if (ifMatch.strip().equals("*")) return true;
+        if (etag.startsWith("W/")) return false;   // a weak validator never matches strongly
+        for (String t : ifMatch.split(",")) if (t.strip().equals(etag)) return true;
+        return false;
+    }
+
+    /** If-Unmodified-Since holds when absent, not a valid date (ignored, §13.1.4), or not before the modification. */
+    private static boolean unmodifiedSince(String ifUnmodifiedSince, long modifiedMillis) {
+        if (ifUnmodifiedSince == null) return true;
+        Date since = DateFormatter.parseHttpDate(ifUnmodifiedSince);
+        // Last-Modified has one-second resolution: compare what the client was given
+        return since == null || modifiedMillis / 1000 <= since.getTime() / 1000;
     }
 
     /** If-None-Match is false (answer 304) when it is {@code *} or any listed tag matches weakly (RFC 9110 §8.8.3.2). */

@@ -161,6 +161,41 @@ class FileServerTest {
                 .statusCode()).as("If-None-Match wins over If-Modified-Since").isEqualTo(200);
     }
 
+    /** RFC 9110 §13.2.2: If-Match (strong), else If-Unmodified-Since → 412; then If-None-Match, else If-Modified-Since → 304; then If-Range. */
+    @ParameterizedTest
+    @EnumSource(Protocol.class)
+    void preconditionsAre412InTheRfcOrder(Protocol p) throws Exception {
+        String etag = header(get(p, "/data.bin"), "etag");
+        String lastModified = "Sun, 01 Nov 2026 10:00:00 GMT", before = "Sat, 31 Oct 2026 10:00:00 GMT";
+        assertThat(get(p, "/data.bin", "if-match", etag).statusCode()).isEqualTo(200);
+        assertThat(get(p, "/data.bin", "if-match", "\"other\", " + etag).statusCode()).as("any listed tag").isEqualTo(200);
+        assertThat(get(p, "/data.bin", "if-match", "*").statusCode()).as("* matches an existing file").isEqualTo(200);
+        HttpResponse<byte[]> failed = get(p, "/data.bin", "if-match", "\"other\"");
+        assertThat(failed.statusCode()).isEqualTo(412);
+        assertThat(header(failed, "gatehouse-reason")).isEqualTo("precondition_failed");
+        assertThat(body(failed)).doesNotContain("0123456789");
+        assertThat(get(p, "/data.bin", "if-match", "W/" + etag).statusCode()).as("strong comparison: a weak tag never matches").isEqualTo(412);
+        assertThat(send(p, "HEAD", "/data.bin", "if-match", "\"other\"").statusCode()).isEqualTo(412);
+
+        assertThat(get(p, "/data.bin", "if-unmodified-since", lastModified).statusCode()).isEqualTo(200);
+        assertThat(get(p, "/data.bin", "if-unmodified-since", before).statusCode()).as("modified since then").isEqualTo(412);
+        assertThat(get(p, "/data.bin", "if-unmodified-since", "yesterday").statusCode()).as("an invalid date is ignored").isEqualTo(200);
+
+        // the order: If-Unmodified-Since only without If-Match; 412 before 304; 304 and If-Range after a precondition holds
+        assertThat(get(p, "/data.bin", "if-match", etag, "if-unmodified-since", before).statusCode()).isEqualTo(200);
+        assertThat(get(p, "/data.bin", "if-match", "\"other\"", "if-unmodified-since", lastModified).statusCode()).isEqualTo(412);
+        assertThat(get(p, "/data.bin", "if-match", "\"other\"", "if-none-match", "\"x\"").statusCode()).isEqualTo(412);
+        assertThat(get(p, "/data.bin", "if-unmodified-since", before, "if-none-match", etag).statusCode()).isEqualTo(412);
+        assertThat(get(p, "/data.bin", "if-match", etag, "if-none-match", etag).statusCode()).isEqualTo(304);
+        assertThat(get(p, "/data.bin", "if-unmodified-since", lastModified, "if-modified-since", lastModified).statusCode()).isEqualTo(304);
+        HttpResponse<byte[]> range = get(p, "/data.bin", "if-match", etag, "range", "bytes=2-5", "if-range", etag);
+        assertThat(range.statusCode()).isEqualTo(206);
+        assertThat(body(range)).isEqualTo("2345");
+        assertThat(get(p, "/data.bin", "if-match", "\"other\"", "range", "bytes=2-5").statusCode()).isEqualTo(412);
+
+        assertThat(get(p, "/missing.bin", "if-match", "*").statusCode()).as("no file: 404 whatever the preconditions").isEqualTo(404);
+    }
+
     @ParameterizedTest
     @EnumSource(Protocol.class)
     void headHasTheHeadersAndNoBody(Protocol p) throws Exception {
