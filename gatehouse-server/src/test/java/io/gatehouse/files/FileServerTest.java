@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +25,7 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The {@code files} action over real sockets, HTTP/1.1 in clear and HTTP/2 over TLS: types, validators, conditional
@@ -36,6 +38,9 @@ class FileServerTest {
     static Path site;
     static byte[] big;
     static Gatehouse h1, h2;
+    static Path huge;
+    static byte[] hugeSha256;
+    static final int HUGE_MIB = 32;
     static final Instant MODIFIED = Instant.parse("2026-11-01T10:00:00Z");
 
     @BeforeAll
@@ -59,6 +64,16 @@ class FileServerTest {
         big = new byte[3 * 1024 * 1024 + 17];
         new Random(7).nextBytes(big);
         Files.write(site.resolve("big.bin"), big);
+        huge = site.resolve("huge.bin");
+        try (var out = Files.newOutputStream(huge)) {
+            Random r = new Random(11);
+            byte[] block = new byte[1024 * 1024];
+            for (int i = 0; i < HUGE_MIB; i++) {
+                r.nextBytes(block);
+                out.write(block);
+            }
+        }
+        hugeSha256 = java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(huge));
         try (var files = Files.walk(site)) {
             for (Path p : files.toList()) if (!Files.isSymbolicLink(p)) Files.setLastModifiedTime(p, FileTime.from(MODIFIED));
         }
@@ -328,6 +343,109 @@ class FileServerTest {
         assertThat(header(hit, "x-cache")).isEqualTo("HIT");
         assertThat(hit.body()).isEqualTo(big);
         assertThat(header(hit, "etag")).isEqualTo(header(miss, "etag"));
+    }
+
+    /** A client on TLS (no ALPN: HTTP/1.1, the chunked path), its receive buffer small, sent GET {@code path}; the head read. */
+    static javax.net.ssl.SSLSocket tlsGet(String path) throws Exception {
+        javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) Protocol.HTTP_2.client().sslContext().getSocketFactory().createSocket();
+        s.setReceiveBufferSize(64 * 1024);   // before connect: the window the client offers stays small
+        s.connect(h2.listenerAddress("edge"), 5000);
+        s.setSoTimeout(20_000);
+        s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        StringBuilder head = new StringBuilder();
+        java.io.InputStream in = s.getInputStream();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            assertThat(b).as("the head, complete").isNotNegative();
+            head.append((char) b);
+        }
+        assertThat(head.toString()).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length: " + (HUGE_MIB << 20));
+        return s;
+    }
+
+    static int readInto(java.io.InputStream in, java.security.MessageDigest digest, long n) throws Exception {
+        byte[] buf = new byte[16 * 1024];
+        int got = 0;
+        while (got < n) {
+            int r = in.read(buf, 0, (int) Math.min(buf.length, n - got));
+            if (r < 0) break;
+            digest.update(buf, 0, r);
+            got += r;
+        }
+        return got;
+    }
+
+    /** Descriptors of this process open on {@code file} (the server runs in it). */
+    static long openHandles(Path file) throws Exception {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(file.toRealPath());
+                } catch (Exception e) {
+                    return false;   // closed while listed
+                }
+            }).count();
+        }
+    }
+
+    /**
+     * The chunked path holds the reading back to the client's pace: a client that stops after 1 MiB of a 32 MiB file
+     * stops the reads (once the client's window, the kernel's buffers and the connection's write buffer are full: at
+     * most a few MiB ahead, never the file), then takes the rest and gets every byte.
+     */
+    @Test
+    void aSlowReaderGetsEveryByteAndTheServerReadsOnlyAShortWayAheadOfIt() throws Exception {
+        long before = FileBody.CHUNKS_READ.sum();
+        var digest = java.security.MessageDigest.getInstance("SHA-256");
+        try (javax.net.ssl.SSLSocket s = tlsGet("/huge.bin")) {
+            long received = readInto(s.getInputStream(), digest, 1 << 20);
+            assertThat(received).isEqualTo(1 << 20);
+            long[] last = {-1};
+            // the client has stopped reading: the server's reads stop too (unchanged over a poll interval, bounded)
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300)).until(() -> {
+                long now = FileBody.CHUNKS_READ.sum();
+                boolean still = now == last[0];
+                last[0] = now;
+                return still;
+            });
+            long readAhead = (last[0] - before) * FileBody.CHUNK - received;
+            System.out.printf("files, slow reader: the server read %d KiB ahead of a client stopped at 1 MiB of %d MiB%n",
+                    readAhead >> 10, HUGE_MIB);
+            // what may legitimately be ahead: the kernel's send buffer (autotuned up to tcp_wmem's maximum), the
+            // client's 64 KiB window, the connection's write buffer and a chunk in flight: 4 MiB is ample for the rest
+            long sendBuffer = Long.parseLong(Files.readAllLines(Path.of("/proc/sys/net/ipv4/tcp_wmem")).get(0).trim().split("\\s+")[2]);
+            long bound = sendBuffer + (4L << 20);
+            assertThat(bound).as("the bound must be below the file for the test to mean anything").isLessThan((long) HUGE_MIB << 20);
+            assertThat(readAhead).as("bytes read ahead of the client: its window, the kernel's buffers, one write buffer")
+                    .isLessThan(bound);
+            received += readInto(s.getInputStream(), digest, ((long) HUGE_MIB << 20) - received);
+            assertThat(received).isEqualTo((long) HUGE_MIB << 20);
+            assertThat(digest.digest()).as("every byte, in order").isEqualTo(hugeSha256);
+        }
+    }
+
+    /** A client that goes away mid-file (TLS and HTTP/1.1; HTTP/2, one stream cancelled) releases the file's handle. */
+    @Test
+    void aClientThatGoesAwayMidFileReleasesTheFile() throws Exception {
+        assertThat(openHandles(huge)).isZero();
+        javax.net.ssl.SSLSocket s = tlsGet("/huge.bin");
+        assertThat(readInto(s.getInputStream(), java.security.MessageDigest.getInstance("SHA-256"), 1 << 20)).isEqualTo(1 << 20);
+        assertThat(openHandles(huge)).as("open while it is sent").isEqualTo(1);
+        s.setSoLinger(true, 0);   // a reset, as a client that crashes
+        s.close();
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> openHandles(huge) == 0);
+
+        var client = Protocol.HTTP_2.client();
+        HttpResponse<java.io.InputStream> r = client.send(HttpRequest.newBuilder(Protocol.HTTP_2.uri(h2.listenerAddress("edge").getPort(), "/huge.bin"))
+                .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        try (java.io.InputStream in = r.body()) {
+            assertThat(readInto(in, java.security.MessageDigest.getInstance("SHA-256"), 1 << 20)).isEqualTo(1 << 20);
+            assertThat(openHandles(huge)).isEqualTo(1);
+        }   // closing the body cancels the stream (RST_STREAM); the connection stays
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> openHandles(huge) == 0);
+        assertThat(get(Protocol.HTTP_2, "/style.css").statusCode()).as("the server still serves").isEqualTo(200);
     }
 
     @Test
