@@ -18,8 +18,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * An issuer's JWKS endpoint: fetched at start, refreshed in the background every {@code refresh} (so keys rotate
- * before the old ones go), and fetched at once when a token names a key we do not know, at most every
+ * An issuer's JWKS endpoint: fetched at start, refreshed in the background before the fetched set expires (at three
+ * quarters of its {@code Cache-Control: max-age}, between {@link #MIN_REFRESH} and {@code refresh}; every
+ * {@code refresh} when it states none), so keys rotate before the old ones go, and fetched at once when a token names a key we do not know, at most every
  * {@link #MISS_INTERVAL} (so unknown key ids cannot make us hammer the issuer). A failed fetch keeps the keys we have:
  * an issuer that is down fails no request whose key is already known. Fetches are asynchronous and bounded by a
  * timeout; nothing waits on an event loop.
@@ -31,6 +32,11 @@ import java.util.concurrent.TimeUnit;
 public final class JwksSource implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(JwksSource.class);
     static final Duration MISS_INTERVAL = Duration.ofSeconds(30);
+    /** The soonest a background refresh comes again, whatever max-age says; also the retry after a failed one. */
+    static final Duration MIN_REFRESH = Duration.ofSeconds(30);
+    /** How often the refresher looks at the clock: due times are on the server's clock, so tests move them. */
+    static final Duration TICK = Duration.ofMillis(200);
+    private static final java.util.regex.Pattern MAX_AGE = java.util.regex.Pattern.compile("(?i)(?:^|[,\\s])max-age\\s*=\\s*\"?(\\d{1,10})");
     static final Duration TIMEOUT = Duration.ofSeconds(5);
     static final int MAX_BYTES = 1 << 20;
     /** Refreshes, making implicit clusters (DNS) and parsing responses: never on an event loop. */
@@ -49,6 +55,8 @@ public final class JwksSource implements AutoCloseable {
     private volatile List<JWK> keys = List.of();
     private volatile CompletableFuture<List<JWK>> inFlight;   // the fetch under way, shared by everyone waiting
     private volatile long lastMissFetchNanos = Long.MIN_VALUE;
+    private volatile long nextRefreshNanos;                   // on the clock: when the background refresh is due
+    private final java.util.concurrent.atomic.AtomicLong failedFetches = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closed;
     private final java.util.concurrent.ScheduledFuture<?> refresher;
 
@@ -67,10 +75,28 @@ public final class JwksSource implements AutoCloseable {
         this.internal = internal;
         this.refresh = refresh;
         this.clock = clock;
+        this.nextRefreshNanos = clock.nanoTime() + refresh.toNanos();
         fetch();
         this.refresher = TIMER.scheduleWithFixedDelay(() -> {
-            if (!closed) fetch();
-        }, refresh.toMillis(), refresh.toMillis(), TimeUnit.MILLISECONDS);
+            if (!closed && clock.nanoTime() - nextRefreshNanos >= 0) {
+                nextRefreshNanos = clock.nanoTime() + MIN_REFRESH.toNanos();   // no second start while this one runs
+                fetch();
+            }
+        }, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Fetches that failed (the endpoint down, a bad answer, a timeout) since start; each is also logged. */
+    public long failedFetches() {
+        return failedFetches.get();
+    }
+
+    /** When the set fetched now is due again: three quarters of its max-age, within [MIN_REFRESH, refresh]. */
+    private long refreshAfterNanos(io.netty.handler.codec.http.HttpHeaders headers) {
+        String cc = headers == null ? null : headers.get("cache-control");
+        java.util.regex.Matcher m = cc == null ? null : MAX_AGE.matcher(cc);
+        if (m == null || !m.find()) return refresh.toNanos();
+        long nanos = TimeUnit.SECONDS.toNanos(Long.parseLong(m.group(1))) / 4 * 3;
+        return Math.max(MIN_REFRESH.toNanos(), Math.min(refresh.toNanos(), nanos));
     }
 
     /** The keys as last fetched. */
@@ -119,8 +145,10 @@ public final class JwksSource implements AutoCloseable {
                 .thenApplyAsync(r -> {   // parsed off the event loop the response completed on
                     if (r.status() != 200) throw new IllegalStateException("HTTP " + r.status());
                     try {
-                        return JWKSet.parse(r.bodyText()).getKeys().stream().map(JWK::toPublicJWK)
+                        List<JWK> parsed = JWKSet.parse(r.bodyText()).getKeys().stream().map(JWK::toPublicJWK)
                                 .filter(java.util.Objects::nonNull).toList();
+                        nextRefreshNanos = clock.nanoTime() + refreshAfterNanos(r.headers());
+                        return parsed;
                     } catch (java.text.ParseException e) {
                         throw new IllegalStateException("not a JWKS document: " + e.getMessage());
                     }
@@ -135,6 +163,9 @@ public final class JwksSource implements AutoCloseable {
                         if (cause instanceof UpstreamClient.Failure failure && failure.reason().equals("response_too_large")) {
                             cause = new IllegalStateException("a JWKS over 1 MiB");
                         }
+                        failedFetches.incrementAndGet();
+                        // retried soon (not after a whole refresh), so the keys catch up as soon as the issuer is back
+                        nextRefreshNanos = clock.nanoTime() + Math.min(refresh.toNanos(), MIN_REFRESH.toNanos());
                         log.warn("jwks {}: fetch failed ({}); keeping the {} keys we have", url, cause.toString(), keys.size());
                     }
                     return keys;

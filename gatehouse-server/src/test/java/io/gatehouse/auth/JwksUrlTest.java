@@ -91,6 +91,105 @@ class JwksUrlTest {
         }
     }
 
+    /**
+     * The background refresh runs on the server's clock and honours the JWKS's own {@code max-age}: a rotated set is
+     * in place before a token of the new key arrives (no fetch on its account, no failure). Then the issuer is down
+     * across several refreshes (the clock moved well past a minute): every token of a known key passes, each failed
+     * refresh is logged and counted, and the keys catch up once the issuer is back.
+     */
+    @Test
+    void theBackgroundRefreshHonoursMaxAgeAndAnIssuerDownForMinutesFailsNoKnownKey() throws Exception {
+        RSAKey a = new RSAKeyGenerator(2048).keyID("a").generate();
+        RSAKey b = new RSAKeyGenerator(2048).keyID("b").generate();
+        RSAKey c = new RSAKeyGenerator(2048).keyID("c").generate();
+        AtomicReference<String> published = new AtomicReference<>(new JWKSet(a.toPublicJWK()).toString(true));
+        issuer.respond(r -> TestResponse.ok(published.get()).header("content-type", "application/json")
+                .header("cache-control", "public, max-age=120"));
+        ManualClock clock = new ManualClock();
+        Gatehouse g = Gatehouse.start(ConfigLoader.parse("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    routes:
+                      - name: api
+                        cluster: api
+                        filters: [{jwt: {jwks_url: "http://127.0.0.1:%d/jwks", jwks_refresh: 1h}}]
+                clusters:
+                  - name: api
+                    endpoints: ["%s"]
+                admin: {address: "off"}
+                """.formatted(issuer.port(), api.address()), "jwks.yaml"), clock);
+        HttpClient client = HttpClient.newHttpClient();
+        URI uri = URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/x");
+        try (io.gatehouse.LogCapture logs = io.gatehouse.LogCapture.of(ch.qos.logback.classic.Level.WARN, JwksSource.class.getName())) {
+            assertThat(call(client, uri, token(a))).isEqualTo(200);
+            assertThat(issuer.requestCount()).isEqualTo(1);
+
+            // max-age 120 s: due again at 90 s (three quarters), long before jwks_refresh's hour
+            published.set(new JWKSet(List.of(a.toPublicJWK(), b.toPublicJWK())).toString(true));
+            clock.advance(Duration.ofSeconds(80));
+            stays(() -> issuer.requestCount() == 1);   // not due yet
+            clock.advance(Duration.ofSeconds(11));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> issuer.requestCount() == 2);
+            assertThat(call(client, uri, token(b))).as("b, known before its first token").isEqualTo(200);
+            assertThat(issuer.requestCount()).as("no fetch on b's account").isEqualTo(2);
+
+            // the issuer goes down; the clock moves through three refreshes (90 s, then every 30 s after a failure)
+            issuer.stop();
+            for (int i = 1; i <= 3; i++) {
+                clock.advance(Duration.ofSeconds(i == 1 ? 91 : 31));
+                int failures = i;
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> logs.events().stream()
+                        .filter(e -> e.getFormattedMessage().contains("fetch failed")).count() >= failures);
+                assertThat(call(client, uri, token(a))).as("a known key, refresh %d failed", i).isEqualTo(200);
+                assertThat(call(client, uri, token(b))).isEqualTo(200);
+            }
+            assertThat(logs.logged("jwks http://127.0.0.1:" + issuer.port() + "/jwks: fetch failed", "keeping the 2 keys")).isTrue();
+
+            // back, with c added: the next refresh (30 s after the last failure) picks it up
+            published.set(new JWKSet(List.of(b.toPublicJWK(), c.toPublicJWK())).toString(true));
+            issuer.restart();
+            issuer.respond(r -> TestResponse.ok(published.get()).header("content-type", "application/json")
+                    .header("cache-control", "max-age=120"));
+            int before = issuer.requestCount();
+            clock.advance(Duration.ofSeconds(31));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> issuer.requestCount() > before);
+            assertThat(call(client, uri, token(c))).isEqualTo(200);
+            assertThat(issuer.requestCount()).isEqualTo(before + 1);
+        } finally {
+            g.shutdown(Duration.ofSeconds(1));
+            issuer.restart();
+        }
+    }
+
+    @Test
+    void failedFetchesAreCountedAndMaxAgeIsBoundedByTheRefreshSettings() throws Exception {
+        RSAKey a = new RSAKeyGenerator(2048).keyID("a").generate();
+        // a max-age of 10 s is held to the 30 s floor; one of a day to jwks_refresh (2 min here)
+        AtomicReference<String> maxAge = new AtomicReference<>("max-age=10");
+        issuer.respond(r -> TestResponse.ok(new JWKSet(a.toPublicJWK()).toString(true)).header("cache-control", maxAge.get()));
+        ManualClock clock = new ManualClock();
+        JwksSource source = new JwksSource("http://127.0.0.1:%d/k".formatted(issuer.port()), Duration.ofMinutes(2), clock);
+        try {
+            source.firstLoad().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            int n = issuer.requestCount();
+            clock.advance(Duration.ofSeconds(29));
+            stays(() -> issuer.requestCount() == n);
+            maxAge.set("max-age=86400");
+            clock.advance(Duration.ofSeconds(2));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> issuer.requestCount() == n + 1);
+            clock.advance(Duration.ofSeconds(119));
+            stays(() -> issuer.requestCount() == n + 1);   // within jwks_refresh
+            issuer.stop();
+            clock.advance(Duration.ofSeconds(2));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> source.failedFetches() == 1);
+            assertThat(source.keys()).extracting(k -> k.getKeyID()).containsExactly("a");
+        } finally {
+            source.close();
+            issuer.restart();
+        }
+    }
+
     @Test
     void jwksClusterFetchesThroughTheNamedClustersUpstreamClient() throws Exception {
         RSAKey a = new RSAKeyGenerator(2048).keyID("a").generate();
@@ -155,6 +254,11 @@ class JwksUrlTest {
                 .hasStackTraceContaining("jwks_cluster: no cluster named 'idq' (clusters: api)");
     }
 
+    /** {@code condition} holds for a while: several ticks of the refresher, which would have fetched by then. */
+    private static void stays(java.util.concurrent.Callable<Boolean> condition) {
+        org.awaitility.Awaitility.await().during(Duration.ofMillis(1000)).atMost(Duration.ofSeconds(3)).until(condition);
+    }
+
     private static int call(HttpClient client, URI uri, String token) throws Exception {
         return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).header("authorization", "Bearer " + token).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode();
@@ -162,7 +266,7 @@ class JwksUrlTest {
 
     private static String token(RSAKey key) throws Exception {
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(),
-                new JWTClaimsSet.Builder().subject("s").expirationTime(new Date(System.currentTimeMillis() + 300_000)).build());
+                new JWTClaimsSet.Builder().subject("s").expirationTime(new Date(System.currentTimeMillis() + 3_600_000)).build());
         jwt.sign(new RSASSASigner(key));
         return jwt.serialize();
     }
