@@ -353,6 +353,10 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
             return refuse("unsupported_crit", "the token has critical header parameters this gateway does not understand");
         }
         JWSAlgorithm alg = head.getAlgorithm();
+        if (mac == null && !keys.isEmpty() && JWSAlgorithm.Family.HMAC_SHA.contains(alg)) {
+            // HMAC where only public keys are trusted: the classic confusion, told apart from a mere wrong algorithm
+            return refuse("algorithm_confusion", "public keys are never HMAC secrets");
+        }
         if (!algorithms.contains(alg.getName())) return refuse("algorithm_not_allowed", "tokens signed with " + alg.getName() + " are not accepted");
         Object checked = checkSignature(signed, alg, head.getKeyID(), keys);
         if (checked instanceof Refusal r) return r;
@@ -384,8 +388,13 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
         try {
             if (JWSAlgorithm.Family.HMAC_SHA.contains(alg)) {
                 // only the configured secret: never a public key's bytes (algorithm confusion)
-                if (mac == null) return refuse("algorithm_key_mismatch", "no secret for " + alg.getName());
-                return jwt.verify(mac) ? null : refuse("bad_signature", "the signature does not match");
+                if (kid != null && namesPublicKey(kid, keys)) {
+                    return refuse("algorithm_confusion", "the key " + safe(kid) + " is a public key, never an HMAC secret");
+                }
+                if (mac != null && jwt.verify(mac)) return null;
+                if (keyedWithAPublicKey(jwt, keys)) return refuse("algorithm_confusion", "public keys are never HMAC secrets");
+                return mac == null ? refuse("algorithm_key_mismatch", "no secret for " + alg.getName())
+                        : refuse("bad_signature", "the signature does not match");
             }
             boolean kidMatched = false;
             for (TrustedKey t : keys) {
@@ -405,6 +414,44 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
         } catch (JOSEException e) {
             return refuse("bad_signature", "the signature cannot be verified");
         }
+    }
+
+    private static boolean namesPublicKey(String kid, List<TrustedKey> keys) {
+        for (TrustedKey t : keys) if (kid.equals(t.jwk.getKeyID()) && t.jwk instanceof com.nimbusds.jose.jwk.AsymmetricJWK) return true;
+        return false;
+    }
+
+    /**
+     * Whether an HMAC token that failed was keyed with the bytes of one of our public keys (its PEM, as attack tools
+     * use it, or its DER): only on this refusal path, so it costs nothing to valid tokens.
+     */
+    private static boolean keyedWithAPublicKey(SignedJWT jwt, List<TrustedKey> keys) {
+        for (TrustedKey t : keys) {
+            if (!(t.jwk instanceof com.nimbusds.jose.jwk.AsymmetricJWK a)) continue;
+            byte[] der;
+            try {
+                der = a.toPublicKey().getEncoded();
+            } catch (JOSEException | RuntimeException e) {
+                continue;   // a key type the JDK cannot encode (Ed25519 JWKs): not an RSA/EC confusion anyway
+            }
+            String b64 = java.util.Base64.getEncoder().encodeToString(der);
+            String mime = java.util.Base64.getMimeEncoder().encodeToString(der);
+            String lines64 = b64.replaceAll("(.{64})", "$1\n").strip();
+            List<byte[]> candidates = new java.util.ArrayList<>(List.of(der));
+            for (String body : List.of(mime, lines64)) {
+                String pem = "-----BEGIN PUBLIC KEY-----\n" + body + "\n-----END PUBLIC KEY-----";
+                candidates.add(pem.getBytes(StandardCharsets.US_ASCII));
+                candidates.add((pem + "\n").getBytes(StandardCharsets.US_ASCII));
+            }
+            for (byte[] secret : candidates) {
+                try {
+                    if (jwt.verify(new MACVerifier(secret))) return true;
+                } catch (JOSEException e) {
+                    // too short for the algorithm: not this encoding
+                }
+            }
+        }
+        return false;
     }
 
     /** True/false: verified or not with {@code k}; null: {@code k} is not a key for {@code alg}. */

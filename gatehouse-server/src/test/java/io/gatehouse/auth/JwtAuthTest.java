@@ -66,6 +66,7 @@ class JwtAuthTest {
     static final String SECRET = "0123456789abcdef0123456789abcdef-shared";
     static RSAKey rsa;
     static ECKey ec;
+    static ECKey ec384;
     static KeyPair ed;
     static OctetKeyPair edJwk;
     static ManualClock clock;
@@ -88,10 +89,11 @@ class JwtAuthTest {
         client = p.client();
         rsa = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
         ec = new ECKeyGenerator(Curve.P_256).keyID("ec-1").generate();
+        ec384 = new ECKeyGenerator(Curve.P_384).keyID("ec-2").generate();
         KeyPairGenerator g = KeyPairGenerator.getInstance("Ed25519");
         ed = g.generateKeyPair();
         edJwk = new OctetKeyPair.Builder(Curve.Ed25519, Base64URL.encode(rawEd25519(ed))).keyID("ed-1").build();
-        String jwks = new JWKSet(List.of(rsa.toPublicJWK(), ec.toPublicJWK(), edJwk)).toString(true).replace("'", "''");
+        String jwks = new JWKSet(List.of(rsa.toPublicJWK(), ec.toPublicJWK(), ec384.toPublicJWK(), edJwk)).toString(true).replace("'", "''");
         clock = new ManualClock(START);
         gatehouse = Gatehouse.start(ConfigLoader.parse("""
                 listeners:
@@ -107,7 +109,7 @@ class JwtAuthTest {
                               audiences: [edge-api]
                               jwks: '%s'
                               secret: "%s"
-                              algorithms: [RS256, PS256, ES256, EdDSA, HS256]
+                              algorithms: [RS256, RS384, RS512, PS256, ES256, ES384, EdDSA, HS256]
                 consumers:
                   - {name: blocked-app, disabled: true}
                   - {name: partner-app, groups: [partners]}
@@ -189,6 +191,12 @@ class JwtAuthTest {
                         good().build(), rsaSigner()), 200, null),
                 Arguments.of("ES256, valid", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("ec-1").build(),
                         good().build(), ecSigner()), 200, null),
+                Arguments.of("RS384, valid", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.RS384).keyID("rsa-1").build(),
+                        good().build(), rsaSigner()), 200, null),
+                Arguments.of("RS512, valid", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.RS512).keyID("rsa-1").build(),
+                        good().build(), rsaSigner()), 200, null),
+                Arguments.of("ES384, valid", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.ES384).keyID("ec-2").build(),
+                        good().build(), ecSigner(ec384)), 200, null),
                 Arguments.of("EdDSA, valid", (Supplier<String>) () -> ed25519(good().build()), 200, null),
                 Arguments.of("HS256 with the shared secret, valid", (Supplier<String>) () -> sign(new JWSHeader(JWSAlgorithm.HS256),
                         good().build(), macSigner(SECRET)), 200, null),
@@ -197,10 +205,14 @@ class JwtAuthTest {
                 Arguments.of("no kid: every key tried", (Supplier<String>) () -> sign(new JWSHeader(JWSAlgorithm.RS256), good().build(), rsaSigner()), 200, null),
                 Arguments.of("malformed", (Supplier<String>) () -> "not.a.jwt", 401, "malformed_token"),
                 Arguments.of("alg none", (Supplier<String>) () -> new PlainJWT(good().build()).serialize(), 401, "alg_none"),
-                Arguments.of("algorithm not allowed (RS512)", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.RS512).keyID("rsa-1").build(),
+                Arguments.of("algorithm not allowed (PS512)", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.PS512).keyID("rsa-1").build(),
                         good().build(), rsaSigner()), 401, "algorithm_not_allowed"),
                 Arguments.of("algorithm confusion: HS256 keyed with the RSA public key", (Supplier<String>) () -> sign(
-                        new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("rsa-1").build(), good().build(), macSigner(publicPem())), 401, "bad_signature"),
+                        new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("rsa-1").build(), good().build(), macSigner(publicPem())), 401, "algorithm_confusion"),
+                Arguments.of("algorithm confusion, no kid: HS256 keyed with the RSA key's PEM", (Supplier<String>) () -> sign(
+                        new JWSHeader(JWSAlgorithm.HS256), good().build(), macSigner(publicPem())), 401, "algorithm_confusion"),
+                Arguments.of("HS256 with another secret", (Supplier<String>) () -> sign(new JWSHeader(JWSAlgorithm.HS256),
+                        good().build(), macSigner(SECRET + "-not")), 401, "bad_signature"),
                 Arguments.of("an RSA key for ES256", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("rsa-1").build(),
                         good().build(), ecSigner()), 401, "algorithm_key_mismatch"),
                 Arguments.of("jku header", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1")
@@ -209,6 +221,8 @@ class JwtAuthTest {
                         .jwk(rsa.toPublicJWK()).build(), good().build(), rsaSigner()), 401, "untrusted_key_reference"),
                 Arguments.of("x5u header", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1")
                         .x509CertURL(URI.create("https://attacker.test/cert")).build(), good().build(), rsaSigner()), 401, "untrusted_key_reference"),
+                Arguments.of("x5c header", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1")
+                        .x509CertChain(List.of(com.nimbusds.jose.util.Base64.encode("a certificate of the token's choosing, never read"))).build(), good().build(), rsaSigner()), 401, "untrusted_key_reference"),
                 Arguments.of("crit header", (Supplier<String>) () -> sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1")
                         .criticalParams(Set.of("exp")).type(JOSEObjectType.JWT).build(), good().build(), rsaSigner()), 401, "unsupported_crit"),
                 Arguments.of("signature over different bytes", (Supplier<String>) () -> tamper(rs256(good().build())), 401, "bad_signature"),
@@ -224,8 +238,12 @@ class JwtAuthTest {
     }
 
     static JWSSigner ecSigner() {
+        return ecSigner(ec);
+    }
+
+    static JWSSigner ecSigner(ECKey key) {
         try {
-            return new ECDSASigner(ec);
+            return new ECDSASigner(key);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
