@@ -19,6 +19,11 @@ import java.util.List;
  * overlap of a rotation).
  */
 public final class ApiKeyAuth implements NamedFilter {
+    /**
+     * Which key the request used: the first 8 bytes of its SHA-256, in hex (the key's id for rate limits, never the
+     * secret; one consumer's keys have different ids).
+     */
+    public static final io.netty.util.AttributeKey<String> KEY_ID = io.netty.util.AttributeKey.valueOf("gatehouse.api_key_id");
     private final AsciiString header;
     private final String query;
     private final boolean hide;
@@ -75,6 +80,7 @@ public final class ApiKeyAuth implements NamedFilter {
         }
         Identity id = new Identity(consumer.name(), consumer.name(), List.of(), consumer.groups(), "api_key", null, true);
         exchange.attribute(Identity.KEY, id);
+        exchange.attribute(KEY_ID, java.util.HexFormat.of().formatHex(entry.hash(), 0, 8));
         identityHeaders.set(h, id);
         chain.proceed(exchange);
     }

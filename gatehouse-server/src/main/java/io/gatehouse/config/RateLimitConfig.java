@@ -14,7 +14,8 @@ import java.util.List;
  * decisions of an event loop batched into one round trip; when Redis cannot answer within its timeout,
  * {@code on_redis_failure} decides.
  *
- * @param key     {@code consumer} (default; the client address when there is no identity), {@code client_ip},
+ * @param key     {@code consumer} (default; the client address when there is no identity), {@code api_key} (a
+ *                bucket per API key, named by its hash: a consumer's keys do not share one), {@code client_ip},
  *                {@code route}, {@code header:NAME}, {@code claim:NAME}
  * @param limits  at least one
  * @param maxKeys buckets kept (default 100000): the least recently used go first, and come back full
@@ -31,9 +32,9 @@ public record RateLimitConfig(String key, List<LimitConfig> limits, Integer maxK
 
     public RateLimitConfig {
         key = key == null ? "consumer" : key;
-        if (!(key.equals("consumer") || key.equals("client_ip") || key.equals("route")
+        if (!(key.equals("consumer") || key.equals("api_key") || key.equals("client_ip") || key.equals("route")
                 || (key.startsWith("header:") && key.length() > 7) || (key.startsWith("claim:") && key.length() > 6))) {
-            throw new IllegalArgumentException("key: '" + key + "' is not one of consumer, client_ip, route, header:NAME, claim:NAME");
+            throw new IllegalArgumentException("key: '" + key + "' is not one of consumer, api_key, client_ip, route, header:NAME, claim:NAME");
         }
         if (limits == null || limits.isEmpty()) throw new IllegalArgumentException("limits: at least one is required");
         limits = List.copyOf(limits);

@@ -267,6 +267,10 @@ public final class RateLimit implements NamedFilter, AutoCloseable {
             return "ip:" + ip(exchange);
         }
         if (k.equals("client_ip")) return "ip:" + ip(exchange);
+        if (k.equals("api_key")) {
+            String keyId = exchange.attribute(io.gatehouse.auth.ApiKeyAuth.KEY_ID);
+            return keyId == null ? "ip:" + ip(exchange) : "k:" + keyId;
+        }
         if (k.startsWith("header:")) {
             String v = exchange.request().headers().get(k.substring(7));
             return v == null ? "ip:" + ip(exchange) : "h:" + v;
