@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +49,15 @@ public final class Metering implements AutoCloseable {
                 latencyNanos = new LongAdder(), limited = new LongAdder();
     }
 
-    private record Meters(Counter requests, Counter bytesIn, Counter bytesOut, Counter limited) {}
+    private record Meters(Counter requests, Counter bytesIn, Counter bytesOut, Counter limited, io.micrometer.core.instrument.Timer latency) {}
+
+    /**
+     * The latency histogram's buckets: a fixed few (not Micrometer's ~70 percentile buckets), as there is one
+     * histogram per consumer and route.
+     */
+    private static final Duration[] LATENCY_BUCKETS = {Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
+            Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
+            Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10)};
 
     private final MeteringConfig config;
     private final Clock clock;
@@ -113,11 +122,15 @@ public final class Metering implements AutoCloseable {
                             .tag("status_class", (status / 100) + "xx").register(registry),
                     Counter.builder("gatehouse.consumer.received").baseUnit("bytes").tag("consumer", consumer).tag("route", route).register(registry),
                     Counter.builder("gatehouse.consumer.sent").baseUnit("bytes").tag("consumer", consumer).tag("route", route).register(registry),
-                    Counter.builder("gatehouse.consumer.limited").tag("consumer", consumer).tag("route", route).register(registry)));
+                    Counter.builder("gatehouse.consumer.limited").tag("consumer", consumer).tag("route", route).register(registry),
+                    io.micrometer.core.instrument.Timer.builder("gatehouse.consumer.latency")
+                            .description("Time from the request's start to the response's end, per consumer and route")
+                            .serviceLevelObjectives(LATENCY_BUCKETS).tag("consumer", consumer).tag("route", route).register(registry)));
             m.requests().increment();
             m.bytesIn().increment(ex.requestBodyBytes());
             m.bytesOut().increment(ex.responseBytes());
             if (limited) m.limited().increment();
+            m.latency().record(ex.endNanos() - ex.startNanos(), TimeUnit.NANOSECONDS);
         }
     }
 
