@@ -18,7 +18,7 @@ public final class MtlsIdentity implements NamedFilter {
     private final AuthFailures failures;
 
     public MtlsIdentity(MtlsIdentityConfig config, FilterContext context) {
-        this.fromSan = config.from().equals("san");
+        this.fromSan = config.from() == io.gatehouse.config.MtlsIdentityConfig.From.SAN;
         this.consumers = ConsumerDirectory.of(context);
         this.identityHeaders = new IdentityHeaders(config.upstreamHeaders());
         this.failures = new AuthFailures(context.listener(), context.route(), "mtls", "Mutual", context.meters(), null);

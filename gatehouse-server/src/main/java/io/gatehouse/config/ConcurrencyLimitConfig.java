@@ -7,12 +7,21 @@ package io.gatehouse.config;
  * @param max at least 1
  * @param key {@code route} (default: the whole route), {@code consumer}, {@code client_ip}
  */
-public record ConcurrencyLimitConfig(int max, String key) {
+public record ConcurrencyLimitConfig(int max, Key key) {
+    /** Whose requests are counted together. */
+    public enum Key {
+        ROUTE, CONSUMER, CLIENT_IP;
+
+        /** The file's spelling. */
+        @com.fasterxml.jackson.annotation.JsonValue
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     public ConcurrencyLimitConfig {
         if (max < 1) throw new IllegalArgumentException("max: must be at least 1");
-        key = key == null ? "route" : key;
-        if (!key.equals("route") && !key.equals("consumer") && !key.equals("client_ip")) {
-            throw new IllegalArgumentException("key: '" + key + "' is not one of route, consumer, client_ip");
-        }
+        key = key == null ? Key.ROUTE : key;
     }
 }

@@ -7,10 +7,21 @@ package io.gatehouse.config;
  * @param from            {@code san} (default: the first subject alternative name, e.g. a SPIFFE id) or {@code cn}
  * @param upstreamHeaders the headers the identity goes upstream in
  */
-public record MtlsIdentityConfig(String from, IdentityHeadersConfig upstreamHeaders) {
+public record MtlsIdentityConfig(From from, IdentityHeadersConfig upstreamHeaders) {
+    /** Which name of the certificate is the consumer's. */
+    public enum From {
+        SAN, CN;
+
+        /** The file's spelling. */
+        @com.fasterxml.jackson.annotation.JsonValue
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     public MtlsIdentityConfig {
-        from = from == null ? "san" : from;
-        if (!from.equals("san") && !from.equals("cn")) throw new IllegalArgumentException("from: one of san, cn");
+        from = from == null ? From.SAN : from;
         upstreamHeaders = upstreamHeaders == null ? IdentityHeadersConfig.DEFAULT : upstreamHeaders;
     }
 }

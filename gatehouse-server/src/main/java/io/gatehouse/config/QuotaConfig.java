@@ -13,10 +13,21 @@ import java.time.ZoneId;
  * @param timeZone       where days and months begin (default UTC), e.g. {@code Europe/Paris}
  * @param onRedisFailure {@code open} (default) or {@code closed} (503) while Redis cannot count
  */
-public record QuotaConfig(String key, Long perDay, Long perMonth, String timeZone, RateLimitConfig.FailurePolicy onRedisFailure) {
+public record QuotaConfig(Key key, Long perDay, Long perMonth, String timeZone, RateLimitConfig.FailurePolicy onRedisFailure) {
+    /** Whose requests are counted together. */
+    public enum Key {
+        CONSUMER, CLIENT_IP;
+
+        /** The file's spelling. */
+        @com.fasterxml.jackson.annotation.JsonValue
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     public QuotaConfig {
-        key = key == null ? "consumer" : key;
-        if (!key.equals("consumer") && !key.equals("client_ip")) throw new IllegalArgumentException("key: one of consumer, client_ip");
+        key = key == null ? Key.CONSUMER : key;
         if (perDay == null && perMonth == null) throw new IllegalArgumentException("quota needs per_day or per_month");
         if (perDay != null && perDay < 1) throw new IllegalArgumentException("per_day: at least 1");
         if (perMonth != null && perMonth < 1) throw new IllegalArgumentException("per_month: at least 1");

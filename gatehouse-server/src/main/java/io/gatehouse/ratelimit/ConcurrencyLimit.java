@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ConcurrencyLimit implements NamedFilter {
     private final int max;
-    private final String key;
+    private final io.gatehouse.config.ConcurrencyLimitConfig.Key key;
     private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
 
     public ConcurrencyLimit(ConcurrencyLimitConfig config, FilterContext context) {
@@ -61,8 +61,8 @@ public final class ConcurrencyLimit implements NamedFilter {
     }
 
     private String keyOf(HttpExchange exchange) {
-        if (key.equals("route")) return "route";
-        if (key.equals("consumer")) {
+        if (key == io.gatehouse.config.ConcurrencyLimitConfig.Key.ROUTE) return "route";
+        if (key == io.gatehouse.config.ConcurrencyLimitConfig.Key.CONSUMER) {
             Identity id = exchange.attribute(Identity.KEY);
             if (id != null && id.consumer() != null) return "c:" + id.consumer();
         }

@@ -150,7 +150,7 @@ public final class Quota implements NamedFilter {
     }
 
     private String keyOf(HttpExchange exchange) {
-        if (config.key().equals("consumer")) {
+        if (config.key() == io.gatehouse.config.QuotaConfig.Key.CONSUMER) {
             Identity id = exchange.attribute(Identity.KEY);
             if (id != null && id.consumer() != null) return "c:" + id.consumer();
         }
