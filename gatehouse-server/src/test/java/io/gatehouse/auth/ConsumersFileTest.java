@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -26,12 +25,16 @@ import static org.awaitility.Awaitility.await;
  * config (watch_config notices the consumers file changing too). A name defined twice is an error located in the
  * consumers file.
  */
+@org.junit.jupiter.params.ParameterizedClass
+@org.junit.jupiter.params.provider.EnumSource(io.gatehouse.Protocol.class)
 class ConsumersFileTest {
     @RegisterExtension
     static final TestBackend backend = new TestBackend().name("api");
+    @org.junit.jupiter.params.Parameter
+    io.gatehouse.Protocol protocol;
     @TempDir
     Path dir;
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private HttpClient client;
 
     private Path write(String name, String text) throws Exception {
         Path p = dir.resolve(name);
@@ -40,8 +43,11 @@ class ConsumersFileTest {
     }
 
     private int call(Gatehouse g, String key) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/x"))
-                .timeout(Duration.ofSeconds(10)).header("x-api-key", key).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        if (client == null) client = protocol.client();
+        HttpResponse<Void> r = client.send(HttpRequest.newBuilder(protocol.uri(g.listenerAddress("edge").getPort(), "/x"))
+                .timeout(Duration.ofSeconds(10)).header("x-api-key", key).build(), HttpResponse.BodyHandlers.discarding());
+        assertThat(r.version()).isEqualTo(protocol.version());
+        return r.statusCode();
     }
 
     @Test
@@ -55,6 +61,7 @@ class ConsumersFileTest {
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: api
                         cluster: api
@@ -68,7 +75,7 @@ class ConsumersFileTest {
                   - name: api
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(ConsumerStore.sha256Hex("key-inline"), backend.address()));
+                """.formatted(protocol.listenerTls(), ConsumerStore.sha256Hex("key-inline"), backend.address()));
         Gatehouse g = Gatehouse.start(ConfigLoader.load(config), Ticker.systemTicker(), config);
         try {
             assertThat(call(g, "key-one")).isEqualTo(200);

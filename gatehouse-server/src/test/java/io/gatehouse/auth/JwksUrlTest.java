@@ -32,7 +32,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * request fails), unknown key ids fetched for at most every 30 s, and an issuer that is down failing no request whose
  * key is known.
  */
+@org.junit.jupiter.params.ParameterizedClass
+@org.junit.jupiter.params.provider.EnumSource(io.gatehouse.Protocol.class)
 class JwksUrlTest {
+    @org.junit.jupiter.params.Parameter
+    io.gatehouse.Protocol protocol;
     @RegisterExtension
     static final TestBackend api = new TestBackend().name("api");
     @RegisterExtension
@@ -50,6 +54,7 @@ class JwksUrlTest {
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: api
                         cluster: api
@@ -58,9 +63,9 @@ class JwksUrlTest {
                   - name: api
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(issuer.port(), api.address()), "jwks.yaml"), clock);
-        HttpClient client = HttpClient.newHttpClient();
-        URI uri = URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/x");
+                """.formatted(protocol.listenerTls(), issuer.port(), api.address()), "jwks.yaml"), clock);
+        HttpClient client = protocol.client();
+        URI uri = protocol.uri(g.listenerAddress("edge").getPort(), "/x");
         try {
             assertThat(call(client, uri, token(a))).isEqualTo(200);
             int fetches = issuer.requestCount();
@@ -110,6 +115,7 @@ class JwksUrlTest {
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: api
                         cluster: api
@@ -118,9 +124,9 @@ class JwksUrlTest {
                   - name: api
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(issuer.port(), api.address()), "jwks.yaml"), clock);
-        HttpClient client = HttpClient.newHttpClient();
-        URI uri = URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/x");
+                """.formatted(protocol.listenerTls(), issuer.port(), api.address()), "jwks.yaml"), clock);
+        HttpClient client = protocol.client();
+        URI uri = protocol.uri(g.listenerAddress("edge").getPort(), "/x");
         try (io.gatehouse.LogCapture logs = io.gatehouse.LogCapture.of(ch.qos.logback.classic.Level.WARN, JwksSource.class.getName())) {
             assertThat(call(client, uri, token(a))).isEqualTo(200);
             assertThat(issuer.requestCount()).isEqualTo(1);
@@ -199,6 +205,7 @@ class JwksUrlTest {
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: api
                         cluster: api
@@ -209,10 +216,10 @@ class JwksUrlTest {
                   - name: idp
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(api.address(), issuer.address()), "jwks.yaml"), new ManualClock());
+                """.formatted(protocol.listenerTls(), api.address(), issuer.address()), "jwks.yaml"), new ManualClock());
         try {
-            URI uri = URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/x");
-            assertThat(call(HttpClient.newHttpClient(), uri, token(a))).isEqualTo(200);
+            URI uri = protocol.uri(g.listenerAddress("edge").getPort(), "/x");
+            assertThat(call(protocol.client(), uri, token(a))).isEqualTo(200);
             var fetch = issuer.takeRequest(Duration.ofSeconds(5));
             assertThat(fetch.uri()).isEqualTo("/.well-known/jwks.json");
             assertThat(fetch.header("host")).isEqualTo("keys.invalid");
@@ -242,6 +249,7 @@ class JwksUrlTest {
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: api
                         cluster: api
@@ -250,7 +258,7 @@ class JwksUrlTest {
                   - name: api
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(url, api.address()), "jwks.yaml"), new ManualClock()))
+                """.formatted(protocol.listenerTls(), url, api.address()), "jwks.yaml"), new ManualClock()))
                 .hasStackTraceContaining("jwks_cluster: no cluster named 'idq' (clusters: api)");
     }
 
@@ -259,9 +267,11 @@ class JwksUrlTest {
         org.awaitility.Awaitility.await().during(Duration.ofMillis(1000)).atMost(Duration.ofSeconds(3)).until(condition);
     }
 
-    private static int call(HttpClient client, URI uri, String token) throws Exception {
-        return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).header("authorization", "Bearer " + token).build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode();
+    private int call(HttpClient client, URI uri, String token) throws Exception {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).header("authorization", "Bearer " + token).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.version()).as("the protocol this run is about").isEqualTo(protocol.version());
+        return r.statusCode();
     }
 
     private static String token(RSAKey key) throws Exception {

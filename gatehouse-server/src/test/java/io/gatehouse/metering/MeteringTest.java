@@ -28,7 +28,11 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Usage per consumer and route, as metrics and as a JSON-lines log per window, across a reload and a shutdown. */
+@org.junit.jupiter.params.ParameterizedClass
+@org.junit.jupiter.params.provider.EnumSource(io.gatehouse.Protocol.class)
 class MeteringTest {
+    @org.junit.jupiter.params.Parameter
+    io.gatehouse.Protocol protocol;
     @RegisterExtension
     static final TestBackend backend = new TestBackend().name("api");
 
@@ -41,6 +45,7 @@ class MeteringTest {
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: api
                         cluster: api
@@ -55,7 +60,7 @@ class MeteringTest {
                   - name: api
                     endpoints: ["%s"]
                 admin: {address: "off"}
-                """.formatted(hash, extraConsumer, log, backend.address());
+                """.formatted(protocol.listenerTls(), hash, extraConsumer, log, backend.address());
     }
 
     @Test
@@ -63,8 +68,8 @@ class MeteringTest {
         ManualClock clock = new ManualClock(Instant.parse("2030-01-01T00:00:10Z"));
         Path log = dir.resolve("metering.jsonl");
         Gatehouse g = Gatehouse.start(ConfigLoader.parse(config(log, ""), "m.yaml"), clock);
-        HttpClient client = HttpClient.newHttpClient();
-        URI uri = URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/orders");
+        HttpClient client = protocol.client();
+        URI uri = protocol.uri(g.listenerAddress("edge").getPort(), "/orders");
         try {
             for (int i = 0; i < 4; i++) {   // 3 pass, the 4th is limited
                 client.send(HttpRequest.newBuilder(uri).header("x-api-key", "shop-key").build(), HttpResponse.BodyHandlers.ofString());
@@ -99,5 +104,70 @@ class MeteringTest {
         assertThat(shop.get("limited").asInt()).isEqualTo(1);
         assertThat(shop.get("bytes_out").asLong()).isPositive();
         assertThat(shop.get("route").asText()).isEqualTo("api");
+    }
+
+    /**
+     * Only configured consumers get a label of their own: subjects nobody configured all land in {@code unknown}, so
+     * tokens cannot grow the label set. Latency is a histogram per consumer and route; failed authentications are
+     * counted by reason.
+     */
+    @Test
+    void unconfiguredSubjectsShareTheUnknownLabelLatencyIsAHistogramAndAuthFailuresAreCountedByReason() throws Exception {
+        String secret = "0123456789abcdef0123456789abcdef-metering";
+        Gatehouse g = Gatehouse.start(ConfigLoader.parse("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    %s
+                    routes:
+                      - name: tokens
+                        cluster: api
+                        filters: [{jwt: {secret: "%s"}}]
+                consumers:
+                  - {name: shop}
+                metering: {path: "%s", interval: 1m}
+                clusters:
+                  - name: api
+                    endpoints: ["%s"]
+                admin: {address: "off"}
+                """.formatted(protocol.listenerTls(), secret, dir.resolve("m.jsonl"), backend.address()), "m.yaml"));
+        HttpClient client = protocol.client();
+        URI uri = protocol.uri(g.listenerAddress("edge").getPort(), "/orders");
+        try {
+            for (String sub : List.of("shop", "stranger-1", "stranger-2", "stranger-3")) {
+                // shop's request carries a body of 100 bytes: bytes in are counted too
+                HttpRequest.BodyPublisher body = sub.equals("shop") ? HttpRequest.BodyPublishers.ofString("x".repeat(100))
+                        : HttpRequest.BodyPublishers.noBody();
+                assertThat(client.send(HttpRequest.newBuilder(uri).header("authorization", "Bearer " + token(sub, secret))
+                        .POST(body).build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            }
+            assertThat(client.send(HttpRequest.newBuilder(uri).header("authorization", "Bearer " + token("shop", secret + "-forged")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+            assertThat(client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+            String scrape = g.telemetry().metrics().scrape(Metrics.PROMETHEUS_CONTENT_TYPE);
+            assertThat(scrape).contains("gatehouse_consumer_requests_total{consumer=\"shop\",route=\"tokens\",status_class=\"2xx\"} 1.0")
+                    .contains("gatehouse_consumer_requests_total{consumer=\"unknown\",route=\"tokens\",status_class=\"2xx\"} 3.0")
+                    .contains("gatehouse_consumer_received_bytes_total{consumer=\"shop\",route=\"tokens\"} 100.0")
+                    .doesNotContain("stranger");
+            assertThat(scrape).as("latency per consumer and route, in a few buckets")
+                    .contains("gatehouse_consumer_latency_seconds_count{consumer=\"unknown\",route=\"tokens\"} 3")
+                    .contains("gatehouse_consumer_latency_seconds_count{consumer=\"shop\",route=\"tokens\"} 1")
+                    .contains("gatehouse_consumer_latency_seconds_bucket{consumer=\"shop\",route=\"tokens\",le=\"10.0\"} 1");
+            assertThat(scrape.lines().filter(l -> l.startsWith("gatehouse_consumer_latency_seconds_bucket{consumer=\"shop\"")).count())
+                    .as("a fixed few buckets").isEqualTo(12);   // 11 bounds and +Inf
+            assertThat(scrape).as("failures by reason")
+                    .containsPattern("gatehouse_auth_failures_total\\{[^}]*reason=\"bad_signature\"[^}]*\\} 1.0")
+                    .containsPattern("gatehouse_auth_failures_total\\{[^}]*reason=\"missing_credentials\"[^}]*\\} 1.0");
+        } finally {
+            g.shutdown(Duration.ofSeconds(1));
+        }
+    }
+
+    private static String token(String subject, String secret) throws Exception {
+        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(new com.nimbusds.jose.JWSHeader(com.nimbusds.jose.JWSAlgorithm.HS256),
+                new com.nimbusds.jwt.JWTClaimsSet.Builder().subject(subject)
+                        .expirationTime(new java.util.Date(System.currentTimeMillis() + 3_600_000)).build());
+        jwt.sign(new com.nimbusds.jose.crypto.MACSigner(secret.getBytes(StandardCharsets.UTF_8)));
+        return jwt.serialize();
     }
 }

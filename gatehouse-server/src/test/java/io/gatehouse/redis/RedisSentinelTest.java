@@ -21,9 +21,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code redis: {sentinel: ...}}: the edge finds the master through a real Redis Sentinel (embedded-redis runs one)
  * and a global limit is held there.
  */
+@org.junit.jupiter.params.ParameterizedClass
+@org.junit.jupiter.params.provider.EnumSource(io.gatehouse.Protocol.class)
 class RedisSentinelTest {
     @RegisterExtension
     static final TestBackend backend = new TestBackend().name("api");
+    @org.junit.jupiter.params.Parameter
+    io.gatehouse.Protocol protocol;
 
     private static int freePort() throws Exception {
         try (ServerSocket s = new ServerSocket(0)) {
@@ -44,6 +48,7 @@ class RedisSentinelTest {
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: api
                         cluster: api
@@ -54,9 +59,9 @@ class RedisSentinelTest {
                   sentinel: {master: edge-master, addresses: ["127.0.0.1:%d"]}
                 clusters: [{name: api, endpoints: ["%s"]}]
                 admin: {address: "off"}
-                """.formatted(sentinelPort, backend.address()), "sentinel.yaml"))) {
-            HttpClient client = HttpClient.newHttpClient();
-            URI uri = URI.create("http://127.0.0.1:" + g.listenerAddress("edge").getPort() + "/x");
+                """.formatted(protocol.listenerTls(), sentinelPort, backend.address()), "sentinel.yaml"))) {
+            HttpClient client = protocol.client();
+            URI uri = protocol.uri(g.listenerAddress("edge").getPort(), "/x");
             int[] statuses = new int[4];
             for (int i = 0; i < 4; i++) {
                 statuses[i] = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
