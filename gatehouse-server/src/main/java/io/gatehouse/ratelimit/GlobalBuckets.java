@@ -44,6 +44,7 @@ final class GlobalBuckets implements AutoCloseable {
               local n = tonumber(ARGV[p + 2])
               p = p + 3
               local tokens = {}
+              local stamps = {}
               local allowed = 1
               local wait = 0
               for i = 1, n do
@@ -53,8 +54,10 @@ final class GlobalBuckets implements AutoCloseable {
                 local t = tonumber(v[1])
                 local ts = tonumber(v[2])
                 if t == nil or ts == nil then t = cap; ts = now end
-                if now > ts then t = math.min(cap, t + (now - ts) * rate) end
+                -- time never goes back: an edge whose clock is behind must not make the next one refill twice
+                if now > ts then t = math.min(cap, t + (now - ts) * rate); ts = now end
                 tokens[i] = t
+                stamps[i] = ts
                 if t < 1 then
                   allowed = 0
                   local w = math.ceil((1 - t) / rate)
@@ -63,7 +66,7 @@ final class GlobalBuckets implements AutoCloseable {
               end
               for i = 1, n do
                 if allowed == 1 then tokens[i] = tokens[i] - 1 end
-                redis.call('HSET', KEYS[j], 't' .. i, tostring(tokens[i]), 's' .. i, stamp)
+                redis.call('HSET', KEYS[j], 't' .. i, tostring(tokens[i]), 's' .. i, tostring(stamps[i]))
               end
               redis.call('PEXPIRE', KEYS[j], ttl)
               local full = math.ceil((tonumber(ARGV[p]) - tokens[1]) / tonumber(ARGV[p + 1]))

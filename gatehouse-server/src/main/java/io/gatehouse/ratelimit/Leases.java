@@ -26,6 +26,7 @@ final class Leases implements AutoCloseable {
             local back = tonumber(ARGV[4])
             local n = (#ARGV - 4) / 2
             local tokens = {}
+            local stamps = {}
             local granted = want
             local wait = 0
             for i = 1, n do
@@ -35,9 +36,11 @@ final class Leases implements AutoCloseable {
               local t = tonumber(v[1])
               local ts = tonumber(v[2])
               if t == nil or ts == nil then t = cap; ts = now end
-              if now > ts then t = t + (now - ts) * rate end
+              -- time never goes back: an edge whose clock is behind must not make the next one refill a second time
+              if now > ts then t = t + (now - ts) * rate; ts = now end
               t = math.min(cap, t + back)
               tokens[i] = t
+              stamps[i] = ts
               local avail = math.floor(t)
               if avail < granted then granted = avail end
               if t < 1 then
@@ -47,7 +50,7 @@ final class Leases implements AutoCloseable {
             end
             if granted < 0 then granted = 0 end
             for i = 1, n do
-              redis.call('HSET', KEYS[1], 't' .. i, tostring(tokens[i] - granted), 's' .. i, ARGV[1])
+              redis.call('HSET', KEYS[1], 't' .. i, tostring(tokens[i] - granted), 's' .. i, tostring(stamps[i]))
             end
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             return {granted, wait}
