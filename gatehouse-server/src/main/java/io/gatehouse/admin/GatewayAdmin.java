@@ -250,7 +250,7 @@ final class GatewayAdmin {
             List<Map<String, Object>> qs = java.util.Collections.synchronizedList(new ArrayList<>());
             c.put("quotas", qs);
             for (Map.Entry<String, Quota> q : quotas) {
-                if (!q.getValue().config().key().equals("consumer")) continue;
+                if (q.getValue().config().key() != io.gatehouse.config.QuotaConfig.Key.CONSUMER) continue;
                 pending.add(q.getValue().usage(q.getKey(), (String) c.get("name"))
                         .handle((u, e) -> qs.add(e == null ? u : Map.of("route", q.getKey(), "error", "redis: " + cause(e).getMessage()))));
             }
