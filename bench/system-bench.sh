@@ -5,14 +5,21 @@
 #
 # Phases, one after the other:
 #   1. `gatehouse up` (edge, three app instances, PostgreSQL + replica, Redis, ZooKeeper) pinned to CPU 1, the near
-#      cache off (--near-cache 0s) so a cache hit is a Redis hit; the load generator on CPU 0. Open-loop steps of
-#      rising rate find the highest rate served without errors at >= 95 % of the asked rate: redirects/s on one core.
-#   2. 70 % of that rate for --duration: p50/p99/p99.9, hit ratio, DB queries per 1,000 redirects, and the CPU time
+#      cache off (--near-cache 0s) so a cache hit is a Redis hit; the load generator on CPU 0. Open-loop steps find the
+#      highest rate served cleanly (no errors, none dropped, >= 95 % of the asked rate): the rate doubles from 500/s
+#      until a step fails, then bisects between the last clean and the first failed rate to within 5 %. Each step
+#      also prints the generator's own lateness: a step the generator could not send on time says so.
+#   2. 70 % of that rate for --duration, after --warmup s at that rate: p50/p99/p99.9, hit ratio, DB queries per
+#      1,000 redirects, the generator's lateness, the up JVM's GC pauses in that window (-Xlog:gc), a second and
+#      independent generator's percentiles at the same rate (bench/system-openloop.py: Python, not the JDK's client),
+#      and the CPU time
 #      of every server process (the up JVM, its children, the PostgreSQL servers) per redirect, split by part (the
 #      JVM's threads by block: edge event loops, app carriers, Redis client, ZooKeeper, JIT, GC; redis-server and
 #      postgres by process). Every run against one system follows the same 1,000 links (--codes).
 #   3. The edge alone, as a plain proxy (`gatehouse run`, the same listener/route/cluster/access-log shape as up's
 #      edge) in front of the harness's nginx origin (/small, CPU 0), at the same rate: the edge's CPU per request.
+#      Warmed up as the e2e edge was (--warmup s at 300/s, then --warmup s at the measured rate), so both p99s are
+#      taken with a warm JIT.
 #      Ratio = phase 2 / phase 3 CPU per request (goal <= 3).
 #   4. `gatehouse up --trace-file` at a low rate: every redirect traced; bench/system-hops.py splits each trace into
 #      the cost of each hop (edge, app, Redis, PostgreSQL).
@@ -22,6 +29,8 @@
 # one run are the figures to compare.
 #
 # Usage: bench/system-bench.sh [--duration S] [--warmup S] [--rates "400 800 ..."] [--out FILE]
+#   --rates: a fixed ladder instead of the doubling search (stops at the first rate not served cleanly)
+# Takes about 10 minutes on 2 cores.
 # Needs: nginx (the origin, apt-get install -y nginx), python3; builds the jar when absent or older than the sources.
 
 set -euo pipefail
@@ -32,7 +41,7 @@ JAR="$ROOT/gatehouse-cli/target/gatehouse.jar"
 DURATION=20
 WARMUP=40
 STEP=10
-RATES="300 600 900 1200 1500 1800 2200 2600 3000"
+RATES=""
 LINKS=1000
 OUT="$ROOT/bench/results/$(date +%Y-%m-%d)-system.txt"
 while [[ $# -gt 0 ]]; do
@@ -41,7 +50,7 @@ while [[ $# -gt 0 ]]; do
         --warmup) WARMUP=$2; shift 2 ;;
         --rates) RATES=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
         *) echo "system-bench: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -66,8 +75,9 @@ up_start() {
     UP_PORT=$(free_port)
     mkdir -p "$home"
     local launched=$(date +%s%N)
-    GATEHOUSE_HOME="$home" setsid taskset -c 1 "$JAVA" $JVM_FLAGS -jar "$JAR" up --listen "127.0.0.1:$UP_PORT" \
-        --listen-tls off --admin off "$@" >"$home/up.out" 2>"$home/up.err" &
+    # GC pauses logged (a few lines a second at most): phase 2 sets them beside its p99.
+    GATEHOUSE_HOME="$home" setsid taskset -c 1 "$JAVA" $JVM_FLAGS "-Xlog:gc:file=$home/gc.log:uptimemillis" -jar "$JAR" up \
+        --listen "127.0.0.1:$UP_PORT" --listen-tls off --admin off --app-ports 0,0,0 "$@" >"$home/up.out" 2>"$home/up.err" &
     UP_PID=$!
     PIDS+=("$UP_PID")
     for _ in $(seq 1 1800); do
@@ -87,6 +97,7 @@ up_start() {
     # links are created through the edge with the API key up made for its demo consumer
     export GATEHOUSE_API_KEY; GATEHOUSE_API_KEY=$(cat "$home/api-key")
     CODES="$home/codes"   # the same links in every run against this system: a warm cache is measured, not first misses
+    UP_GC_LOG="$home/gc.log"
     SERVER_PIDS=$(printf '%s\n' "$UP_PID" $(pgrep -f -- "-D $home/postgres" || true) | paste -sd, -)
 }
 
@@ -112,30 +123,51 @@ load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --ra
 idle=$(load --target "http://127.0.0.1:$UP_PORT" --path /no-such-link --rate 1 --duration 10 --cpu-of "$SERVER_PIDS" || true)
 IDLE_CORES=$(echo "$idle" | grep -oE '\([0-9.]+ cores\)' | grep -oE '[0-9.]+')
 record "idle	server CPU at 1 request/s: $IDLE_CORES cores	load $(loadavg)"
-MAX=0
-for rate in $RATES; do
+# One step of the ladder: returns 0 when the rate was served cleanly.
+step() {
+    local rate=$1 out achieved errors dropped
     out=$(load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate "$rate" --duration "$STEP" --warmup 3 \
         --metrics "$UP_METRICS" --cpu-of "$SERVER_PIDS" || true)
     achieved=$(echo "$out" | field achieved)
     errors=$(echo "$out" | field errors)
     dropped=$(echo "$out" | field dropped)
-    p99=$(echo "$out" | field p99)
-    cpu=$(echo "$out" | cpu_us)
-    record "step	rate $rate	achieved $achieved	errors $errors	dropped $dropped	p99_ms $p99	cpu_us_per_redirect $cpu	load $(loadavg)"
-    if [[ "$errors" != 0 || "$dropped" != 0 || -z "$achieved" ]] || awk -v a="$achieved" -v r="$rate" 'BEGIN{exit !(a < 0.95*r)}'; then break; fi
-    MAX=$rate
-done
+    record "step	rate $rate	achieved $achieved	errors $errors	dropped $dropped	p99_ms $(echo "$out" | field p99)	generator_late_p99_ms $(echo "$out" | grep 'generator lateness' | field p99)	cpu_us_per_redirect $(echo "$out" | cpu_us)	load $(loadavg)"
+    [[ "$errors" == 0 && "$dropped" == 0 && -n "$achieved" ]] && awk -v a="$achieved" -v r="$rate" 'BEGIN{exit !(a >= 0.95*r)}'
+}
+MAX=0
+if [[ -n "$RATES" ]]; then
+    for rate in $RATES; do step "$rate" || break; MAX=$rate; done
+else
+    # Double until a step fails (or 64,000/s), then bisect: 5 to 10 steps of 13 s.
+    rate=500; FAILED=0
+    while [[ $rate -le 64000 ]]; do
+        if step "$rate"; then MAX=$rate; rate=$(( rate * 2 )); else FAILED=$rate; break; fi
+    done
+    while [[ $FAILED -gt 0 && $(( FAILED - MAX )) -gt $(( MAX / 20 )) ]]; do
+        mid=$(( (MAX + FAILED) / 2 ))
+        if step "$mid"; then MAX=$mid; else FAILED=$mid; fi
+    done
+fi
 [[ "$MAX" -gt 0 ]] || { record "no rate was served cleanly"; exit 1; }
 R70=$(( MAX * 7 / 10 ))
-record "max_clean_rate	$MAX	(redirects/s with up pinned to one core)"
+record "max_clean_rate	$MAX	(redirects/s with up pinned to one core; the first rate not served cleanly: ${FAILED:-none})"
 
 # ---- 2. 70 % of it ----
 log "phase 2: $R70/s for $DURATION s"
+load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate "$R70" --duration "$WARMUP" --metrics "$UP_METRICS" >/dev/null || true
+GC_BEFORE=$(wc -l <"$UP_GC_LOG")
 out=$(load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate "$R70" --duration "$DURATION" --warmup 5 \
     --metrics "$UP_METRICS" --cpu-of "$SERVER_PIDS" || true)
 echo "$out" >"$RUN/e2e70.txt"
 record "e2e_at_70pct	rate $R70	load $(loadavg)"
-echo "$out" | grep -E 'sent|latency|hit ratio|server CPU' | sed 's/^/    /' | tee -a "$OUT"
+echo "$out" | grep -E 'sent|latency|lateness|generator JVM|hit ratio|server CPU' | sed 's/^/    /' | tee -a "$OUT"
+# The up JVM's stop-the-world pauses over that run (its 5 s warm-up included): every request due during a pause
+# waits for it, and for the queue behind it to drain.
+tail -n +"$((GC_BEFORE + 1))" "$UP_GC_LOG" | grep -oE 'Pause [A-Za-z]+ .* [0-9.]+ms$' | awk '{n++; v=$NF; sub("ms","",v); v+=0; s+=v; if (v>m) m=v} END {printf "    up JVM GC pauses during the run (%d s): %d, total %.1f ms, longest %.1f ms\n", '"$DURATION"' + 5, n, s, m}' | tee -a "$OUT"
+# The same rate from a second, independent generator (not the JDK's HTTP client, not a JVM): does it see the same tail?
+second=$(taskset -c 0 python3 "$ROOT/bench/system-openloop.py" "http://127.0.0.1:$UP_PORT/" "$R70" "$DURATION" --paths "$CODES" --warmup 5 || true)
+record "e2e_at_70pct_second_generator	bench/system-openloop.py	rate $R70	load $(loadavg)"
+echo "$second" | sed 's/^/    /' | tee -a "$OUT"
 E2E_CPU=$(echo "$out" | cpu_us)
 up_stop
 
@@ -170,13 +202,15 @@ setsid taskset -c 1 "$JAVA" $JVM_FLAGS -jar "$JAR" run "$RUN/plain.yaml" >"$RUN/
 EDGE_PID=$!
 PIDS+=("$EDGE_PID")
 for _ in $(seq 1 120); do curl -fs -o /dev/null "http://127.0.0.1:$PLAIN_PORT/small" && break; sleep 0.5; done
+# The e2e edge was warm from the ladder and a --warmup at the measured rate: the same here, so both p99s are warm.
 load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate 300 --duration "$WARMUP" >/dev/null || true
+load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate "$R70" --duration "$WARMUP" >/dev/null || true
 idle=$(load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate 1 --duration 10 --cpu-of "$EDGE_PID" || true)
 PLAIN_IDLE_CORES=$(echo "$idle" | grep -oE '\([0-9.]+ cores\)' | grep -oE '[0-9.]+')
 record "plain_idle	edge CPU at 1 request/s: $PLAIN_IDLE_CORES cores"
 out=$(load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate "$R70" --duration "$DURATION" --warmup 5 --cpu-of "$EDGE_PID" || true)
 record "plain_proxy_at_same_rate	rate $R70	load $(loadavg)"
-echo "$out" | grep -E 'sent|latency|server CPU' | sed 's/^/    /' | tee -a "$OUT"
+echo "$out" | grep -E 'sent|latency|lateness|generator JVM|server CPU' | sed 's/^/    /' | tee -a "$OUT"
 PLAIN_CPU=$(echo "$out" | cpu_us)
 kill -TERM "$EDGE_PID" 2>/dev/null || true
 record "ratio	e2e_cpu_us $E2E_CPU	plain_proxy_cpu_us $PLAIN_CPU	ratio $(awk -v a="$E2E_CPU" -v b="$PLAIN_CPU" 'BEGIN{printf "%.2f", a/b}')	(goal <= 3)"
@@ -190,6 +224,6 @@ SINCE=$(date +%s%N)   # traces of the warm-up (JIT, cold cache) are left out
 out=$(load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate 50 --duration "$DURATION" --warmup 5 --metrics "$UP_METRICS" || true)
 up_stop
 record "hops_from_traces	50/s, every request traced (tracing on: this run's CPU is not comparable)	load $(loadavg)"
-echo "$out" | grep -E 'sent|latency|hit ratio' | sed 's/^/    /' | tee -a "$OUT"
+echo "$out" | grep -E 'sent|latency|lateness|generator JVM|hit ratio' | sed 's/^/    /' | tee -a "$OUT"
 python3 "$ROOT/bench/system-hops.py" "$RUN/spans.jsonl" "$SINCE" | tee -a "$OUT"
 record "# done $(date -u +%FT%TZ), load average $(loadavg)"

@@ -7,6 +7,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -100,16 +103,22 @@ public final class LoadCommand implements Callable<Integer> {
                     Duration.ofSeconds(10), 20_000, 7);
         }
         Counters before = Counters.scrape(metrics);
+        long[] ownBefore = ownPauses();
         Duration cpuBefore = cpu(cpuOf);
         Map<String, Long> partsBefore = cpuOf.isEmpty() ? Map.of() : CpuParts.sample(cpuOf);
         out.printf("requesting %s at %d/s for %d s (Zipf s=%.2f) …%n", path != null ? "/" + paths.get(0) : "them", rate, seconds, zipf);
         out.flush();
         OpenLoop.Result r = OpenLoop.run(base, paths, new Zipf(paths.size(), zipf), rate, Duration.ofSeconds(seconds),
                 Duration.ofSeconds(10), 20_000, 42);
+        long[] ownAfter = ownPauses();
         Duration cpuUsed = cpu(cpuOf).minus(cpuBefore);
         Map<String, Long> parts = cpuOf.isEmpty() ? Map.of() : CpuParts.minus(CpuParts.sample(cpuOf), partsBefore);
         Counters delta = path != null ? new Counters(0, 0, -1) : Counters.scrape(metrics).minus(before);
         out.print(report(r, delta));
+        // Lateness is measured when a request is handed over; a hiccup of this JVM while an answer waits in its
+        // socket is not in it, but is charged to the server all the same: this JVM's own GC and JIT over the run.
+        out.printf("generator JVM during the run: %d GC pauses, %d ms in GC, %d ms of JIT compilation%n",
+                ownAfter[0] - ownBefore[0], ownAfter[1] - ownBefore[1], ownAfter[2] - ownBefore[2]);
         if (!cpuOf.isEmpty()) {
             out.printf("server CPU %.2f s over %.1f s (%.2f cores), %.1f us per request (pids %s and their descendants)%n",
                     cpuUsed.toNanos() / 1e9, r.elapsed().toNanos() / 1e9, cpuUsed.toNanos() / (double) r.elapsed().toNanos(),
@@ -118,6 +127,18 @@ public final class LoadCommand implements Callable<Integer> {
         }
         out.flush();
         return r.errors() == 0 && r.dropped() == 0 ? 0 : 1;
+    }
+
+    /** This JVM's collections, milliseconds in them, and milliseconds of JIT compilation, so far. */
+    static long[] ownPauses() {
+        long n = 0, ms = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            n += Math.max(0, gc.getCollectionCount());
+            ms += Math.max(0, gc.getCollectionTime());
+        }
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        long jitMs = jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+        return new long[] {n, ms, jitMs};
     }
 
     /**
@@ -143,6 +164,9 @@ public final class LoadCommand implements Callable<Integer> {
                 r.dropped(), r.achievedRate()));
         sb.append(String.format("latency from the intended send time (ms): p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f%n",
                 ms(h, 50), ms(h, 90), ms(h, 99), ms(h, 99.9), h.getMaxValue() / 1000.0));
+        Histogram late = r.latenessMicros();
+        sb.append(String.format("generator lateness, due to sent (ms): p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f%n",
+                ms(late, 50), ms(late, 99), ms(late, 99.9), late.getMaxValue() / 1000.0));
         if (delta.lookups() >= 0 && delta.requests() > 0) {
             sb.append(String.format("cache hit ratio %.3f, database queries per 1,000 redirects %.1f%n",
                     delta.hits() / delta.requests(), 1000.0 * delta.lookups() / Math.max(1, r.ok())));

@@ -70,6 +70,10 @@ class OpenLoopTest {
         long slow = r.latencyMicros().getCountBetweenValues(100_000, Long.MAX_VALUE / 2);
         assertThat(slow).isGreaterThan(20);
         assertThat(r.latencyMicros().getValueAtPercentile(99)).isGreaterThan(100_000);
+        // Every request sent has its lateness, and a request's lateness is part of its latency (both count from
+        // when it was due), so the latest send can never exceed the slowest answer.
+        assertThat(r.latenessMicros().getTotalCount()).isEqualTo(r.sent());
+        assertThat(r.latenessMicros().getMaxValue()).isLessThanOrEqualTo(r.latencyMicros().getMaxValue());
     }
 
     @Test
@@ -88,9 +92,11 @@ class OpenLoopTest {
     void reportShowsPercentilesAndCacheFigures() {
         org.HdrHistogram.Histogram h = new org.HdrHistogram.Histogram(3);
         for (int i = 1; i <= 1000; i++) h.recordValue(i * 10L);
-        String text = LoadCommand.report(new OpenLoop.Result(h, 1000, 1000, 0, 0, Duration.ofSeconds(1)),
+        org.HdrHistogram.Histogram late = new org.HdrHistogram.Histogram(3);
+        for (int i = 1; i <= 1000; i++) late.recordValue(i);
+        String text = LoadCommand.report(new OpenLoop.Result(h, late, 1000, 1000, 0, 0, Duration.ofSeconds(1)),
                 new LoadCommand.Counters(990, 1000, 10));
         assertThat(text).contains("achieved 1000/s", "p50 5.00", "p99 9.90", "cache hit ratio 0.990",
-                "database queries per 1,000 redirects 10.0");
+                "database queries per 1,000 redirects 10.0", "generator lateness, due to sent (ms): p50 0.50  p99 0.99");
     }
 }
