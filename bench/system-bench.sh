@@ -163,7 +163,7 @@ record "e2e_at_70pct	rate $R70	load $(loadavg)"
 echo "$out" | grep -E 'sent|latency|lateness|generator JVM|hit ratio|server CPU' | sed 's/^/    /' | tee -a "$OUT"
 # The up JVM's stop-the-world pauses over that run (its 5 s warm-up included): every request due during a pause
 # waits for it, and for the queue behind it to drain.
-tail -n +"$((GC_BEFORE + 1))" "$UP_GC_LOG" | grep -oE 'Pause [A-Za-z]+ .* [0-9.]+ms$' | awk '{n++; v=$NF; sub("ms","",v); v+=0; s+=v; if (v>m) m=v} END {printf "    up JVM GC pauses during the run (%d s): %d, total %.1f ms, longest %.1f ms\n", '"$DURATION"' + 5, n, s, m}' | tee -a "$OUT"
+tail -n +"$((GC_BEFORE + 1))" "$UP_GC_LOG" | { grep -oE 'Pause [A-Za-z]+ .* [0-9.]+ms$' || true; } | awk '{n++; v=$NF; sub("ms","",v); v+=0; s+=v; if (v>m) m=v} END {printf "    up JVM GC pauses during the run (%d s): %d, total %.1f ms, longest %.1f ms\n", '"$DURATION"' + 5, n, s, m}' | tee -a "$OUT"
 # The same rate from a second, independent generator (not the JDK's HTTP client, not a JVM): does it see the same tail?
 second=$(taskset -c 0 python3 "$ROOT/bench/system-openloop.py" "http://127.0.0.1:$UP_PORT/" "$R70" "$DURATION" --paths "$CODES" --warmup 5 || true)
 record "e2e_at_70pct_second_generator	bench/system-openloop.py	rate $R70	load $(loadavg)"
