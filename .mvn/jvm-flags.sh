@@ -9,6 +9,10 @@ gatehouse_jvm_flags() {
     # then frees memory through shared-arena closes that stop every thread (2x the CPU on 16 KiB bodies, measured in
     # an A/B of the two allocators under the proxy benchmark). Harmless on JDK 21.
     -Dio.netty.allocator.type=pooled
+    # io_uring (the default transport where the kernel allows it) with one-shot polls: Netty 4.2.18's multishot poll
+    # can miss an endpoint's reset after its last bytes and leave the client's response open (Transport's Javadoc).
+    # Transport sets it too; here so that nothing that loads Netty's io_uring first can undo it.
+    -Dio.netty.iouring.pollAddMultishotEnabled=false
     # A proxy's heap holds config, routing tables and short-lived request objects; bodies live in pooled direct
     # buffers (bounded by -Xmx too unless -XX:MaxDirectMemorySize is given). 64 MiB to start keeps RSS small.
     -Xms64m -Xmx512m

@@ -22,7 +22,7 @@ import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
- * The I/O transport: native epoll where available (NIO otherwise), io_uring on request. One event-loop group
+ * The I/O transport: io_uring where the kernel allows it, else native epoll, else NIO (see {@link #select}). One event-loop group
  * serves listeners and upstream connections alike, so an upstream connection lives on the event loop of the
  * downstream connection that uses it (no locks, no cross-thread hand-off).
  */
@@ -72,28 +72,87 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
     }
 
     /**
-     * {@code auto} (epoll, else NIO), {@code epoll}, {@code io_uring} or {@code nio}.
+     * Netty's switch for io_uring's multishot {@code POLL_ADD}, turned off here before Netty's io_uring classes load
+     * (this class is loaded first; {@code .mvn/jvm-flags.sh} and the tests pass it too). Why: a multishot poll is
+     * edge-triggered. With Netty 4.2.18, when an endpoint sends its last bytes and then resets, the one poll event for
+     * the reset can arrive while a read is in flight; that read loop stops when the socket has no more <em>data</em>
+     * (the kernel's {@code IORING_CQE_F_SOCK_NONEMPTY} says nothing of a pending error or EOF), and the next
+     * {@code read()} finds the multishot poll still armed and waits for an edge that never comes. The client's
+     * truncated response then stayed open until the idle timeout (12 of 30 tries of that case hung; with one-shot
+     * polls, which are re-armed level-triggered on every {@code read()}, 30 of 30 closed at once:
+     * bench/results/2026-12-06-transport.md). Netty 4.2.21's classes have the same poll handling.
+     */
+    public static final String MULTISHOT_POLL_PROPERTY = "io.netty.iouring.pollAddMultishotEnabled";
+
+    static {
+        if (System.getProperty(MULTISHOT_POLL_PROPERTY) == null) System.setProperty(MULTISHOT_POLL_PROPERTY, "false");
+    }
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Transport.class);
+    private static final java.util.concurrent.atomic.AtomicBoolean FALLBACK_LOGGED = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Whether a native transport can run here, and if not, why (the kernel, a sysctl, a seccomp profile...);
+     * {@code caveat}: it can run but is not safe to pick by default.
+     */
+    record Availability(boolean available, Throwable cause, String caveat) {
+        Availability(boolean available, Throwable cause) {
+            this(available, cause, null);
+        }
+
+        static Availability ioUring() {
+            if (!IoUring.isAvailable()) return new Availability(false, IoUring.unavailabilityCause());
+            return new Availability(true, null, IoUring.isPollAddMultishotEnabled() ? MULTISHOT_POLL_PROPERTY
+                    + " is on (set to true, or Netty's io_uring loaded before Gatehouse): an endpoint that resets"
+                    + " mid-response can leave the client's response open" : null);
+        }
+
+        static Availability epoll() {
+            return Epoll.isAvailable() ? new Availability(true, null) : new Availability(false, Epoll.unavailabilityCause());
+        }
+    }
+
+    /**
+     * {@code auto} (io_uring, else epoll, else NIO), {@code epoll}, {@code io_uring} or {@code nio}.
      *
-     * <p>Why not io_uring by default, although it is cheaper: with epoll a keep-alive request costs four socket
-     * syscalls (read and write on each side), io_uring one {@code io_uring_enter} per four or five requests, and on a
-     * host where each kernel entry is dear (page-table isolation without PCID) that cut the kernel time per request
-     * by 13-38 % (bench/results/2026-12-05-syscalls.md). But Netty 4.2.18's io_uring channel can stall an endpoint
-     * connection that was reset while its last bytes were being read: no further read is submitted, so the client's
-     * truncated response is never closed (about one in two tries of that case; the same with epoll: none).
+     * <p>Why io_uring first: with epoll a keep-alive request costs four socket syscalls (read and write on each side),
+     * io_uring one {@code io_uring_enter} per four or five requests, and on a host where each kernel entry is dear
+     * (page-table isolation without PCID) that cut the proxy's CPU per request by 10-25 %
+     * (bench/results/2026-12-05-syscalls.md, 2026-12-06-transport.md). Where io_uring cannot run (kernel before
+     * 5.x, {@code kernel.io_uring_disabled}, Docker's default seccomp profile, which refuses {@code io_uring_setup})
+     * Netty's probe fails and {@code auto} falls back to epoll, saying why once per process.
      */
     public static Transport select(String wanted) {
+        // nio needs no probe: internal clusters ask for it and must not load the native transports for nothing
+        return wanted.equals("nio") ? nio() : select(wanted, Availability.ioUring(), Availability.epoll());
+    }
+
+    static Transport select(String wanted, Availability ioUring, Availability epoll) {
         return switch (wanted) {
             case "nio" -> nio();
             case "epoll" -> {
-                if (!Epoll.isAvailable()) throw new IllegalStateException("transport epoll is not available: " + Epoll.unavailabilityCause());
+                if (!epoll.available()) throw new IllegalStateException("transport epoll is not available: " + epoll.cause());
                 yield epoll();
             }
             case "io_uring" -> {
-                if (!IoUring.isAvailable()) throw new IllegalStateException("transport io_uring is not available: " + IoUring.unavailabilityCause());
-                yield new Transport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class, IoUringSocketChannel.class);
+                if (!ioUring.available()) throw new IllegalStateException("transport io_uring is not available: " + ioUring.cause());
+                if (ioUring.caveat() != null) log.warn("transport io_uring: {}", ioUring.caveat());
+                yield ioUring();
             }
-            default -> Epoll.isAvailable() ? epoll() : nio();
+            default -> {
+                if (ioUring.available() && ioUring.caveat() == null) yield ioUring();
+                Transport fallback = epoll.available() ? epoll() : nio();
+                if (FALLBACK_LOGGED.compareAndSet(false, true)) {
+                    log.info("transport auto: io_uring {}, using {}", ioUring.available() ? "not chosen: " + ioUring.caveat()
+                            : "is not available here (" + ioUring.cause() + ")", fallback.name());
+                }
+                yield fallback;
+            }
         };
+    }
+
+    private static Transport ioUring() {
+        return new Transport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class, IoUringSocketChannel.class);
     }
 
     private static Transport epoll() {
