@@ -12,8 +12,9 @@
 # Targets, so that each comparison is of the same work per request:
 #   nginx, haproxy   the shared harness's peers: they add no proxy headers
 #   gatehouse-bare   Gatehouse adding none either (proxy_headers: x_forwarded, via, request_id off): against them
-#   gatehouse-bare-uring  gatehouse-bare on the io_uring transport (server.transport: io_uring) instead of epoll:
-#                    an A/B of the transports in the same run; not in the default target list
+#   gatehouse-bare-uring  gatehouse-bare with server.transport: io_uring (what auto picks where the kernel allows it)
+#   gatehouse-bare-epoll  gatehouse-bare with server.transport: epoll: with -uring, an A/B of the transports in the
+#                    same run; neither is in the default target list
 #   gatehouse        Gatehouse as it ships: X-Forwarded-For/-Proto/-Host, Via and X-Request-Id added
 #   nginx-headers    nginx adding those same headers (bench/peers/nginx-proxy-headers.conf): against gatehouse
 # The headers cost the origin and wrk too (CPU 0 runs both and is the busier core), so req/s and latency
@@ -85,7 +86,7 @@ TARGETS=(nginx haproxy gatehouse-bare gatehouse nginx-headers)
 [[ "$MODE" == http ]] || TARGETS=(nginx haproxy gatehouse-bare gatehouse)
 [[ ${#ONLY[@]} -eq 0 ]] || TARGETS=("${ONLY[@]}")
 for t in "${TARGETS[@]}"; do
-    case "$t" in nginx|haproxy|gatehouse|gatehouse-bare|gatehouse-bare-uring|nginx-headers) ;;
+    case "$t" in nginx|haproxy|gatehouse|gatehouse-bare|gatehouse-bare-uring|gatehouse-bare-epoll|nginx-headers) ;;
         *) echo "gatehouse-bench: unknown target $t" >&2; exit 2 ;; esac
 done
 
@@ -145,7 +146,8 @@ NGINX_CONF="$PEERS/nginx-proxy.conf"; HAPROXY_CONF="$PEERS/haproxy.cfg"
 NGINX_HEADERS_CONF="$ROOT/bench/peers/nginx-proxy-headers.conf"
 BARE_CONF="$(mktemp /tmp/gatehouse-bench-bare.XXXXXX.yaml)"
 BARE_URING_CONF="$(mktemp /tmp/gatehouse-bench-bare-uring.XXXXXX.yaml)"
-trap 'rm -f "$BARE_CONF" "$BARE_URING_CONF" "${TLS_CONF:-}"' EXIT
+BARE_EPOLL_CONF="$(mktemp /tmp/gatehouse-bench-bare-epoll.XXXXXX.yaml)"
+trap 'rm -f "$BARE_CONF" "$BARE_URING_CONF" "$BARE_EPOLL_CONF" "${TLS_CONF:-}"' EXIT
 if [[ "$MODE" != http ]]; then
     NGINX_CONF="$PEERS/nginx-tls.conf"; HAPROXY_CONF="$PEERS/haproxy-tls.cfg"
     # ALPN as the peers offer it: h2 only where HTTP/2 is measured
@@ -159,9 +161,11 @@ fi
 # gatehouse-bare: the same config, adding no proxy headers (the listener's first key after its address)
 sed 's|^\(    address: .*\)$|\1\n    proxy_headers: {x_forwarded: false, via: false, request_id: false}|' "$CONF" > "$BARE_CONF"
 grep -q 'x_forwarded: false' "$BARE_CONF" || { echo "gatehouse-bench: could not derive $BARE_CONF from $CONF" >&2; exit 1; }
-# gatehouse-bare-uring: the same on the io_uring transport instead of the default (epoll)
+# gatehouse-bare-uring / -epoll: the same with the transport named instead of auto
 sed 's|^server: {event_loops: 1}$|server: {event_loops: 1, transport: io_uring}|' "$BARE_CONF" > "$BARE_URING_CONF"
 grep -q 'transport: io_uring' "$BARE_URING_CONF" || { echo "gatehouse-bench: could not derive $BARE_URING_CONF" >&2; exit 1; }
+sed 's|^server: {event_loops: 1}$|server: {event_loops: 1, transport: epoll}|' "$BARE_CONF" > "$BARE_EPOLL_CONF"
+grep -q 'transport: epoll' "$BARE_EPOLL_CONF" || { echo "gatehouse-bench: could not derive $BARE_EPOLL_CONF" >&2; exit 1; }
 
 {
     echo "# $(date -u +%FT%TZ) $0 mode=$MODE rounds=$ROUNDS duration=$DURATION warmup=$WARMUP jit_warmup=$JIT_WARMUP idle=$IDLE_CONNS targets=${TARGETS[*]}"
@@ -183,6 +187,8 @@ run_target() {  # name round
         gatehouse-bare) "$HARNESS" --name gatehouse-bare --proxy-conf "$BARE_CONF" --proxy-cmd "$GATEHOUSE_CMD" \
                        --jit-warmup "$JIT_WARMUP" --round "$round" "${COMMON[@]}" "${idle[@]}" ;;
         gatehouse-bare-uring) "$HARNESS" --name gatehouse-bare-uring --proxy-conf "$BARE_URING_CONF" --proxy-cmd "$GATEHOUSE_CMD" \
+                       --jit-warmup "$JIT_WARMUP" --round "$round" "${COMMON[@]}" "${idle[@]}" ;;
+        gatehouse-bare-epoll) "$HARNESS" --name gatehouse-bare-epoll --proxy-conf "$BARE_EPOLL_CONF" --proxy-cmd "$GATEHOUSE_CMD" \
                        --jit-warmup "$JIT_WARMUP" --round "$round" "${COMMON[@]}" "${idle[@]}" ;;
         nginx-headers) "$HARNESS" --name nginx-headers --proxy-conf "$NGINX_HEADERS_CONF" --proxy-cmd "$NGINX_CMD" \
                        --round "$round" "${COMMON[@]}" "${idle[@]}" ;;
