@@ -15,6 +15,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.FileRegion;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -394,7 +395,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         public boolean zeroCopy() {
             Channel c = ctx.channel();
             return ctx.pipeline().get(SslHandler.class) == null
-                    && (c instanceof EpollSocketChannel || c instanceof NioSocketChannel);
+                    && (c instanceof IoUringSocketChannel || c instanceof EpollSocketChannel || c instanceof NioSocketChannel);
         }
 
         @Override
