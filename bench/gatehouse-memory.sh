@@ -2,7 +2,7 @@
 # gatehouse-memory.sh — where Gatehouse's memory goes: RSS at start, after traffic, with N idle and N half-sent
 # (slowloris) connections, after they close, and after traffic; with --nmt, the JVM's Native Memory Tracking summary at each step.
 #
-#   bench/gatehouse-memory.sh [--conns N] [--nmt] [--java-opts '...'] [--label NAME] [--out FILE]
+#   bench/gatehouse-memory.sh [--conns N] [--nmt] [--java-opts '...'] [--transport T] [--label NAME] [--out FILE]
 #
 # Runs ./gatehouse (its JVM flags from .mvn/jvm-flags.sh, then --java-opts) on loopback in front of a small Python
 # origin (/small 100 B, /16k), drives it with Python clients (keep-alive GETs; N connections that send nothing; N that
@@ -11,12 +11,13 @@
 # NMT summaries go next to --out (or to the work directory) as <label>-<step>.nmt. It stops what it started.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CONNS=2000; NMT=0; JAVA_OPTS=""; LABEL=default; OUT=/dev/stdout
+CONNS=2000; NMT=0; JAVA_OPTS=""; TRANSPORT=auto; LABEL=default; OUT=/dev/stdout
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --conns) CONNS="$2"; shift 2 ;;
         --nmt) NMT=1; shift ;;
         --java-opts) JAVA_OPTS="$2"; shift 2 ;;
+        --transport) TRANSPORT="$2"; shift 2 ;;   # server.transport: auto (io_uring where allowed), epoll, nio
         --label) LABEL="$2"; shift 2 ;;
         --out) OUT="$2"; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
@@ -68,6 +69,7 @@ PY
 ORIGIN_PORT=$(free_port); EDGE_PORT=$(free_port); ADMIN_PORT=$(free_port)
 python3 "$WORK/origin.py" "$ORIGIN_PORT" "$WORK/www" & PIDS+=($!)
 cat >"$WORK/gatehouse.yaml" <<YAML
+server: { transport: $TRANSPORT }
 listeners:
   - name: edge
     address: 127.0.0.1:$EDGE_PORT
