@@ -12,8 +12,8 @@
 # Targets, so that each comparison is of the same work per request:
 #   nginx, haproxy   the shared harness's peers: they add no proxy headers
 #   gatehouse-bare   Gatehouse adding none either (proxy_headers: x_forwarded, via, request_id off): against them
-#   gatehouse-bare-uring  gatehouse-bare with server.transport: io_uring (what auto picks where the kernel allows it)
-#   gatehouse-bare-epoll  gatehouse-bare with server.transport: epoll: with -uring, an A/B of the transports in the
+#   gatehouse-bare-uring  gatehouse-bare with server.transport: io_uring (one-shot polls; auto is epoll)
+#   gatehouse-bare-epoll  gatehouse-bare with server.transport: epoll named: with -uring, an A/B of the transports in the
 #                    same run; neither is in the default target list
 #   gatehouse        Gatehouse as it ships: X-Forwarded-For/-Proto/-Host, Via and X-Request-Id added
 #   nginx-headers    nginx adding those same headers (bench/peers/nginx-proxy-headers.conf): against gatehouse

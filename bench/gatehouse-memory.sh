@@ -17,7 +17,7 @@ while [[ $# -gt 0 ]]; do
         --conns) CONNS="$2"; shift 2 ;;
         --nmt) NMT=1; shift ;;
         --java-opts) JAVA_OPTS="$2"; shift 2 ;;
-        --transport) TRANSPORT="$2"; shift 2 ;;   # server.transport: auto (io_uring where allowed), epoll, nio
+        --transport) TRANSPORT="$2"; shift 2 ;;   # server.transport: auto (epoll), epoll, io_uring, nio
         --label) LABEL="$2"; shift 2 ;;
         --out) OUT="$2"; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;

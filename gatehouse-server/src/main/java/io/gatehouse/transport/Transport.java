@@ -22,7 +22,7 @@ import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
- * The I/O transport: io_uring where the kernel allows it, else native epoll, else NIO (see {@link #select}). One event-loop group
+ * The I/O transport: native epoll where available (NIO otherwise), io_uring on request (see {@link #select}). One event-loop group
  * serves listeners and upstream connections alike, so an upstream connection lives on the event loop of the
  * downstream connection that uses it (no locks, no cross-thread hand-off).
  */
@@ -89,11 +89,10 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
     }
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Transport.class);
-    private static final java.util.concurrent.atomic.AtomicBoolean FALLBACK_LOGGED = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * Whether a native transport can run here, and if not, why (the kernel, a sysctl, a seccomp profile...);
-     * {@code caveat}: it can run but is not safe to pick by default.
+     * {@code caveat}: it can run, but with a known defect.
      */
     record Availability(boolean available, Throwable cause, String caveat) {
         Availability(boolean available, Throwable cause) {
@@ -113,18 +112,21 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
     }
 
     /**
-     * {@code auto} (io_uring, else epoll, else NIO), {@code epoll}, {@code io_uring} or {@code nio}.
+     * {@code auto} (epoll, else NIO), {@code epoll}, {@code io_uring} or {@code nio}.
      *
-     * <p>Why io_uring first: with epoll a keep-alive request costs four socket syscalls (read and write on each side),
-     * io_uring one {@code io_uring_enter} per four or five requests, and on a host where each kernel entry is dear
-     * (page-table isolation without PCID) that cut the proxy's CPU per request by 10-25 %
-     * (bench/results/2026-12-05-syscalls.md, 2026-12-06-transport.md). Where io_uring cannot run (kernel before
-     * 5.x, {@code kernel.io_uring_disabled}, Docker's default seccomp profile, which refuses {@code io_uring_setup})
-     * Netty's probe fails and {@code auto} falls back to epoll, saying why once per process.
+     * <p>Why not io_uring by default, although it makes far fewer syscalls (one {@code io_uring_enter} per four or five
+     * requests against four syscalls each on epoll: 0.89 / 0.81 of nginx's CPU per request against epoll's 1.21 /
+     * 1.08, bench/results/2026-12-05-syscalls.md): its stall on an endpoint reset is fixed (one-shot polls, above),
+     * but in the one measurement taken it cost more memory (104 MiB at start against 92-95, 4.4-4.7 KiB per idle or
+     * half-sent connection against the 4 KiB goal) and with one-shot polls its CPU advantage over epoll is not yet
+     * shown (bench/results/2026-12-06-transport.md).
      */
     public static Transport select(String wanted) {
-        // nio needs no probe: internal clusters ask for it and must not load the native transports for nothing
-        return wanted.equals("nio") ? nio() : select(wanted, Availability.ioUring(), Availability.epoll());
+        return switch (wanted) {
+            case "nio" -> nio(); // internal clusters ask for it: no native transport is loaded for nothing
+            case "io_uring" -> select(wanted, Availability.ioUring(), Availability.epoll());
+            default -> select(wanted, new Availability(false, null), Availability.epoll());
+        };
     }
 
     static Transport select(String wanted, Availability ioUring, Availability epoll) {
@@ -139,15 +141,7 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                 if (ioUring.caveat() != null) log.warn("transport io_uring: {}", ioUring.caveat());
                 yield ioUring();
             }
-            default -> {
-                if (ioUring.available() && ioUring.caveat() == null) yield ioUring();
-                Transport fallback = epoll.available() ? epoll() : nio();
-                if (FALLBACK_LOGGED.compareAndSet(false, true)) {
-                    log.info("transport auto: io_uring {}, using {}", ioUring.available() ? "not chosen: " + ioUring.caveat()
-                            : "is not available here (" + ioUring.cause() + ")", fallback.name());
-                }
-                yield fallback;
-            }
+            default -> epoll.available() ? epoll() : nio();
         };
     }
 
@@ -163,11 +157,18 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
         return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
     }
 
-    /** An event-loop group of {@code threads} threads (0: one per core). */
+    /**
+     * An event-loop group of {@code threads} threads (0: one per core). On epoll and NIO each I/O batch shares one
+     * clock reading ({@link DispatchClock#perIoBatch}): a batch is the fixed set of events one wait returned. Not on
+     * io_uring: its handler drains the completion queue until it is empty, and the kernel keeps adding completions
+     * while the batch runs, so a request that arrived after the batch's reading would be timed (and rate-limited)
+     * with a time from before it arrived (RateLimitTest failed so under load). There each decoded message is its own
+     * dispatch, a few more clock reads per request.
+     */
     public EventLoopGroup newGroup(int threads, String threadPrefix) {
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        return new MultiThreadIoEventLoopGroup(n, new DefaultThreadFactory(threadPrefix, true),
-                DispatchClock.perIoBatch(ioHandlerFactory));
+        IoHandlerFactory handlers = name.equals("io_uring") ? ioHandlerFactory : DispatchClock.perIoBatch(ioHandlerFactory);
+        return new MultiThreadIoEventLoopGroup(n, new DefaultThreadFactory(threadPrefix, true), handlers);
     }
 
 
