@@ -116,7 +116,7 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
      *
      * <p>Why not io_uring by default, although it makes far fewer syscalls (one {@code io_uring_enter} per four or five
      * requests against four syscalls each on epoll: 0.89 / 0.81 of nginx's CPU per request against epoll's 1.21 /
-     * 1.08, bench/results/2026-12-05-syscalls.md): its stall on an endpoint reset is fixed (one-shot polls, above),
+     * 1.08, bench/results/2026-12-05-session13.md): its stall on an endpoint reset is fixed (one-shot polls, above),
      * but in the one measurement taken it cost more memory (104 MiB at start against 92-95, 4.4-4.7 KiB per idle or
      * half-sent connection against the 4 KiB goal) and with one-shot polls its CPU advantage over epoll is not yet
      * shown (bench/results/2026-12-06-transport.md).
