@@ -1,7 +1,6 @@
 package io.gatehouse.auth;
 
 import com.nimbusds.jose.jwk.OctetKeyPair;
-import com.nimbusds.jwt.SignedJWT;
 
 import java.math.BigInteger;
 import java.security.KeyFactory;
@@ -18,12 +17,12 @@ import java.security.spec.NamedParameterSpec;
 final class EdDsa {
     private EdDsa() {}
 
-    static boolean verify(OctetKeyPair okp, SignedJWT jwt) {
+    static boolean verify(OctetKeyPair okp, byte[] signingInput, byte[] signature) {
         try {
             Signature s = Signature.getInstance("Ed25519");
             s.initVerify(publicKey(okp.getX().decode()));
-            s.update(jwt.getSigningInput());
-            return s.verify(jwt.getSignature().decode());
+            s.update(signingInput);
+            return s.verify(signature);
         } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
             return false;
         }

@@ -70,6 +70,11 @@ final class RsaSignatures {
 
     /** True when {@code signature} is {@code key}'s over {@code input} with {@code alg}; false for any other outcome. */
     static boolean verify(JWSAlgorithm alg, RSAPublicKey key, byte[] input, byte[] signature) {
+        return verify(alg, key, input, input.length, signature);
+    }
+
+    /** The same over the first {@code length} bytes of {@code input} (a token's signing input, without a copy). */
+    static boolean verify(JWSAlgorithm alg, RSAPublicKey key, byte[] input, int length, byte[] signature) {
         int i = index(alg);
         if (i < 0) throw new IllegalArgumentException("not an RSASSA-PKCS1-v1_5 algorithm: " + alg);
         Signature[] mine = SIGNATURES.get();
@@ -78,7 +83,7 @@ final class RsaSignatures {
                 Signature s = mine[i];
                 if (s == null) s = mine[i] = Signature.getInstance(NAMES[i], NATIVE);
                 s.initVerify(key);
-                s.update(input);
+                s.update(input, 0, length);
                 return s.verify(signature);
             } catch (java.security.InvalidKeyException e) {
                 // a key the native provider refuses (an unusual size or exponent): the JDK decides instead
@@ -90,7 +95,7 @@ final class RsaSignatures {
             Signature s = mine[3 + i];
             if (s == null) s = mine[3 + i] = Signature.getInstance(NAMES[i]);
             s.initVerify(key);
-            s.update(input);
+            s.update(input, 0, length);
             return s.verify(signature);
         } catch (GeneralSecurityException | RuntimeException e) {
             return false;

@@ -234,7 +234,57 @@ class JwtAuthTest {
                 Arguments.of("iat in 31 s", (Supplier<String>) () -> rs256(good().issueTime(Date.from(now().plusSeconds(31))).build()), 401, "issued_in_future"),
                 Arguments.of("wrong issuer", (Supplier<String>) () -> rs256(good().issuer("https://evil.test").build()), 401, "wrong_issuer"),
                 Arguments.of("wrong audience", (Supplier<String>) () -> rs256(good().audience(List.of("other-api")).build()), 401, "wrong_audience"),
-                Arguments.of("a disabled consumer", (Supplier<String>) () -> rs256(good().subject("blocked-app").build()), 403, "consumer_disabled"));
+                Arguments.of("a disabled consumer", (Supplier<String>) () -> rs256(good().subject("blocked-app").build()), 403, "consumer_disabled"),
+                // the token's text is decoded strictly (one spelling per token) and its JSON may not repeat a member
+                Arguments.of("RS256 over raw JSON text, valid (the helper below is right)", (Supplier<String>) () -> rs256Raw(
+                        "{\"alg\":\"RS256\",\"kid\":\"rsa-1\"}", good().build().toString()), 200, null),
+                Arguments.of("header repeats alg", (Supplier<String>) () -> rs256Raw(
+                        "{\"alg\":\"RS256\",\"kid\":\"rsa-1\",\"alg\":\"HS256\"}", good().build().toString()), 401, "malformed_token"),
+                Arguments.of("claims repeat exp (an expired one first)", (Supplier<String>) () -> rs256Raw("{\"alg\":\"RS256\",\"kid\":\"rsa-1\"}",
+                        good().build().toString().replaceFirst("^\\{", "{\"exp\":" + (now().getEpochSecond() - 3600) + ",")), 401, "malformed_token"),
+                Arguments.of("b64: false without crit (RFC 7797 payload)", (Supplier<String>) () -> rs256Raw(
+                        "{\"alg\":\"RS256\",\"kid\":\"rsa-1\",\"b64\":false}", good().build().toString()), 401, "malformed_token"),
+                Arguments.of("whitespace inside the signature", (Supplier<String>) () -> { String t = rs256(good().build());
+                        return t.substring(0, t.length() - 10) + " " + t.substring(t.length() - 10); }, 401, "malformed_token"),
+                Arguments.of("signature padded with '='", (Supplier<String>) () -> rs256(good().build()) + "==", 401, "malformed_token"),
+                Arguments.of("signature in non-canonical base64url (unused low bits set)", (Supplier<String>) () -> nonCanonical(rs256(good().build())),
+                        401, "malformed_token"),
+                Arguments.of("payload in the standard base64 alphabet ('+' and '/')", (Supplier<String>) () -> rs256Raw(
+                        "{\"alg\":\"RS256\",\"kid\":\"rsa-1\"}", good().claim("pad", "??????").build().toString(), true),
+                        401, "malformed_token"));
+    }
+
+    static String rs256Raw(String headerJson, String claimsJson) {
+        return rs256Raw(headerJson, claimsJson, false);
+    }
+
+    /** An RS256 token over exactly these JSON texts (nimbus's builders would refuse to write some of them). */
+    static String rs256Raw(String headerJson, String claimsJson, boolean standardAlphabet) {
+        try {
+            java.util.Base64.Encoder enc = standardAlphabet ? java.util.Base64.getEncoder().withoutPadding()
+                    : java.util.Base64.getUrlEncoder().withoutPadding();
+            String input = enc.encodeToString(headerJson.getBytes(StandardCharsets.UTF_8)) + "."
+                    + enc.encodeToString(claimsJson.getBytes(StandardCharsets.UTF_8));
+            if (standardAlphabet && !input.contains("+") && !input.contains("/")) throw new IllegalStateException("no +/ in " + input);
+            Signature s = Signature.getInstance("SHA256withRSA");
+            s.initSign(rsa.toPrivateKey());
+            s.update(input.getBytes(StandardCharsets.US_ASCII));
+            return input + "." + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(s.sign());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The same signature bytes, its last character spelled with the unused low bits set (a 256-byte value: 4 bits). */
+    static String nonCanonical(String token) {
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        int last = alphabet.indexOf(token.charAt(token.length() - 1));
+        String other = token.substring(0, token.length() - 1) + alphabet.charAt(last | 0x1);
+        if (!java.util.Arrays.equals(Base64URL.from(other.substring(other.lastIndexOf('.') + 1)).decode(),
+                Base64URL.from(token.substring(token.lastIndexOf('.') + 1)).decode())) {
+            throw new IllegalStateException("not the same signature bytes");
+        }
+        return other;
     }
 
     static JWSSigner ecSigner() {
