@@ -65,6 +65,12 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
     private final AuthFailures failures;
     private final io.gatehouse.clock.Clock clock;
     private final Cache<TokenKey, Verified> verified;   // null when cache_size is 0
+    /**
+     * The headers of tokens whose signature held, by their text. An issuer puts the same few headers on every token
+     * (alg, kid, typ), so a new token's header is nearly always one parsed before: its base64url and JSON are then
+     * skipped. Only verified tokens' headers go in, so a client cannot fill it; a rotated key adds one.
+     */
+    private final Cache<String, JWSHeader> verifiedHeaders = Caffeine.newBuilder().maximumSize(64).build();
 
     private record TokenKey(long high, long low) {}
 
@@ -345,22 +351,32 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
      * keys), and so do the header and claims.
      *
      * @param ascii the token's bytes: the signing input is its first {@code dot2} (every byte is checked as base64url)
+     * @param headerKnown whether the header came from {@code verifiedHeaders}
      */
-    private record Compact(String token, byte[] ascii, int dot1, int dot2, JWSHeader header, byte[] signature) {
+    private record Compact(String token, byte[] ascii, int dot1, int dot2, JWSHeader header, boolean headerKnown, byte[] signature) {
         private static final java.util.Base64.Decoder BASE64URL = java.util.Base64.getUrlDecoder();
 
-        /** The parsed token, or null when it is not a compact JWS with a JWS header (the caller then says why). */
-        static Compact parse(String token) {
+        /**
+         * The parsed token, or null when it is not a compact JWS with a JWS header (the caller then says why).
+         * {@code known} holds headers already parsed, by their text (the header of a token {@code known} had is
+         * not checked as base64url again: its text is one that was).
+         */
+        static Compact parse(String token, Cache<String, JWSHeader> known) {
             int dot1 = token.indexOf('.');
             int dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
             if (dot2 < 0 || token.indexOf('.', dot2 + 1) >= 0) return null;
             byte[] ascii = token.getBytes(StandardCharsets.ISO_8859_1);   // anything beyond ASCII fails the decoding below
             try {
-                JWSHeader header = JWSHeader.parse(new String(decode(ascii, 0, dot1), StandardCharsets.UTF_8),
-                        new com.nimbusds.jose.util.Base64URL(token.substring(0, dot1)));
+                String text = token.substring(0, dot1);
+                JWSHeader header = known.getIfPresent(text);
+                boolean headerKnown = header != null;
+                if (!headerKnown) {
+                    header = JWSHeader.parse(new String(decode(ascii, 0, dot1), StandardCharsets.UTF_8),
+                            new com.nimbusds.jose.util.Base64URL(text));
+                }
                 byte[] signature = decode(ascii, dot2 + 1, ascii.length);
                 if (signature.length == 0) return null;
-                return new Compact(token, ascii, dot1, dot2, header, signature);
+                return new Compact(token, ascii, dot1, dot2, header, headerKnown, signature);
             } catch (java.text.ParseException | IllegalArgumentException e) {
                 return null;
             }
@@ -408,7 +424,7 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
 
     /** A {@link Verified} or a {@link Refusal}. */
     private Object verify(String token, long now, List<TrustedKey> keys) {
-        Compact jws = Compact.parse(token);
+        Compact jws = Compact.parse(token, verifiedHeaders);
         if (jws == null) return notSigned(token);
         JWSHeader head = jws.header();
         if (head.getJWKURL() != null || head.getX509CertURL() != null || head.getJWK() != null || head.getX509CertChain() != null) {
@@ -428,6 +444,7 @@ public final class JwtAuth implements NamedFilter, AutoCloseable {
         if (!algorithms.contains(alg.getName())) return refuse("algorithm_not_allowed", "tokens signed with " + alg.getName() + " are not accepted");
         Object checked = checkSignature(jws, alg, head.getKeyID(), keys);
         if (checked instanceof Refusal r) return r;
+        if (!jws.headerKnown()) verifiedHeaders.put(head.getParsedBase64URL().toString(), head);
         JWTClaimsSet claims;
         try {
             claims = jws.claims();
