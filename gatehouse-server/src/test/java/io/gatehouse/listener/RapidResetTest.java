@@ -11,7 +11,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * HTTP/2 rapid reset (CVE-2023-44487) as it reaches the endpoint: requests the client reset in the same read never
- * start an endpoint request nor open a connection to it. The flood limit ends the attack with GOAWAY.
+ * start an endpoint request nor open a connection to it. The flood limit ends the attack with GOAWAY. The first test
+ * is the attack as the issue measured it: TLS with ALPN h2, the default limits, 20,000 pairs.
  */
 class RapidResetTest {
     static final long CANCEL = 0x8, ENHANCE_YOUR_CALM = 0xb;
@@ -19,6 +20,37 @@ class RapidResetTest {
 
     @RegisterExtension
     final TestBackend backend = new TestBackend().name("b");
+
+    @Test
+    void twentyThousandPairsOverTlsWithTheDefaultLimitsGetGoAwayAndReachTheEndpointAtMostOnce() {
+        try (GatehouseFixture g = GatehouseFixture.start("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    %s
+                    routes: [ { name: all, cluster: app } ]
+                clusters:
+                  - name: app
+                    endpoints: [ "%s" ]
+                """.formatted(io.gatehouse.Protocol.HTTP_2.listenerTls(), backend.address()));
+             RawH2 c = RawH2.connectTls(g.address())) {
+            // 20,000 HEADERS+RST_STREAM pairs, 500 to a write, as fast as TLS takes them; the server may end it sooner
+            int pairs = 0;
+            for (int stream = 1; pairs < 20_000 && !c.writeFailed(); ) {
+                c.cork();
+                for (int i = 0; i < 500; i++, stream += 2, pairs++) {
+                    c.headers(stream, true, RawH2.get("/reset"));
+                    c.rst(stream, (int) CANCEL);
+                }
+                c.uncork();
+            }
+            RawH2.Frame goAway = c.await(RawH2.GOAWAY, WAIT);
+            assertThat(goAway).as("GOAWAY after %d pairs written", pairs).isNotNull();
+            assertThat(goAway.errorCode()).isEqualTo(ENHANCE_YOUR_CALM);
+            assertThat(backend.requestCount()).as("requests at the endpoint").isLessThanOrEqualTo(1);
+            assertThat(backend.connectionsAccepted()).as("connections to the endpoint").isLessThanOrEqualTo(1);
+        }
+    }
 
     @Test
     void resetStreamsNeverReachTheEndpoint() {

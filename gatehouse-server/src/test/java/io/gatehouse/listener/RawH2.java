@@ -24,18 +24,18 @@ import java.util.concurrent.TimeUnit;
  * Hand-written HTTP/2 frames over a plain socket, for sending what no well-behaved client would. A reader thread
  * collects what the server sends, so a GOAWAY is seen even when the server closes while we are still writing.
  */
-final class RawH2 implements AutoCloseable {
-    static final int DATA = 0, HEADERS = 1, PRIORITY = 2, RST_STREAM = 3, SETTINGS = 4, PING = 6, GOAWAY = 7,
+public final class RawH2 implements AutoCloseable {
+    public static final int DATA = 0, HEADERS = 1, PRIORITY = 2, RST_STREAM = 3, SETTINGS = 4, PING = 6, GOAWAY = 7,
             WINDOW_UPDATE = 8, CONTINUATION = 9;
-    static final int END_STREAM = 0x1, END_HEADERS = 0x4, ACK = 0x1;
+    public static final int END_STREAM = 0x1, END_HEADERS = 0x4, ACK = 0x1;
 
     /** A frame from the server; HEADERS come decoded (in arrival order, so the HPACK table stays in step). */
-    record Frame(int type, int flags, int stream, byte[] payload, Http2Headers headers) {
-        String status() {
+    public record Frame(int type, int flags, int stream, byte[] payload, Http2Headers headers) {
+        public String status() {
             return headers == null || headers.status() == null ? null : headers.status().toString();
         }
 
-        long errorCode() {
+        public long errorCode() {
             int at = type == GOAWAY ? 4 : 0;
             return ((payload[at] & 0xffL) << 24) | ((payload[at + 1] & 0xff) << 16) | ((payload[at + 2] & 0xff) << 8)
                     | (payload[at + 3] & 0xff);
@@ -54,17 +54,18 @@ final class RawH2 implements AutoCloseable {
 
     private final Thread reader = new Thread(this::readLoop, "raw-h2-reader");
 
-    private RawH2(InetSocketAddress address, int receiveBuffer) throws IOException {
-        socket = new Socket();
-        if (receiveBuffer > 0) socket.setReceiveBufferSize(receiveBuffer); // before connecting: it sets the window
-        socket.connect(address);
-        socket.setTcpNoDelay(true);
+    private RawH2(InetSocketAddress address, int receiveBuffer, boolean tls) throws IOException {
+        Socket plain = new Socket();
+        if (receiveBuffer > 0) plain.setReceiveBufferSize(receiveBuffer); // before connecting: it sets the window
+        plain.connect(address);
+        plain.setTcpNoDelay(true);
+        socket = tls ? handshake(plain, address) : plain;
         out = socket.getOutputStream();
         reader.setDaemon(true);
     }
 
     /** Connects and sends the preface and {@code settings} (id, value pairs). */
-    static RawH2 connect(InetSocketAddress address, int... settings) {
+    public static RawH2 connect(InetSocketAddress address, int... settings) {
         RawH2 c = connectNotReading(address, 0, settings);
         c.startReading();
         return c;
@@ -74,9 +75,9 @@ final class RawH2 implements AutoCloseable {
      * Connects like {@link #connect} with a socket receive buffer of {@code receiveBuffer} bytes (0: the default),
      * and reads nothing until {@link #startReading()}: a client that falls behind reading what the server sends.
      */
-    static RawH2 connectNotReading(InetSocketAddress address, int receiveBuffer, int... settings) {
+    public static RawH2 connectNotReading(InetSocketAddress address, int receiveBuffer, int... settings) {
         try {
-            RawH2 c = new RawH2(address, receiveBuffer);
+            RawH2 c = new RawH2(address, receiveBuffer, false);
             c.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             c.settings(settings);
             return c;
@@ -85,12 +86,53 @@ final class RawH2 implements AutoCloseable {
         }
     }
 
-    void startReading() {
+    /** Connects over TLS with ALPN h2 (any certificate is taken: the frames are the test), as {@link #connect}. */
+    public static RawH2 connectTls(InetSocketAddress address, int... settings) {
+        try {
+            RawH2 c = new RawH2(address, 0, true);
+            c.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            c.settings(settings);
+            c.startReading();
+            return c;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public void startReading() {
         reader.start();
     }
 
+    private static Socket handshake(Socket plain, InetSocketAddress address) throws IOException {
+        try {
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+                @Override
+                public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String type) {}
+
+                @Override
+                public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String type) {}
+
+                @Override
+                public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                    return new java.security.cert.X509Certificate[0];
+                }
+            }}, null);
+            javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                    .createSocket(plain, "localhost", address.getPort(), true);
+            javax.net.ssl.SSLParameters p = s.getSSLParameters();
+            p.setApplicationProtocols(new String[] {"h2"});
+            s.setSSLParameters(p);
+            s.startHandshake();
+            if (!"h2".equals(s.getApplicationProtocol())) throw new IOException("ALPN chose " + s.getApplicationProtocol());
+            return s;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException(e);
+        }
+    }
+
     /** Bytes the server sent that wait unread in this socket (readable without taking them). */
-    int unread() {
+    public int unread() {
         try {
             return socket.getInputStream().available();
         } catch (IOException e) {
@@ -130,11 +172,11 @@ final class RawH2 implements AutoCloseable {
     }
 
     /** Holds frames back until {@link #uncork()} sends them in one write, as an attacker packs them into segments. */
-    synchronized void cork() {
+    public synchronized void cork() {
         corked = new java.io.ByteArrayOutputStream();
     }
 
-    synchronized void uncork() {
+    public synchronized void uncork() {
         byte[] held = corked.toByteArray();
         corked = null;
         write(held);
@@ -156,11 +198,11 @@ final class RawH2 implements AutoCloseable {
         }
     }
 
-    boolean writeFailed() {
+    public boolean writeFailed() {
         return writeFailed;
     }
 
-    void frame(int type, int flags, int stream, byte[] payload) {
+    public void frame(int type, int flags, int stream, byte[] payload) {
         byte[] f = new byte[9 + payload.length];
         f[0] = (byte) (payload.length >>> 16);
         f[1] = (byte) (payload.length >>> 8);
@@ -175,7 +217,7 @@ final class RawH2 implements AutoCloseable {
         write(f);
     }
 
-    void settings(int... idValuePairs) {
+    public void settings(int... idValuePairs) {
         byte[] p = new byte[idValuePairs.length / 2 * 6];
         for (int i = 0, at = 0; i < idValuePairs.length; i += 2, at += 6) {
             p[at] = (byte) (idValuePairs[i] >>> 8);
@@ -189,29 +231,29 @@ final class RawH2 implements AutoCloseable {
         frame(SETTINGS, 0, 0, p);
     }
 
-    void ping() {
+    public void ping() {
         frame(PING, 0, 0, new byte[8]);
     }
 
-    void rst(int stream, int code) {
+    public void rst(int stream, int code) {
         frame(RST_STREAM, 0, stream, int32(code));
     }
 
-    void windowUpdate(int stream, int increment) {
+    public void windowUpdate(int stream, int increment) {
         frame(WINDOW_UPDATE, 0, stream, int32(increment));
     }
 
-    void data(int stream, boolean endStream, byte[] payload) {
+    public void data(int stream, boolean endStream, byte[] payload) {
         frame(DATA, endStream ? END_STREAM : 0, stream, payload);
     }
 
     /** HEADERS with the whole block and END_HEADERS. */
-    void headers(int stream, boolean endStream, Http2Headers headers) {
+    public void headers(int stream, boolean endStream, Http2Headers headers) {
         frame(HEADERS, END_HEADERS | (endStream ? END_STREAM : 0), stream, encode(headers));
     }
 
     /** An HPACK block of {@code headers}, with this connection's dynamic table. */
-    byte[] encode(Http2Headers headers) {
+    public byte[] encode(Http2Headers headers) {
         ByteBuf buf = Unpooled.buffer();
         try {
             hpack.encodeHeaders(0, headers, buf);
@@ -223,16 +265,16 @@ final class RawH2 implements AutoCloseable {
         }
     }
 
-    static Http2Headers get(String path) {
+    public static Http2Headers get(String path) {
         return new DefaultHttp2Headers().method("GET").scheme("http").authority("a").path(path);
     }
 
-    static Http2Headers post(String path) {
+    public static Http2Headers post(String path) {
         return new DefaultHttp2Headers().method("POST").scheme("http").authority("a").path(path);
     }
 
     /** The next frame, null on timeout; a frame of type -1 means the server closed the connection. */
-    Frame next(Duration timeout) {
+    public Frame next(Duration timeout) {
         try {
             Frame f = frames.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (f == EOF) frames.add(EOF); // stays at the end for later calls
@@ -244,7 +286,7 @@ final class RawH2 implements AutoCloseable {
     }
 
     /** The first frame of {@code type} (others skipped), or null if the connection closes or time runs out first. */
-    Frame await(int type, Duration timeout) {
+    public Frame await(int type, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
@@ -256,7 +298,7 @@ final class RawH2 implements AutoCloseable {
     }
 
     /** The first frame on {@code stream} of type HEADERS or RST_STREAM, or null. */
-    Frame awaitAnswer(int stream, Duration timeout) {
+    public Frame awaitAnswer(int stream, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
@@ -268,7 +310,7 @@ final class RawH2 implements AutoCloseable {
     }
 
     /** Whether the server closed the connection within {@code timeout} (frames before that are skipped). */
-    boolean closedByPeer(Duration timeout) {
+    public boolean closedByPeer(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
