@@ -27,9 +27,15 @@ import static org.awaitility.Awaitility.await;
 /**
  * The filter contract's promises, over real sockets: misuse is caught rather than hung, a filter may proceed later
  * from another thread, a client that leaves meanwhile costs the endpoint nothing, and the completion hook fires once
- * for every kind of end, local answers included, with the route and request id already set.
+ * for every kind of end, local answers included, with the route and request id already set. On HTTP/1.1 and on
+ * HTTP/2 (TLS, ALPN h2), where the client that leaves resets its stream and keeps the connection.
  */
+@org.junit.jupiter.params.ParameterizedClass(name = "{0}")
+@org.junit.jupiter.params.provider.EnumSource(io.gatehouse.Protocol.class)
 public class FilterContractTest {
+    @org.junit.jupiter.params.Parameter
+    io.gatehouse.Protocol protocol;
+
     @RegisterExtension
     static final TestBackend backend = new TestBackend().name("origin");
 
@@ -107,6 +113,7 @@ public class FilterContractTest {
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes:
                       - name: app
                         cluster: app
@@ -114,15 +121,36 @@ public class FilterContractTest {
                 clusters:
                   - name: app
                     endpoints: ["%s"]
-                """.formatted(filters, backend.address()));
+                """.formatted(protocol.listenerTls(), filters, backend.address()));
+        client = protocol.client();
         return g;
+    }
+
+    private java.net.http.HttpClient client;
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(protocol.uri(g.address().getPort(), path)).timeout(Duration.ofSeconds(10));
+    }
+
+    private HttpResponse<String> send(HttpRequest request) {
+        try {
+            HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+            assertThat(r.version()).isEqualTo(protocol.version());
+            return r;
+        } catch (Exception e) {
+            throw new AssertionError("request failed: " + e, e);
+        }
+    }
+
+    private HttpResponse<String> get(String path) {
+        return send(request(path).build());
     }
 
     @Test
     void proceedingTwiceIsRefusedAndTheRequestGoesUpstreamOnce() {
         start("twice");
         backend.enqueue(TestResponse.ok("once"));
-        HttpResponse<String> r = g.get("/x");
+        HttpResponse<String> r = get("/x");
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).isEqualTo("once");
         assertThat(seen).singleElement().isInstanceOf(IllegalStateException.class);
@@ -133,7 +161,7 @@ public class FilterContractTest {
     @Test
     void aFilterThatNeitherAnswersNorProceedsGets500NotAHang() {
         start("stall", "hook");
-        HttpResponse<String> r = g.get("/x");
+        HttpResponse<String> r = get("/x");
         assertThat(r.statusCode()).isEqualTo(500);
         assertThat(r.headers().firstValue("gatehouse-reason")).hasValue("filter_did_not_proceed");
         assertThat(backend.requestCount()).isZero();
@@ -143,8 +171,7 @@ public class FilterContractTest {
     void aFilterMayProceedLaterFromAnotherThreadAndTheChainGoesOnOnTheEventLoop() throws Exception {
         start("later", "observe");
         backend.enqueue(TestResponse.ok("later"));
-        CompletableFuture<HttpResponse<String>> pending = g.client().sendAsync(
-                HttpRequest.newBuilder(g.uri("/x")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        CompletableFuture<HttpResponse<String>> pending = client.sendAsync(request("/x").build(), HttpResponse.BodyHandlers.ofString());
         assertThat(backend.requestCount()).isZero();
         release.complete(null);
         HttpResponse<String> r = pending.get(10, TimeUnit.SECONDS);
@@ -156,16 +183,33 @@ public class FilterContractTest {
     @Test
     void aClientThatLeavesWhileAFilterWaitsCostsTheEndpointNothing() throws Exception {
         start("hook", "later", "observe");
-        // a reset, not a FIN: a client that half-closes after its request is still owed the answer
-        try (java.net.Socket client = new java.net.Socket(g.address().getAddress(), g.address().getPort())) {
-            client.getOutputStream().write("GET /x HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            client.getOutputStream().flush();
-            // the waiting filter is waiting
-            await().atMost(Duration.ofSeconds(5)).until(() -> release.getNumberOfDependents() > 0);
-            client.setSoLinger(true, 0);
+        if (protocol == io.gatehouse.Protocol.HTTP_1_1) {
+            // a reset, not a FIN: a client that half-closes after its request is still owed the answer
+            try (java.net.Socket client = new java.net.Socket(g.address().getAddress(), g.address().getPort())) {
+                client.getOutputStream().write("GET /x HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                client.getOutputStream().flush();
+                // the waiting filter is waiting
+                await().atMost(Duration.ofSeconds(5)).until(() -> release.getNumberOfDependents() > 0);
+                client.setSoLinger(true, 0);
+            }
+            // the client is gone: the exchange ends (once), then the filter proceeds
+            await().atMost(Duration.ofSeconds(5)).until(() -> completions.get() == 1);
+        } else {
+            // RST_STREAM while the filter waits; the connection stays open, so only the stream says the client left
+            try (io.gatehouse.listener.RawH2 c = io.gatehouse.listener.RawH2.connectTls(g.address())) {
+                c.headers(1, true, io.gatehouse.listener.RawH2.get("/x"));
+                await().atMost(Duration.ofSeconds(5)).until(() -> release.getNumberOfDependents() > 0);
+                c.rst(1, 0x8); // CANCEL
+                await().atMost(Duration.ofSeconds(5)).until(() -> completions.get() == 1);
+                finishAfterTheClientLeft();
+                assertThat(c.closedByPeer(Duration.ofMillis(200))).as("the connection outlives the stream").isFalse();
+            }
+            return;
         }
-        // the client is gone: the exchange ends (once), then the filter proceeds
-        await().atMost(Duration.ofSeconds(5)).until(() -> completions.get() == 1);
+        finishAfterTheClientLeft();
+    }
+
+    private void finishAfterTheClientLeft() throws Exception {
         assertThat(completed.get().clientGone()).isTrue();
         assertThat(completed.get().status()).isEqualTo(499);
         release.complete(null);
@@ -182,7 +226,7 @@ public class FilterContractTest {
         start("hook", "buffer_request: {max_size: 1KiB}");
         // of unknown length (chunked): refused by the buffering filter, after the hook's filter ran
         byte[] big = "x".repeat(4096).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        HttpResponse<String> r = g.send(HttpRequest.newBuilder(g.uri("/x")).timeout(Duration.ofSeconds(10))
+        HttpResponse<String> r = send(request("/x")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))).build());
         assertThat(r.statusCode()).isEqualTo(413);
         assertThat(r.headers().firstValue("x-request-id")).isPresent();
@@ -201,8 +245,8 @@ public class FilterContractTest {
     void everyResponseCompletesExactlyOnce() {
         start("hook");
         backend.enqueue(TestResponse.ok("a"), TestResponse.ok("b"));
-        assertThat(g.get("/a").statusCode()).isEqualTo(200);
-        assertThat(g.get("/b").statusCode()).isEqualTo(200);
+        assertThat(get("/a").statusCode()).isEqualTo(200);
+        assertThat(get("/b").statusCode()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(5)).until(() -> completions.get() == 2);
         assertThat(completed.get().endpoint()).isEqualTo(backend.address());
         assertThat(completed.get().responseBytes()).isPositive();
