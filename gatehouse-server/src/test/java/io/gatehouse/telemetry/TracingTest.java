@@ -24,8 +24,31 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** SERVER spans of proxied requests and the W3C traceparent the upstream receives, with tracing on and off. */
-class TracingTest {
+/**
+ * SERVER spans of proxied requests and the W3C traceparent the upstream receives, with tracing on and off; a span
+ * covers the whole filter chain, local answers included. On HTTP/1.1 and on HTTP/2 (TLS, ALPN h2).
+ */
+@org.junit.jupiter.params.ParameterizedClass(name = "{0}")
+@org.junit.jupiter.params.provider.EnumSource(io.gatehouse.Protocol.class)
+public class TracingTest {
+    @org.junit.jupiter.params.Parameter
+    io.gatehouse.Protocol protocol;
+
+    /** What the probe filter saw when it ran: the exchange's span, and the tracer's clock at that moment. */
+    public record Probe() {}
+
+    static final java.util.concurrent.atomic.AtomicReference<Object> spanWhenTheFilterRan = new java.util.concurrent.atomic.AtomicReference<>();
+    static final java.util.concurrent.atomic.AtomicLong filterRanAt = new java.util.concurrent.atomic.AtomicLong();
+
+    @org.junit.jupiter.api.BeforeAll
+    static void registerProbe() {
+        io.gatehouse.FilterTypes.register("test_span_probe", Probe.class, (config, context) -> (exchange, chain) -> {
+            spanWhenTheFilterRan.set(exchange.span());
+            filterRanAt.set(io.opentelemetry.sdk.common.Clock.getDefault().now());
+            chain.proceed(exchange);
+        });
+    }
+
     private static final String TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
     private static final String CLIENT_SPAN = "b7ad6b7169203331";
     private static final String INCOMING = "00-" + TRACE_ID + "-" + CLIENT_SPAN + "-01";
@@ -41,22 +64,57 @@ class TracingTest {
     }
 
     private int start(boolean tracing) throws Exception {
+        return start(tracing, "");
+    }
+
+    private int start(boolean tracing, String filters) throws Exception {
         Tracing t = tracing ? new Tracing(SimpleSpanProcessor.create(spans), "gatehouse", 1.0) : null;
         gatehouse = Gatehouse.start(ConfigLoader.parse("""
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
-                    routes: [ { name: api, cluster: app } ]
+                    %s
+                    routes: [ { name: api, cluster: app%s } ]
                 clusters: [ { name: app, endpoints: [ "%s" ], outlier_detection: { consecutive_gateway_failures: 0 } } ]
                 admin: { address: "off" }
-                """.formatted(backend.address()), "test.yaml"), Ticker.systemTicker(), new Telemetry(null, t));
+                """.formatted(protocol.listenerTls(), filters, backend.address()), "test.yaml"), Ticker.systemTicker(), new Telemetry(null, t));
         return gatehouse.listenerAddress("edge").getPort();
     }
 
-    private static HttpResponse<String> get(int port, String path, String traceparent) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+    private HttpResponse<String> get(int port, String path, String traceparent) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(protocol.uri(port, path)).timeout(Duration.ofSeconds(10));
         if (traceparent != null) b.header("traceparent", traceparent);
-        return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return send(b.build());
+    }
+
+    private HttpResponse<String> send(HttpRequest request) throws Exception {
+        HttpResponse<String> r = protocol.client().send(request, HttpResponse.BodyHandlers.ofString());
+        assertThat(r.version()).isEqualTo(protocol.version());
+        return r;
+    }
+
+    @Test
+    void aLocalAnswerFromAFilterIsTracedUnderItsRouteFromBeforeTheChainRan() throws Exception {
+        int port = start(true, ", filters: [ {test_span_probe: {}}, {buffer_request: {max_size: 1KiB}} ]");
+        spanWhenTheFilterRan.set(null);
+        // of unknown length: the buffering filter, not the route's declared-length check, answers 413
+        byte[] big = "x".repeat(4096).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        HttpResponse<String> r = send(HttpRequest.newBuilder(protocol.uri(port, "/upload")).timeout(Duration.ofSeconds(10))
+                .header("traceparent", INCOMING)
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))).build());
+        assertThat(r.statusCode()).isEqualTo(413);
+
+        SpanData span = onlySpan();
+        assertThat(span.getTraceId()).isEqualTo(TRACE_ID);
+        assertThat(span.getAttributes().get(AttributeKey.stringKey("gatehouse.route"))).isEqualTo("api");
+        assertThat(span.getAttributes().get(AttributeKey.longKey("http.response.status_code"))).isEqualTo(413L);
+        assertThat(span.getStatus().getDescription()).isEqualTo("body_too_large");
+        assertThat(spanWhenTheFilterRan.get()).as("the span was open when the first filter ran").isNotNull();
+        assertThat(((io.opentelemetry.api.trace.Span) spanWhenTheFilterRan.get()).getSpanContext().getSpanId())
+                .isEqualTo(span.getSpanId());
+        assertThat(span.getStartEpochNanos()).isLessThanOrEqualTo(filterRanAt.get());
+        assertThat(span.getEndEpochNanos()).isGreaterThanOrEqualTo(filterRanAt.get());
+        assertThat(backend.requestCount()).isZero();
     }
 
     private SpanData onlySpan() {
