@@ -387,6 +387,11 @@ final class Http2ServerStream implements Downstream {
     /** HEADERS of a final response; connection-specific fields are dropped by the conversion. */
     private ChannelFuture writeResponseHead(HttpResponse response, boolean endStream) {
         Http2Headers headers = HttpConversionUtil.toHttp2Headers(response, false);
+        // response_bytes counts the head as on HTTP/1.1; its HPACK size (RFC 7541 4.1), as the compressed size
+        // depends on what the connection's table held
+        for (java.util.Map.Entry<CharSequence, CharSequence> h : headers) {
+            responseBytes += h.getKey().length() + h.getValue().length() + 32;
+        }
         return connection.writeHeaders(stream, headers, endStream);
     }
 
