@@ -20,8 +20,16 @@ import java.util.OptionalDouble;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code GET /metrics} on the admin listener after real traffic through the proxy. */
+/**
+ * {@code GET /metrics} on the admin listener after real traffic through the proxy, the traffic on HTTP/1.1 and on
+ * HTTP/2 (TLS, ALPN h2); the scrape itself is the admin listener's plain HTTP/1.1.
+ */
+@org.junit.jupiter.params.ParameterizedClass(name = "{0}")
+@org.junit.jupiter.params.provider.EnumSource(io.gatehouse.Protocol.class)
 class MetricsTest {
+    @org.junit.jupiter.params.Parameter
+    io.gatehouse.Protocol protocol;
+
     private final List<TestBackend> backends = new ArrayList<>();
     private final HttpClient client = HttpClient.newHttpClient();
 
@@ -36,15 +44,28 @@ class MetricsTest {
         return b;
     }
 
-    private static GatehouseFixture gatehouse(String clusters, String routes) {
+    private GatehouseFixture gatehouse(String clusters, String routes) {
         return GatehouseFixture.start("""
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
+                    %s
                     routes: %s
                 clusters: %s
                 admin: { address: 127.0.0.1:0 }
-                """.formatted(routes, clusters));
+                """.formatted(protocol.listenerTls(), routes, clusters));
+    }
+
+    private HttpClient edge;
+
+    /** A request through the edge in this run's protocol. */
+    private HttpResponse<String> get(GatehouseFixture g, String path) throws Exception {
+        // one client, so one connection: each event loop has its own endpoint pool
+        if (edge == null) edge = protocol.client();
+        HttpResponse<String> r = edge.send(HttpRequest.newBuilder(protocol.uri(g.address().getPort(), path))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.version()).isEqualTo(protocol.version());
+        return r;
     }
 
     private HttpResponse<String> scrape(GatehouseFixture g, String accept) throws Exception {
@@ -76,7 +97,7 @@ class MetricsTest {
         TestBackend b = backend();
         try (GatehouseFixture g = gatehouse("[ { name: app, endpoints: [ \"%s\" ] } ]".formatted(b.address()),
                 "[ { name: all, cluster: app } ]")) {
-            for (int i = 0; i < 3; i++) assertThat(g.get("/x?q=" + i).statusCode()).isEqualTo(200);
+            for (int i = 0; i < 3; i++) assertThat(get(g, "/x?q=" + i).statusCode()).isEqualTo(200);
 
             HttpResponse<String> response = scrape(g, null);
             assertThat(response.headers().firstValue("content-type").orElseThrow()).startsWith("text/plain; version=0.0.4");
@@ -132,7 +153,7 @@ class MetricsTest {
         b.close(); // connection refused from now on
         try (GatehouseFixture g = gatehouse("[ { name: app, endpoints: [ \"%s\" ], outlier_detection: { consecutive_gateway_failures: 0 } } ]"
                 .formatted(address), "[ { name: all, cluster: app } ]")) {
-            assertThat(g.get("/").statusCode()).isEqualTo(503);
+            assertThat(get(g, "/").statusCode()).isEqualTo(503);
             String s = scrape(g);
             assertThat(sample(s, "gatehouse_request_duration_seconds_count", "route=\"all\"", "status_class=\"5xx\"")).hasValue(1.0);
             assertThat(sample(s, "gatehouse_request_duration_seconds_count", "route=\"all\"", "status_class=\"2xx\"")).isEmpty();
@@ -148,7 +169,7 @@ class MetricsTest {
                     outlier_detection: { consecutive_5xx: 1, base_ejection_time: 60s, max_ejection_percent: 50 } } ]"""
                 .formatted(failing.address(), fine.address()),
                 "[ { name: all, cluster: app, retries: { attempts: 1, on: [503] } } ]")) {
-            for (int i = 0; i < 4; i++) assertThat(g.get("/").statusCode()).isEqualTo(200);
+            for (int i = 0; i < 4; i++) assertThat(get(g, "/").statusCode()).isEqualTo(200);
             String s = scrape(g);
             assertThat(sample(s, "gatehouse_endpoint_ejections_total", "endpoint=\"" + failing.address() + "\"")).hasValue(1.0);
             assertThat(sample(s, "gatehouse_endpoint_ejections_total", "endpoint=\"" + fine.address() + "\"")).hasValue(0.0);
@@ -165,8 +186,8 @@ class MetricsTest {
         String clusters = "[ { name: a, endpoints: [ \"%s\" ] }, { name: b, endpoints: [ \"%s\" ] } ]".formatted(a.address(), b.address());
         try (GatehouseFixture g = gatehouse(clusters,
                 "[ { name: to-b, match: { path_prefix: /b }, cluster: b }, { name: to-a, cluster: a } ]")) {
-            g.get("/a");
-            g.get("/b");
+            get(g, "/a");
+            get(g, "/b");
             String before = scrape(g);
             assertThat(sample(before, "gatehouse_request_duration_seconds_count", "route=\"to-b\"", "cluster=\"b\"")).hasValue(1.0);
             assertThat(before).contains("cluster=\"b\"");
@@ -176,10 +197,11 @@ class MetricsTest {
                     listeners:
                       - name: edge
                         address: 127.0.0.1:%d
+                        %s
                         routes: [ { name: to-a, cluster: a } ]
                     clusters: [ { name: a, endpoints: [ "%s" ] } ]
                     admin: { address: 127.0.0.1:0 }
-                    """.formatted(port, a.address()), "reload.yaml"));
+                    """.formatted(port, protocol.listenerTls(), a.address()), "reload.yaml"));
             String after = scrape(g);
             assertThat(after).doesNotContain("cluster=\"b\"").doesNotContain("route=\"to-b\"");
             // what stayed keeps counting from where it was
@@ -193,7 +215,7 @@ class MetricsTest {
         TestBackend b = backend();
         try (GatehouseFixture g = gatehouse("[ { name: app, endpoints: [ \"%s\" ] } ]".formatted(b.address()),
                 "[ { name: all, cluster: app } ]")) {
-            g.get("/");
+            get(g, "/");
             HttpResponse<String> r = scrape(g, "application/openmetrics-text; version=1.0.0,text/plain;q=0.5");
             assertThat(r.headers().firstValue("content-type").orElseThrow()).startsWith("application/openmetrics-text");
             assertThat(r.body()).contains("gatehouse_request_duration_seconds_count{").endsWith("# EOF\n");
@@ -203,8 +225,8 @@ class MetricsTest {
     @Test
     void requestsNoRouteTookCountUnderTheListener() throws Exception {
         try (GatehouseFixture g = gatehouse("[]", "[ { name: only, match: { path_prefix: /only }, direct_response: { status: 204 } } ]")) {
-            assertThat(g.get("/elsewhere").statusCode()).isEqualTo(404);
-            assertThat(g.get("/only").statusCode()).isEqualTo(204);
+            assertThat(get(g, "/elsewhere").statusCode()).isEqualTo(404);
+            assertThat(get(g, "/only").statusCode()).isEqualTo(204);
             String s = scrape(g);
             assertThat(sample(s, "gatehouse_request_duration_seconds_count", "route=\"none\"", "status_class=\"4xx\"")).hasValue(1.0);
             assertThat(sample(s, "gatehouse_request_duration_seconds_count", "route=\"only\"", "cluster=\"none\"", "status_class=\"2xx\"")).hasValue(1.0);
