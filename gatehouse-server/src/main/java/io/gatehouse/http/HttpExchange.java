@@ -433,38 +433,50 @@ public final class HttpExchange {
 
     // ---- the client, after trusted proxies ----
 
-    private Cidrs trustedProxies = Cidrs.NONE;
     private java.net.InetAddress clientAddress;
-
-    /** Set when the exchange starts: the listener's proxies whose X-Forwarded-For is believed. */
-    public void trustedProxies(Cidrs trusted) { this.trustedProxies = trusted; }
+    private io.netty.util.AsciiString clientIp;
 
     /**
-     * The client's address: the connection's peer, or, when that peer is a trusted proxy, the nearest address in
-     * {@code X-Forwarded-For} that is not one (read from the right: what a client writes on the left is its own claim).
-     * Allow and deny lists and rate limits by IP use this. Computed on first use.
+     * Settles the client's address when the exchange starts, from the request's headers as received (a filter that
+     * rewrites {@code X-Forwarded-For} later changes what goes upstream, not who the client is): the connection's
+     * peer, or, when that peer is one of {@code trusted} proxies, the nearest address in {@code X-Forwarded-For} that
+     * is not one (read from the right: what a client writes on the left is its own claim).
      */
-    public java.net.InetAddress clientAddress() {
-        java.net.InetAddress a = clientAddress;
-        if (a == null) {
-            java.net.InetSocketAddress peer = connection().remoteAddress();
-            a = peer == null ? null : peer.getAddress();
-            if (a != null && !trustedProxies.isEmpty() && trustedProxies.contains(a)) {
-                java.util.List<String> hops = request.headers().getAll(FORWARDED_FOR);
-                outer:
-                for (int i = hops.size() - 1; i >= 0; i--) {
-                    String[] parts = hops.get(i).split(",");
-                    for (int j = parts.length - 1; j >= 0; j--) {
-                        java.net.InetAddress hop = io.netty.util.NetUtil.createInetAddressFromIpAddressString(parts[j].strip());
-                        if (hop == null) break outer;   // not an address: trust nothing further left
-                        a = hop;
-                        if (!trustedProxies.contains(hop)) break outer;
-                    }
+    public void trustedProxies(Cidrs trusted) {
+        java.net.InetSocketAddress peer = connection().remoteAddress();
+        java.net.InetAddress a = peer == null ? null : peer.getAddress();
+        if (a != null && !trusted.isEmpty() && trusted.contains(a)) {
+            java.util.List<String> hops = request.headers().getAll(FORWARDED_FOR);
+            outer:
+            for (int i = hops.size() - 1; i >= 0; i--) {
+                String[] parts = hops.get(i).split(",");
+                for (int j = parts.length - 1; j >= 0; j--) {
+                    java.net.InetAddress hop = io.netty.util.NetUtil.createInetAddressFromIpAddressString(parts[j].strip());
+                    if (hop == null) break outer;   // not an address: trust nothing further left
+                    a = hop;
+                    if (!trusted.contains(hop)) break outer;
                 }
             }
-            clientAddress = a;
         }
-        return a;
+        clientAddress = a;
+        // the peer's text, formatted once per connection, unless a trusted proxy spoke for another client
+        clientIp = peer != null && a == peer.getAddress() ? connection().remoteIp()
+                : a == null ? connection().remoteIp() : new io.netty.util.AsciiString(a.getHostAddress());
+    }
+
+    /**
+     * The client's address after trusted proxies, as settled when the exchange started ({@link #trustedProxies}).
+     * Allow and deny lists, rate limits by IP, hashing on the client and the access log use this.
+     */
+    public java.net.InetAddress clientAddress() {
+        if (clientIp != null) return clientAddress;
+        java.net.InetSocketAddress peer = connection().remoteAddress();
+        return peer == null ? null : peer.getAddress();
+    }
+
+    /** {@link #clientAddress()} as text (the access log's {@code client_ip}). */
+    public io.netty.util.AsciiString clientIp() {
+        return clientIp != null ? clientIp : connection().remoteIp();
     }
 
     private static final io.netty.util.AsciiString FORWARDED_FOR = io.netty.util.AsciiString.cached("x-forwarded-for");

@@ -146,7 +146,7 @@ public final class Listener implements io.gatehouse.telemetry.ListenerStats {
         io.gatehouse.telemetry.Tracing tracing = telemetry.tracing();
         if (tracing != null) {
             // the span covers the whole chain; its traceparent replaces the client's on the way to the endpoint
-            ex.span(tracing.start(headers, request.method().name(), ex.path(), ex.connection().remoteIp().toString(),
+            ex.span(tracing.start(headers, request.method().name(), ex.path(), ex.clientIp().toString(),
                     route.name(), route.config().cluster()));
         }
         long limit = route.maxBodySize();

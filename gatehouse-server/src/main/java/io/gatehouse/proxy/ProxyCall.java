@@ -75,8 +75,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
 
     void start() {
         RouteConfig rc = route.config();
-        java.net.InetSocketAddress client = ex.connection().remoteAddress();
-        long hash = cluster.hash(request.headers(), ex.path(), client == null ? null : client.getAddress());
+        long hash = cluster.hash(request.headers(), ex.path(), ex.clientAddress()); // after trusted proxies
         call = cluster.client().call(ex.eventLoop(), request, this, this, rc.retries(), rc.timeouts().perTry(),
                 rc.preserveHost(), upgrade, hash, ex.startNanos());
         long total = rc.timeouts().total() != null ? rc.timeouts().total().toNanos() : -1;

@@ -197,7 +197,7 @@ public final class Telemetry implements AutoCloseable {
         AccessLog al = accessLog;
         if (al != null) {
             var h = ex.request().headers();
-            al.offer(new AccessLog.Entry(clock.currentTimeMillis(), ex.connection().remoteIp().toString(),
+            al.offer(new AccessLog.Entry(clock.currentTimeMillis(), ex.clientIp().toString(),
                     ex.request().method().name(), ex.path(), ex.query(), ex.clientVersion().text(), status,
                     ex.requestBodyBytes(), ex.responseBytes(), ex.endpoint(), ex.endpointNanos(), total, ex.retries(),
                     ex.requestId(), h.get(HttpHeaderNames.USER_AGENT), h.get(HttpHeaderNames.REFERER),
