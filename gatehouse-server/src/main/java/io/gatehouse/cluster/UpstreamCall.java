@@ -638,8 +638,22 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
         requestSent = false;
         headerDeadlineNanos = 0;
         long delay = RetryBackoff.delayNanos(retry, attempt, RetryBackoff.RANDOM);
-        loop.schedule(this::attemptNext, delay, TimeUnit.NANOSECONDS);
+        retryAt(cluster.ticker().nanoTime() + delay, Math.min(delay, RETRY_CHECK_NANOS));
     }
+
+    /**
+     * The retry waits on the cluster's clock, which the event loop's timer only wakes to read (at most every 50 ms:
+     * a few wake-ups per backoff), so that a clock a test injects decides when it goes.
+     */
+    private void retryAt(long dueNanos, long waitNanos) {
+        loop.schedule(() -> {
+            long left = dueNanos - cluster.ticker().nanoTime();
+            if (left <= 0) attemptNext();
+            else retryAt(dueNanos, Math.min(left, RETRY_CHECK_NANOS));
+        }, waitNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private static final long RETRY_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     // ---- endings ----
 
