@@ -31,14 +31,19 @@ interface BackgroundRefresh {
 
     /** The refresh of the route's cluster, or null when the route has none (a direct response or a redirect). */
     static BackgroundRefresh forRoute(FilterContext context) {
+        Cluster cluster = clusterOf(context);
+        return cluster == null ? null : new Upstream(cluster);
+    }
+
+    /** The route's cluster, or null when it has none. */
+    static Cluster clusterOf(FilterContext context) {
         if (context.config() == null || context.clusters() == null) return null;
         String clusterName = null;
         for (ListenerConfig l : context.config().listeners()) {
             if (!l.name().equals(context.listener())) continue;
             for (RouteConfig r : l.routes()) if (r.name().equals(context.route())) clusterName = r.cluster();
         }
-        Cluster cluster = clusterName == null ? null : context.clusters().get(clusterName);
-        return cluster == null ? null : new Upstream(cluster);
+        return clusterName == null ? null : context.clusters().get(clusterName);
     }
 
     /** Through {@link UpstreamClient#send}. */

@@ -56,6 +56,7 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
     private final Cidrs purgeFrom;
     private final String route;
     private final BackgroundRefresh refresher;
+    final io.gatehouse.cluster.Cluster origin;          // null: no cluster (a waiter past a truncated buffer then fails)
     private final String statusPrefix;                  // "NAME; ", once   // null (no cluster): stale-while-revalidate serves stale without a refresh
 
     public CacheFilter(CacheConfig config, FilterContext context) {
@@ -72,6 +73,7 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
         cache.key = config.key();
         this.purgeFrom = new Cidrs(config.purgeFrom());
         this.refresher = BackgroundRefresh.forRoute(context);
+        this.origin = BackgroundRefresh.clusterOf(context);
         this.statusPrefix = config.statusName() + "; ";
     }
 

@@ -4,6 +4,8 @@ import io.gatehouse.http.ForwardingResponseSink;
 import io.gatehouse.http.HttpExchange;
 import io.gatehouse.http.ResponseSink;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -54,8 +56,15 @@ final class Fetch {
     private Set<String> tags;
     private byte[] copy;
     private int length;
-    private Flight.Stream stream;     // the waiters' view of the copy while it fills (declared lengths only)
+    private Flight.Stream stream;     // the copy as it fills: what the waiters and the client read
     private long originBytes;
+    private static final int PIECE = 64 * 1024;
+    private ResponseSink out;         // the client's side of this sink
+    private boolean decoupled;        // the client is served from the buffer, not from the origin's pieces
+    private int sent;                 // how far into the buffer the client is
+    private LastHttpContent tail;     // the end, once the whole body is in the buffer
+    private final java.util.ArrayDeque<HttpContent> backlog = new java.util.ArrayDeque<>();  // too big: queued behind the buffer
+    private HttpExchange.ClientListener proxyListener;
 
     Fetch(CacheFilter filter, HttpExchange ex, String primary, CachedResponse stored, String fwd, Flight flight,
           long requestTime, String clientInm, String clientIms, String range, String ifRange) {
@@ -73,11 +82,16 @@ final class Fetch {
     }
 
     ResponseSink wrap(ResponseSink next) {
+        this.out = next;
         return new ForwardingResponseSink(next) {
             @Override
             protected void head(HttpResponse head) {
-                if (onHead(next, head)) next.write(head);
-                else io.netty.util.ReferenceCountUtil.release(head);
+                if (!onHead(next, head)) {
+                    io.netty.util.ReferenceCountUtil.release(head);
+                    return;
+                }
+                next.write(head);
+                if (mode == Mode.TEE) decouple();
             }
 
             @Override
@@ -97,7 +111,19 @@ final class Fetch {
                     piece.release();
                     return;
                 }
-                tee(piece.content());
+                if (mode == Mode.TEE) {
+                    tee(piece.content());
+                    if (mode == Mode.TEE) {      // copied: the client takes it from the buffer at its own pace
+                        piece.release();
+                        pump();
+                        return;
+                    }
+                }
+                if (decoupled) {                 // turned out too big: behind what the client has still to take
+                    backlog.add(piece);
+                    pump();
+                    return;
+                }
                 next.write(piece);
             }
 
@@ -112,18 +138,122 @@ final class Fetch {
                     last.release();
                     return;
                 }
-                tee(last.content());
+                boolean copied = false;
+                if (mode == Mode.TEE) {
+                    tee(last.content());
+                    copied = mode == Mode.TEE;
+                }
                 finish(last);
+                if (copied && decoupled) {
+                    // the body is in the buffer: only the end (and any trailers) is left to follow it
+                    tail = last.replace(io.netty.buffer.Unpooled.EMPTY_BUFFER);
+                    last.release();
+                    pump();
+                    return;
+                }
+                if (decoupled) {
+                    backlog.add(last);
+                    pump();
+                    return;
+                }
                 next.write(last);
+            }
+
+            @Override
+            public void flush() {
+                if (decoupled) pump();
+                else next.flush();
+            }
+
+            @Override
+            public boolean isWritable() {
+                // storing: the origin is read at its own pace into the buffer (bounded by max_object_size), whatever
+                // the client takes; a response not stored keeps the client's backpressure end to end
+                if (mode == Mode.TEE) return true;
+                if (decoupled) return false;
+                return next.isWritable();
             }
 
             @Override
             public void abort(String reason) {
                 if (mode == Mode.TEE) drop();
                 endFlight(null);
+                if (decoupled) {
+                    decoupled = false;
+                    releaseBacklog();
+                }
                 if (mode != Mode.SWALLOW) next.abort(reason);
             }
         };
+    }
+
+    /**
+     * From the head on, the client is served from the store's buffer like every waiter, from its own offset ({@link
+     * #pump}), on its writability; the listener before (the proxy's) still hears of it, to read on or cancel.
+     */
+    private void decouple() {
+        decoupled = true;
+        HttpExchange.ClientListener before = ex.clientListener();
+        proxyListener = before;
+        ex.clientListener(new HttpExchange.ClientListener() {
+            @Override
+            public void onClientWritable() {
+                pump();
+                if (before != null) before.onClientWritable();
+            }
+
+            @Override
+            public void onClientGone() {
+                releaseBacklog();
+                if (before != null) before.onClientGone();
+            }
+        });
+    }
+
+    /**
+     * Sends the client what the buffer holds past its offset, as far as it takes it; then, once the body is in, the
+     * end; or, when the response turned out too big, the pieces queued behind the buffer, after which the response
+     * passes through with the client's backpressure (and the proxy is told it may read on).
+     */
+    private void pump() {
+        if (!decoupled) return;
+        if (ex.clientGone()) {
+            decoupled = false;
+            releaseBacklog();
+            return;
+        }
+        int n = stream.available();
+        byte[] data = stream.data();
+        while (sent < n && out.isWritable()) {
+            int len = Math.min(n - sent, PIECE);
+            out.write(new DefaultHttpContent(Unpooled.wrappedBuffer(data, sent, len)));
+            sent += len;
+        }
+        if (sent == n) {
+            if (tail != null) {
+                out.write(tail);
+                tail = null;
+                decoupled = false;
+            } else if (mode == Mode.PASS) {
+                while (!backlog.isEmpty() && out.isWritable()) out.write(backlog.poll());
+                if (backlog.isEmpty()) {
+                    decoupled = false;
+                    HttpExchange.ClientListener proxy = proxyListener;
+                    // the proxy paused reading while this drained; nothing else would wake it if the client stays writable
+                    if (proxy != null) ex.eventLoop().execute(proxy::onClientWritable);
+                }
+            }
+        }
+        out.flush();
+    }
+
+    private void releaseBacklog() {
+        HttpContent c;
+        while ((c = backlog.poll()) != null) c.release();
+        if (tail != null) {
+            tail.release();
+            tail = null;
+        }
     }
 
     /** Decides what to do with the response; false when the head goes no further (the client got another answer). */
@@ -179,13 +309,11 @@ final class Fetch {
                 vary = CacheKeys.varyNames(h);
                 tags = tags(h);
                 copy = new byte[(int) Math.max(0, Math.min(declared >= 0 ? declared : 8192, filter.config.maxObjectSize()))];
-                if (flight != null && declared >= 0) {
-                    // it fits whole (declared ≤ max_object_size): waiters can be served as it streams in
-                    HttpHeaders streamed = new io.netty.handler.codec.http.DefaultHttpHeaders().add(storedHeaders);
-                    streamed.set(HttpHeaderNames.CONTENT_LENGTH, declared);
-                    stream = new Flight.Stream(code, streamed, declared);
-                    flight.streaming(stream);
-                }
+                HttpHeaders streamed = new io.netty.handler.codec.http.DefaultHttpHeaders().add(storedHeaders);
+                if (declared >= 0) streamed.set(HttpHeaderNames.CONTENT_LENGTH, declared);
+                else streamed.remove(HttpHeaderNames.CONTENT_LENGTH);
+                stream = new Flight.Stream(code, streamed, declared);
+                if (flight != null) flight.streaming(stream);
                 // "stored" only when known now: a body of unknown length may still turn out too big
                 label = "fwd=" + fwd + "; fwd-status=" + code + (declared >= 0 ? "; stored" : "");
             } else {
@@ -219,7 +347,10 @@ final class Fetch {
         if (mode != Mode.TEE || n == 0) return;
         long max = filter.config.maxObjectSize();
         if ((long) length + n > max) {
-            drop();        // too big after all: the client keeps streaming, the store gets nothing
+            // too big after all: the client keeps streaming, the store gets nothing; the waiters read the buffer
+            // to its end and go on by themselves (Continuation)
+            stream.truncate();
+            drop();
             endFlight(null);
             filter.cache.uncacheable.increment();
             return;

@@ -11,9 +11,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * (the waiters still waiting are then served from it), or with null when the response turned out uncacheable, failed
  * or was abandoned (those waiters then go to the origin at once, none waits for another).
  *
- * <p>When the response is storable and its length is declared (so it fits the store whole and cannot turn out too big
- * midway), the flight also carries it as a {@link Stream} while it arrives: waiters then get the head at once and the
- * body as it comes, each from its own offset in the one buffer the store is filled from ({@link StreamReader}).
+ * <p>When the response is storable, the flight also carries it as a {@link Stream} while it arrives: waiters then get
+ * the head at once and the body as it comes, each from its own offset in the one buffer the store is filled from
+ * ({@link StreamReader}); the client whose miss started the flight is served from it the same way ({@link Fetch}).
+ * A response of unknown length (chunked, or HTTP/2 without content-length) streams too. If it turns out larger than
+ * {@code max_object_size} midway, the buffer stops growing ({@link Stream#TRUNCATED}) and no one waits for anyone:
+ * the bytes published so far stay readable (memory stays bounded by {@code max_object_size} per flight), and a waiter
+ * that reaches their end goes on with an origin request of its own for the rest ({@link Continuation}).
  */
 final class Flight {
     /** Someone waiting for the flight. */
@@ -82,11 +86,12 @@ final class Flight {
      * on other event loops send slices of it without copying or locking.
      */
     static final class Stream {
-        static final int STREAMING = 0, COMPLETE = 1, FAILED = 2;
+        /** TRUNCATED: the response went on past max_object_size; the buffer keeps only what it had. */
+        static final int STREAMING = 0, COMPLETE = 1, FAILED = 2, TRUNCATED = 3;
 
         final int status;
-        final HttpHeaders headers;   // the stored fields, with Content-Length; readers copy before changing
-        final long length;
+        final HttpHeaders headers;   // the stored fields (Content-Length when declared); readers copy before changing
+        final long length;           // -1: unknown (chunked, or HTTP/2 without content-length)
         private volatile byte[] data = new byte[0];
         private volatile int available;
         private volatile int state;
@@ -114,6 +119,13 @@ final class Flight {
         void fail() {
             if (state != STREAMING) return;
             state = FAILED;
+            wake();
+        }
+
+        /** No more bytes come through the buffer: those after {@link #available} are each reader's own to fetch. */
+        void truncate() {
+            if (state != STREAMING) return;
+            state = TRUNCATED;
             wake();
         }
 

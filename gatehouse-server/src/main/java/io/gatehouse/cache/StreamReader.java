@@ -18,7 +18,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Serves one coalesced waiter from a {@link Flight.Stream} while the response is still arriving: the head at once, then
  * the body from the waiter's own offset, as fast as its client takes it. A slow client only falls behind in the shared
  * buffer (which the store holds anyway, up to {@code max_object_size}); it stalls neither the origin read nor the
- * other clients. If the origin's response breaks midway, the waiter's response is aborted as the leader's is.
+ * other clients. If the origin's response breaks midway, the waiter's response is aborted as the leader's is. If it
+ * turns out too big for the store midway, the waiter reads the buffer to its end and goes on with a {@link
+ * Continuation}.
  *
  * <p>Confined to the waiter's event loop; the writer wakes it from the leader's loop through {@link #wake}.
  */
@@ -42,14 +44,13 @@ final class StreamReader implements HttpExchange.ClientListener {
     /** Sends the head and what has arrived so far; on the waiter's event loop. */
     void start() {
         HttpHeaders h = new DefaultHttpHeaders().add(stream.headers);
-        h.set(HttpHeaderNames.CONTENT_LENGTH, stream.length);
+        if (stream.length >= 0) h.set(HttpHeaderNames.CONTENT_LENGTH, stream.length);   // else chunked (HTTP/1.1) or DATA to END_STREAM (HTTP/2)
         if (!h.contains(HttpHeaderNames.AGE)) h.set(HttpHeaderNames.AGE, 0);   // fresh from the origin: resident no time yet
         filter.label(h, "fwd=uri-miss; fwd-status=" + stream.status + "; collapsed", "HIT");
         if (ex.requestIdValue() != null) h.set(LocalResponse.REQUEST_ID_HEADER, ex.requestIdValue());
         RouteCache cache = filter.cache;
         cache.hits.increment();
         cache.originSaved.increment();
-        cache.hitBytes.increment(stream.length);
         ex.localAnswer(true);
         ex.clientListener(this);
         ex.onComplete(e -> stop());
@@ -79,7 +80,16 @@ final class StreamReader implements HttpExchange.ClientListener {
         }
         if (offset == n && state == Flight.Stream.COMPLETE) {
             stop();
+            filter.cache.hitBytes.increment(offset);
             ex.response().write(LastHttpContent.EMPTY_LAST_CONTENT);
+        } else if (offset == n && state == Flight.Stream.TRUNCATED) {
+            // the response outgrew max_object_size: the buffer ends here, the rest comes from the origin for this
+            // client alone, so nobody waits for it and it waits for nobody
+            stop();
+            filter.cache.hitBytes.increment(offset);
+            ex.response().flush();
+            new Continuation(filter, ex, stream, offset).start();
+            return;
         } else if (state == Flight.Stream.FAILED) {
             stop();
             ex.response().abort("origin response broke off");

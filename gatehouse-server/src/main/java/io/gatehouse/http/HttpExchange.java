@@ -367,6 +367,9 @@ public final class HttpExchange {
 
     public void clientListener(ClientListener listener) { this.clientListener = listener; }
 
+    /** The listener set, or null (a filter that serves the response itself chains to it). */
+    public ClientListener clientListener() { return clientListener; }
+
     /** Called when the downstream becomes writable again. */
     public void onWritable() {
         if (clientListener != null) clientListener.onClientWritable();
