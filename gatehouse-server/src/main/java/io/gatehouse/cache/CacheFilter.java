@@ -35,8 +35,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       If-Modified-Since} on the request, and a 304 updates it;</li>
  *   <li>concurrent misses of one key make one origin request; the others wait for it at most
  *       {@code coalesce_timeout}: they get the head at once and the body as it streams in when the response is
- *       storable and its length declared ({@link StreamReader}), else the stored response once it is complete, and
- *       go to the origin at once when it turns out uncacheable;</li>
+ *       storable ({@link StreamReader}; one that outgrows {@code max_object_size} midway is finished by a {@link
+ *       Continuation} per waiter), else the stored response once it is complete, and go to the origin at once when
+ *       it turns out uncacheable;</li>
  *   <li>with a disk tier, a memory miss the disk index holds is read off the event loop and the chain resumes on the
  *       exchange's loop ({@link DiskStore});</li>
  *   <li>unsafe methods (anything but GET, HEAD, OPTIONS, TRACE, unknown ones included) invalidate the target and the

@@ -24,9 +24,12 @@ import java.util.Set;
  * One request the cache sent on to the origin (a miss, or a validation), and the sink in front of the client that
  * handles its answer:
  * <ul>
- *   <li>a storable response streams to the client while its body is copied for the store (TEE); past
- *       {@code max_object_size} the copy is dropped and the response goes on uncached (no stall: nothing waits for
- *       the store);</li>
+ *   <li>a storable response is copied for the store (TEE) as fast as the origin sends it: this sink says it is
+ *       always writable, so the proxy reads on whatever the client takes (the copy is bounded by
+ *       {@code max_object_size}), and the client is served from the copy at its own pace, as the coalesced waiters
+ *       are; the origin connection is thus released as soon as the body is in. Past {@code max_object_size} the copy
+ *       is dropped: the client gets the rest of the copy, then the pieces queued behind it, and from then on the
+ *       origin's pieces with its own backpressure (the proxy pauses until it caught up);</li>
  *   <li>a 304 to the cache's validation updates the stored response, and the client gets the updated one (or its own
  *       304): the origin's 304 goes no further (SWALLOW);</li>
  *   <li>a failure (an origin 5xx, Gatehouse's own 502/503/504) with a stale copy usable on error: the client gets the
