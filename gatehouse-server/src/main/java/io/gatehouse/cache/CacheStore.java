@@ -90,6 +90,25 @@ public final class CacheStore {
         if (disk != null) disk.write(key, response);
     }
 
+    /**
+     * Starts writing the response for {@code primary} and {@code variant} to the disk tier as its body arrives; null
+     * without a disk tier. Ends with {@link #put(String, CachedResponse, DiskStore.Writer)} or {@code abandon()}.
+     */
+    public DiskStore.Writer beginDisk(String primary, String variant) {
+        return disk == null ? null : disk.begin(primary + '\0' + variant);
+    }
+
+    /** {@link #put(String, CachedResponse)}, with the disk copy already written by {@code writer} as it arrived. */
+    public void put(String primary, CachedResponse response, DiskStore.Writer writer) {
+        String key = remember(primary, response);
+        if (writer != null && writer.key().equals(key)) {
+            writer.finish(response);
+            return;
+        }
+        if (writer != null) writer.abandon();
+        if (disk != null) disk.write(key, response);
+    }
+
     /** Into the memory tier only. */
     private String remember(String primary, CachedResponse response) {
         varyByPrimary.put(primary, response.vary());

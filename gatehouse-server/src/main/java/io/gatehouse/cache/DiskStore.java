@@ -43,20 +43,24 @@ import java.util.zip.CRC32C;
  * The disk tier of a route's cache: one file per stored response in one directory, bounded in bytes, surviving a
  * restart.
  *
- * <p><b>File format</b> ({@code <sha-256 of the key>.obj}, big-endian):
+ * <p><b>File format</b> ({@code <sha-256 of the key>.obj}, big-endian), laid out so that it can be written in one pass
+ * as the body arrives (nothing before the body depends on it):
  * <pre>
- *   "GHC1"            magic
+ *   "GHC2"            magic
  *   flags (1 byte)    bit 0: soft-purged; the only byte written in place, so outside the checksum
- *   header length (int), header: key, url, status, request/response time, Vary names and values, tags, fields,
- *                     body length
  *   body
- *   CRC32C (int)      of everything from the header length to the end of the body
+ *   header            key, url, status, request/response time, Vary names and values, tags, fields, body length
+ *   header length (int)
+ *   CRC32C (int)      of everything from the body to the header length, computed as it is written
  * </pre>
- * A file is written whole to a {@code .tmp} file and renamed over its name only when complete, so a process killed
- * mid-write leaves a {@code .tmp} (deleted at start), never a half file under an object's name. A file that still
- * fails its checksum, length or key on read (a torn write after a power loss, a flipped bit) is a miss: it is deleted
- * and counted ({@link #corrupt()}). No fsync: a process crash loses nothing renamed; a power loss may lose recent
- * objects, which the checksum then catches.
+ * A response being stored is appended to a {@code .tmp} file while its body streams in ({@link #begin}: on this
+ * store's own threads, never on an event loop; the writer reads the store's growing buffer, so its queue is at most
+ * one task), and the header and checksum are appended once it is complete; only then is the file renamed to its
+ * name. A process killed mid-write leaves a {@code .tmp} (deleted at start), never a half file under an object's
+ * name; an abandoned or too-big object deletes its {@code .tmp} at once. A file that still fails its checksum,
+ * length or key on read (a torn write after a power loss, a flipped bit) is a miss: it is deleted and counted
+ * ({@link #corrupt()}). No fsync, by choice: a process crash loses nothing renamed (the page cache keeps it); a power
+ * loss may lose or tear recent objects, which the checksum then catches, and a cache may lose objects.
  *
  * <p><b>Index</b>: in memory, rebuilt at start by reading every file's header (not its body: the checksum is checked
  * on each read). Lookups by key ({@link #contains}) are map reads and never touch the disk; reads, writes, deletes
@@ -69,8 +73,8 @@ import java.util.zip.CRC32C;
  */
 public final class DiskStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DiskStore.class);
-    private static final byte[] MAGIC = "GHC1".getBytes(StandardCharsets.US_ASCII);
-    private static final int FLAGS_OFFSET = 4, HEADER_OFFSET = 5;
+    private static final byte[] MAGIC = "GHC2".getBytes(StandardCharsets.US_ASCII);
+    private static final int FLAGS_OFFSET = 4, BODY_OFFSET = 5, TRAILER = 8;   // trailer: header length, CRC32C
     private static final int MAX_HEADER = 4 << 20;
     private static final String SUFFIX = ".obj", TEMP = ".tmp";
 
@@ -230,8 +234,7 @@ public final class DiskStore implements AutoCloseable {
     }
 
     private void writeNow(String key, CachedResponse r, Pending p) {
-        Path file = fileOf(key);
-        Path temp = directory.resolve(file.getFileName() + "." + p.sequence + TEMP);
+        Path temp = tempOf(key, p.sequence);
         byte[] encoded;
         try {
             encoded = encode(key, r, p.invalidated[0]);
@@ -242,6 +245,16 @@ public final class DiskStore implements AutoCloseable {
             delete(temp);
             return;
         }
+        commit(key, temp, encoded.length, r, p);
+    }
+
+    private Path tempOf(String key, long sequence) {
+        return directory.resolve(fileOf(key).getFileName() + "." + sequence + TEMP);
+    }
+
+    /** Renames a complete, written {@code temp} to {@code key}'s name and indexes it, unless purged or replaced meanwhile. */
+    private void commit(String key, Path temp, long size, CachedResponse r, Pending p) {
+        Path file = fileOf(key);
         if (pending.get(key) != p) {   // purged, or written again since: this copy is not wanted
             delete(temp);
             return;
@@ -261,7 +274,7 @@ public final class DiskStore implements AutoCloseable {
             if (!purged) {
                 Entry old = index.get(key);
                 if (old != null) unindex(old);
-                index(new Entry(key, file, encoded.length, r.url(), r.vary(), r.tags(), tick.incrementAndGet(), soft));
+                index(new Entry(key, file, size, r.url(), r.vary(), r.tags(), tick.incrementAndGet(), soft));
             }
         }
         if (soft && !purged) setFlag(file, true);
@@ -271,6 +284,147 @@ public final class DiskStore implements AutoCloseable {
             return;
         }
         evictIfFull();
+    }
+
+    /**
+     * Starts writing {@code key}'s response to its {@code .tmp} file while the body arrives; call {@link Writer#append}
+     * as the buffer grows, then {@link Writer#finish} or {@link Writer#abandon}.
+     */
+    public Writer begin(String key) {
+        return new Writer(key, sequence.incrementAndGet());
+    }
+
+    /**
+     * One response written as its body arrives. Its methods are called by one thread, in order (the fetch's event
+     * loop); the file work runs on the store's executor, one task at a time per writer: a task writes whatever the
+     * buffer holds past what is written, so the queue never holds more than one task per writer, and memory is the
+     * store's buffer, already bounded by {@code max_object_size}. The checksum is computed as the bytes go out.
+     */
+    public final class Writer {
+        private final String key;
+        private final long seq;
+        private final Path temp;
+        private final java.util.concurrent.atomic.AtomicBoolean scheduled = new java.util.concurrent.atomic.AtomicBoolean();
+        private volatile byte[] data = new byte[0];
+        private volatile int available;
+        private volatile CachedResponse finished;
+        private volatile Pending entry;
+        private volatile boolean abandoned;
+        // confined to the task running
+        private FileChannel channel;
+        private final CRC32C crc = new CRC32C();
+        private long written;
+        private boolean done;
+
+        private Writer(String key, long seq) {
+            this.key = key;
+            this.seq = seq;
+            this.temp = tempOf(key, seq);
+        }
+
+        public String key() { return key; }
+
+        /** {@code buffer}'s first {@code length} bytes are the body so far (bytes once given never change). */
+        public void append(byte[] buffer, int length) {
+            data = buffer;
+            available = length;
+            schedule();
+        }
+
+        /** The body is complete and {@code r} is the response: the header and checksum follow, then the rename. */
+        public void finish(CachedResponse r) {
+            Pending p = new Pending(seq, r.url(), r.tags(), new boolean[]{r.invalidated()});
+            pending.put(key, p);
+            entry = p;
+            finished = r;
+            schedule();
+        }
+
+        /** Not stored after all (too big, broken off, not wanted): the {@code .tmp} goes. */
+        public void abandon() {
+            abandoned = true;
+            schedule();
+        }
+
+        private void schedule() {
+            if (!scheduled.compareAndSet(false, true)) return;
+            try {
+                io.execute(this::drain);
+            } catch (RejectedExecutionException full) {
+                // the disk is far behind: this object is not written (a .tmp left now goes at the next start)
+                scheduled.set(false);
+                dropped.increment();
+                abandoned = true;
+                Pending p = entry;
+                if (p != null) pending.remove(key, p);
+            }
+        }
+
+        private void drain() {
+            for (;;) {
+                step();
+                scheduled.set(false);
+                if (done || !(abandoned || finished != null || available > written)) return;
+                if (!scheduled.compareAndSet(false, true)) return;
+            }
+        }
+
+        private void step() {
+            if (done) return;
+            if (abandoned) {
+                end(false);
+                return;
+            }
+            try {
+                if (channel == null) {
+                    channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+                    writeFully(ByteBuffer.wrap(new byte[]{MAGIC[0], MAGIC[1], MAGIC[2], MAGIC[3], 0}));
+                }
+                CachedResponse r = finished;   // before the count: once finished, the count read after it is final
+                int n = available;
+                byte[] d = data;
+                if (n > written) {
+                    crc.update(d, (int) written, (int) (n - written));
+                    writeFully(ByteBuffer.wrap(d, (int) written, (int) (n - written)));
+                    written = n;
+                }
+                if (r == null) return;
+                if (written != r.body().length) throw new IOException("body of " + written + " bytes, response of " + r.body().length);
+                byte[] header = header(key, r);
+                ByteBuffer tail = ByteBuffer.allocate(header.length + TRAILER);
+                tail.put(header).putInt(header.length);
+                crc.update(tail.array(), 0, tail.position());
+                tail.putInt((int) crc.getValue()).flip();
+                writeFully(tail);
+                long size = channel.position();
+                channel.close();
+                channel = null;
+                done = true;
+                commit(key, temp, size, r, entry);
+            } catch (IOException | RuntimeException failed) {
+                log.warn("cache file {}: {}", temp, failed.toString());
+                end(false);
+            }
+        }
+
+        private void writeFully(ByteBuffer b) throws IOException {
+            while (b.hasRemaining()) channel.write(b);
+        }
+
+        private void end(boolean kept) {
+            done = true;
+            if (channel != null) {
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // deleted next
+                }
+                channel = null;
+            }
+            if (!kept) delete(temp);
+            Pending p = entry;
+            if (p != null) pending.remove(key, p);
+        }
     }
 
     private static void move(Path from, Path to) throws IOException {
@@ -428,20 +582,23 @@ public final class DiskStore implements AutoCloseable {
     private Entry readIndexEntry(Path f) {
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
             long size = ch.size();
-            ByteBuffer start = ByteBuffer.allocate(HEADER_OFFSET + 4);
-            if (ch.read(start, 0) < start.capacity()) return null;
+            if (size < BODY_OFFSET + TRAILER) return null;
+            ByteBuffer start = ByteBuffer.allocate(BODY_OFFSET);
+            if (ch.read(start, 0) < BODY_OFFSET) return null;
             start.flip();
             byte[] magic = new byte[4];
             start.get(magic);
             if (!java.util.Arrays.equals(magic, MAGIC)) return null;
             boolean invalidated = (start.get() & 1) != 0;
-            int headerLength = start.getInt();
-            if (headerLength < 0 || headerLength > MAX_HEADER || HEADER_OFFSET + 4L + headerLength > size) return null;
+            ByteBuffer trailer = ByteBuffer.allocate(TRAILER);
+            if (ch.read(trailer, size - TRAILER) < TRAILER) return null;
+            int headerLength = trailer.getInt(0);
+            if (headerLength < 0 || headerLength > MAX_HEADER || BODY_OFFSET + TRAILER + (long) headerLength > size) return null;
             ByteBuffer header = ByteBuffer.allocate(headerLength);
-            if (ch.read(header, HEADER_OFFSET + 4) < headerLength) return null;
+            if (ch.read(header, size - TRAILER - headerLength) < headerLength) return null;
             header.flip();
             Decoded d = decodeHeader(header);
-            if (size != HEADER_OFFSET + 4L + headerLength + d.bodyLength + 4) return null;
+            if (size != BODY_OFFSET + d.bodyLength + headerLength + TRAILER) return null;
             if (!f.getFileName().toString().equals(fileOf(d.key).getFileName().toString())) return null;
             return new Entry(d.key, f, size, d.url, d.vary, d.tags, Files.getLastModifiedTime(f).toMillis(), invalidated);
         } catch (IOException | RuntimeException e) {
@@ -469,6 +626,18 @@ public final class DiskStore implements AutoCloseable {
     // ---- encoding ----
 
     static byte[] encode(String key, CachedResponse r, boolean invalidated) throws IOException {
+        byte[] header = header(key, r);
+        byte[] body = r.body();
+        ByteBuffer out = ByteBuffer.allocate(BODY_OFFSET + body.length + header.length + TRAILER);
+        out.put(MAGIC).put((byte) (invalidated ? 1 : 0)).put(body).put(header).putInt(header.length);
+        CRC32C crc = new CRC32C();
+        crc.update(out.array(), BODY_OFFSET, out.position() - BODY_OFFSET);
+        out.putInt((int) crc.getValue());
+        return out.array();
+    }
+
+    /** The header of {@code r} (its body length included): what follows the body in the file. */
+    static byte[] header(String key, CachedResponse r) throws IOException {
         ByteArrayOutputStream headerBytes = new ByteArrayOutputStream(512);
         DataOutputStream h = new DataOutputStream(headerBytes);
         string(h, key);
@@ -489,14 +658,7 @@ public final class DiskStore implements AutoCloseable {
         }
         h.writeLong(r.body().length);
         h.flush();
-        byte[] header = headerBytes.toByteArray();
-        byte[] body = r.body();
-        ByteBuffer out = ByteBuffer.allocate(HEADER_OFFSET + 4 + header.length + body.length + 4);
-        out.put(MAGIC).put((byte) (invalidated ? 1 : 0)).putInt(header.length).put(header).put(body);
-        CRC32C crc = new CRC32C();
-        crc.update(out.array(), HEADER_OFFSET, out.position() - HEADER_OFFSET);
-        out.putInt((int) crc.getValue());
-        return out.array();
+        return headerBytes.toByteArray();
     }
 
     private static void string(DataOutputStream out, String s) throws IOException {
@@ -512,20 +674,20 @@ public final class DiskStore implements AutoCloseable {
     /** A whole file decoded and checked (magic, lengths, checksum); null when it is not a whole, intact object. */
     static Decoded decode(byte[] all, boolean withBody) {
         try {
-            if (all.length < HEADER_OFFSET + 8) return null;
+            if (all.length < BODY_OFFSET + TRAILER) return null;
             ByteBuffer in = ByteBuffer.wrap(all);
             for (byte m : MAGIC) if (in.get() != m) return null;
             boolean invalidated = (in.get() & 1) != 0;
-            int headerLength = in.getInt();
-            if (headerLength < 0 || headerLength > all.length) return null;
             int end = all.length - 4;
+            int headerLength = in.getInt(end - 4);
+            if (headerLength < 0 || headerLength > end - 4 - BODY_OFFSET) return null;
             CRC32C crc = new CRC32C();
-            crc.update(all, HEADER_OFFSET, end - HEADER_OFFSET);
-            if ((int) crc.getValue() != ByteBuffer.wrap(all, end, 4).getInt()) return null;
-            Decoded d = decodeHeader(ByteBuffer.wrap(all, HEADER_OFFSET + 4, headerLength).slice());
-            int bodyStart = HEADER_OFFSET + 4 + headerLength;
-            if (bodyStart + d.bodyLength != end) return null;
-            byte[] body = withBody ? java.util.Arrays.copyOfRange(all, bodyStart, end) : null;
+            crc.update(all, BODY_OFFSET, end - BODY_OFFSET);
+            if ((int) crc.getValue() != in.getInt(end)) return null;
+            int headerStart = end - 4 - headerLength;
+            Decoded d = decodeHeader(ByteBuffer.wrap(all, headerStart, headerLength).slice());
+            if (BODY_OFFSET + d.bodyLength != headerStart) return null;
+            byte[] body = withBody ? java.util.Arrays.copyOfRange(all, BODY_OFFSET, headerStart) : null;
             return new Decoded(d.key, d.url, d.status, d.requestTime, d.responseTime, d.vary, d.varyValues, d.tags,
                     d.headers, d.bodyLength, body, invalidated);
         } catch (RuntimeException malformed) {

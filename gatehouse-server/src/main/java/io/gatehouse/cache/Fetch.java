@@ -68,6 +68,7 @@ final class Fetch {
     private LastHttpContent tail;     // the end, once the whole body is in the buffer
     private final java.util.ArrayDeque<HttpContent> backlog = new java.util.ArrayDeque<>();  // too big: queued behind the buffer
     private HttpExchange.ClientListener proxyListener;
+    private DiskStore.Writer disk;    // the disk tier's copy, written as the body arrives (null: no disk tier)
 
     Fetch(CacheFilter filter, HttpExchange ex, String primary, CachedResponse stored, String fwd, Flight flight,
           long requestTime, String clientInm, String clientIms, String range, String ifRange) {
@@ -316,6 +317,7 @@ final class Fetch {
                 if (declared >= 0) streamed.set(HttpHeaderNames.CONTENT_LENGTH, declared);
                 else streamed.remove(HttpHeaderNames.CONTENT_LENGTH);
                 stream = new Flight.Stream(code, streamed, declared);
+                disk = filter.store().beginDisk(primary, CacheKeys.variant(vary, request));
                 if (flight != null) flight.streaming(stream);
                 // "stored" only when known now: a body of unknown length may still turn out too big
                 label = "fwd=" + fwd + "; fwd-status=" + code + (declared >= 0 ? "; stored" : "");
@@ -362,11 +364,16 @@ final class Fetch {
         piece.getBytes(piece.readerIndex(), copy, length, n);
         length += n;
         if (stream != null) stream.append(copy, length);
+        if (disk != null) disk.append(copy, length);
     }
 
     private void drop() {
         mode = Mode.PASS;
         copy = null;
+        if (disk != null) {
+            disk.abandon();
+            disk = null;
+        }
     }
 
     private void finish(LastHttpContent last) {
@@ -382,7 +389,8 @@ final class Fetch {
         byte[] body = length == copy.length ? copy : Arrays.copyOf(copy, length);
         CachedResponse entry = new CachedResponse(status, storedHeaders, body, requestTime, responseTime,
                 CacheKeys.url(ex, filter.config.key()), vary, CacheKeys.variant(vary, ex.request().headers()), tags, filter.policy);
-        filter.store().put(primary, entry);
+        filter.store().put(primary, entry, disk);
+        disk = null;
         mode = Mode.PASS;
         copy = null;
         endFlight(entry);
@@ -390,6 +398,10 @@ final class Fetch {
 
     /** The exchange ended: a flight still open (the client left, the response broke) lets its waiters go. */
     void completed() {
+        if (disk != null) {
+            disk.abandon();
+            disk = null;
+        }
         endFlight(null);
     }
 

@@ -29,10 +29,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The disk tier across a real crash: a Gatehouse in a child JVM with a disk cache stores some objects, is SIGKILLed
- * while a large object is still streaming in from a slow origin, and is started again on the same directory. The
- * complete objects are hits (the origin sees no request for them), the half-received one is a miss, a file corrupted
- * on purpose (one byte flipped) and a truncated one are never served and are removed, and a leftover temp file is
- * cleaned up.
+ * while a large object is still streaming in from a slow origin and its {@code .tmp} file is partly written (the disk
+ * copy follows the body as it arrives), and is started again on the same directory. The complete objects are hits
+ * (the origin sees no request for them), the half-written one is a miss and its {@code .tmp} is gone, and a file
+ * corrupted on purpose (one byte flipped) and a truncated one are never served and are removed.
  */
 class DiskCacheRestartTest {
     @RegisterExtension
@@ -144,6 +144,24 @@ class DiskCacheRestartTest {
             // the head
         }
         assertThat(in.readNBytes(16 * 1024)).hasSize(16 * 1024);
+        // kill while the object's .tmp exists and holds part of it: inside the stream, not after it
+        int slowSize = 2 << 20;
+        Path[] partial = new Path[1];
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10)).until(() -> {
+            try (Stream<Path> s = Files.list(routeDir)) {
+                for (Path f : s.toList()) {
+                    if (!f.getFileName().toString().endsWith(".tmp")) continue;
+                    long size = Files.size(f);
+                    if (size > 0 && size < slowSize) {
+                        partial[0] = f;
+                        return true;
+                    }
+                }
+            } catch (java.nio.file.NoSuchFileException renamedMeanwhile) {
+                // a write finished between the listing and the size
+            }
+            return false;
+        });
         Process first = processes.get(0);
         first.destroyForcibly();   // SIGKILL
         assertThat(first.waitFor(20, TimeUnit.SECONDS)).isTrue();
@@ -163,12 +181,15 @@ class DiskCacheRestartTest {
         try (RandomAccessFile f = new RandomAccessFile(truncated.toFile(), "rw")) {
             f.setLength(f.length() / 2);
         }
-        Path leftover = routeDir.resolve("0123abcd.obj.7.tmp");
-        Files.write(leftover, new byte[]{'G', 'H', 'C', '1'});
+        assertThat(partial[0]).exists();
+        long partialSize = Files.size(partial[0]);
+        // at most the magic, the flags and body bytes: no header or checksum yet (more body may have arrived between
+        // the poll and the kill, but the object was not complete: it would have been renamed)
+        assertThat(partialSize).isPositive().isLessThanOrEqualTo(5 + slowSize);
 
         restarted = true;
         port = launch(config, "second");
-        assertThat(leftover).doesNotExist();
+        assertThat(partial[0]).doesNotExist();   // the half-written object's .tmp is gone at start
         assertThat(truncated).doesNotExist();   // its length does not match its header: dropped from the index at start
 
         for (int i = 1; i <= 3; i++) {
