@@ -62,6 +62,62 @@ class DiskStoreTest {
         again.close();
     }
 
+    List<Path> temps() throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(f -> f.toString().endsWith(".tmp")).toList();
+        }
+    }
+
+    @Test
+    void aResponseWrittenAsItArrivesGoesToItsTmpFileThenIsRenamedWholeAndReadsBack() throws Exception {
+        DiskStore d = new DiskStore(dir, 8 << 20);
+        CachedResponse whole = entry("http://h/streamed", 300_000, "t");
+        byte[] body = whole.body();
+        DiskStore.Writer w = d.begin("ks\0accept-encoding=gzip\n");
+        // the buffer grows by copying into larger arrays, as the fetch's does; the bytes given never change
+        byte[] buffer = new byte[1024];
+        int length = 0;
+        for (int piece = 7_000; length < body.length; ) {
+            int n = Math.min(piece, body.length - length);
+            if (length + n > buffer.length) buffer = java.util.Arrays.copyOf(buffer, Math.max(buffer.length * 2, length + n));
+            System.arraycopy(body, length, buffer, length, n);
+            length += n;
+            w.append(buffer, length);
+            if (length == 140_000) {
+                // part of the body is on disk under the temporary name, nothing under the object's
+                await().atMost(Duration.ofSeconds(10)).until(() -> !temps().isEmpty() && Files.size(temps().get(0)) >= 100_000);
+                assertThat(files()).isEmpty();
+                assertThat(d.contains("ks\0accept-encoding=gzip\n")).isFalse();
+            }
+        }
+        w.finish(whole);
+        await().atMost(Duration.ofSeconds(10)).until(() -> d.contains("ks\0accept-encoding=gzip\n"));
+        assertThat(temps()).isEmpty();
+        assertThat(files()).hasSize(1);
+        d.close();
+        DiskStore again = new DiskStore(dir, 8 << 20);   // the header and checksum appended at the end index and verify
+        CachedResponse r = read(again, "ks\0accept-encoding=gzip\n");
+        assertThat(r).isNotNull();
+        assertThat(r.body()).isEqualTo(body);
+        assertThat(r.tags()).containsExactly("t");
+        assertThat(again.corrupt()).isZero();
+        again.close();
+    }
+
+    @Test
+    void anAbandonedStreamedWriteLeavesNoTmpFileAndNoObject() throws Exception {
+        DiskStore d = new DiskStore(dir, 8 << 20);
+        byte[] part = new byte[50_000];
+        DiskStore.Writer w = d.begin("gone\0");
+        w.append(part, part.length);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !temps().isEmpty() && Files.size(temps().get(0)) > 0);
+        w.abandon();
+        await().atMost(Duration.ofSeconds(10)).until(() -> temps().isEmpty());
+        assertThat(files()).isEmpty();
+        assertThat(d.contains("gone\0")).isFalse();
+        d.close();
+    }
+
     @Test
     void aFlippedByteIsAMissTheFileIsDeletedAndCounted() throws Exception {
         DiskStore d = new DiskStore(dir, 1 << 20);

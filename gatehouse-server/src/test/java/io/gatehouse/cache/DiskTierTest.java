@@ -140,6 +140,31 @@ class DiskTierTest {
         assertThat(originRequests(soft)).isEqualTo(2);
     }
 
+    /**
+     * A chunked response that outgrows max_object_size after its disk copy started: the client gets it whole, and the
+     * .tmp file its first bytes went to is deleted (nothing of it is left on disk).
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"HTTP_1_1", "HTTP_2"})
+    void aResponseThatTurnsOutTooBigLeavesNoTmpFile(Version v) throws Exception {
+        String path = "/too-big-chunked-" + v;
+        origin.respond(r -> TestResponse.ok().header("cache-control", "max-age=3600").generatedBody(200_000).chunked()
+                .dripBody(8192, Duration.ofMillis(5)));
+        URI uri = URI.create("https://127.0.0.1:" + g.listenerAddress("edge").getPort() + path);
+        HttpResponse<byte[]> r = (v == Version.HTTP_2 ? h2 : h1).send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.body()).hasSize(200_000);
+        assertThat(r.headers().firstValue("cache-status").orElseThrow()).doesNotContain("stored");
+        Path route = dir.resolve("cache").resolve("edge.all");
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            try (var files = java.nio.file.Files.list(route)) {
+                return files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp"));
+            }
+        });
+        assertThat(cache().store().disk().contains(key(path))).isFalse();
+        assertThat(get(v, path).headers().firstValue("x-cache")).hasValue("MISS");
+    }
+
     /** The key's primary part (the host without its port, as the cache key takes it). */
     String primary(String path) {
         return "https://127.0.0.1" + path;
