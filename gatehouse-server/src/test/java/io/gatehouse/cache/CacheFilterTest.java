@@ -333,6 +333,43 @@ class CacheFilterTest {
         assertThat(originRequests(p)).isEqualTo(2);
     }
 
+    /**
+     * Many clients (on HTTP/2, streams of one connection) find the same entry stale at once while its refresh is
+     * slow: every one is answered stale at once, and the origin sees one refresh, not one per request.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"HTTP_1_1", "HTTP_2"})
+    void concurrentStaleRequestsAreAllServedStaleAndMakeOneRefresh(Version v) throws Exception {
+        String p = "/swr-many-" + v;
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        respond(r -> {
+            int i = n.incrementAndGet();
+            TestResponse t = TestResponse.ok("v" + i).header("cache-control", "max-age=10, stale-while-revalidate=60");
+            return i == 1 ? t : t.delayHeaders(Duration.ofSeconds(3));   // the refresh is slow
+        });
+        assertThat(get(v, p).body()).isEqualTo("v1");
+        clock.advance(Duration.ofSeconds(11));
+        URI uri = URI.create("https://localhost:" + g.listenerAddress("edge").getPort() + p);
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> all = new java.util.ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            all.add((v == Version.HTTP_2 ? h2 : h1).sendAsync(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (var f : all) {
+            HttpResponse<String> r = f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(r.version()).isEqualTo(v);
+            assertThat(r.body()).isEqualTo("v1");
+            assertThat(header(r, "x-cache")).isEqualTo("STALE");
+            assertThat(header(r, "cache-status")).contains("detail=stale-while-revalidate");
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            HttpResponse<String> fresh = get(v, p);
+            assertThat(fresh.body()).isEqualTo("v2");
+            assertThat(header(fresh, "x-cache")).isEqualTo("HIT");
+        });
+        assertThat(originRequests(p)).isEqualTo(2);
+    }
+
     @ParameterizedTest
     @EnumSource(names = {"HTTP_1_1", "HTTP_2"})
     void interimResponsesAreForwardedAndOnlyTheFinalOneIsStored(Version v) throws Exception {
