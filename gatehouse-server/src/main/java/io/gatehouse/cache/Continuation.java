@@ -35,7 +35,7 @@ import java.util.Locale;
  *   <li>without a validator: a plain GET whose first {@code offset} bytes are skipped (an origin that changes a
  *       response without a validator cannot be told apart; the same is true of any client resuming it).</li>
  * </ul>
- * It streams with the waiter's own backpressure (its client's writability pauses this origin read alone). Any other
+ * {@code Accept-Encoding} names the coding of the bytes already sent. It streams with the waiter's own backpressure (its client's writability pauses this origin read alone). Any other
  * answer, or a failure, aborts the waiter's response. Confined to the waiter's event loop.
  */
 final class Continuation implements UpstreamCall.Receiver, UpstreamCall.RequestBody, HttpExchange.ClientListener {
@@ -73,6 +73,9 @@ final class Continuation implements UpstreamCall.Receiver, UpstreamCall.RequestB
             h.add(n, e.getValue());
         }
         if (!h.contains(HttpHeaderNames.HOST)) h.set(HttpHeaderNames.HOST, ex.host());
+        // the rest must be in the coding of the bytes already sent, whatever this client accepts
+        String coding = stream.headers.get(HttpHeaderNames.CONTENT_ENCODING);
+        h.set(HttpHeaderNames.ACCEPT_ENCODING, coding == null ? "identity" : coding);
         String validator = validator(stream.headers);
         if (validator != null) {
             ranged = true;
