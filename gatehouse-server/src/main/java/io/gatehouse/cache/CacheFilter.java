@@ -210,7 +210,8 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
         boolean joined = flight.join(new Flight.Waiter() {
             @Override
             public void streaming(Flight.Stream stream) {
-                if (!takesStream || !resumed.compareAndSet(false, true)) return;
+                // another variant than the leader's waits for the end and then decides for itself (a miss: its own fetch)
+                if (!takesStream || !stream.selectedBy(request) || !resumed.compareAndSet(false, true)) return;
                 ex.eventLoop().execute(() -> {
                     if (ex.completed() || ex.clientGone()) return;
                     new StreamReader(CacheFilter.this, ex, stream).start();

@@ -316,7 +316,7 @@ final class Fetch {
                 HttpHeaders streamed = new io.netty.handler.codec.http.DefaultHttpHeaders().add(storedHeaders);
                 if (declared >= 0) streamed.set(HttpHeaderNames.CONTENT_LENGTH, declared);
                 else streamed.remove(HttpHeaderNames.CONTENT_LENGTH);
-                stream = new Flight.Stream(code, streamed, declared);
+                stream = new Flight.Stream(code, streamed, declared, vary, CacheKeys.variant(vary, request));
                 disk = filter.store().beginDisk(primary, CacheKeys.variant(vary, request));
                 if (flight != null) flight.streaming(stream);
                 // "stored" only when known now: a body of unknown length may still turn out too big

@@ -92,15 +92,29 @@ final class Flight {
         final int status;
         final HttpHeaders headers;   // the stored fields (Content-Length when declared); readers copy before changing
         final long length;           // -1: unknown (chunked, or HTTP/2 without content-length)
+        private final List<String> vary;    // the response's Vary field names
+        private final String variant;       // the leader's request's values of them
         private volatile byte[] data = new byte[0];
         private volatile int available;
         private volatile int state;
         private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
-        Stream(int status, HttpHeaders headers, long length) {
+        Stream(int status, HttpHeaders headers, long length, List<String> vary, String variant) {
             this.status = status;
             this.headers = headers;
             this.length = length;
+            this.vary = List.copyOf(vary);
+            this.variant = variant;
+        }
+
+        /**
+         * Whether this response is the variant {@code request} selects: coalescing is keyed on the primary key, and a
+         * waiter whose request differs in a field the response varies on must never be served another's variant
+         * (RFC 9111 §4.1). {@code Vary: *} matches no one but the leader.
+         */
+        boolean selectedBy(HttpHeaders request) {
+            if (vary.isEmpty()) return true;
+            return !vary.contains("*") && variant.equals(CacheKeys.variant(vary, request));
         }
 
         /** {@code buffer}'s first {@code length} bytes are the body so far (called by the one writer, in order). */

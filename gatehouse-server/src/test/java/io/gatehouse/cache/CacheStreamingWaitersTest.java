@@ -56,8 +56,13 @@ class CacheStreamingWaitersTest {
     static HttpClient h1, h2;
 
     static byte[] body(int size) {
+        return body(size, null);
+    }
+
+    static byte[] body(int size, String lang) {
+        int seed = lang == null ? 0 : lang.hashCode();
         byte[] b = new byte[size];
-        for (int i = 0; i < size; i++) b[i] = (byte) (i * 31 + (i >> 10));
+        for (int i = 0; i < size; i++) b[i] = (byte) (i * 31 + (i >> 10) + seed);
         return b;
     }
 
@@ -69,7 +74,10 @@ class CacheStreamingWaitersTest {
             String path = exchange.getRequestURI().getPath();
             counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
             int size = sizes.getOrDefault(path, 2 * HALF);
-            byte[] all = body(size);
+            // under /vary the representation depends on Accept-Language, and says so
+            String lang = path.startsWith("/vary") ? exchange.getRequestHeaders().getFirst("accept-language") : null;
+            byte[] all = body(size, lang);
+            if (path.startsWith("/vary")) exchange.getResponseHeaders().set("vary", "accept-language");
             exchange.getResponseHeaders().set("cache-control", "max-age=60");
             exchange.sendResponseHeaders(200, size);
             OutputStream out = exchange.getResponseBody();
@@ -120,6 +128,34 @@ class CacheStreamingWaitersTest {
     static CompletableFuture<HttpResponse<InputStream>> get(HttpClient client, String path) {
         URI uri = URI.create("https://127.0.0.1:" + g.listenerAddress("edge").getPort() + path);
         return client.sendAsync(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofInputStream());
+    }
+
+    static CompletableFuture<HttpResponse<InputStream>> get(HttpClient client, String path, String lang) {
+        URI uri = URI.create("https://127.0.0.1:" + g.listenerAddress("edge").getPort() + path);
+        return client.sendAsync(HttpRequest.newBuilder(uri).header("accept-language", lang).timeout(Duration.ofSeconds(60)).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"HTTP_1_1", "HTTP_2"})
+    void aWaiterWhoseRequestSelectsAnotherVariantIsNeverServedTheLeadersResponse(Version v) throws Exception {
+        HttpClient client = v == Version.HTTP_2 ? h2 : h1;
+        String path = "/vary-" + v;
+        gates.put(path, new CountDownLatch(1));
+        var leader = get(client, path, "en");
+        await().atMost(Duration.ofSeconds(10)).until(() -> counts.containsKey(path));
+        double before = coalesced();
+        var french = get(client, path, "fr");   // same primary key, another variant: joins, must not take the stream
+        var english = get(client, path, "en");  // the leader's variant: served from the stream
+        await().atMost(Duration.ofSeconds(10)).until(() -> coalesced() - before >= 2);
+        HttpResponse<InputStream> sameVariant = english.get(20, TimeUnit.SECONDS);   // while the origin is held
+        assertThat(sameVariant.headers().firstValue("cache-status").orElseThrow()).contains("collapsed");
+        assertThat(sameVariant.body().readNBytes(HALF)).isEqualTo(java.util.Arrays.copyOf(body(2 * HALF, "en"), HALF));
+        assertThat(french).isNotDone();
+        gates.get(path).countDown();
+        assertThat(leader.get(20, TimeUnit.SECONDS).body().readAllBytes()).isEqualTo(body(2 * HALF, "en"));
+        assertThat(french.get(20, TimeUnit.SECONDS).body().readAllBytes()).isEqualTo(body(2 * HALF, "fr"));
+        assertThat(counts.get(path).get()).isEqualTo(2);   // the leader's and the French one's own
     }
 
     @ParameterizedTest
