@@ -104,24 +104,12 @@ class GlobalRateLimitTest {
         // open (its default policy), which is not what this test is about
         // 23:59 on 31 January in Paris (UTC+1)
         io.gatehouse.clock.ManualClock clock = new io.gatehouse.clock.ManualClock(java.time.Instant.parse("2030-01-31T22:59:00Z"));
-        Gatehouse g = Gatehouse.start(ConfigLoader.parse("""
-                listeners:
-                  - name: edge
-                    address: 127.0.0.1:0
-                    %s
-                    routes:
-                      - name: quota-route
-                        cluster: api
-                        filters:
-                          - quota: {key: client_ip, per_day: 2, per_month: 3, time_zone: Europe/Paris}
-                redis: {address: "127.0.0.1:%d", timeout: 5s}
-                clusters:
-                  - name: api
-                    endpoints: ["%s"]
-                admin: {address: "off"}
-                """.formatted(protocol.listenerTls(), redisPort, backend.address()), "quota.yaml"), clock);
+        Gatehouse g = quotaEdge(clock);
         try {
             assertThat(List.of(get(g), get(g))).containsOnly(200);
+            // the counters live in Redis: a restarted edge carries on where the last one stopped
+            g.shutdown(Duration.ofSeconds(1));
+            g = quotaEdge(clock);
             HttpResponse<String> daily = send(g);
             assertThat(daily.statusCode()).isEqualTo(429);
             assertThat(daily.headers().firstValue("gatehouse-reason")).hasValue("quota_exceeded");
@@ -139,6 +127,25 @@ class GlobalRateLimitTest {
         } finally {
             g.shutdown(Duration.ofSeconds(1));
         }
+    }
+
+    private Gatehouse quotaEdge(io.gatehouse.clock.ManualClock clock) throws Exception {
+        return Gatehouse.start(ConfigLoader.parse("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    %s
+                    routes:
+                      - name: quota-route
+                        cluster: api
+                        filters:
+                          - quota: {key: client_ip, per_day: 2, per_month: 3, time_zone: Europe/Paris}
+                redis: {address: "127.0.0.1:%d", timeout: 5s}
+                clusters:
+                  - name: api
+                    endpoints: ["%s"]
+                admin: {address: "off"}
+                """.formatted(protocol.listenerTls(), redisPort, backend.address()), "quota.yaml"), clock);
     }
 
     @Test
