@@ -438,7 +438,6 @@ public final class HttpExchange {
 
     private java.net.InetAddress clientAddress;
     private io.netty.util.AsciiString clientIp;
-    private boolean settled;   // trustedProxies ran (exchanges made outside a listener, e.g. in tests, never settle)
 
     /**
      * Settles the client's address when the exchange starts, from the request's headers as received (a filter that
@@ -463,9 +462,9 @@ public final class HttpExchange {
             }
         }
         clientAddress = a;
-        settled = true;
         // the peer's text, formatted once per connection, unless a trusted proxy spoke for another client
-        clientIp = a == null || a == peer.getAddress() ? connection().remoteIp() : new io.netty.util.AsciiString(a.getHostAddress());
+        clientIp = peer != null && a == peer.getAddress() ? connection().remoteIp()
+                : a == null ? connection().remoteIp() : new io.netty.util.AsciiString(a.getHostAddress());
     }
 
     /**
@@ -473,14 +472,14 @@ public final class HttpExchange {
      * Allow and deny lists, rate limits by IP, hashing on the client and the access log use this.
      */
     public java.net.InetAddress clientAddress() {
-        if (settled) return clientAddress;
+        if (clientIp != null) return clientAddress;
         java.net.InetSocketAddress peer = connection().remoteAddress();
         return peer == null ? null : peer.getAddress();
     }
 
     /** {@link #clientAddress()} as text (the access log's {@code client_ip}). */
     public io.netty.util.AsciiString clientIp() {
-        return settled ? clientIp : connection().remoteIp();
+        return clientIp != null ? clientIp : connection().remoteIp();
     }
 
     private static final io.netty.util.AsciiString FORWARDED_FOR = io.netty.util.AsciiString.cached("x-forwarded-for");
