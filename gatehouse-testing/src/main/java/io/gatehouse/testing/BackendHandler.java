@@ -366,29 +366,35 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
             BodyPattern.fill(sent, fromBody, sent.length - fromBody, fromBody);
             state = State.CLOSING;
             ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(sent))).addListener(f -> reset(ctx));
+        } else if (response.dripChunkSize > 0) {   // before the generated body: a generated body drips too
+            ctx.flush();
+            drip(ctx, response, 0, keepAlive);
         } else if (response.generatedBodyLength >= 0) {
             ctx.writeAndFlush(new HttpChunkedInput(new GeneratedBody(response.generatedBodyLength)))
                     .addListener(done(ctx, keepAlive));
-        } else if (response.dripChunkSize > 0) {
-            ctx.flush();
-            drip(ctx, response, 0, keepAlive);
         } else {
             ctx.writeAndFlush(new DefaultLastHttpContent(Unpooled.wrappedBuffer(response.body)))
                     .addListener(done(ctx, keepAlive));
         }
     }
 
-    private void drip(ChannelHandlerContext ctx, TestResponse response, int offset, boolean keepAlive) {
+    private void drip(ChannelHandlerContext ctx, TestResponse response, long offset, boolean keepAlive) {
         if (!ctx.channel().isActive()) {
             return;
         }
-        int n = Math.min(response.dripChunkSize, response.body.length - offset);
+        int n = (int) Math.min(response.dripChunkSize, response.bodyLength() - offset);
         if (n <= 0) {
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(done(ctx, keepAlive));
             return;
         }
-        ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(response.body, offset, n)));
-        int next = offset + n;
+        if (response.generatedBodyLength >= 0) {
+            byte[] piece = new byte[n];
+            BodyPattern.fill(piece, 0, n, offset);
+            ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(piece)));
+        } else {
+            ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(response.body, (int) offset, n)));
+        }
+        long next = offset + n;
         ctx.executor().schedule(() -> drip(ctx, response, next, keepAlive),
                 response.dripInterval.toNanos(), TimeUnit.NANOSECONDS);
     }

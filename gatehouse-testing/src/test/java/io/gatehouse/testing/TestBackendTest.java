@@ -169,6 +169,22 @@ class TestBackendTest {
     }
 
     @Test
+    void dripsAGeneratedBodyToo() {
+        // a large slow body without holding it: the drip applies to a generated body as to a given one
+        backend.enqueue(TestResponse.ok().generatedBody(40_000).dripBody(10_000, Duration.ofMillis(100)));
+        try (RawClient client = raw()) {
+            long start = System.nanoTime();
+            client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            RawResponse response = client.readResponse(TIMEOUT);
+
+            assertThat(response.header("Content-Length")).isEqualTo("40000");
+            assertThat(response.body()).isEqualTo(BodyPattern.bytes(40_000));
+            // four pieces: the first at once, the next three 100 ms apart
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        }
+    }
+
+    @Test
     void resetsTheConnectionBeforeResponding() {
         backend.enqueue(TestResponse.ok().resetBeforeResponse());
         try (RawClient client = raw()) {
