@@ -1,15 +1,23 @@
 package io.gatehouse.proxy;
 
 import io.gatehouse.GatehouseFixture;
+import io.gatehouse.Protocol;
 import io.gatehouse.testing.BodyPattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -23,14 +31,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * An upload to an endpoint that stops reading: Gatehouse stops reading from the client (which is paused by TCP),
- * holds a bounded amount meanwhile, does not time the client out for it, and delivers every byte once the endpoint
- * reads again.
+ * An upload to an endpoint that stops reading: Gatehouse stops taking the client's body, holds a bounded amount
+ * meanwhile, does not time the client out for it, and delivers every byte once the endpoint reads again. On HTTP/1.1
+ * the client is paused by TCP (the edge stops reading the connection); on HTTP/2 by the stream's flow-control window
+ * (the edge keeps reading the connection, but returns a stream's window only as the endpoint takes its bytes).
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Protocol.class)
 class UploadBackpressureTest {
     private static final long BODY = 256L * 1024 * 1024;
     /** What the socket buffers on the way can hold (loopback autotuning included), with room to spare. */
     private static final long BUFFERS = 48L * 1024 * 1024;
+
+    @Parameter
+    Protocol protocol;
 
     /** Reads at most {@code limit} bytes of {@code in}, then reports its end. */
     private static InputStream limited(InputStream in, long limit) {
@@ -58,7 +72,7 @@ class UploadBackpressureTest {
     @Test
     void anEndpointThatStopsReadingPausesTheClientWithBoundedMemory() throws Exception {
         CountDownLatch readAgain = new CountDownLatch(1);
-        ExecutorService threads = Executors.newFixedThreadPool(2); // the common pool may have one thread only
+        ExecutorService threads = Executors.newFixedThreadPool(3); // the common pool may have one thread only
         try (ServerSocket endpoint = new ServerSocket(0)) {
             // the endpoint reads the head, stops reading, then (when told) reads the body and checks every byte
             CompletableFuture<Long> endpointSaw = CompletableFuture.supplyAsync(() -> {
@@ -78,49 +92,91 @@ class UploadBackpressureTest {
                     listeners:
                       - name: edge
                         address: 127.0.0.1:0
+                        %s
                         timeouts: {request_body_idle: 500ms}
                         routes: [{name: all, cluster: app}]
                     clusters: [{name: app, endpoints: ["127.0.0.1:%d"]}]
-                    """.formatted(endpoint.getLocalPort()));
-                 Socket client = new Socket()) {
-                client.connect(g.address(), 5000);
-                client.setSoTimeout(30_000);
+                    """.formatted(protocol.listenerTls(), endpoint.getLocalPort()))) {
                 AtomicLong written = new AtomicLong();
-                CompletableFuture<Void> upload = CompletableFuture.runAsync(() -> {
-                    try {
-                        OutputStream out = client.getOutputStream();
-                        out.write(("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + BODY + "\r\n\r\n")
-                                .getBytes(StandardCharsets.ISO_8859_1));
-                        byte[] chunk = new byte[64 * 1024];
-                        for (long at = 0; at < BODY; at += chunk.length) {
-                            BodyPattern.fill(chunk, 0, chunk.length, at);
-                            out.write(chunk);
-                            written.addAndGet(chunk.length);
-                        }
-                        out.flush();
-                    } catch (IOException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }, threads);
-                // the client's writes stop: two looks 300 ms apart see the same count
+                CompletableFuture<String> upload = protocol == Protocol.HTTP_1_1
+                        ? http1Upload(g.address(), written, threads)
+                        : http2Upload(g.address().getPort(), written, threads);
+                // the client's sending stops: two looks 300 ms apart see the same count
                 AtomicLong seen = new AtomicLong(-1);
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
                         .until(() -> written.get() > 0 && written.get() == seen.getAndSet(written.get()));
+                System.out.printf("%s: the client got rid of %d bytes of %d while the endpoint did not read%n",
+                        protocol, written.get(), BODY);
                 assertThat(written.get()).as("bytes the client got rid of while the endpoint did not read")
                         .isLessThan(BUFFERS);
                 // well past the body idle timeout: the client is not blamed for waiting on the endpoint
                 await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> !upload.isDone());
+                assertThat(written.get()).as("still held back a second later").isLessThan(BUFFERS);
                 readAgain.countDown();
-                upload.get(60, TimeUnit.SECONDS);
-                assertThat(endpointSaw.get(60, TimeUnit.SECONDS)).as("first wrong byte at the endpoint").isEqualTo(-1);
-                assertThat(statusLine(client)).isEqualTo("HTTP/1.1 200 OK");
+                assertThat(endpointSaw.get(90, TimeUnit.SECONDS)).as("first wrong byte at the endpoint").isEqualTo(-1);
+                assertThat(upload.get(30, TimeUnit.SECONDS)).isEqualTo("200 ok");
+                assertThat(written.get()).isEqualTo(BODY);
             }
         } finally {
             threads.shutdownNow();
         }
     }
 
-    private static String statusLine(Socket client) throws IOException {
+    /** The upload on a raw HTTP/1.1 socket (paused by TCP when the edge stops reading); its status and body. */
+    private static CompletableFuture<String> http1Upload(InetSocketAddress edge, AtomicLong written, ExecutorService threads) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (Socket client = new Socket()) {
+                client.connect(edge, 5000);
+                client.setSoTimeout(60_000);
+                OutputStream out = client.getOutputStream();
+                out.write(("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + BODY + "\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                byte[] chunk = new byte[64 * 1024];
+                for (long at = 0; at < BODY; at += chunk.length) {
+                    BodyPattern.fill(chunk, 0, chunk.length, at);
+                    out.write(chunk);
+                    written.addAndGet(chunk.length);
+                }
+                out.flush();
+                String status = line(client).split(" ")[1];
+                while (!line(client).isEmpty()) {
+                    // the rest of the head: the endpoint's body is two bytes
+                }
+                return status + " " + new String(client.getInputStream().readNBytes(2), StandardCharsets.ISO_8859_1);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }, threads);
+    }
+
+    /**
+     * The upload over HTTP/2 (TLS, the JDK client, which sends only what the stream's flow-control window allows):
+     * {@code written} counts what the client took from the body, so it stalls when the edge stops opening the window.
+     */
+    private static CompletableFuture<String> http2Upload(int port, AtomicLong written, ExecutorService threads) {
+        HttpClient client = Protocol.HTTP_2.clientBuilder().executor(threads).build();
+        HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.fromPublisher(
+                HttpRequest.BodyPublishers.ofInputStream(() -> counted(BodyPattern.inputStream(BODY), written)), BODY);
+        HttpRequest request = HttpRequest.newBuilder(Protocol.HTTP_2.uri(port, "/upload"))
+                .timeout(Duration.ofSeconds(120)).POST(body).build();
+        return client.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+            assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
+            return r.statusCode() + " " + r.body();
+        });
+    }
+
+    private static InputStream counted(InputStream in, AtomicLong count) {
+        return new FilterInputStream(in) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                if (n > 0) count.addAndGet(n);
+                return n;
+            }
+        };
+    }
+
+    private static String line(Socket client) throws IOException {
         InputStream in = client.getInputStream();
         StringBuilder line = new StringBuilder();
         for (int b; (b = in.read()) >= 0 && b != '\n'; ) line.append((char) b);
