@@ -65,7 +65,7 @@ final class Http2ConnectionPool {
     Http2ConnectionPool(Cluster cluster, EventLoop loop, Transport transport) {
         this.cluster = cluster;
         this.loop = loop;
-        this.tls = cluster.config().protocol().equals("h2");
+        this.tls = cluster.config().protocol() == io.gatehouse.config.ClusterProtocol.H2;
         ClusterConfig config = cluster.config();
         // the connection reads for all its streams; each stream reads only when its exchange asks
         this.bootstrap = transport.clientBootstrap(loop, config.timeouts().connect(), true);

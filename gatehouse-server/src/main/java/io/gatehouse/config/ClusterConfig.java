@@ -38,13 +38,11 @@ public record ClusterConfig(
         RetryBudgetConfig retryBudget,
         WhenAllUnhealthy whenAllUnhealthy,
         UpstreamTlsConfig tls,
-        String protocol,
+        ClusterProtocol protocol,
         Http2Config http2,
         ResponseBufferingConfig responseBuffering,
         DnsConfig dns,
         DiscoveryConfig discovery) {
-
-    public static final List<String> PROTOCOLS = List.of("http1", "h2", "h2c");
 
     public ClusterConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("name: is required");
@@ -63,17 +61,14 @@ public record ClusterConfig(
         limits = limits == null ? ClusterLimitsConfig.DEFAULT : limits;
         retryBudget = retryBudget == null ? RetryBudgetConfig.DEFAULT : retryBudget;
         whenAllUnhealthy = whenAllUnhealthy == null ? WhenAllUnhealthy.FAIL : whenAllUnhealthy;
-        protocol = protocol == null ? "http1" : protocol;
-        if (!PROTOCOLS.contains(protocol)) {
-            throw new IllegalArgumentException("protocol: must be one of " + PROTOCOLS + ", got '" + protocol + "'");
-        }
-        if (protocol.equals("h2") && tls == null) {
+        protocol = protocol == null ? ClusterProtocol.HTTP1 : protocol;
+        if (protocol == ClusterProtocol.H2 && tls == null) {
             throw new IllegalArgumentException("protocol: h2 needs tls (use h2c for cleartext HTTP/2)");
         }
-        if (protocol.equals("h2c") && tls != null) {
+        if (protocol == ClusterProtocol.H2C && tls != null) {
             throw new IllegalArgumentException("protocol: h2c is cleartext; with tls use h2");
         }
-        if (protocol.equals("h2") && !tls.alpn().equals(List.of("h2"))) {
+        if (protocol == ClusterProtocol.H2 && !tls.alpn().equals(List.of("h2"))) {
             // HTTP/2 over TLS is negotiated by ALPN: offer h2 only, so an endpoint without it fails the handshake
             tls = new UpstreamTlsConfig(tls.ca(), tls.serverName(), tls.verifyHostname(), tls.cert(), tls.key(),
                     tls.minVersion(), tls.provider(), List.of("h2"));
@@ -86,7 +81,7 @@ public record ClusterConfig(
                          HealthCheckConfig healthCheck, OutlierDetectionConfig outlierDetection,
                          ClusterTimeoutsConfig timeouts, ConnectionPoolConfig connectionPool, ClusterLimitsConfig limits,
                          RetryBudgetConfig retryBudget, WhenAllUnhealthy whenAllUnhealthy, UpstreamTlsConfig tls,
-                         String protocol, Http2Config http2, ResponseBufferingConfig responseBuffering) {
+                         ClusterProtocol protocol, Http2Config http2, ResponseBufferingConfig responseBuffering) {
         this(name, endpoints, loadBalancer, healthCheck, outlierDetection, timeouts, connectionPool, limits, retryBudget,
                 whenAllUnhealthy, tls, protocol, http2, responseBuffering, null, null);
     }
@@ -101,8 +96,8 @@ public record ClusterConfig(
     public ClusterConfig(String name, List<EndpointConfig> endpoints, LoadBalancerConfig loadBalancer,
                          HealthCheckConfig healthCheck, OutlierDetectionConfig outlierDetection,
                          ClusterTimeoutsConfig timeouts, ConnectionPoolConfig connectionPool, ClusterLimitsConfig limits,
-                         RetryBudgetConfig retryBudget, String whenAllUnhealthy, UpstreamTlsConfig tls, String protocol,
-                         Http2Config http2) {
+                         RetryBudgetConfig retryBudget, String whenAllUnhealthy, UpstreamTlsConfig tls,
+                         ClusterProtocol protocol, Http2Config http2) {
         this(name, endpoints, loadBalancer, healthCheck, outlierDetection, timeouts, connectionPool, limits, retryBudget,
                 whenAllUnhealthy == null ? null : WhenAllUnhealthy.of(whenAllUnhealthy), tls, protocol, http2, null);
     }
@@ -130,7 +125,7 @@ public record ClusterConfig(
 
     /** True when the endpoints are spoken to in HTTP/2 ({@code h2} or {@code h2c}). */
     public boolean http2Upstream() {
-        return !protocol.equals("http1");
+        return protocol.http2();
     }
 
     /** A cluster spoken to in HTTP/1.1, over {@code tls} when not null. */

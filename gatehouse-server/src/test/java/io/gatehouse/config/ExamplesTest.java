@@ -47,7 +47,7 @@ class ExamplesTest {
         assertThat(tls.cluster("billing").tls().verifyHostname()).isTrue();
         GatehouseConfig grpc = ConfigLoader.load(dir.resolve("grpc.yaml"), name -> null);
         assertThat(grpc.listeners().get(0).http2().h2c()).isTrue();
-        assertThat(grpc.cluster("greeter").protocol()).isEqualTo("h2c");
+        assertThat(grpc.cluster("greeter").protocol()).isEqualTo(io.gatehouse.config.ClusterProtocol.H2C);
         assertThat(grpc.cluster("greeter").http2().maxConcurrentStreams()).isEqualTo(100);
         assertThat(grpc.cluster("greeter").http2().pingInterval()).isEqualTo(java.time.Duration.ofSeconds(30));
         assertThat(grpc.cluster("greeter").http2().pingTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
