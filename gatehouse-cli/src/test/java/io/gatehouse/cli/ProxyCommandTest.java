@@ -38,7 +38,7 @@ class ProxyCommandTest {
         ClusterConfig cluster = config.cluster(ProxyCommand.CLUSTER);
         assertThat(cluster.endpoints()).extracting(EndpointConfig::address).containsExactlyElementsOf(TWO);
         assertThat(cluster.loadBalancer().policy()).isEqualTo(io.gatehouse.config.LoadBalancerPolicy.LEAST_REQUEST);
-        assertThat(cluster.healthCheck().type()).isEqualTo("http");
+        assertThat(cluster.healthCheck().type()).hasToString("http");
         assertThat(cluster.healthCheck().path()).isEqualTo("/health");
         assertThat(cluster.healthCheck().interval()).isEqualTo(Duration.ofSeconds(2));
         assertThat(config.admin().enabled()).isFalse();

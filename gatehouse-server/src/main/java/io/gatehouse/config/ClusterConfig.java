@@ -255,12 +255,11 @@ public record ClusterConfig(
      * Active health checking. {@code type} http sends {@code GET path} and expects one of {@code expected_statuses};
      * tcp only connects.
      */
-    public record HealthCheckConfig(String type, String path, String host, Duration interval, Double jitter,
+    public record HealthCheckConfig(HealthCheckType type, String path, String host, Duration interval, Double jitter,
                                     Duration timeout, int healthyThreshold, int unhealthyThreshold,
                                     List<String> expectedStatuses) {
         public HealthCheckConfig {
-            type = type == null ? "http" : type;
-            if (!type.equals("http") && !type.equals("tcp")) throw new IllegalArgumentException("type: must be http or tcp");
+            type = type == null ? HealthCheckType.HTTP : type;
             path = path == null ? "/health" : path;
             if (!path.startsWith("/")) throw new IllegalArgumentException("path: must start with /");
             interval = interval == null ? Duration.ofSeconds(5) : interval;
@@ -277,6 +276,14 @@ public record ClusterConfig(
                     throw new IllegalArgumentException("expected_statuses: '" + s + "' is not a status or a range like 200-399");
                 }
             }
+        }
+
+        /** As the canonical constructor, with the type in the file's spelling ({@code http} or {@code tcp}). */
+        public HealthCheckConfig(String type, String path, String host, Duration interval, Double jitter,
+                                 Duration timeout, int healthyThreshold, int unhealthyThreshold,
+                                 List<String> expectedStatuses) {
+            this(type == null ? null : HealthCheckType.of(type), path, host, interval, jitter, timeout,
+                    healthyThreshold, unhealthyThreshold, expectedStatuses);
         }
 
         public boolean expects(int status) {

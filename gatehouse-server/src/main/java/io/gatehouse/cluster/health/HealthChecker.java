@@ -231,7 +231,7 @@ public final class HealthChecker implements AutoCloseable {
             attempt = a;
             a.timeout = loop.schedule(() -> finish(a, ProbeResult.failure(timeoutText)), timeoutNanos, TimeUnit.NANOSECONDS);
             try {
-                if (config.type().equals("http")) {
+                if (config.type() == io.gatehouse.config.HealthCheckType.HTTP) {
                     a.cancel = client.probe(endpoint, loop, request(), (status, failure) -> finish(a, failure != null
                             ? ProbeResult.failure(describe(failure))
                             : config.expects(status) ? ProbeResult.success("status " + status) : ProbeResult.failure("status " + status)));
