@@ -28,10 +28,15 @@ public final class GatehouseFixture implements AutoCloseable {
 
     /** Parses {@code yaml} (admin is turned off unless the YAML says otherwise) and starts serving it. */
     public static GatehouseFixture start(String yaml) {
+        return start(yaml, io.netty.util.concurrent.Ticker.systemTicker());
+    }
+
+    /** As {@link #start(String)}, on {@code ticker} (a {@link io.gatehouse.clock.ManualClock} the test moves). */
+    public static GatehouseFixture start(String yaml, io.netty.util.concurrent.Ticker ticker) {
         try {
             String withAdmin = yaml.contains("admin:") ? yaml : yaml + "\nadmin:\n  address: \"off\"\n";
             GatehouseConfig config = ConfigLoader.parse(withAdmin, "test.yaml");
-            return new GatehouseFixture(Gatehouse.start(config));
+            return new GatehouseFixture(Gatehouse.start(config, ticker));
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

@@ -57,6 +57,7 @@ final class Http2Backend implements AutoCloseable {
     private final ConcurrentLinkedQueue<ChannelHandlerContext> held = new ConcurrentLinkedQueue<>();
     final CopyOnWriteArrayList<String> paths = new CopyOnWriteArrayList<>();
     private final AtomicInteger pings = new AtomicInteger();
+    private final AtomicInteger unansweredPings = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicBoolean answerPings = new java.util.concurrent.atomic.AtomicBoolean(true);
     /** Body bytes of {@code /stream/<n>/<name>} responses the HTTP/2 layer took (window permitting), by name. */
     final Map<String, java.util.concurrent.atomic.AtomicLong> streamed = new java.util.concurrent.ConcurrentHashMap<>();
@@ -87,6 +88,7 @@ final class Http2Backend implements AutoCloseable {
                                 if (msg instanceof Http2PingFrame ping && !ping.ack()) {
                                     pings.incrementAndGet();
                                     if (answerPings.get()) ctx.writeAndFlush(new DefaultHttp2PingFrame(ping.content(), true));
+                                    else unansweredPings.incrementAndGet();
                                 }
                                 io.netty.util.ReferenceCountUtil.release(msg);
                             }
@@ -123,6 +125,11 @@ final class Http2Backend implements AutoCloseable {
     /** PINGs received (not acks). */
     int pings() {
         return pings.get();
+    }
+
+    /** PINGs that got no ack (received while {@link #answerPings} was off). */
+    int unansweredPings() {
+        return unansweredPings.get();
     }
 
     /** Whether PINGs get their ack. */

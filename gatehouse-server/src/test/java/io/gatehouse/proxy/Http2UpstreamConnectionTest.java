@@ -1,6 +1,7 @@
 package io.gatehouse.proxy;
 
 import io.gatehouse.GatehouseFixture;
+import io.gatehouse.clock.ManualClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -44,23 +45,44 @@ class Http2UpstreamConnectionTest {
         return g;
     }
 
+    /**
+     * Keepalive runs on the cluster's clock, which this test moves ({@link ManualClock}): no delay of a loaded machine
+     * can make a PING's ack late, and the timeout is shown to fire at {@code ping_timeout}, not before.
+     */
     @Test
     void keepalivePingsGoOutAndAnUnansweredPingClosesTheConnection() throws Exception {
         Http2Backend b = backend(100);
-        GatehouseFixture g = gatehouse(b, "http2: { ping_interval: 200ms, ping_timeout: 300ms }");
+        ManualClock clock = new ManualClock();
+        GatehouseFixture g = GatehouseFixture.start(Http2UpstreamTest.config(b.address(),
+                "http2: { ping_interval: 1s, ping_timeout: 1h }\n    connection_pool: { idle_timeout: 1000h }", ""), clock);
+        closeables.add(g);
         assertThat(g.get("/echo").statusCode()).isEqualTo(200);
         assertThat(b.acceptedConnections()).isEqualTo(1);
 
-        // a quiet connection is PINGed, and stays open while the endpoint answers
-        await().atMost(WAIT).until(() -> b.pings() >= 3);
+        // a quiet connection is PINGed each interval, and a PING goes out only once the previous one was acked, so
+        // three PINGs show the acks are taken. Each look moves the clock one interval: all of them together (at most
+        // WAIT / 50 ms of them) stay far below ping_timeout, so this cannot time out however slow the machine is.
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
+            clock.advance(Duration.ofSeconds(1));
+            return b.pings() >= 3;
+        });
         assertThat(b.openConnections()).isEqualTo(1);
+        assertThat(b.unansweredPings()).isZero();
 
-        // the endpoint stops answering: its connection is closed within ping_timeout of the next PING
+        // the endpoint stops answering: a PING goes unanswered (sent at most WAIT / 50 ms intervals before it is seen)
         b.answerPings(false);
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
+            clock.advance(Duration.ofSeconds(1));
+            return b.unansweredPings() >= 1;
+        });
+        // half of ping_timeout later the connection is still open ...
+        clock.advance(Duration.ofMinutes(30));
+        await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3)).until(() -> b.openConnections() == 1);
+        // ... and past ping_timeout it is closed
+        clock.advance(Duration.ofMinutes(31));
         await().atMost(WAIT).until(() -> b.openConnections() == 0);
 
-        // and the next request goes on a new connection (which the endpoint's PING answers keep: on a loaded machine the
-        // new connection's own first PING could otherwise time out before the request is through)
+        // and the next request goes on a new connection (the clock stands still meanwhile: no PING can race it)
         b.answerPings(true);
         assertThat(g.get("/echo").statusCode()).isEqualTo(200);
         assertThat(b.acceptedConnections()).isEqualTo(2);
