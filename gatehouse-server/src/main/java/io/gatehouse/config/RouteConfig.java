@@ -162,7 +162,7 @@ public record RouteConfig(
      * @param port   port in the new URL; omitted when it is the scheme's default; null: none (the Host's port is dropped
      *               when the scheme changes, kept otherwise)
      */
-    public record RedirectConfig(int status, String location, String scheme, String host, String path, Integer port) {
+    public record RedirectConfig(int status, String location, RedirectScheme scheme, String host, String path, Integer port) {
         public RedirectConfig {
             status = status == 0 ? 301 : status;
             if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
@@ -171,14 +171,11 @@ public record RouteConfig(
             if (location == null && scheme == null && host == null && path == null && port == null) {
                 throw new IllegalArgumentException("redirect needs location, or one of scheme, host, port, path");
             }
-            if (scheme != null && !scheme.equals("http") && !scheme.equals("https")) {
-                throw new IllegalArgumentException("scheme: must be http or https");
-            }
             if (port != null && (port < 1 || port > 65535)) throw new IllegalArgumentException("port: must be 1..65535");
             if (location != null && port != null) throw new IllegalArgumentException("port: cannot be combined with location");
         }
 
-        public RedirectConfig(int status, String location, String scheme, String host, String path) {
+        public RedirectConfig(int status, String location, RedirectScheme scheme, String host, String path) {
             this(status, location, scheme, host, path, null);
         }
     }

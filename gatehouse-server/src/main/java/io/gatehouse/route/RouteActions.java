@@ -24,7 +24,7 @@ public final class RouteActions {
                 location = c.location();
             } else {
                 String current = exchange.connection().scheme();
-                String scheme = c.scheme() != null ? c.scheme() : current;
+                String scheme = c.scheme() != null ? c.scheme().toString() : current;
                 String host = c.host() != null ? c.host() : exchange.request().headers().get(HttpHeaderNames.HOST, exchange.host());
                 if (c.port() != null || !scheme.equals(current)) {
                     // a new port replaces the Host's; a scheme change drops it (the old port belongs to the old scheme)
