@@ -16,6 +16,12 @@ gatehouse_jvm_flags() {
     # A proxy's heap holds config, routing tables and short-lived request objects; bodies live in pooled direct
     # buffers (bounded by -Xmx too unless -XX:MaxDirectMemorySize is given). 64 MiB to start keeps RSS small.
     -Xms64m -Xmx512m
+    # The young generation starts at 10 MiB (eden 8) instead of a third of -Xms (eden 17). Start-up allocates ~55 MiB
+    # of short-lived objects (class loading, config binding), so a 17 MiB eden is touched to its end before the first
+    # request and stays resident: 9 MiB of base RSS. The cost is twice the young collections, each shorter: +0.04 us of
+    # GC per request (0.13 %, from the GC log under the benchmark; bench/results/2026-12-06-base-rss.md). Serial sizes
+    # the young generation from the old one after each full collection, so a heap that grows gets a young gen to match.
+    -XX:NewSize=10m
     # GC: Serial. G1's own structures (remembered sets, marking bitmaps, card tables sized for -Xmx) cost 12 MiB of
     # RSS at start and 26 MiB after traffic (bench/results/2026-12-04-memory.md). A proxy's young collections are
     # short: its request objects die young and the live set is a few MiB (0.5 ms each, measured in session 9). The
