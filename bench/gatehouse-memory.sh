@@ -3,15 +3,19 @@
 # (slowloris) connections, after they close, and after traffic; with --nmt, the JVM's Native Memory Tracking summary at each step.
 #
 #   bench/gatehouse-memory.sh [--conns N] [--nmt] [--java-opts '...'] [--transport T] [--label NAME] [--out FILE]
+#                             [--start-only] [--jar FILE]
 #
 # Runs ./gatehouse (its JVM flags from .mvn/jvm-flags.sh, then --java-opts) on loopback in front of a small Python
 # origin (/small 100 B, /16k), drives it with Python clients (keep-alive GETs; N connections that send nothing; N that
 # send a request head without its final empty line), and appends one TSV line per step to --out (default stdout):
-#   label  step  rss_kib  rss_anon_kib  rss_file_kib  threads  heap_live_kib (after a full GC)
+#   label  step  rss_kib  rss_anon_kib  rss_file_kib  threads  heap_live_kib (after a full GC)  classes (loaded)
+# --start-only stops after the first step (base RSS at start, 5 s after listening). --jar runs that jar with the same
+# launcher flags instead of ./gatehouse: an older build (a throwaway worktree's) beside this one, in one run, since the
+# machine's noise differs from day to day (bench/results/2026-12-06-base-rss.md).
 # NMT summaries go next to --out (or to the work directory) as <label>-<step>.nmt. It stops what it started.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CONNS=2000; NMT=0; JAVA_OPTS=""; TRANSPORT=auto; LABEL=default; OUT=/dev/stdout
+CONNS=2000; NMT=0; JAVA_OPTS=""; TRANSPORT=auto; LABEL=default; OUT=/dev/stdout; START_ONLY=0; JAR=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --conns) CONNS="$2"; shift 2 ;;
@@ -20,6 +24,8 @@ while [[ $# -gt 0 ]]; do
         --transport) TRANSPORT="$2"; shift 2 ;;   # server.transport: auto (epoll), epoll, io_uring, nio
         --label) LABEL="$2"; shift 2 ;;
         --out) OUT="$2"; shift 2 ;;
+        --start-only) START_ONLY=1; shift ;;
+        --jar) JAR="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -82,7 +88,14 @@ clusters:
 admin: { address: "127.0.0.1:$ADMIN_PORT" }
 YAML
 opts="$JAVA_OPTS"; [[ $NMT -eq 0 ]] || opts="$opts -XX:NativeMemoryTracking=summary"
-GATEHOUSE_JAVA_OPTS="$opts" "$ROOT/gatehouse" run "$WORK/gatehouse.yaml" >"$WORK/gatehouse.log" 2>&1 & GH=$!; PIDS+=($GH)
+if [[ -z "$JAR" ]]; then
+    GATEHOUSE_JAVA_OPTS="$opts" "$ROOT/gatehouse" run "$WORK/gatehouse.yaml" >"$WORK/gatehouse.log" 2>&1 & GH=$!; PIDS+=($GH)
+else   # the launcher's flags, as ./gatehouse gives them, on another jar
+    . "$ROOT/.mvn/find-jdk.sh"; gatehouse_find_jdk; . "$ROOT/.mvn/jvm-flags.sh"; gatehouse_jvm_flags
+    read -r -a extra <<<"$opts"
+    "$JAVA_HOME/bin/java" "${GATEHOUSE_JVM_FLAGS[@]}" "${extra[@]}" -jar "$JAR" run "$WORK/gatehouse.yaml" \
+        >"$WORK/gatehouse.log" 2>&1 & GH=$!; PIDS+=($GH)
+fi
 for _ in $(seq 1 600); do grep -q "listener edge on" "$WORK/gatehouse.log" && break; sleep 0.2; done
 grep -q "listener edge on" "$WORK/gatehouse.log" || { cat "$WORK/gatehouse.log" >&2; exit 1; }
 until python3 -c "import socket; socket.create_connection(('127.0.0.1', $ORIGIN_PORT), 1)" 2>/dev/null; do sleep 0.2; done
@@ -95,7 +108,8 @@ step() {   # settle, then one TSV line (and an NMT summary)
     [[ $NMT -eq 0 ]] || "$JAVA_HOME/bin/jcmd" "$GH" VM.native_memory summary >"$NMT_DIR/$LABEL-$1.nmt" 2>&1 || true
     # live heap: the class histogram runs a full collection first (after the RSS reading, so it does not shrink it)
     live=$("$JAVA_HOME/bin/jcmd" "$GH" GC.class_histogram | awk '$1 == "Total" {print int($3 / 1024)}')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$LABEL" "$1" "$rss" "$anon" "$file" "$threads" "$live" >>"$OUT"
+    classes=$("$JAVA_HOME/bin/jcmd" "$GH" PerfCounter.print | awk -F= '$1 == "java.cls.loadedClasses" {print $2}')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$LABEL" "$1" "$rss" "$anon" "$file" "$threads" "$live" "$classes" >>"$OUT"
 }
 hold() {   # hold N connections of a kind while measuring, then close them
     local fifo="$WORK/hold.in" ready="$WORK/hold.ready"
@@ -109,6 +123,7 @@ hold() {   # hold N connections of a kind while measuring, then close them
 . "$ROOT/.mvn/find-jdk.sh"; gatehouse_find_jdk
 # Connections first, on a fresh process: what they cost is not hidden in memory that traffic touched before.
 step start
+[[ $START_ONLY -eq 0 ]] || exit 0
 hold idle "idle-$CONNS"
 step after-idle
 hold half "half-$CONNS"
