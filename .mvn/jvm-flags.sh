@@ -18,8 +18,8 @@ gatehouse_jvm_flags() {
     -Xms64m -Xmx512m
     # The young generation starts at 10 MiB (eden 8) instead of a third of -Xms (eden 17). Start-up allocates ~55 MiB
     # of short-lived objects (class loading, config binding), so a 17 MiB eden is touched to its end before the first
-    # request and stays resident: 9 MiB of base RSS. The cost is twice the young collections, each shorter: +0.04 us of
-    # GC per request (0.13 %, from the GC log under the benchmark; bench/results/2026-12-06-base-rss.md). Serial sizes
+    # request and stays resident: 9 MiB of base RSS. The cost is 2-3x the young collections, each shorter: +0.04-0.09 us
+    # of GC per request (0.1-0.3 %, GC log under the benchmark; bench/results/2026-12-06-base-rss.md). Serial sizes
     # the young generation from the old one after each full collection, so a heap that grows gets a young gen to match.
     -XX:NewSize=10m
     # GC: Serial. G1's own structures (remembered sets, marking bitmaps, card tables sized for -Xmx) cost 12 MiB of
