@@ -61,6 +61,7 @@ final class Fetch {
     private int length;
     private Flight.Stream stream;     // the copy as it fills: what the waiters and the client read
     private long originBytes;
+    private boolean originCounted;
     private static final int PIECE = 64 * 1024;
     private ResponseSink out;         // the client's side of this sink
     private boolean decoupled;        // the client is served from the buffer, not from the origin's pieces
@@ -123,6 +124,10 @@ final class Fetch {
                         return;
                     }
                 }
+                if (ex.clientGone()) {           // read on after the client left, past the store: nobody takes it
+                    piece.release();
+                    return;
+                }
                 if (decoupled) {                 // turned out too big: behind what the client has still to take
                     backlog.add(piece);
                     pump();
@@ -148,6 +153,10 @@ final class Fetch {
                     copied = mode == Mode.TEE;
                 }
                 finish(last);
+                if (ex.clientGone()) {           // the rest was read for the store and the waiters only
+                    last.release();
+                    return;
+                }
                 if (copied && decoupled) {
                     // the body is in the buffer: only the end (and any trailers) is left to follow it
                     tail = last.replace(io.netty.buffer.Unpooled.EMPTY_BUFFER);
@@ -166,7 +175,7 @@ final class Fetch {
             @Override
             public void flush() {
                 if (decoupled) pump();
-                else next.flush();
+                else if (!ex.clientGone()) next.flush();
             }
 
             @Override
@@ -174,19 +183,22 @@ final class Fetch {
                 // storing: the origin is read at its own pace into the buffer (bounded by max_object_size), whatever
                 // the client takes; a response not stored keeps the client's backpressure end to end
                 if (mode == Mode.TEE) return true;
-                if (decoupled) return false;
+                if (decoupled || ex.clientGone()) return false;
                 return next.isWritable();
             }
 
             @Override
             public void abort(String reason) {
+                // the origin's response broke off (or timed out, even after the client left): nothing is stored and
+                // the waiters streaming it are aborted, visibly
                 if (mode == Mode.TEE) drop();
+                countOriginBytes();
                 endFlight(null);
                 if (decoupled) {
                     decoupled = false;
                     releaseBacklog();
                 }
-                if (mode != Mode.SWALLOW) next.abort(reason);
+                if (mode != Mode.SWALLOW && !ex.clientGone()) next.abort(reason);
             }
         };
     }
@@ -319,6 +331,8 @@ final class Fetch {
                 stream = new Flight.Stream(code, streamed, declared, vary, CacheKeys.variant(vary, request));
                 disk = filter.store().beginDisk(primary, CacheKeys.variant(vary, request));
                 if (flight != null) flight.streaming(stream);
+                // storing: the read goes on to the end if the client leaves (Varnish; nginx's proxy_ignore_client_abort)
+                ex.readOnWhenClientGone(true);
                 // "stored" only when known now: a body of unknown length may still turn out too big
                 label = "fwd=" + fwd + "; fwd-status=" + code + (declared >= 0 ? "; stored" : "");
             } else {
@@ -358,6 +372,7 @@ final class Fetch {
             drop();
             endFlight(null);
             filter.cache.uncacheable.increment();
+            if (ex.clientGone()) stopReading();   // read on only for the store: the waiters go on by themselves
             return;
         }
         if (length + n > copy.length) copy = Arrays.copyOf(copy, (int) Math.min(max, Math.max((long) copy.length * 2, length + n)));
@@ -369,6 +384,7 @@ final class Fetch {
 
     private void drop() {
         mode = Mode.PASS;
+        ex.readOnWhenClientGone(false);
         copy = null;
         if (disk != null) {
             disk.abandon();
@@ -377,7 +393,7 @@ final class Fetch {
     }
 
     private void finish(LastHttpContent last) {
-        filter.cache.missBytes.increment(originBytes);
+        countOriginBytes();
         if (mode != Mode.TEE) return;
         if (!last.trailingHeaders().isEmpty()) {   // trailers are not kept: a response with them is not stored whole
             if (stream != null) stream.complete();  // the waiters streaming it have the whole body, as the client has
@@ -392,12 +408,36 @@ final class Fetch {
         filter.store().put(primary, entry, disk);
         disk = null;
         mode = Mode.PASS;
+        ex.readOnWhenClientGone(false);
         copy = null;
         endFlight(entry);
     }
 
-    /** The exchange ended: a flight still open (the client left, the response broke) lets its waiters go. */
+    /**
+     * Asks the proxy, which heard the client leave while this read on for the store, to stop reading now: the same
+     * notice again, with {@link HttpExchange#readOnWhenClientGone} cleared (on the loop: not inside the proxy's read).
+     */
+    private void stopReading() {
+        countOriginBytes();
+        HttpExchange.ClientListener proxy = proxyListener;
+        if (proxy != null) ex.eventLoop().execute(proxy::onClientGone);
+    }
+
+    /** The origin's body bytes this fetch read, counted once, however it ended (read on after the client left too). */
+    private void countOriginBytes() {
+        if (originCounted) return;
+        originCounted = true;
+        filter.cache.missBytes.increment(originBytes);
+    }
+
+    /**
+     * The exchange ended: a flight still open (the response broke, the client left before the store's read began)
+     * lets its waiters go. The completion hooks run when the client leaves, with "client_gone"; a read that goes on
+     * for the store then ends by itself (its end stores, a break or a timeout aborts) and is counted then.
+     */
     void completed() {
+        if (mode == Mode.TEE && ex.readOnWhenClientGone()) return;
+        countOriginBytes();
         if (disk != null) {
             disk.abandon();
             disk = null;

@@ -385,6 +385,20 @@ public final class HttpExchange {
     /** The client went away before the exchange ended. */
     public boolean clientGone() { return clientGone; }
 
+    private boolean readOnWhenClientGone;
+
+    /**
+     * A response sink that stores the response (a cache's tee) asks the proxy to read the response to its end even if
+     * the client goes away, as Varnish does and nginx's {@code proxy_ignore_client_abort}: the read stays bounded by
+     * the call's timeouts. Whoever sets it clears it when it no longer needs the rest, and then tells the client
+     * listener it had wrapped ({@link ClientListener#onClientGone}) again if the client is gone, so the read stops.
+     * The completion hooks still run when the client leaves. The call's end clears it.
+     */
+    public void readOnWhenClientGone(boolean readOn) { this.readOnWhenClientGone = readOn; }
+
+    /** See {@link #readOnWhenClientGone(boolean)}. */
+    public boolean readOnWhenClientGone() { return readOnWhenClientGone; }
+
     /** Runs {@code action} after the client listener if the client goes away first (a filter freeing what it holds). */
     public void whenClientGone(Runnable action) {
         Runnable before = clientGoneAction;

@@ -309,6 +309,7 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
 
     @Override
     public int onFinish(String reason, Endpoint lastEndpoint, long attemptNanos) {
+        ex.readOnWhenClientGone(false);   // the call is over, however it ended: nothing reads on
         if (reason != null && ex.failureReason() == null) ex.failureReason(reason);
         if (reason != null && buffer != null) buffer.release(); // the response was cut off: nothing more goes out
         if (lastEndpoint != null && meters != null) meters.recordUpstream(lastEndpoint, attemptNanos);
@@ -320,6 +321,11 @@ final class ProxyCall implements HttpExchange.BodyReceiver, HttpExchange.ClientL
     public void onClientGone() {
         if (buffer != null) buffer.release();
         if (call.done()) return;
+        if (ex.readOnWhenClientGone()) {
+            // a storing cache takes the rest (bounded by the call's timeouts); the log still says the client left
+            if (ex.failureReason() == null) ex.failureReason("client_gone");
+            return;
+        }
         pendingHead = null;
         call.cancel("client_gone");
     }
