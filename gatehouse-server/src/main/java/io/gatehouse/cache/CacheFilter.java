@@ -19,7 +19,6 @@ import io.netty.util.AsciiString;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -207,6 +206,7 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
         boolean takesStream = !head && !request.contains(HttpHeaderNames.RANGE) && !request.contains(HttpHeaderNames.IF_NONE_MATCH)
                 && !request.contains(HttpHeaderNames.IF_MODIFIED_SINCE);
         chain.later(ex);
+        // the bound is on the server's clock, as every other timer the cache keeps (tests move it, never wait)
         boolean joined = flight.join(new Flight.Waiter() {
             @Override
             public void streaming(Flight.Stream stream) {
@@ -226,15 +226,14 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
                     lookup(ex, chain, head, true);
                 });
             }
-        });
+
+            @Override
+            public void timedOut() {
+                ended(null);   // decides again: most likely a miss of its own
+            }
+        }, config.coalesceTimeout().toNanos(), clock, ex.eventLoop());
         if (!joined) return false;   // later() was said: the caller proceeds or answers now, which is allowed
         cache.coalesced.increment();
-        if (!config.coalesceTimeout().isZero()) {
-            ex.eventLoop().schedule(() -> {
-                if (!resumed.compareAndSet(false, true) || ex.completed() || ex.clientGone()) return;
-                lookup(ex, chain, head, true);
-            }, config.coalesceTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        }
         return true;
     }
 

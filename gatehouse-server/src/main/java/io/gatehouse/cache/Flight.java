@@ -5,6 +5,10 @@ import io.netty.handler.codec.http.HttpHeaders;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Ticker;
 
 /**
  * One origin request for a key that others wait for (request coalescing). It ends once: with the stored response
@@ -27,22 +31,73 @@ final class Flight {
 
         /** The flight ended: with the stored response, or null (go to the origin). */
         void ended(CachedResponse stored);
+
+        /** The waiter's bound passed before the flight ended (it goes to the origin itself). */
+        void timedOut();
     }
+
+    /** How often a flight with bounded waiters looks at the clock, at most: the bounds are on the server's clock. */
+    static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private record Bounded(Waiter waiter, long dueNanos) {}
 
     private List<Waiter> waiters = new ArrayList<>();
     private boolean ended;
     private Stream stream;
+    private List<Bounded> bounded;          // waiters with a time bound not yet reached
+    private ScheduledFuture<?> ticker;      // one per flight, while it has bounded waiters
 
     /** Adds a waiter; false if the flight already ended (the caller decides again). */
     boolean join(Waiter waiter) {
+        return join(waiter, 0, null, null);
+    }
+
+    /**
+     * Adds a waiter that waits at most {@code boundNanos} on {@code clock} (0: unbounded), after which it hears
+     * {@link Waiter#timedOut}; false if the flight already ended. The bound is the server's clock (tests move it), read
+     * by one periodic check per flight on {@code loop} rather than a timer per waiter (a thousand may wait).
+     */
+    boolean join(Waiter waiter, long boundNanos, Ticker clock, EventExecutor loop) {
         Stream s;
         synchronized (this) {
             if (ended) return false;
             waiters.add(waiter);
+            if (boundNanos > 0) {
+                if (bounded == null) bounded = new ArrayList<>();
+                bounded.add(new Bounded(waiter, clock.nanoTime() + boundNanos));
+                if (ticker == null) {
+                    long tick = Math.min(TICK_NANOS, boundNanos);
+                    ticker = loop.scheduleWithFixedDelay(() -> expire(clock), tick, tick, TimeUnit.NANOSECONDS);
+                }
+            }
             s = stream;
         }
         if (s != null) waiter.streaming(s);
         return true;
+    }
+
+    /** Lets go the waiters whose bound passed on the clock. */
+    private void expire(Ticker clock) {
+        List<Waiter> due = new ArrayList<>();
+        synchronized (this) {
+            if (bounded == null) return;
+            long now = clock.nanoTime();
+            bounded.removeIf(b -> {
+                if (now - b.dueNanos() < 0) return false;
+                due.add(b.waiter());
+                return true;
+            });
+            if (bounded.isEmpty() || ended) stopTicker();
+        }
+        for (Waiter w : due) w.timedOut();
+    }
+
+    private void stopTicker() {
+        bounded = null;
+        if (ticker != null) {
+            ticker.cancel(false);
+            ticker = null;
+        }
     }
 
     synchronized int waiting() {
@@ -70,6 +125,7 @@ final class Flight {
             toRun = waiters;
             waiters = null;
             s = stream;
+            stopTicker();
         }
         if (s != null) {
             if (response != null) s.complete();
