@@ -53,7 +53,8 @@ import static org.awaitility.Awaitility.await;
  * its stream, or closes its whole connection): a storing cache reads on to the end, as Varnish does and nginx with
  * {@code proxy_ignore_client_abort}, so the coalesced waiters get the whole body, the object is stored (memory and
  * disk), and the origin connection goes back to the pool. A response not stored is cut off at once; an origin that
- * stalls afterwards is cut off by the cluster's idle timeout, visibly for the waiters. The origin is a raw socket
+ * stalls afterwards is cut off by the cluster's idle timeout, visibly for the waiters; one that outgrows
+ * {@code max_object_size} after the client left is cut there, and the waiters finish with origin requests of their own. The origin is a raw socket
  * server the test holds midway through each body and that counts requests and sees its connections closed.
  * Netty's paranoid leak detection runs (the build's default): no leak may be reported.
  */
@@ -95,6 +96,10 @@ class CacheClientAbortTest {
                         match: {path_prefix: /stall}
                         cluster: slow
                         filters: [cache: {x_cache: true, coalesce_timeout: 25s, max_object_size: 4MiB}]
+                      - name: small
+                        match: {path_prefix: /big}
+                        cluster: app
+                        filters: [cache: {x_cache: true, coalesce_timeout: 25s, max_object_size: 512KiB}]
                       - name: all
                         cluster: app
                         filters: [cache: {x_cache: true, coalesce_timeout: 25s, max_object_size: 4MiB, disk: {path: "%s", max_size: 64MiB}}]
@@ -287,6 +292,41 @@ class CacheClientAbortTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> gauge("gatehouse.cluster.requests.active", "slow", null) == 0);
     }
 
+    // ---- (e) too big after the client left: the read stops there, the waiters go on by themselves ----
+
+    @Test
+    void aResponseThatOutgrowsTheStoreAfterTheClientLeftStopsThereAndTheWaitersContinueOnTheirOwn() throws Exception {
+        String path = "/big/" + protocol;   // chunked: its size is known only as it arrives (max_object_size 512 KiB)
+        CountDownLatch[] gate = origin.gate(path);
+        try {
+            Leaver leader = leave(path, Leave.CLOSE_STREAM);
+            await().atMost(Duration.ofSeconds(10)).until(() -> origin.count(path) == 1);
+            double before = edge.counter("gatehouse.cache.coalesced", "small");
+            List<CompletableFuture<HttpResponse<byte[]>>> waiters = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                waiters.add(edge.client.sendAsync(HttpRequest.newBuilder(edge.uri(path)).timeout(Duration.ofSeconds(60)).build(),
+                        HttpResponse.BodyHandlers.ofByteArray()));
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> edge.counter("gatehouse.cache.coalesced", "small") - before >= 3);
+            leader.leave();
+            awaitClientGone(path, gate);
+            int first = origin.connectionOf.get(path);
+            gate[1].countDown();   // the rest: past 512 KiB
+            byte[] expected = RawOrigin.body(path);
+            for (var w : waiters) {
+                HttpResponse<byte[]> r = w.get(30, TimeUnit.SECONDS);
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo(expected);
+            }
+            // each waiter fetched the rest itself; the first read was dropped, not pooled: its connection closed
+            assertThat(origin.count(path)).isEqualTo(1 + 3);
+            await().atMost(Duration.ofSeconds(10)).until(() -> origin.closed.contains(first));
+            assertThat(notStored(path)).isTrue();
+        } finally {
+            origin.open(path);
+        }
+    }
+
     // ---- the first client ----
 
     interface Leaver {
@@ -305,10 +345,21 @@ class CacheClientAbortTest {
                 try {
                     InputStream in = s.getInputStream();
                     assertThat(RawHttp.line(in)).contains(" 200 ");
-                    while (!RawHttp.line(in).isEmpty()) {
-                        // the rest of the head
+                    boolean chunked = false;
+                    for (String line; !(line = RawHttp.line(in)).isEmpty(); ) {
+                        chunked |= line.equalsIgnoreCase("transfer-encoding: chunked");
                     }
-                    assertThat(in.readNBytes(READ)).isEqualTo(Arrays.copyOf(RawOrigin.body(path), READ));
+                    ByteArrayOutputStream body = new ByteArrayOutputStream();
+                    while (body.size() < READ) {
+                        if (!chunked) {
+                            body.writeBytes(in.readNBytes(READ));
+                            break;
+                        }
+                        int size = Integer.parseInt(RawHttp.line(in).split(";")[0].strip(), 16);
+                        body.writeBytes(in.readNBytes(size));
+                        RawHttp.line(in);
+                    }
+                    assertThat(Arrays.equals(body.toByteArray(), 0, READ, RawOrigin.body(path), 0, READ)).as("the first 16 KiB").isTrue();
                 } catch (IOException e) {
                     throw new IllegalStateException(e);
                 }
@@ -522,11 +573,28 @@ class CacheClientAbortTest {
                     counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
                     connectionOf.put(path, id);
                     boolean noStore = path.startsWith("/nostore");
+                    boolean chunked = path.startsWith("/big");
                     byte[] body = body(path);
-                    out.write(("HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: " + SIZE
+                    out.write(("HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n"
+                            + (chunked ? "transfer-encoding: chunked" : "content-length: " + SIZE)
                             + "\r\ncache-control: " + (noStore ? "no-store" : "max-age=600") + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    // a later request for a path (a waiter's continuation) is answered whole at once
+                    CountDownLatch[] gate = counts.get(path).get() == 1 ? gates.get(path) : null;
+                    if (chunked) {
+                        int sent = 0;
+                        for (int i = 0; i < 3; i++) {
+                            if (i > 0 && gate != null && !gate[i - 1].await(30, TimeUnit.SECONDS)) return;
+                            int to = i == 0 ? FIRST : i == 1 ? FIRST + SECOND : SIZE;
+                            out.write((Integer.toHexString(to - sent) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                            sent = send(out, path, body, sent, to);
+                            out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                        }
+                        out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                        out.flush();
+                        continue;
+                    }
                     int sent = send(out, path, body, 0, FIRST);
-                    CountDownLatch[] gate = gates.get(path);
                     // until the first gate opens, a kilobyte every 200 ms: an origin that is slow, not silent (the
                     // stalling cluster's idle timeout is 1 s)
                     while (gate != null && !gate[0].await(200, TimeUnit.MILLISECONDS)) {
