@@ -63,9 +63,21 @@ public final class LoadCommand implements Callable<Integer> {
                     + "Runs that share links measure a warm cache instead of each link's first miss.")
     java.nio.file.Path codesFile;
 
-    @Option(names = "--warmup", defaultValue = "0", paramLabel = "SECONDS",
-            description = "Run at the same rate for this long first, unrecorded (JIT, caches) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "10", paramLabel = "SECONDS",
+            description = {"Run at the same rate for at least this long first, in this JVM and on the same connections, then on in "
+                    + "1 s slices until this JVM's JIT settles (--jit-settled), at most --warmup-max s. Reported on its own line, "
+                    + "never in the figures; 0: no warm-up (default: ${DEFAULT-VALUE})."})
     int warmupSeconds;
+
+    @Option(names = "--warmup-max", defaultValue = "60", paramLabel = "SECONDS",
+            description = "The longest warm-up, settled or not (default: ${DEFAULT-VALUE}).")
+    int warmupMaxSeconds;
+
+    @Option(names = "--jit-settled", defaultValue = "20", paramLabel = "MS",
+            description = "The JIT counts as settled when it compiled for less than this many ms in the last 1 s slice of the "
+                    + "warm-up (default: ${DEFAULT-VALUE}; a fresh generator JVM compiles for seconds, and every compilation "
+                    + "it does in the measured run is a hiccup charged to the server).")
+    int jitSettledMillis;
 
     @Option(names = "--cpu-of", split = ",", paramLabel = "PID",
             description = "Server processes (each with its descendants) whose CPU time per request is reported, measured over "
@@ -79,10 +91,11 @@ public final class LoadCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (rate <= 0 || seconds <= 0 || links <= 0 || warmupSeconds < 0) {
-            spec.commandLine().getErr().println("--rate, --duration and --links must be positive, --warmup not negative");
+        if (rate <= 0 || seconds <= 0 || links <= 0 || warmupSeconds < 0 || jitSettledMillis < 0) {
+            spec.commandLine().getErr().println("--rate, --duration and --links must be positive, --warmup and --jit-settled not negative");
             return 2;
         }
+        warmupMaxSeconds = Math.max(warmupMaxSeconds, warmupSeconds);
         URI base = URI.create(target.endsWith("/") ? target : target + "/");
         List<String> paths;
         if (path != null) {
@@ -96,11 +109,11 @@ public final class LoadCommand implements Callable<Integer> {
             paths = createLinks(base, links, apiKey != null ? apiKey : defaultApiKey());
             if (codesFile != null) java.nio.file.Files.write(codesFile, paths);
         }
+        HttpClient client = OpenLoop.newClient();
         if (warmupSeconds > 0) {
-            out.printf("warming up at %d/s for %d s …%n", rate, warmupSeconds);
+            out.printf("warming up at %d/s for %d to %d s, until this JVM's JIT settles …%n", rate, warmupSeconds, warmupMaxSeconds);
             out.flush();
-            OpenLoop.run(base, paths, new Zipf(paths.size(), zipf), rate, Duration.ofSeconds(warmupSeconds),
-                    Duration.ofSeconds(10), 20_000, 7);
+            out.println(warmUp(client, base, paths).line(rate, jitSettledMillis));
         }
         Counters before = Counters.scrape(metrics);
         long[] ownBefore = ownPauses();
@@ -108,8 +121,9 @@ public final class LoadCommand implements Callable<Integer> {
         Map<String, Long> partsBefore = cpuOf.isEmpty() ? Map.of() : CpuParts.sample(cpuOf);
         out.printf("requesting %s at %d/s for %d s (Zipf s=%.2f) …%n", path != null ? "/" + paths.get(0) : "them", rate, seconds, zipf);
         out.flush();
-        OpenLoop.Result r = OpenLoop.run(base, paths, new Zipf(paths.size(), zipf), rate, Duration.ofSeconds(seconds),
+        OpenLoop.Result r = OpenLoop.run(client, base, paths, new Zipf(paths.size(), zipf), rate, Duration.ofSeconds(seconds),
                 Duration.ofSeconds(10), 20_000, 42);
+        client.close();
         long[] ownAfter = ownPauses();
         Duration cpuUsed = cpu(cpuOf).minus(cpuBefore);
         Map<String, Long> parts = cpuOf.isEmpty() ? Map.of() : CpuParts.minus(CpuParts.sample(cpuOf), partsBefore);
@@ -127,6 +141,51 @@ public final class LoadCommand implements Callable<Integer> {
         }
         out.flush();
         return r.errors() == 0 && r.dropped() == 0 ? 0 : 1;
+    }
+
+    /**
+     * The warm-up: 1 s slices at the rate, at least {@code --warmup} of them, until the JIT compiled for less than
+     * {@code --jit-settled} ms in the last one, at most {@code --warmup-max} in all. Each slice is its own open loop on
+     * the shared client (a slice waits for its stragglers before the next starts: a few ms, never measured).
+     */
+    private WarmUp warmUp(HttpClient client, URI base, List<String> paths) throws InterruptedException {
+        Histogram latency = new Histogram(java.util.concurrent.TimeUnit.SECONDS.toMicros(60), 3);
+        Histogram lateness = new Histogram(java.util.concurrent.TimeUnit.SECONDS.toMicros(60), 3);
+        Zipf pick = new Zipf(paths.size(), zipf);
+        long jitStart = ownPauses()[2];
+        long sent = 0, ok = 0;
+        long lastSliceJit = -1;
+        int elapsed = 0;
+        boolean settled = false;
+        while (elapsed < warmupMaxSeconds) {
+            long jitBefore = ownPauses()[2];
+            OpenLoop.Result slice = OpenLoop.run(client, base, paths, pick, rate, Duration.ofSeconds(1), Duration.ofSeconds(10), 20_000, 7 + elapsed);
+            latency.add(slice.latencyMicros());
+            lateness.add(slice.latenessMicros());
+            sent += slice.sent();
+            ok += slice.ok();
+            elapsed++;
+            lastSliceJit = ownPauses()[2] - jitBefore;
+            if (elapsed >= warmupSeconds && lastSliceJit < jitSettledMillis) {
+                settled = true;
+                break;
+            }
+        }
+        return new WarmUp(elapsed, sent, ok, settled, lastSliceJit, ownPauses()[2] - jitStart, latency, lateness);
+    }
+
+    /** What the warm-up did; reported apart from the measured run. */
+    record WarmUp(int seconds, long sent, long ok, boolean settled, long lastSliceJitMs, long jitMs, Histogram latencyMicros,
+                  Histogram latenessMicros) {
+        String line(int rate, int settledMillis) {
+            String jit = settled
+                    ? String.format("until this JVM's JIT settled (%d ms of compilation in the last 1 s, under %d)", lastSliceJitMs, settledMillis)
+                    : String.format("the JIT did not settle (%d ms of compilation in the last 1 s, --jit-settled %d): the measured run "
+                    + "still compiles, and its hiccups count against the server", lastSliceJitMs, settledMillis);
+            return String.format("warm-up (not in the figures below): %d s at %d/s %s; %d ms of JIT compilation in all; sent %d, ok %d, "
+                            + "latency p99 %.2f ms, generator lateness p99 %.2f ms",
+                    seconds, rate, jit, jitMs, sent, ok, ms(latencyMicros, 99), ms(latenessMicros, 99));
+        }
     }
 
     /** This JVM's collections, milliseconds in them, and milliseconds of JIT compilation, so far. */
@@ -167,6 +226,11 @@ public final class LoadCommand implements Callable<Integer> {
         Histogram late = r.latenessMicros();
         sb.append(String.format("generator lateness, due to sent (ms): p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f%n",
                 ms(late, 50), ms(late, 99), ms(late, 99.9), late.getMaxValue() / 1000.0));
+        // Latency counts from the due time, so a late send is in it: a p99 made mostly of lateness is the generator's.
+        if (late.getTotalCount() > 0 && ms(late, 99) >= 0.5 * ms(h, 99) && ms(late, 99) >= 1.0) {
+            sb.append(String.format("the generator was late: its lateness p99 (%.2f ms) is %.0f %% of the latency p99; that much of "
+                    + "the tail is this generator's, not the server's%n", ms(late, 99), 100 * ms(late, 99) / Math.max(1e-9, ms(h, 99))));
+        }
         if (delta.lookups() >= 0 && delta.requests() > 0) {
             sb.append(String.format("cache hit ratio %.3f, database queries per 1,000 redirects %.1f%n",
                     delta.hits() / delta.requests(), 1000.0 * delta.lookups() / Math.max(1, r.ok())));

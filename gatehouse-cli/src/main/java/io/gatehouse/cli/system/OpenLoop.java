@@ -46,8 +46,22 @@ public final class OpenLoop {
      */
     public static Result run(URI base, List<String> paths, Zipf pick, int rate, Duration duration, Duration timeout,
                              int maxInFlight, long seed) throws InterruptedException {
-        HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(Duration.ofSeconds(2)).build();
+        try (HttpClient client = newClient()) {
+            return run(client, base, paths, pick, rate, duration, timeout, maxInFlight, seed);
+        }
+    }
+
+    /** The client {@link #run} uses: no redirects followed (a redirect is the answer measured), a connect timeout. */
+    public static HttpClient newClient() {
+        return HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(2)).build();
+    }
+
+    /**
+     * As {@link #run(URI, List, Zipf, int, Duration, Duration, int, long)} on a client the caller keeps, so that a
+     * warm-up and the measured run share its connections (the measured run then opens none).
+     */
+    public static Result run(HttpClient client, URI base, List<String> paths, Zipf pick, int rate, Duration duration,
+                             Duration timeout, int maxInFlight, long seed) throws InterruptedException {
         Histogram histogram = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
         Histogram lateness = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
         AtomicLong ok = new AtomicLong(), errors = new AtomicLong();
@@ -88,7 +102,6 @@ public final class OpenLoop {
                 });
             }
         }
-        client.close();
         return new Result(histogram, lateness, sent, ok.get(), errors.get(), dropped, Duration.ofNanos(System.nanoTime() - start));
     }
 }

@@ -98,5 +98,17 @@ class OpenLoopTest {
                 new LoadCommand.Counters(990, 1000, 10));
         assertThat(text).contains("achieved 1000/s", "p50 5.00", "p99 9.90", "cache hit ratio 0.990",
                 "database queries per 1,000 redirects 10.0", "generator lateness, due to sent (ms): p50 0.50  p99 0.99");
+        assertThat(text).doesNotContain("the generator was late");
+    }
+
+    @Test
+    void reportSaysSoWhenTheTailIsMostlyTheGeneratorsLateness() {
+        org.HdrHistogram.Histogram h = new org.HdrHistogram.Histogram(3);
+        for (int i = 1; i <= 1000; i++) h.recordValue(i * 10L);
+        org.HdrHistogram.Histogram late = new org.HdrHistogram.Histogram(3);
+        for (int i = 1; i <= 1000; i++) late.recordValue(i * 8L);
+        String text = LoadCommand.report(new OpenLoop.Result(h, late, 1000, 1000, 0, 0, Duration.ofSeconds(1)),
+                new LoadCommand.Counters(990, 1000, 10));
+        assertThat(text).contains("the generator was late: its lateness p99 (7.92 ms) is 80 % of the latency p99");
     }
 }

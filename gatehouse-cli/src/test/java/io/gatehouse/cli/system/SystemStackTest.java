@@ -70,16 +70,16 @@ class SystemStackTest {
         java.io.StringWriter out = new java.io.StringWriter();
         int code = io.gatehouse.cli.GatehouseCommand.commandLine().setOut(new java.io.PrintWriter(out, true))
                 .execute("load", "--target", "http://127.0.0.1:" + stack.edgeAddress().getPort(), "--api-key", stack.apiKey(),
-                        "--links", "20", "--rate", "20", "--duration", "2", "--metrics", metrics);
+                        "--links", "20", "--rate", "20", "--duration", "2", "--warmup", "1", "--warmup-max", "2", "--metrics", metrics);
         // Its exit status says whether every request succeeded; on a loaded machine a health check may flap, so the
         // test checks the run and its report, not the machine.
         assertThat(code).as(out.toString()).isIn(0, 1);
-        assertThat(out.toString()).contains("creating 20 links", "sent 40, ok ", "p99", "p99.9", "cache hit ratio");
+        assertThat(out.toString()).contains("creating 20 links", "sent 40, ok ", "p99", "p99.9", "cache hit ratio", "warm-up (not in the figures");
         // Without the key, through the edge, the links cannot be made: it says how to get one.
         java.io.StringWriter err = new java.io.StringWriter();
         int refused = io.gatehouse.cli.GatehouseCommand.commandLine().setErr(new java.io.PrintWriter(err, true))
                 .execute("load", "--target", "http://127.0.0.1:" + stack.edgeAddress().getPort(), "--api-key", ApiKeyFile.newKey(),
-                        "--links", "1", "--rate", "1", "--duration", "1");
+                        "--links", "1", "--rate", "1", "--duration", "1", "--warmup", "0");
         assertThat(refused).isNotZero();
         assertThat(err.toString()).contains("--api-key");
     }
