@@ -64,8 +64,13 @@ final class LaunchedGatehouse implements AutoCloseable {
 
     /** Group 1 of the first output line matching {@code pattern}, waiting for it (and failing if the process dies). */
     String awaitLine(Pattern pattern) {
+        return awaitLine(pattern, START);
+    }
+
+    /** As {@link #awaitLine(Pattern)}, waiting up to {@code atMost} (a bound for a hang, never a timing claim). */
+    String awaitLine(Pattern pattern, Duration atMost) {
         AtomicReference<String> found = new AtomicReference<>();
-        await().atMost(START).pollInterval(Duration.ofMillis(100)).until(() -> {
+        await().atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> {
             Matcher m = pattern.matcher(output());
             if (m.find()) {
                 found.set(m.group(1));

@@ -35,6 +35,13 @@ import static org.awaitility.Awaitility.await;
 class UpProcessIT {
     /** The bound for the whole system. */
     static final long RSS_LIMIT_KIB = 1536L * 1024;
+    /**
+     * Up to the banner: initdb, a base backup for the replica, Redis, ZooKeeper and four servers in one JVM. 13 s on a
+     * quiet machine, 47 s at a load average of 12-20, and the shared 90 s bound of the other launcher tests was reached
+     * under heavier load (other builds on both cores) with nothing hung. The start-up goal (< 30 s) is measured by
+     * bench/system-bench.sh, never asserted here: this bound only tells a hang from a slow start.
+     */
+    static final Duration UP_START = Duration.ofSeconds(240);
 
     @TempDir
     Path dir;
@@ -46,7 +53,7 @@ class UpProcessIT {
                 "up", "--listen", "127.0.0.1:0", "--listen-tls", "off", "--admin", "off", "--app-ports", "0,0,0");
              HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build()) {
             // the banner's "Try it" names the edge's address
-            String edge = up.awaitLine(Pattern.compile("curl -s -X POST (http://\\S+)/api/links"));
+            String edge = up.awaitLine(Pattern.compile("curl -s -X POST (http://\\S+)/api/links"), UP_START);
             // every block is up, none silently left out
             assertThat(up.output()).containsPattern("(?m)^  cache +Redis").containsPattern("(?m)^  db primary +PostgreSQL")
                     .containsPattern("(?m)^  db replica +PostgreSQL").containsPattern("(?m)^  registry +ZooKeeper");
@@ -78,7 +85,7 @@ class UpProcessIT {
         try (LaunchedGatehouse up = LaunchedGatehouse.start(dir, Map.of("GATEHOUSE_HOME", home.toString()),
                 "up", "--app-processes", "--listen", "127.0.0.1:0", "--listen-tls", "off", "--admin", "off", "--app-ports", "0,0,0");
              HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build()) {
-            String edge = up.awaitLine(Pattern.compile("curl -s -X POST (http://\\S+)/api/links"));
+            String edge = up.awaitLine(Pattern.compile("curl -s -X POST (http://\\S+)/api/links"), UP_START);
             Matcher rows = Pattern.compile("(app-\\d) +Helidon SE 4 \\(virtual threads\\), pid (\\d+) +http://127\\.0\\.0\\.1:(\\d+) +(?:ready|degraded)")
                     .matcher(up.output());
             Map<String, Long> pids = new java.util.TreeMap<>();
