@@ -32,6 +32,11 @@ public record AppConfig(String instanceId, String host, int port, Database.Setti
                 "http://localhost:8080", Set.of("localhost", "127.0.0.1"), Duration.ofSeconds(10), false, Duration.ofSeconds(1));
     }
 
+    public AppConfig withRedisTimeout(Duration timeout) {
+        return new AppConfig(instanceId, host, port, database, redisUri, timeout, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
+                publicBase, ownHosts, jobInterval, writeThrough, hitFlushInterval);
+    }
+
     public AppConfig withPort(int port) {
         return new AppConfig(instanceId, host, port, database, redisUri, redisTimeout, cacheTtl, negativeTtl, nearCacheTtl, zookeeper,
                 publicBase, ownHosts, jobInterval, writeThrough, hitFlushInterval);

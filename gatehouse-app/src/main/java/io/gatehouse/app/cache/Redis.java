@@ -48,6 +48,7 @@ public final class Redis implements AutoCloseable {
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
     private volatile boolean up;
     private final Traces traces;
+    private final java.util.concurrent.atomic.LongAdder trips = new java.util.concurrent.atomic.LongAdder();
     private final String peer;
 
     public Redis(String uri, Duration commandTimeout, Duration cooldown) {
@@ -122,6 +123,7 @@ public final class Redis implements AutoCloseable {
     }
 
     private void trip(RuntimeException e) {
+        trips.increment();
         openUntil.set(nanoClock.getAsLong() + cooldown.toNanos());
         if (up) log.atWarn().addKeyValue("error", String.valueOf(e.getMessage())).log("Redis unavailable; degraded to the database");
         up = false;
@@ -169,6 +171,9 @@ public final class Redis implements AutoCloseable {
             log.atWarn().addKeyValue("error", String.valueOf(e.getMessage())).log("cannot subscribe to Redis yet");
         }
     }
+
+    /** Commands that failed (each opened the switch): a test tells "Redis was down" from "the cache misbehaved". */
+    public long trips() { return trips.sum(); }
 
     /** Whether the last command worked; a PING is tried if the switch allows. */
     public boolean ping() {

@@ -28,7 +28,11 @@ class RedirectCacheTest {
 
     @BeforeAll
     static void start() {
-        app = App.start(Engines.config("cache-test"));
+        // A Redis command slower than the timeout counts as Redis down, and then every miss goes to the database by
+        // design (degraded mode): under a heavily loaded build machine a 1 s timeout tripped during the stampede and
+        // the test saw 8 queries instead of 1. The claims here are about a working Redis, so its timeout is one a
+        // busy machine does not reach, and the stampede test checks that Redis did not trip.
+        app = App.start(Engines.config("cache-test").withRedisTimeout(Duration.ofSeconds(10)));
     }
 
     @AfterAll
@@ -50,6 +54,7 @@ class RedirectCacheTest {
     void aThousandConcurrentRequestsForAColdKeyMakeOneDatabaseQuery() {
         Link link = createReplicated("https://example.com/stampede");
         long before = app.links().store().lookups();
+        long tripsBefore = app.redis().trips();
         HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
         HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + "/" + link.code()))
                 .timeout(Duration.ofSeconds(30)).build();
@@ -60,6 +65,7 @@ class RedirectCacheTest {
             assertThat(r.statusCode()).isEqualTo(302);
             assertThat(r.headers().firstValue("Location")).hasValue("https://example.com/stampede");
         }
+        assertThat(app.redis().trips() - tripsBefore).as("Redis commands failed during the stampede (degraded mode)").isZero();
         assertThat(app.links().store().lookups() - before).isEqualTo(1);
         assertThat(app.meters().counter("app.cache.loads.suppressed").count()
                 + app.meters().counter("app.cache.requests", "result", "hit").count()).isGreaterThanOrEqualTo(999);
