@@ -57,6 +57,9 @@ done
 
 . "$ROOT/bench/lib.sh"
 bench_setup
+# up runs with the flags ./gatehouse gives it (.mvn/up-jvm-flags.sh), the plain proxy of phase 3 with the proxy's
+. "$ROOT/.mvn/up-jvm-flags.sh"; gatehouse_up_jvm_flags
+UP_JVM_FLAGS="${GATEHOUSE_JVM_FLAGS[*]}"
 command -v nginx >/dev/null || { echo "system-bench: nginx is needed (apt-get install -y nginx)" >&2; exit 1; }
 if [[ ! -f "$JAR" || -n "$(find "$ROOT"/*/src "$ROOT/pom.xml" "$ROOT"/*/pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]]; then
     log "building $JAR"
@@ -76,7 +79,7 @@ up_start() {
     mkdir -p "$home"
     local launched=$(date +%s%N)
     # GC pauses logged (a few lines a second at most): phase 2 sets them beside its p99.
-    GATEHOUSE_HOME="$home" setsid taskset -c 1 "$JAVA" $JVM_FLAGS "-Xlog:gc:file=$home/gc.log:uptimemillis" -jar "$JAR" up \
+    GATEHOUSE_HOME="$home" setsid taskset -c 1 "$JAVA" $UP_JVM_FLAGS "-Xlog:gc:file=$home/gc.log:uptimemillis" -jar "$JAR" up \
         --listen "127.0.0.1:$UP_PORT" --listen-tls off --admin off --app-ports 0,0,0 "$@" >"$home/up.out" 2>"$home/up.err" &
     UP_PID=$!
     PIDS+=("$UP_PID")
@@ -118,15 +121,15 @@ record "# up and the edge on CPU 1; the load generator (gatehouse load) and the 
 # ---- 1. the highest rate one core serves ----
 log "phase 1: gatehouse up, rising open-loop rates"
 up_start e2e --near-cache 0s
-load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate 300 --duration "$WARMUP" --metrics "$UP_METRICS" >"$RUN/jit.txt" || true
+load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate 300 --duration "$WARMUP" --warmup 0 --metrics "$UP_METRICS" >"$RUN/jit.txt" || true
 # What the system burns with (almost) no traffic: replica monitors, health checks, ZooKeeper and Curator heartbeats.
-idle=$(load --target "http://127.0.0.1:$UP_PORT" --path /no-such-link --rate 1 --duration 10 --cpu-of "$SERVER_PIDS" || true)
+idle=$(load --target "http://127.0.0.1:$UP_PORT" --path /no-such-link --rate 1 --duration 10 --warmup 0 --cpu-of "$SERVER_PIDS" || true)
 IDLE_CORES=$(echo "$idle" | grep -oE '\([0-9.]+ cores\)' | grep -oE '[0-9.]+')
 record "idle	server CPU at 1 request/s: $IDLE_CORES cores	load $(loadavg)"
 # One step of the ladder: returns 0 when the rate was served cleanly.
 step() {
     local rate=$1 out achieved errors dropped
-    out=$(load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate "$rate" --duration "$STEP" --warmup 3 \
+    out=$(load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate "$rate" --duration "$STEP" --warmup 3 --warmup-max 10 \
         --metrics "$UP_METRICS" --cpu-of "$SERVER_PIDS" || true)
     achieved=$(echo "$out" | field achieved)
     errors=$(echo "$out" | field errors)
@@ -154,18 +157,23 @@ record "max_clean_rate	$MAX	(redirects/s with up pinned to one core; the first r
 
 # ---- 2. 70 % of it ----
 log "phase 2: $R70/s for $DURATION s"
-load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate "$R70" --duration "$WARMUP" --metrics "$UP_METRICS" >/dev/null || true
+# One generator JVM warms up (the up JVM at the rate, and its own JIT until it settles) and then measures, on the
+# same connections: a fresh generator JVM compiled for 13 s of a 20 s window (2026-12-05-system-quiet2.txt).
+# The GC pauses below are counted from the log from the warm-up's end (the "requesting" line).
+load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate "$R70" --duration "$DURATION" --warmup "$WARMUP" \
+    --warmup-max $(( WARMUP * 2 )) --metrics "$UP_METRICS" --cpu-of "$SERVER_PIDS" >"$RUN/e2e70.txt" 2>>"$RUN/load.err" &
+LOAD_PID=$!
+until grep -q '^requesting' "$RUN/e2e70.txt" 2>/dev/null || ! kill -0 "$LOAD_PID" 2>/dev/null; do sleep 0.2; done
 GC_BEFORE=$(wc -l <"$UP_GC_LOG")
-out=$(load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate "$R70" --duration "$DURATION" --warmup 5 \
-    --metrics "$UP_METRICS" --cpu-of "$SERVER_PIDS" || true)
-echo "$out" >"$RUN/e2e70.txt"
+wait "$LOAD_PID" || true
+out=$(cat "$RUN/e2e70.txt")
 record "e2e_at_70pct	rate $R70	load $(loadavg)"
-echo "$out" | grep -E 'sent|latency|lateness|generator JVM|hit ratio|server CPU' | sed 's/^/    /' | tee -a "$OUT"
-# The up JVM's stop-the-world pauses over that run (its 5 s warm-up included): every request due during a pause
+echo "$out" | grep -E 'warm-up|sent|latency|lateness|generator|hit ratio|server CPU' | sed 's/^/    /' | tee -a "$OUT"
+# The up JVM's stop-the-world pauses over the measured run: every request due during a pause
 # waits for it, and for the queue behind it to drain.
-tail -n +"$((GC_BEFORE + 1))" "$UP_GC_LOG" | { grep -oE 'Pause [A-Za-z]+ .* [0-9.]+ms$' || true; } | awk '{n++; v=$NF; sub("ms","",v); v+=0; s+=v; if (v>m) m=v} END {printf "    up JVM GC pauses during the run (%d s): %d, total %.1f ms, longest %.1f ms\n", '"$DURATION"' + 5, n, s, m}' | tee -a "$OUT"
+tail -n +"$((GC_BEFORE + 1))" "$UP_GC_LOG" | { grep -oE 'Pause [A-Za-z]+ .* [0-9.]+ms$' || true; } | awk '{n++; v=$NF; sub("ms","",v); v+=0; s+=v; if (v>m) m=v} END {printf "    up JVM GC pauses during the run (%d s): %d, total %.1f ms, longest %.1f ms\n", '"$DURATION"', n, s, m}' | tee -a "$OUT"
 # The same rate from a second, independent generator (not the JDK's HTTP client, not a JVM): does it see the same tail?
-second=$(taskset -c 0 python3 "$ROOT/bench/system-openloop.py" "http://127.0.0.1:$UP_PORT/" "$R70" "$DURATION" --paths "$CODES" --warmup 5 || true)
+second=$(taskset -c 0 python3 "$ROOT/bench/system-openloop.py" "http://127.0.0.1:$UP_PORT/" "$R70" "$DURATION" --paths "$CODES" --warmup 10 || true)
 record "e2e_at_70pct_second_generator	bench/system-openloop.py	rate $R70	load $(loadavg)"
 echo "$second" | sed 's/^/    /' | tee -a "$OUT"
 E2E_CPU=$(echo "$out" | cpu_us)
@@ -203,14 +211,14 @@ EDGE_PID=$!
 PIDS+=("$EDGE_PID")
 for _ in $(seq 1 120); do curl -fs -o /dev/null "http://127.0.0.1:$PLAIN_PORT/small" && break; sleep 0.5; done
 # The e2e edge was warm from the ladder and a --warmup at the measured rate: the same here, so both p99s are warm.
-load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate 300 --duration "$WARMUP" >/dev/null || true
-load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate "$R70" --duration "$WARMUP" >/dev/null || true
-idle=$(load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate 1 --duration 10 --cpu-of "$EDGE_PID" || true)
+load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate 300 --duration "$WARMUP" --warmup 0 >/dev/null || true
+load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate "$R70" --duration "$WARMUP" --warmup 0 >/dev/null || true
+idle=$(load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate 1 --duration 10 --warmup 0 --cpu-of "$EDGE_PID" || true)
 PLAIN_IDLE_CORES=$(echo "$idle" | grep -oE '\([0-9.]+ cores\)' | grep -oE '[0-9.]+')
 record "plain_idle	edge CPU at 1 request/s: $PLAIN_IDLE_CORES cores"
-out=$(load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate "$R70" --duration "$DURATION" --warmup 5 --cpu-of "$EDGE_PID" || true)
+out=$(load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate "$R70" --duration "$DURATION" --warmup 10 --warmup-max 30 --cpu-of "$EDGE_PID" || true)
 record "plain_proxy_at_same_rate	rate $R70	load $(loadavg)"
-echo "$out" | grep -E 'sent|latency|lateness|generator JVM|server CPU' | sed 's/^/    /' | tee -a "$OUT"
+echo "$out" | grep -E 'warm-up|sent|latency|lateness|generator|server CPU' | sed 's/^/    /' | tee -a "$OUT"
 PLAIN_CPU=$(echo "$out" | cpu_us)
 kill -TERM "$EDGE_PID" 2>/dev/null || true
 record "ratio	e2e_cpu_us $E2E_CPU	plain_proxy_cpu_us $PLAIN_CPU	ratio $(awk -v a="$E2E_CPU" -v b="$PLAIN_CPU" 'BEGIN{printf "%.2f", a/b}')	(goal <= 3)"
@@ -219,9 +227,9 @@ record "ratio_without_idle	each minus its own idle background at $R70/s: e2e $(a
 # ---- 4. the cost of each hop, from traces ----
 log "phase 4: traces of every redirect at 50/s"
 up_start traced --near-cache 0s --trace-file "$RUN/spans.jsonl"
-load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate 50 --duration "$WARMUP" --metrics "$UP_METRICS" >/dev/null || true
+load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate 50 --duration "$WARMUP" --warmup 0 --metrics "$UP_METRICS" >/dev/null || true
 SINCE=$(date +%s%N)   # traces of the warm-up (JIT, cold cache) are left out
-out=$(load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate 50 --duration "$DURATION" --warmup 5 --metrics "$UP_METRICS" || true)
+out=$(load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate 50 --duration "$DURATION" --warmup 5 --warmup-max 10 --metrics "$UP_METRICS" || true)
 up_stop
 record "hops_from_traces	50/s, every request traced (tracing on: this run's CPU is not comparable)	load $(loadavg)"
 echo "$out" | grep -E 'sent|latency|lateness|generator JVM|hit ratio' | sed 's/^/    /' | tee -a "$OUT"

@@ -1,0 +1,32 @@
+# Sourced by ./gatehouse (for `gatehouse up` only) and bench/system-bench.sh: the JVM flags of `up`, on top of the
+# plain proxy's from jvm-flags.sh. `up` is a different workload in one JVM: the edge, three app instances (Helidon,
+# Lettuce, HikariCP, Curator) and ZooKeeper share one heap and, in the benchmark, one core; its tail latency is the
+# issue-18 goal (p99 <= 5 ms at 70 % of the highest clean rate). The proxy's own flags stay as the proxy benchmark
+# measured them (its CPU per request must not move): only `up` gets these.
+#
+# `gatehouse_up_jvm_flags` edits the array GATEHOUSE_JVM_FLAGS that gatehouse_jvm_flags filled: it drops the heap,
+# collector and metaspace flags and puts up's in their place.
+gatehouse_up_jvm_flags() {
+  local kept=() f
+  for f in "${GATEHOUSE_JVM_FLAGS[@]}"; do
+    case "$f" in
+      -XX:+Use*GC|-Xms*|-Xmx*|-Xmn*|-XX:MetaspaceSize=*) ;;
+      *) kept+=("$f") ;;
+    esac
+  done
+  GATEHOUSE_JVM_FLAGS=("${kept[@]}"
+    # Serial, with a fixed young generation of 256 MiB (eden ~205 MiB). At 2,450 redirects/s `up` allocates ~30 MB/s;
+    # with the default sizing (young = 1/3 of a heap that starts at 64 MiB) eden was 17-70 MiB, a young pause every
+    # 0.6-2.5 s, ten in a 25 s window (bench/results/2026-12-05-system-quiet2.txt), and every request due during a
+    # pause waits for it. A fixed, larger eden collects every ~7 s instead, and a young pause costs what survives
+    # (a few MiB of in-flight requests), not the eden's size. ParallelGC, G1 (MaxGCPauseMillis=5) and ZGC were tried
+    # in bench/system-gc.sh (bench/results/2026-12-06-system-p99.md): on the one core `up` is pinned to, none of their
+    # concurrent or parallel machinery has a second core to use. The cost is RSS: eden's pages are all touched, about
+    # +150 MiB, well inside the system's 1.5 GiB.
+    -XX:+UseSerialGC -Xms384m -Xmx768m -Xmn256m
+    # up loads ~13,000 classes in ~460 loaders (Helidon, ZooKeeper, JDBC, Lettuce, lambda forms): 64 MiB of metaspace
+    # three minutes in, so the proxy's 64 MiB first threshold cost a full collection (79-409 ms, measured) about
+    # 35 s after start, under load. Its threshold is set above that.
+    -XX:MetaspaceSize=160m
+  )
+}
