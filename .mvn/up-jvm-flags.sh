@@ -16,13 +16,14 @@ gatehouse_up_jvm_flags() {
   done
   GATEHOUSE_JVM_FLAGS=("${kept[@]}"
     # Serial, with a fixed young generation of 256 MiB (eden ~205 MiB). At 2,450 redirects/s `up` allocates ~30 MB/s;
-    # with the default sizing (young = 1/3 of a heap that starts at 64 MiB) eden was 17-70 MiB, a young pause every
+    # with the proxy's sizing (young = 1/3 of a heap that starts at 64 MiB) eden was 17-70 MiB: a young pause every
     # 0.6-2.5 s, ten in a 25 s window (bench/results/2026-12-05-system-quiet2.txt), and every request due during a
-    # pause waits for it. A fixed, larger eden collects every ~7 s instead, and a young pause costs what survives
-    # (a few MiB of in-flight requests), not the eden's size. ParallelGC, G1 (MaxGCPauseMillis=5) and ZGC were tried
-    # in bench/system-gc.sh (bench/results/2026-12-06-system-p99.md): on the one core `up` is pinned to, none of their
-    # concurrent or parallel machinery has a second core to use. The cost is RSS: eden's pages are all touched, about
-    # +150 MiB, well inside the system's 1.5 GiB.
+    # pause waits for it and for the queue behind it. A fixed, larger eden collects about every 7 s instead, and a young
+    # pause costs what survives (a few MiB of in-flight requests and buffers), not the eden's size. Serial rather than
+    # Parallel, G1 or ZGC: in the benchmark `up` is pinned to one core, where their parallel and concurrent work has no
+    # second core to run on and competes with the requests; bench/system-gc.sh compares them (the attempt of
+    # 2026-12-06 was drowned by other builds on the machine: bench/results/2026-12-06-system-p99.md). The cost is RSS:
+    # eden's pages all get touched, about +100-150 MiB, well inside the system's 1.5 GiB (UpProcessIT asserts it).
     -XX:+UseSerialGC -Xms384m -Xmx768m -Xmn256m
     # up loads ~13,000 classes in ~460 loaders (Helidon, ZooKeeper, JDBC, Lettuce, lambda forms): 64 MiB of metaspace
     # three minutes in, so the proxy's 64 MiB first threshold cost a full collection (79-409 ms, measured) about

@@ -37,7 +37,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN="$(mktemp -d /tmp/gatehouse-system-bench.XXXXXX)"
 chmod 755 "$RUN"   # the nginx origin's workers do not run as us and must read its files
-JAR="$ROOT/gatehouse-cli/target/gatehouse.jar"
+# SYSTEM_BENCH_JAR: a copy of the jar to run (a build in the same tree meanwhile cannot change it mid-run)
+JAR="${SYSTEM_BENCH_JAR:-$ROOT/gatehouse-cli/target/gatehouse.jar}"
 DURATION=20
 WARMUP=40
 STEP=10
@@ -61,7 +62,7 @@ bench_setup
 . "$ROOT/.mvn/up-jvm-flags.sh"; gatehouse_up_jvm_flags
 UP_JVM_FLAGS="${GATEHOUSE_JVM_FLAGS[*]}"
 command -v nginx >/dev/null || { echo "system-bench: nginx is needed (apt-get install -y nginx)" >&2; exit 1; }
-if [[ ! -f "$JAR" || -n "$(find "$ROOT"/*/src "$ROOT/pom.xml" "$ROOT"/*/pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]]; then
+if [[ -z "${SYSTEM_BENCH_JAR:-}" ]] && [[ ! -f "$JAR" || -n "$(find "$ROOT"/*/src "$ROOT/pom.xml" "$ROOT"/*/pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]]; then
     log "building $JAR"
     (cd "$ROOT" && ./mvnw -B -q -ntp -DskipTests -pl gatehouse-cli -am package) >"$RUN/build.log" 2>&1 \
         || { cat "$RUN/build.log" >&2; exit 1; }

@@ -29,8 +29,8 @@ class RedirectCacheTest {
     @BeforeAll
     static void start() {
         // A Redis command slower than the timeout counts as Redis down, and then every miss goes to the database by
-        // design (degraded mode): under a heavily loaded build machine a 1 s timeout tripped during the stampede and
-        // the test saw 8 queries instead of 1. The claims here are about a working Redis, so its timeout is one a
+        // design (degraded mode), the likely cause of a run on a heavily loaded machine that saw 8 queries instead of 1
+        // with the 1 s default. The claims here are about a working Redis, so its timeout is one a
         // busy machine does not reach, and the stampede test checks that Redis did not trip.
         app = App.start(Engines.config("cache-test").withRedisTimeout(Duration.ofSeconds(10)));
     }
