@@ -66,7 +66,7 @@ for round in $(seq 1 "$ROUNDS"); do
         fi
         metrics=$(grep -oE '^ +app-[0-9]+ .* http://127\.0\.0\.1:[0-9]+' "$home/up.out" | grep -oE 'http://127\.0\.0\.1:[0-9]+' | sed 's|$|/metrics|' | paste -sd, -)
         GATEHOUSE_API_KEY=$(cat "$home/api-key") taskset -c 0 "$JAVA" $JVM_FLAGS -jar "$JAR" load --target "http://127.0.0.1:$port" \
-            --links 1000 --codes "$home/codes" --rate 300 --duration 5 --metrics "$metrics" >/dev/null 2>&1 || true
+            --links 1000 --codes "$home/codes" --rate 300 --duration 5 --warmup 0 --metrics "$metrics" >/dev/null 2>&1 || true
         taskset -c 0 python3 "$ROOT/bench/system-openloop.py" "http://127.0.0.1:$port/" "$RATE" "$WARMUP" --paths "$home/codes" >/dev/null || true
         pids=($(tree_pids "$up") $(pgrep -f -- "-D $home/postgres" || true))
         gc_before=$(wc -l <"$home/gc.log"); t0=$(cpu_ticks "${pids[@]}")
@@ -77,7 +77,9 @@ for round in $(seq 1 "$ROUNDS"); do
         lat=$(echo "$out" | grep 'latency from the intended')
         late=$(echo "$out" | grep 'lateness' | grep -oE 'p99 [0-9.]+' | awk '{print $2}')
         pct() { echo "$lat" | grep -oE "$1 [0-9.]+" | head -1 | awk '{print $2}'; }
-        cpu=$(awk -v t="$(( t1 - t0 ))" -v hz="$(getconf CLK_TCK)" -v n="$(( RATE * DURATION ))" 'BEGIN{printf "%.1f", t / hz * 1e6 / n}')
+        # per redirect answered (a starved generator sends fewer than RATE x DURATION)
+        okn=$(echo "$out" | grep -oE 'ok [0-9]+' | head -1 | awk '{print $2}')
+        cpu=$(awk -v t="$(( t1 - t0 ))" -v hz="$(getconf CLK_TCK)" -v n="${okn:-0}" 'BEGIN{printf "%.1f", n > 0 ? t / hz * 1e6 / n : 0}')
         printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$(pct p50)" "$(pct p99)" "$(pct p99.9)" "$late" "$gc" \
             "$cpu" "$(( rss / 1024 ))" "$(cut -d' ' -f1-3 /proc/loadavg)" "$flags"
         stop_up
