@@ -47,4 +47,20 @@ class LauncherIT {
         assertThat(r.exitCode()).as(r.output()).isZero();
         assertThat(r.output()).contains("-XX:+UseG1GC").doesNotContain("-XX:+UseSerialGC").contains("gatehouse 0.");
     }
+
+    @Test
+    void upRunsWithItsOwnHeapFlagsAndEveryOtherCommandWithTheProxys() throws Exception {
+        String gatehouse = Shell.repoRoot().resolve("gatehouse").toString();
+        Map<String, String> print = Map.of("GATEHOUSE_JAVA_OPTS", "-XX:+PrintCommandLineFlags");
+        Shell.Result up = Shell.run(java.util.List.of(gatehouse, "up", "--print-config"), print, dir);
+        assertThat(up.exitCode()).as(up.output()).isZero();
+        // .mvn/up-jvm-flags.sh: a fixed 256 MiB young generation, 384-768 MiB of heap, metaspace threshold 160 MiB
+        assertThat(up.output()).contains("-XX:+UseSerialGC", "-XX:NewSize=268435456", "-XX:MaxNewSize=268435456",
+                "-XX:InitialHeapSize=402653184", "-XX:MaxHeapSize=805306368", "-XX:MetaspaceSize=167772160");
+
+        Shell.Result version = Shell.run(java.util.List.of(gatehouse, "version"), print, dir);
+        assertThat(version.exitCode()).as(version.output()).isZero();
+        // every other command keeps the proxy's flags (jvm-flags.sh), as the proxy benchmark measured them
+        assertThat(version.output()).contains("gatehouse 0.").doesNotContain("-XX:MaxNewSize=268435456", "-XX:MetaspaceSize=167772160");
+    }
 }
