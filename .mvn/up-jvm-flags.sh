@@ -5,12 +5,12 @@
 # measured them (its CPU per request must not move): only `up` gets these.
 #
 # `gatehouse_up_jvm_flags` edits the array GATEHOUSE_JVM_FLAGS that gatehouse_jvm_flags filled: it drops the heap,
-# collector and metaspace flags and puts up's in their place.
+# young generation, collector and metaspace flags and puts up's in their place.
 gatehouse_up_jvm_flags() {
   local kept=() f
   for f in "${GATEHOUSE_JVM_FLAGS[@]}"; do
     case "$f" in
-      -XX:+Use*GC|-Xms*|-Xmx*|-Xmn*|-XX:MetaspaceSize=*) ;;
+      -XX:+Use*GC|-Xms*|-Xmx*|-Xmn*|-XX:NewSize=*|-XX:MaxNewSize=*|-XX:MetaspaceSize=*) ;;
       *) kept+=("$f") ;;
     esac
   done
