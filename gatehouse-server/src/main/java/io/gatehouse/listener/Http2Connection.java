@@ -184,6 +184,20 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+            // The client shut its side (FIN, after a TLS close_notify or not). HTTP/2 has no half-close of the
+            // connection: acks, window updates and resets ride the side that is gone, so nothing could finish
+            // well. Close, as nginx and Go's server do on EOF: every open stream ends as "client gone" and its
+            // upstream call is cancelled now, not when the answer finds a dead socket. (The listener allows
+            // half-closure for HTTP/1.1, where a request may be answered after the client's FIN.)
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (idleTimer != null) idleTimer.cancel(false);
         super.channelInactive(ctx); // closes every stream: each one's exchange ends as "client gone"

@@ -142,6 +142,23 @@ class Http2DownstreamTest {
     }
 
     @Test
+    void aClientThatShutsItsSideEndsItsStreamsAndTheirUpstreamCallsAtOnce() {
+        // the endpoint would answer after a minute: only the edge noticing the client left ends the upstream call
+        backend.enqueue(TestResponse.ok("late").delayHeaders(Duration.ofMinutes(1)));
+        try (GatehouseFixture g = gatehouse(); RawH2 c = RawH2.connect(g.address())) {
+            c.headers(1, true, RawH2.get("/slow"));
+            backend.takeRequest(Duration.ofSeconds(5));
+            io.gatehouse.cluster.Endpoint e = g.gatehouse().cluster("app").endpoints().get(0);
+            assertThat(e.inFlight()).isEqualTo(1);
+            c.shutdownOutput();
+            assertThat(c.closedByPeer(Duration.ofSeconds(10))).as("the edge closes the connection").isTrue();
+            // (the test backend reads nothing while it holds its answer, so the edge's side is what shows the cancel)
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(e.inFlight()).as("upstream call cancelled").isZero());
+        }
+    }
+
+    @Test
     void cookieCrumbsAreJoinedIntoOneHeaderForTheHttp11Hop() {
         try (GatehouseFixture g = gatehouse(); RawH2 c = RawH2.connect(g.address())) {
             c.headers(1, true, new DefaultHttp2Headers().method("GET").scheme("http").authority("a").path("/c")

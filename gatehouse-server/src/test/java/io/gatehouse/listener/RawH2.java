@@ -321,6 +321,15 @@ public final class RawH2 implements AutoCloseable {
         }
     }
 
+    /** Shuts the socket's output (a FIN) and keeps reading: a client that is done sending (plain sockets only). */
+    public void shutdownOutput() {
+        try {
+            socket.shutdownOutput();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static byte[] int32(int v) {
         return new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v};
     }
