@@ -64,7 +64,7 @@ class CacheCoalescingTimeoutTest {
                 Thread.currentThread().interrupt();
             }
             byte[] body = ("body of " + path + " #" + n).getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("cache-control", "max-age=60");
+            exchange.getResponseHeaders().set("cache-control", path.startsWith("/private") ? "no-store" : "max-age=60");
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
@@ -151,6 +151,34 @@ class CacheCoalescingTimeoutTest {
             assertThat(l.body()).isEqualTo("body of " + p + " #1");
             assertThat(counts.get(p).get()).isEqualTo(2);
             assertThat(edge.xCache(p)).isEqualTo("HIT");
+        } finally {
+            gate.countDown();
+        }
+    }
+
+    @Test
+    void anUncacheableResponseReleasesTheWaitersToTheOriginAtOnce() throws Exception {
+        String p = "/private-page";
+        CountDownLatch gate = new CountDownLatch(1);
+        holdFirst.put(p, gate);
+        try {
+            double before = coalesced("all");
+            List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+            for (int i = 0; i < 20; i++) all.add(fire(edge.client, p));
+            await().atMost(Duration.ofSeconds(30)).until(() -> coalesced("all") - before >= 19);
+            assertThat(counts.get(p).get()).isEqualTo(1);
+            // the first answer is no-store: the 19 waiters go to the origin at once (no serialisation behind one
+            // another, Varnish's hit-for-pass trap), with the clock standing still, so no timeout let them go
+            gate.countDown();
+            java.util.Set<String> bodies = new java.util.HashSet<>();
+            for (var f : all) {
+                HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
+                assertThat(r.version()).isEqualTo(protocol.version());
+                assertThat(r.statusCode()).isEqualTo(200);
+                bodies.add(r.body());
+            }
+            assertThat(counts.get(p).get()).isEqualTo(20);
+            assertThat(bodies).as("each its own origin answer").hasSize(20);
         } finally {
             gate.countDown();
         }

@@ -99,6 +99,35 @@ class CacheValidationTest {
     }
 
     @Test
+    void targetedFieldsDecideFreshnessOverCacheControlAndThisCachesOwnIsNotPassedOn() {
+        // RFC 9213: CDN-Cache-Control, and this cache's own target (gatehouse-cache-control) before it, replace
+        // Cache-Control for this cache; the client still gets Cache-Control as the origin sent it
+        origin.respond(r -> switch (r.path()) {
+            case "/tg/cdn" -> TestResponse.ok("cdn").header("cache-control", "max-age=1").header("cdn-cache-control", "max-age=60");
+            case "/tg/own" -> TestResponse.ok("own").header("cache-control", "max-age=1")
+                    .header("gatehouse-cache-control", "max-age=100").header("cdn-cache-control", "max-age=10");
+            default -> TestResponse.ok("none").header("cache-control", "max-age=600").header("cdn-cache-control", "no-store");
+        });
+        assertThat(edge.xCache("/tg/cdn")).isEqualTo("MISS");
+        assertThat(edge.xCache("/tg/own")).isEqualTo("MISS");
+        assertThat(edge.xCache("/tg/nostore")).isEqualTo("MISS");
+        clock.advance(Duration.ofSeconds(30));
+        HttpResponse<String> cdn = edge.get("/tg/cdn");
+        assertThat(header(cdn, "x-cache")).as("fresh by CDN-Cache-Control, stale by Cache-Control").isEqualTo("HIT");
+        assertThat(header(cdn, "cache-control")).isEqualTo("max-age=1");
+        HttpResponse<String> own = edge.get("/tg/own");
+        assertThat(header(own, "x-cache")).as("fresh by this cache's target, stale by CDN-Cache-Control").isEqualTo("HIT");
+        assertThat(header(own, "gatehouse-cache-control")).as("this cache's field is its own").isNull();
+        assertThat(edge.xCache("/tg/nostore")).as("a targeted no-store beats Cache-Control's max-age").isEqualTo("MISS");
+        clock.advance(Duration.ofSeconds(31));
+        assertThat(edge.xCache("/tg/cdn")).as("61 s: past the CDN field's max-age").isNotEqualTo("HIT");
+        assertThat(edge.xCache("/tg/own")).isEqualTo("HIT");
+        assertThat(recorded("/tg/cdn")).hasSize(2);
+        assertThat(recorded("/tg/own")).hasSize(1);
+        assertThat(recorded("/tg/nostore")).hasSize(2);   // each request went to the origin
+    }
+
+    @Test
     void theCacheAnswersTheClientsOwnIfModifiedSince() {
         String p = "/ims";
         origin.respond(r -> TestResponse.ok("page").header("cache-control", "max-age=600").header("last-modified", LM));
