@@ -51,7 +51,7 @@ printf 'variant\tround\tp50_ms\tp99_ms\tp999_ms\tgen_late_p99_ms\tgc_pauses\tgc_
 for round in $(seq 1 "$ROUNDS"); do
     for i in "${!NAMES[@]}"; do
         name=${NAMES[$i]} flags=${FLAGS[$i]}
-        collector=$(echo "$flags" | grep -oE -- '-XX:\+Use[A-Za-z]+GC' || echo -XX:+UseSerialGC)
+        collector=$(echo "$flags" | grep -oE -- '-XX:\+Use[A-Za-z0-9]+GC' || echo -XX:+UseSerialGC)
         home="$RUN/$name-$round"; mkdir -p "$home"; port=$(free_port)
         # shellcheck disable=SC2086
         GATEHOUSE_HOME="$home" setsid taskset -c 1 "$JAVA" $BASE_FLAGS $collector $flags "-Xlog:gc:file=$home/gc.log:uptimemillis" \
