@@ -15,6 +15,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.embedded.RedisServer;
 
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -57,12 +58,20 @@ class RedisClusterFailoverTest {
     @BeforeAll
     static void start() throws Exception {
         for (int i = 0; i < 4; i++) {
-            int i0 = i;
-            RedisServer node = RedisClusterNodes.start(dir, b -> b
+            int port;
+            try (ServerSocket s = new ServerSocket(0)) {
+                port = s.getLocalPort();
+            }
+            RedisServer node = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
+                    .setting("cluster-enabled yes")
+                    .setting("cluster-config-file " + dir.resolve("nodes-" + port + ".conf"))
                     .setting("cluster-node-timeout 1000")
                     // the replica is promoted by the test, when it has seen the outage, not by the cluster on its own
-                    .settingIf(i0 == REPLICA, "cluster-replica-no-failover yes"));
-            int port = node.ports().get(0);
+                    .settingIf(i == REPLICA, "cluster-replica-no-failover yes")
+                    .setting("dir " + dir)
+                    .onShutdownForceStop(true)
+                    .build();
+            node.start();
             nodes.add(node);
             ports.add(port);
             RedisClient c = RedisClient.create("redis://127.0.0.1:" + port);
