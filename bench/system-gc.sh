@@ -79,7 +79,7 @@ for round in $(seq 1 "$ROUNDS"); do
         pct() { echo "$lat" | grep -oE "$1 [0-9.]+" | head -1 | awk '{print $2}'; }
         # per redirect answered (a starved generator sends fewer than RATE x DURATION)
         okn=$(echo "$out" | grep -oE 'ok [0-9]+' | head -1 | awk '{print $2}')
-        cpu=$(awk -v t="$(( t1 - t0 ))" -v hz="$(getconf CLK_TCK)" -v n="${okn:-0}" 'BEGIN{printf "%.1f", n > 0 ? t / hz * 1e6 / n : 0}')
+        cpu=$(awk -v t="$(( t1 - t0 ))" -v hz="$(getconf CLK_TCK)" -v n="${okn:-0}" 'BEGIN{printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0)}')
         printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$(pct p50)" "$(pct p99)" "$(pct p99.9)" "$late" "$gc" \
             "$cpu" "$(( rss / 1024 ))" "$(cut -d' ' -f1-3 /proc/loadavg)" "$flags"
         stop_up
