@@ -79,6 +79,17 @@ public final class LoadCommand implements Callable<Integer> {
                     + "it does in the measured run is a hiccup charged to the server).")
     int jitSettledMillis;
 
+    @Option(names = "--connections", defaultValue = "" + OpenLoop.Client.DEFAULT_CONNECTIONS, paramLabel = "N",
+            description = "At most this many keep-alive connections; one is opened whenever a request is due and every open one "
+                    + "is busy, and beyond N requests wait for one, their latency still counted from when they were due "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int connections;
+
+    @Option(names = "--ca", paramLabel = "FILE",
+            description = "For an https --target: trust the certificates in this PEM file (default: the local CA `up` keeps in "
+                    + "its home folder, when there is one; else the JDK's trusted authorities).")
+    java.nio.file.Path ca;
+
     @Option(names = "--cpu-of", split = ",", paramLabel = "PID",
             description = "Server processes (each with its descendants) whose CPU time per request is reported, measured over "
                     + "the recorded run only.")
@@ -91,8 +102,8 @@ public final class LoadCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (rate <= 0 || seconds <= 0 || links <= 0 || warmupSeconds < 0 || jitSettledMillis < 0) {
-            spec.commandLine().getErr().println("--rate, --duration and --links must be positive, --warmup and --jit-settled not negative");
+        if (rate <= 0 || seconds <= 0 || links <= 0 || connections <= 0 || warmupSeconds < 0 || jitSettledMillis < 0) {
+            spec.commandLine().getErr().println("--rate, --duration, --links and --connections must be positive, --warmup and --jit-settled not negative");
             return 2;
         }
         warmupMaxSeconds = Math.max(warmupMaxSeconds, warmupSeconds);
@@ -109,11 +120,21 @@ public final class LoadCommand implements Callable<Integer> {
             paths = createLinks(base, links, apiKey != null ? apiKey : defaultApiKey());
             if (codesFile != null) java.nio.file.Files.write(codesFile, paths);
         }
-        HttpClient client = OpenLoop.newClient();
+        java.nio.file.Path trusted = ca;
+        if (trusted == null && "https".equalsIgnoreCase(base.getScheme())) {
+            java.nio.file.Path local = SystemStack.defaultHome().resolve("ca.crt");
+            if (java.nio.file.Files.isReadable(local)) trusted = local;
+        }
+        try (OpenLoop.Client client = new OpenLoop.Client(base, connections, trusted)) {
+            return measure(out, client, paths);
+        }
+    }
+
+    private int measure(PrintWriter out, OpenLoop.Client client, List<String> paths) throws Exception {
         if (warmupSeconds > 0) {
             out.printf("warming up at %d/s for %d to %d s, until this JVM's JIT settles …%n", rate, warmupSeconds, warmupMaxSeconds);
             out.flush();
-            out.println(warmUp(client, base, paths).line(rate, jitSettledMillis));
+            out.println(warmUp(client, paths).line(rate, jitSettledMillis));
         }
         Counters before = Counters.scrape(metrics);
         long[] ownBefore = ownPauses();
@@ -121,9 +142,8 @@ public final class LoadCommand implements Callable<Integer> {
         Map<String, Long> partsBefore = cpuOf.isEmpty() ? Map.of() : CpuParts.sample(cpuOf);
         out.printf("requesting %s at %d/s for %d s (Zipf s=%.2f) …%n", path != null ? "/" + paths.get(0) : "them", rate, seconds, zipf);
         out.flush();
-        OpenLoop.Result r = OpenLoop.run(client, base, paths, new Zipf(paths.size(), zipf), rate, Duration.ofSeconds(seconds),
+        OpenLoop.Result r = client.run(paths, new Zipf(paths.size(), zipf), rate, Duration.ofSeconds(seconds),
                 Duration.ofSeconds(10), 20_000, 42);
-        client.close();
         long[] ownAfter = ownPauses();
         Duration cpuUsed = cpu(cpuOf).minus(cpuBefore);
         Map<String, Long> parts = cpuOf.isEmpty() ? Map.of() : CpuParts.minus(CpuParts.sample(cpuOf), partsBefore);
@@ -148,7 +168,7 @@ public final class LoadCommand implements Callable<Integer> {
      * {@code --jit-settled} ms in the last one, at most {@code --warmup-max} in all. Each slice is its own open loop on
      * the shared client (a slice waits for its stragglers before the next starts: a few ms, never measured).
      */
-    private WarmUp warmUp(HttpClient client, URI base, List<String> paths) throws InterruptedException {
+    private WarmUp warmUp(OpenLoop.Client client, List<String> paths) throws InterruptedException {
         Histogram latency = new Histogram(java.util.concurrent.TimeUnit.SECONDS.toMicros(60), 3);
         Histogram lateness = new Histogram(java.util.concurrent.TimeUnit.SECONDS.toMicros(60), 3);
         Zipf pick = new Zipf(paths.size(), zipf);
@@ -159,7 +179,7 @@ public final class LoadCommand implements Callable<Integer> {
         boolean settled = false;
         while (elapsed < warmupMaxSeconds) {
             long jitBefore = ownPauses()[2];
-            OpenLoop.Result slice = OpenLoop.run(client, base, paths, pick, rate, Duration.ofSeconds(1), Duration.ofSeconds(10), 20_000, 7 + elapsed);
+            OpenLoop.Result slice = client.run(paths, pick, rate, Duration.ofSeconds(1), Duration.ofSeconds(10), 20_000, 7 + elapsed);
             latency.add(slice.latencyMicros());
             lateness.add(slice.latenessMicros());
             sent += slice.sent();

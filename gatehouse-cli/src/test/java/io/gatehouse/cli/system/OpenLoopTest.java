@@ -1,79 +1,48 @@
 package io.gatehouse.cli.system;
 
-import com.sun.net.httpserver.HttpServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.gatehouse.testing.TestBackend;
+import io.gatehouse.testing.TestResponse;
 import org.junit.jupiter.api.Test;
 
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class OpenLoopTest {
-    static HttpServer server;
-    static final AtomicBoolean stallNext = new AtomicBoolean();
-    static final CountDownLatch stalled = new CountDownLatch(1);
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 100);
-        server.createContext("/", ex -> {
-            if (stallNext.compareAndSet(true, false)) {
-                try {
-                    // One 300 ms stall of a single-threaded server: everything due meanwhile queues behind it.
-                    Thread.sleep(300);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                stalled.countDown();
-            }
-            ex.getResponseHeaders().add("Location", "https://example.com/");
-            ex.sendResponseHeaders(302, -1);
-            ex.close();
-        });
-        server.setExecutor(Executors.newSingleThreadExecutor());
-        server.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.stop(0);
-    }
-
     @Test
     void aStallShowsInThePercentilesAsTheQueueItBuilds() throws Exception {
-        URI base = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
-        stallNext.set(false);
-        Thread.ofVirtual().start(() -> {
-            // Stall the server once the run is under way (the test's server, not a timing assumption of the test).
-            while (!Thread.currentThread().isInterrupted() && stalled.getCount() > 0) {
-                stallNext.set(true);
-                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(500).toNanos());
-                if (stalled.getCount() == 0) return;
-            }
-        });
-        OpenLoop.Result r = OpenLoop.run(base, List.of("a", "b"), new Zipf(2, 1.0), 200, Duration.ofSeconds(2),
-                Duration.ofSeconds(5), 10_000, 1);
-        assertThat(stalled.getCount()).isZero();
-        assertThat(r.errors()).isZero();
-        assertThat(r.ok()).isEqualTo(r.sent()).isGreaterThan(350);
-        // 200/s for 300 ms: about 60 requests were due during the stall. Measured from their intended send time,
-        // they wait up to 300 ms, so well over 1 % of samples exceed 100 ms. A closed loop would record one.
-        long slow = r.latencyMicros().getCountBetweenValues(100_000, Long.MAX_VALUE / 2);
-        assertThat(slow).isGreaterThan(20);
-        assertThat(r.latencyMicros().getValueAtPercentile(99)).isGreaterThan(100_000);
-        // Every request sent has its lateness, and a request's lateness is part of its latency (both count from
-        // when it was due), so the latest send can never exceed the slowest answer.
-        assertThat(r.latenessMicros().getTotalCount()).isEqualTo(r.sent());
-        assertThat(r.latenessMicros().getMaxValue()).isLessThanOrEqualTo(r.latencyMicros().getMaxValue());
+        // The server freezes once for 300 ms, as in a stop-the-world pause: every request that arrives meanwhile is
+        // answered when the freeze ends. The freeze starts with the 100th request, well inside the run.
+        AtomicInteger seen = new AtomicInteger();
+        AtomicLong frozenUntil = new AtomicLong();
+        try (TestBackend backend = TestBackend.started().respond(req -> {
+            long now = System.nanoTime();
+            if (seen.incrementAndGet() == 100) frozenUntil.set(now + Duration.ofMillis(300).toNanos());
+            long wait = frozenUntil.get() - now;
+            TestResponse res = TestResponse.status(302).header("Location", "https://example.com/");
+            return wait > 0 ? res.delayHeaders(Duration.ofNanos(wait)) : res;
+        })) {
+            URI base = URI.create("http://127.0.0.1:" + backend.port() + "/");
+            OpenLoop.Result r = OpenLoop.run(base, List.of("a", "b"), new Zipf(2, 1.0), 200, Duration.ofSeconds(2),
+                    Duration.ofSeconds(5), 10_000, 1);
+            assertThat(frozenUntil.get()).isPositive();
+            assertThat(r.errors()).isZero();
+            assertThat(r.ok()).isEqualTo(r.sent()).isEqualTo(400);
+            // 200/s for 300 ms: about 60 requests were due during the freeze. Measured from their intended send time,
+            // they wait up to 300 ms, so well over 1 % of samples exceed 100 ms. A closed loop would record one.
+            long slow = r.latencyMicros().getCountBetweenValues(100_000, Long.MAX_VALUE / 2);
+            assertThat(slow).isGreaterThan(20);
+            assertThat(r.latencyMicros().getValueAtPercentile(99)).isGreaterThan(100_000);
+            // Every request sent has its lateness, and a request's lateness is part of its latency (both count from
+            // when it was due), so the latest send can never exceed the slowest answer.
+            assertThat(r.latenessMicros().getTotalCount()).isEqualTo(r.sent());
+            assertThat(r.latenessMicros().getMaxValue()).isLessThanOrEqualTo(r.latencyMicros().getMaxValue());
+        }
     }
 
     @Test
