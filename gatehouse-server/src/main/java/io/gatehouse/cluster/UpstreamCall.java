@@ -3,6 +3,7 @@ package io.gatehouse.cluster;
 import io.gatehouse.cluster.loadbalancer.HashKey;
 import io.gatehouse.cluster.loadbalancer.PickContext;
 import io.gatehouse.config.RetryConfig;
+import io.gatehouse.config.RetryCondition;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -539,7 +540,7 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
             retryLater();
             return;
         }
-        if ((staleReuse || (retry.on().contains("reset") && methodRetryable())) && canRetry(false)) {
+        if ((staleReuse || (retry.on().contains(RetryCondition.RESET) && methodRetryable())) && canRetry(false)) {
             retryLater();
             return;
         }
@@ -586,7 +587,7 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
             headerDeadlineNanos = 0;
             dropConnection();
             endAttempt();
-            if (retry.on().contains("timeout") && methodRetryable() && canRetry(false)) {
+            if (retry.on().contains(RetryCondition.TIMEOUT) && methodRetryable() && canRetry(false)) {
                 retryLater();
                 return;
             }
@@ -609,7 +610,8 @@ public final class UpstreamCall implements UpstreamConnection.Owner, PickContext
     }
 
     private boolean retryableStatus(int code) {
-        return (code == 502 || code == 503 || code == 504) && retry.on().contains(Integer.toString(code)) && methodRetryable();
+        RetryCondition condition = RetryCondition.forStatus(code);
+        return condition != null && retry.on().contains(condition) && methodRetryable();
     }
 
     /** Attempts left, a body we can send again, another endpoint, and room in the retry budget. */

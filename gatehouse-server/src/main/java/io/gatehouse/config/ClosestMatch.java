@@ -1,7 +1,9 @@
 package io.gatehouse.config;
 
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /** "Did you mean …?" for misspelt keys and names, by optimal-string-alignment (Damerau-Levenshtein) distance. */
 final class ClosestMatch {
@@ -22,6 +24,49 @@ final class ClosestMatch {
         if (best == null) return null;
         int allowed = Math.max(2, Math.min(word.length(), best.length()) / 3);
         return bestDistance <= allowed && bestDistance < Math.max(word.length(), best.length()) ? best : null;
+    }
+
+    /**
+     * The one value of a closed set {@code word} is plausibly a typo of, or null. Stricter than {@link #among}: the
+     * value must be within one edit (two once both are six characters or more), keep the word's digits (http2 is
+     * not a typo of http1, nor 500 of 502, nor 1.4 of 1.3: there a digit carries the meaning) and be closer than
+     * every other value (h2s is as near h2 as h2c, so neither is offered). Case, '-' and '_' do not count.
+     */
+    static String choice(String word, Collection<String> values) {
+        Map<String, String> self = new LinkedHashMap<>();
+        for (String v : values) self.put(v, v);
+        return choice(word, self);
+    }
+
+    /**
+     * As {@link #choice(String, Collection)} over several spellings of fewer things: the meaning of the spelling
+     * {@code word} is plausibly a typo of; spellings of the same meaning do not make each other ambiguous.
+     */
+    static <T> T choice(String word, Map<String, T> spellings) {
+        String w = normalize(word);
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        boolean tie = false;
+        for (Map.Entry<String, T> e : spellings.entrySet()) {
+            String c = normalize(e.getKey());
+            if (!digits(c).equals(digits(w))) continue;
+            int d = distance(w, c);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = e.getKey();
+                tie = false;
+            } else if (d == bestDistance && !spellings.get(best).equals(e.getValue())) {
+                tie = true;
+            }
+        }
+        if (best == null || tie) return null;
+        int shorter = Math.min(w.length(), normalize(best).length());
+        int allowed = shorter >= 6 ? 2 : 1;
+        return bestDistance <= allowed && bestDistance < shorter ? spellings.get(best) : null;
+    }
+
+    private static String digits(String s) {
+        return s.replaceAll("\\D", "");
     }
 
     private static String normalize(String s) {

@@ -68,10 +68,10 @@ public record ClusterConfig(
         if (protocol == ClusterProtocol.H2C && tls != null) {
             throw new IllegalArgumentException("protocol: h2c is cleartext; with tls use h2");
         }
-        if (protocol == ClusterProtocol.H2 && !tls.alpn().equals(List.of("h2"))) {
+        if (protocol == ClusterProtocol.H2 && !tls.alpn().equals(List.of(AlpnProtocol.H2))) {
             // HTTP/2 over TLS is negotiated by ALPN: offer h2 only, so an endpoint without it fails the handshake
             tls = new UpstreamTlsConfig(tls.ca(), tls.serverName(), tls.verifyHostname(), tls.cert(), tls.key(),
-                    tls.minVersion(), tls.provider(), List.of("h2"));
+                    tls.minVersion(), tls.provider(), List.of(AlpnProtocol.H2));
         }
         http2 = http2 == null ? Http2Config.DEFAULT : http2;
     }

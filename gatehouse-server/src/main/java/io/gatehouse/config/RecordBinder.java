@@ -252,16 +252,7 @@ final class RecordBinder {
             if (v > Integer.MAX_VALUE) throw new IllegalArgumentException("'" + text + "' is too large (at most " + Integer.MAX_VALUE + ")");
             return (int) v;
         }
-        if (raw.isEnum()) {
-            for (Object constant : raw.getEnumConstants()) {
-                if (((Enum<?>) constant).name().equalsIgnoreCase(text.strip())) return constant;
-            }
-            List<String> valid = new ArrayList<>();
-            for (Object constant : raw.getEnumConstants()) valid.add(((Enum<?>) constant).name().toLowerCase(java.util.Locale.ROOT));
-            String suggestion = ClosestMatch.among(text.strip().toLowerCase(java.util.Locale.ROOT), valid);
-            throw new IllegalArgumentException("'" + text + "' is not one of " + String.join(", ", valid)
-                    + (suggestion != null ? "; did you mean '" + suggestion + "'?" : ""));
-        }
+        if (raw.isEnum()) return ClosedSets.parse(raw, text);
         if (raw == double.class || raw == Double.class) {
             try {
                 double d = Double.parseDouble(text.strip());
@@ -294,8 +285,7 @@ final class RecordBinder {
         if (raw == java.time.Instant.class) return "a time such as 2027-01-31T00:00:00Z";
         if (raw == boolean.class || raw == Boolean.class) return "true or false";
         if (raw == String.class) return "a string";
-        if (raw.isEnum()) return "one of " + java.util.Arrays.stream(raw.getEnumConstants())
-                .map(c -> ((Enum<?>) c).name().toLowerCase(java.util.Locale.ROOT)).collect(java.util.stream.Collectors.joining(", "));
+        if (raw.isEnum()) return "one of " + String.join(", ", ClosedSets.spellings(raw));
         return "a number";
     }
 

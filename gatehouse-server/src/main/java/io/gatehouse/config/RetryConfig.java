@@ -15,17 +15,13 @@ import java.util.List;
  * @param backoffBase   first backoff; doubles each retry, full jitter
  * @param backoffMax    bound on one backoff
  */
-public record RetryConfig(Integer attempts, List<String> on, boolean nonIdempotent, Duration backoffBase, Duration backoffMax) {
+public record RetryConfig(Integer attempts, List<RetryCondition> on, boolean nonIdempotent, Duration backoffBase, Duration backoffMax) {
     public static final RetryConfig DEFAULT = new RetryConfig(null, null, false, null, null);
-    public static final List<String> CONDITIONS = List.of("502", "503", "504", "reset", "timeout");
 
     public RetryConfig {
         attempts = attempts == null ? 2 : attempts;
         if (attempts < 0 || attempts > 10) throw new IllegalArgumentException("attempts: must be 0..10");
         on = on == null ? List.of() : List.copyOf(on);
-        for (String c : on) {
-            if (!CONDITIONS.contains(c)) throw new IllegalArgumentException("on: unknown condition '" + c + "', expected one of " + CONDITIONS);
-        }
         backoffBase = backoffBase == null ? Duration.ofMillis(25) : backoffBase;
         backoffMax = backoffMax == null ? Duration.ofMillis(250) : backoffMax;
     }

@@ -9,7 +9,8 @@ import java.util.Locale;
  *
  * @param certificates          one or more; a client's SNI name picks the one whose names match (exact first, then
  *                              wildcard); the first one is the default when nothing matches or no SNI is sent
- * @param minVersion            {@code 1.2} (default) or {@code 1.3}; older versions are never offered
+ * @param minVersion            {@code 1.2} (default) or {@code 1.3} (also {@code TLSv1.2}, {@code TLSv1.3}); older
+ *                              versions are never offered
  * @param ciphers               TLS 1.2 cipher suites (IANA names); default ECDHE with AEAD only. TLS 1.3 suites are
  *                              always the three standard AEAD ones
  * @param alpn                  protocols offered through ALPN, in preference order (default h2, http/1.1; h2 only
@@ -24,9 +25,9 @@ import java.util.Locale;
  */
 public record TlsConfig(
         List<CertificateConfig> certificates,
-        String minVersion,
+        TlsVersion minVersion,
         List<String> ciphers,
-        List<String> alpn,
+        List<AlpnProtocol> alpn,
         ClientAuthMode clientAuth,
         String clientCa,
         TlsProviderChoice provider,
@@ -36,15 +37,10 @@ public record TlsConfig(
     public TlsConfig {
         if (certificates == null || certificates.isEmpty()) throw new IllegalArgumentException("certificates: at least one is required");
         certificates = List.copyOf(certificates);
-        minVersion = version(minVersion);
+        minVersion = minVersion == null ? TlsVersion.TLS_1_2 : minVersion;
         ciphers = ciphers == null ? List.of() : List.copyOf(ciphers);
-        alpn = alpn == null ? List.of("h2", "http/1.1") : List.copyOf(alpn);
-        for (String p : alpn) {
-            if (!p.equals("h2") && !p.equals("http/1.1")) {
-                throw new IllegalArgumentException("alpn: unknown protocol '" + p + "'; expected h2 or http/1.1");
-            }
-        }
-        if (!alpn.contains("http/1.1")) throw new IllegalArgumentException("alpn: http/1.1 is required (clients without ALPN speak it)");
+        alpn = alpn == null ? List.of(AlpnProtocol.H2, AlpnProtocol.HTTP_1_1) : List.copyOf(alpn);
+        if (!alpn.contains(AlpnProtocol.HTTP_1_1)) throw new IllegalArgumentException("alpn: http/1.1 is required (clients without ALPN speak it)");
         clientAuth = clientAuth == null ? ClientAuthMode.NONE : clientAuth;
         if (clientAuth != ClientAuthMode.NONE && clientCa == null) {
             throw new IllegalArgumentException("client_ca: is required with client_auth: " + clientAuth);
@@ -56,17 +52,6 @@ public record TlsConfig(
         if (sessionTicketRotation.compareTo(Duration.ofSeconds(1)) < 0) {
             throw new IllegalArgumentException("session_ticket_rotation: must be at least 1s");
         }
-    }
-
-    /** "1.2" or "1.3" from 1.2, 1.3, TLSv1.2, TLSv1.3; older versions are refused. */
-    static String version(String v) {
-        if (v == null) return "1.2";
-        String s = v.strip().toLowerCase(Locale.ROOT).replace("tlsv", "");
-        if (s.equals("1.2") || s.equals("1.3")) return s;
-        if (s.equals("1.0") || s.equals("1.1") || s.equals("1")) {
-            throw new IllegalArgumentException("min_version: TLS " + s + " is not supported (insecure); use 1.2 or 1.3");
-        }
-        throw new IllegalArgumentException("min_version: must be 1.2 or 1.3, got '" + v + "'");
     }
 
     /**
@@ -99,7 +84,7 @@ public record TlsConfig(
     }
 
     /** The same settings offering {@code protocols} through ALPN. */
-    public TlsConfig withAlpn(List<String> protocols) {
+    public TlsConfig withAlpn(List<AlpnProtocol> protocols) {
         return new TlsConfig(certificates, minVersion, ciphers, protocols, clientAuth, clientCa, provider, reloadInterval,
                 sessionTicketRotation);
     }

@@ -16,18 +16,13 @@ import java.util.List;
  * @param alpn           protocols offered: {@code http/1.1}, or {@code h2} (set by the cluster's {@code protocol: h2})
  */
 public record UpstreamTlsConfig(String ca, String serverName, Boolean verifyHostname, String cert, String key,
-                                String minVersion, TlsProviderChoice provider, List<String> alpn) {
+                                TlsVersion minVersion, TlsProviderChoice provider, List<AlpnProtocol> alpn) {
     public UpstreamTlsConfig {
         verifyHostname = verifyHostname == null ? Boolean.TRUE : verifyHostname;
         if (cert != null && key == null) throw new IllegalArgumentException("key: is required with cert");
         if (key != null && cert == null) throw new IllegalArgumentException("cert: is required with key");
-        minVersion = TlsConfig.version(minVersion);
+        minVersion = minVersion == null ? TlsVersion.TLS_1_2 : minVersion;
         provider = provider == null ? TlsProviderChoice.AUTO : provider;
-        alpn = alpn == null ? List.of("http/1.1") : List.copyOf(alpn);
-        for (String p : alpn) {
-            if (!p.equals("http/1.1") && !p.equals("h2")) {
-                throw new IllegalArgumentException("alpn: only http/1.1 or h2 toward endpoints, got '" + p + "'");
-            }
-        }
+        alpn = alpn == null ? List.of(AlpnProtocol.HTTP_1_1) : List.copyOf(alpn);
     }
 }

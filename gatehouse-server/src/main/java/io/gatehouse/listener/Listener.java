@@ -174,8 +174,8 @@ public final class Listener implements io.gatehouse.telemetry.ListenerStats {
     /** The listener's TLS settings with ALPN trimmed to what it serves: no h2 while {@code http2.enabled} is off. */
     private static io.gatehouse.config.TlsConfig offered(ListenerConfig config) {
         io.gatehouse.config.TlsConfig tls = config.tls();
-        if (config.http2().enabled() || !tls.alpn().contains("h2")) return tls;
-        return tls.withAlpn(tls.alpn().stream().filter(p -> !p.equals("h2")).toList());
+        if (config.http2().enabled() || !tls.alpn().contains(io.gatehouse.config.AlpnProtocol.H2)) return tls;
+        return tls.withAlpn(tls.alpn().stream().filter(p -> p != io.gatehouse.config.AlpnProtocol.H2).toList());
     }
 
     /** HTTP/2: Netty's connection handler, one {@link Http2ServerStream} per stream (see {@link Http2Connection}). */

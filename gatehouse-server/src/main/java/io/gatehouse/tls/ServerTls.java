@@ -1,5 +1,6 @@
 package io.gatehouse.tls;
 
+import io.gatehouse.config.AlpnProtocol;
 import io.gatehouse.config.TlsConfig;
 import io.gatehouse.config.TlsConfig.CertificateConfig;
 import io.netty.buffer.ByteBufAllocator;
@@ -322,7 +323,7 @@ public final class ServerTls implements AutoCloseable {
                 .ciphers(TlsProvider.ciphers(t.ciphers()), SupportedCipherSuiteFilter.INSTANCE)
                 .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, t.alpn()));
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, AlpnProtocol.ids(t.alpn())));
         if (t.clientAuth() != io.gatehouse.config.ClientAuthMode.NONE) {
             List<X509Certificate> cas = PemFiles.certificates(Path.of(t.clientCa()));
             b.trustManager(cas.toArray(new X509Certificate[0]))

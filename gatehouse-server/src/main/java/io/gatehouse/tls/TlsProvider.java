@@ -43,8 +43,8 @@ public final class TlsProvider {
         return chosen;
     }
 
-    static String[] protocols(String minVersion) {
-        return minVersion.equals("1.3") ? new String[] {"TLSv1.3"} : new String[] {"TLSv1.3", "TLSv1.2"};
+    static String[] protocols(io.gatehouse.config.TlsVersion minVersion) {
+        return minVersion == io.gatehouse.config.TlsVersion.TLS_1_3 ? new String[] {"TLSv1.3"} : new String[] {"TLSv1.3", "TLSv1.2"};
     }
 
     /** The configured TLS 1.2 suites (or the default set) plus the TLS 1.3 ones. */

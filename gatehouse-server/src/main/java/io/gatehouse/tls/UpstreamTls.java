@@ -1,5 +1,6 @@
 package io.gatehouse.tls;
 
+import io.gatehouse.config.AlpnProtocol;
 import io.gatehouse.config.HostPort;
 import io.gatehouse.config.UpstreamTlsConfig;
 import io.netty.channel.Channel;
@@ -39,7 +40,7 @@ public final class UpstreamTls {
                     .endpointIdentificationAlgorithm(config.verifyHostname() ? "HTTPS" : null)
                     .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, config.alpn()));
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, AlpnProtocol.ids(config.alpn())));
             if (config.ca() != null) {
                 b.trustManager(PemFiles.certificates(Path.of(config.ca())).toArray(new X509Certificate[0]));
             }

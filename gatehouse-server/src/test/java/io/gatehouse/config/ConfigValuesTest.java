@@ -92,4 +92,36 @@ class ConfigValuesTest {
         assertThat(ClosestMatch.among("flux_capacitor", keys)).isNull();
         assertThat(ClosestMatch.distance("ab", "ba")).isEqualTo(1);
     }
+
+    @Test
+    void aClosedSetValueIsSuggestedOnlyWhenItIsNearAloneAndKeepsTheDigits() {
+        List<String> protocols = List.of("http1", "h2", "h2c");
+        assertThat(ClosestMatch.choice("htp1", protocols)).isEqualTo("http1");
+        assertThat(ClosestMatch.choice("H2C", protocols)).isEqualTo("h2c");
+        assertThat(ClosestMatch.choice("http2", protocols)).as("a digit is a meaning, not a typo").isNull();
+        assertThat(ClosestMatch.choice("h2s", protocols)).as("as near h2 as h2c").isNull();
+        assertThat(ClosestMatch.choice("spdy", protocols)).isNull();
+        List<String> conditions = List.of("502", "503", "504", "reset", "timeout");
+        assertThat(ClosestMatch.choice("500", conditions)).isNull();
+        assertThat(ClosestMatch.choice("rest", conditions)).isEqualTo("reset");
+        assertThat(ClosestMatch.choice("tmeout", conditions)).isEqualTo("timeout");
+        assertThat(ClosestMatch.choice("tiemouts", conditions)).as("two edits in a long word").isEqualTo("timeout");
+        assertThat(ClosestMatch.choice("reload", conditions)).isNull();
+    }
+
+    @Test
+    void closedSetsAcceptEverySpellingAndAliasInAnyCaseAndNothingElse() {
+        assertThat(ClosedSets.parse(TlsVersion.class, "1.2")).isEqualTo(TlsVersion.TLS_1_2);
+        assertThat(ClosedSets.parse(TlsVersion.class, " TLSv1.3 ")).isEqualTo(TlsVersion.TLS_1_3);
+        assertThat(ClosedSets.parse(TlsVersion.class, "tlsv1.2")).isEqualTo(TlsVersion.TLS_1_2);
+        assertThat(ClosedSets.parse(AlpnProtocol.class, "http/1.1")).isEqualTo(AlpnProtocol.HTTP_1_1);
+        assertThat(ClosedSets.parse(AlpnProtocol.class, "H2")).isEqualTo(AlpnProtocol.H2);
+        for (RetryCondition c : RetryCondition.values()) assertThat(ClosedSets.parse(RetryCondition.class, c.spelling())).isEqualTo(c);
+        assertThat(ClosedSets.parse(ClusterProtocol.class, "H2C")).isEqualTo(ClusterProtocol.H2C);
+        assertThat(ClosedSets.parse(RateLimitConfig.Mode.class, "hybrid")).isEqualTo(RateLimitConfig.Mode.HYBRID);
+        assertThatThrownBy(() -> ClosedSets.parse(TlsVersion.class, "TLS_1_2")).hasMessage("'TLS_1_2' is not one of 1.2, 1.3");
+        assertThatThrownBy(() -> ClosedSets.parse(AlpnProtocol.class, "HTTP_1_1")).hasMessageStartingWith("'HTTP_1_1' is not one of h2, http/1.1");
+        assertThat(RetryCondition.forStatus(503)).isEqualTo(RetryCondition.STATUS_503);
+        assertThat(RetryCondition.forStatus(500)).isNull();
+    }
 }

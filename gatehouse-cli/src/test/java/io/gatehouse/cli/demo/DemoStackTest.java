@@ -43,7 +43,8 @@ class DemoStackTest {
         assertThat(edge.address()).isEqualTo("0.0.0.0:8080");
         RouteConfig route = edge.routes().getFirst();
         assertThat(route.cluster()).isEqualTo(DemoStack.CLUSTER);
-        assertThat(route.retries().on()).containsExactlyInAnyOrder("502", "503");
+        assertThat(route.retries().on()).containsExactlyInAnyOrder(
+                io.gatehouse.config.RetryCondition.STATUS_502, io.gatehouse.config.RetryCondition.STATUS_503);
         ClusterConfig demo = config.cluster(DemoStack.CLUSTER);
         assertThat(demo.endpoints()).extracting(EndpointConfig::address)
                 .containsExactly("127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003");
