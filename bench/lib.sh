@@ -1,11 +1,20 @@
 # shellcheck shell=bash
-# lib.sh — sourced by gatehouse-profile.sh and gatehouse-instances.sh (ROOT and RUN set first).
+# lib.sh — sourced by the bench scripts (ROOT and RUN set first); sourcing only defines functions.
 #
 #   bench_setup                    # JAVA (a JDK >= 21), JVM_FLAGS (./gatehouse's, plus SerialGC), PIDS, log(),
 #                                  # and traps that kill every process group in PIDS and remove RUN on exit
 #   bench_origin_start DIR PORT    # the harness's origin (nginx on CPU 0, same settings as
 #                                  # the harness's proxy-bench.sh) serving /small (100 B), /16k and /1m from DIR,
 #                                  # in its own process group; sets BENCH_ORIGIN_PID
+#   bench_args NAME LINES OWN "$@" # the options the system scripts share: --duration S and --warmup S (set
+#                                  # DURATION, WARMUP; defaults are the script's), -h/--help (prints lines LINES of the
+#                                  # script, its header); every other word goes to the function OWN, which takes its
+#                                  # own options, sets BENCH_SHIFT to the words it used, and returns 1 for one it does
+#                                  # not know ("NAME: unknown option X", exit 2)
+#   bench_jar VAR                  # JAR: the file named by $VAR when set (a copy of the jar: a build in the same
+#                                  # tree meanwhile cannot change it mid-run), else gatehouse-cli/target/gatehouse.jar
+#   bench_jar_build                # builds JAR when absent or older than the sources, unless $VAR named it (after
+#                                  # bench_setup: it logs, and writes RUN/build.log)
 bench_setup() {
     . "$ROOT/.mvn/find-jdk.sh"; gatehouse_find_jdk
     JAVA="$JAVA_HOME/bin/java"
@@ -42,4 +51,32 @@ http { access_log off; sendfile on; tcp_nopush on; tcp_nodelay on; keepalive_tim
 CONF
     setsid taskset -c 0 nginx -p "$dir/backend" -c "$dir/backend/nginx.conf" -g 'daemon off;' >/dev/null 2>&1 &
     BENCH_ORIGIN_PID=$!
+}
+
+bench_args() {
+    local name=$1 lines=$2 own=$3; shift 3
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --duration) DURATION=$2; shift 2 ;;
+            --warmup) WARMUP=$2; shift 2 ;;
+            -h|--help) sed -n "${lines}p" "$0"; exit 0 ;;
+            *)
+                BENCH_SHIFT=0
+                "$own" "$@" || { echo "$name: unknown option $1" >&2; exit 2; }
+                shift "$BENCH_SHIFT" ;;
+        esac
+    done
+}
+
+bench_jar() {
+    BENCH_JAR_VAR=$1
+    JAR="${!1:-$ROOT/gatehouse-cli/target/gatehouse.jar}"
+}
+
+bench_jar_build() {
+    if [[ -z "${!BENCH_JAR_VAR:-}" ]] && [[ ! -f "$JAR" || -n "$(find "$ROOT"/*/src "$ROOT/pom.xml" "$ROOT"/*/pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]]; then
+        log "building $JAR"
+        (cd "$ROOT" && ./mvnw -B -q -ntp -DskipTests -pl gatehouse-cli -am package) >"$RUN/build.log" 2>&1 \
+            || { cat "$RUN/build.log" >&2; exit 1; }
+    fi
 }

@@ -12,22 +12,21 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN="$(mktemp -d /tmp/gatehouse-system-gc.XXXXXX)"
-JAR="${SYSTEM_GC_JAR:-$ROOT/gatehouse-cli/target/gatehouse.jar}"   # SYSTEM_GC_JAR: another jar (a copy, so a rebuild cannot change it mid-run)
+. "$ROOT/bench/lib.sh"
+bench_jar SYSTEM_GC_JAR   # SYSTEM_GC_JAR: another jar (a copy, so a rebuild cannot change it mid-run)
 RATE=2450 DURATION=20 WARMUP=30 ROUNDS=1
 NAMES=() FLAGS=()
-while [[ $# -gt 0 ]]; do
+# this script's options besides lib.sh's --duration, --warmup and --help
+gc_option() {
     case "$1" in
-        --rate) RATE=$2; shift 2 ;;
-        --duration) DURATION=$2; shift 2 ;;
-        --warmup) WARMUP=$2; shift 2 ;;
-        --rounds) ROUNDS=$2; shift 2 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-        *=*) NAMES+=("${1%%=*}"); FLAGS+=("${1#*=}"); shift ;;
-        *) echo "system-gc: unknown option $1" >&2; exit 2 ;;
+        --rate) RATE=$2; BENCH_SHIFT=2 ;;
+        --rounds) ROUNDS=$2; BENCH_SHIFT=2 ;;
+        *=*) NAMES+=("${1%%=*}"); FLAGS+=("${1#*=}"); BENCH_SHIFT=1 ;;
+        *) return 1 ;;
     esac
-done
+}
+bench_args system-gc 2,12 gc_option "$@"
 [[ ${#NAMES[@]} -gt 0 ]] || { echo "system-gc: name at least one variant (NAME='FLAGS')" >&2; exit 2; }
-. "$ROOT/bench/lib.sh"
 bench_setup
 # up stops its PostgreSQL servers (detached by pg_ctl) on SIGTERM: give it time to, before lib.sh's clean-up kills
 UP=""
