@@ -37,36 +37,31 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN="$(mktemp -d /tmp/gatehouse-system-bench.XXXXXX)"
 chmod 755 "$RUN"   # the nginx origin's workers do not run as us and must read its files
+. "$ROOT/bench/lib.sh"
 # SYSTEM_BENCH_JAR: a copy of the jar to run (a build in the same tree meanwhile cannot change it mid-run)
-JAR="${SYSTEM_BENCH_JAR:-$ROOT/gatehouse-cli/target/gatehouse.jar}"
+bench_jar SYSTEM_BENCH_JAR
 DURATION=20
 WARMUP=40
 STEP=10
 RATES=""
 LINKS=1000
 OUT="$ROOT/bench/results/$(date +%Y-%m-%d)-system.txt"
-while [[ $# -gt 0 ]]; do
+# this script's options besides lib.sh's --duration, --warmup and --help
+bench_option() {
     case "$1" in
-        --duration) DURATION=$2; shift 2 ;;
-        --warmup) WARMUP=$2; shift 2 ;;
-        --rates) RATES=$2; shift 2 ;;
-        --out) OUT=$2; shift 2 ;;
-        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
-        *) echo "system-bench: unknown option $1" >&2; exit 2 ;;
+        --rates) RATES=$2; BENCH_SHIFT=2 ;;
+        --out) OUT=$2; BENCH_SHIFT=2 ;;
+        *) return 1 ;;
     esac
-done
+}
+bench_args system-bench 2,34 bench_option "$@"
 
-. "$ROOT/bench/lib.sh"
 bench_setup
 # up runs with the flags ./gatehouse gives it (.mvn/up-jvm-flags.sh), the plain proxy of phase 3 with the proxy's
 . "$ROOT/.mvn/up-jvm-flags.sh"; gatehouse_up_jvm_flags
 UP_JVM_FLAGS="${GATEHOUSE_JVM_FLAGS[*]}"
 command -v nginx >/dev/null || { echo "system-bench: nginx is needed (apt-get install -y nginx)" >&2; exit 1; }
-if [[ -z "${SYSTEM_BENCH_JAR:-}" ]] && [[ ! -f "$JAR" || -n "$(find "$ROOT"/*/src "$ROOT/pom.xml" "$ROOT"/*/pom.xml -newer "$JAR" -print -quit 2>/dev/null)" ]]; then
-    log "building $JAR"
-    (cd "$ROOT" && ./mvnw -B -q -ntp -DskipTests -pl gatehouse-cli -am package) >"$RUN/build.log" 2>&1 \
-        || { cat "$RUN/build.log" >&2; exit 1; }
-fi
+bench_jar_build
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
