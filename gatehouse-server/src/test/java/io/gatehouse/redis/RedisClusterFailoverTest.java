@@ -15,7 +15,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.embedded.RedisServer;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -58,20 +57,12 @@ class RedisClusterFailoverTest {
     @BeforeAll
     static void start() throws Exception {
         for (int i = 0; i < 4; i++) {
-            int port;
-            try (ServerSocket s = new ServerSocket(0)) {
-                port = s.getLocalPort();
-            }
-            RedisServer node = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
-                    .setting("cluster-enabled yes")
-                    .setting("cluster-config-file " + dir.resolve("nodes-" + port + ".conf"))
+            boolean replica = i == REPLICA;
+            RedisServer node = RedisClusterNodes.start(dir, b -> b
                     .setting("cluster-node-timeout 1000")
                     // the replica is promoted by the test, when it has seen the outage, not by the cluster on its own
-                    .settingIf(i == REPLICA, "cluster-replica-no-failover yes")
-                    .setting("dir " + dir)
-                    .onShutdownForceStop(true)
-                    .build();
-            node.start();
+                    .settingIf(replica, "cluster-replica-no-failover yes"));
+            int port = node.ports().get(0);
             nodes.add(node);
             ports.add(port);
             RedisClient c = RedisClient.create("redis://127.0.0.1:" + port);
@@ -82,7 +73,7 @@ class RedisClusterFailoverTest {
             int from = i * 16384 / 3, to = (i + 1) * 16384 / 3;
             connections.get(i).sync().clusterAddSlots(IntStream.range(from, to).toArray());
         }
-        for (int i = 1; i < 4; i++) connections.get(0).sync().clusterMeet("127.0.0.1", ports.get(i));
+        RedisClusterNodes.form(connections, ports);   // the replica's own epoch: its takeover must outrank the dead master
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
                 connections.stream().allMatch(c -> c.sync().clusterInfo().contains("cluster_known_nodes:4")));
         victim = nodeOf(io.gatehouse.deny.DenyList.KEY);

@@ -15,7 +15,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.embedded.RedisServer;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -60,18 +59,8 @@ class RedisClusterTest {
     @BeforeAll
     static void start() throws Exception {
         for (int i = 0; i < 3; i++) {
-            int port;
-            try (ServerSocket s = new ServerSocket(0)) {
-                port = s.getLocalPort();
-            }
-            RedisServer node = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
-                    .setting("cluster-enabled yes")
-                    .setting("cluster-config-file " + dir.resolve("nodes-" + port + ".conf"))
-                    .setting("cluster-node-timeout 5000")
-                    .setting("dir " + dir)
-                    .onShutdownForceStop(true)
-                    .build();
-            node.start();
+            RedisServer node = RedisClusterNodes.start(dir, b -> b.setting("cluster-node-timeout 5000"));
+            int port = node.ports().get(0);
             nodes.add(node);
             ports.add(port);
             RedisClient c = RedisClient.create("redis://127.0.0.1:" + port);
@@ -83,7 +72,7 @@ class RedisClusterTest {
             int from = i * 16384 / 3, to = (i + 1) * 16384 / 3;
             connections.get(i).sync().clusterAddSlots(IntStream.range(from, to).toArray());
         }
-        for (int i = 1; i < 3; i++) connections.get(0).sync().clusterMeet("127.0.0.1", ports.get(i));
+        RedisClusterNodes.form(connections, ports);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
                 connections.stream().allMatch(c -> c.sync().clusterInfo().contains("cluster_state:ok")
                         && c.sync().clusterInfo().contains("cluster_known_nodes:3")));
