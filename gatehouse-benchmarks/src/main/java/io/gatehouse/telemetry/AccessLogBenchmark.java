@@ -16,7 +16,6 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
-import java.io.StringWriter;
 import java.io.Writer;
 import java.util.concurrent.TimeUnit;
 
@@ -24,6 +23,7 @@ import java.util.concurrent.TimeUnit;
  * One access log line. {@code offerLine}: what the event loop does per request (build the entry, offer it) while the
  * real writer thread drains and formats beside it; with {@code -prof gc} its bytes/op are every thread's, so they
  * include the writer's formatting garbage. {@code jsonLine}/{@code combinedLine}: the writer's per-line work alone.
+ * {@code queueOffer*}: the old and the new queue's producer operations alone, in one run.
  * Run: {@code java -jar gatehouse-benchmarks/target/benchmarks.jar AccessLogBenchmark -prof gc}.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -37,7 +37,7 @@ public class AccessLogBenchmark {
 
     /** A proxied request: both durations are formatted. */
     private AccessLog.Entry entry;
-    private final StringWriter buffer = new StringWriter(512);
+    private final AccessLogLines.Buffer buffer = new AccessLogLines.Buffer();
     private final Writer discard = new Discard();
     private long now = 1_764_921_600_123L;
     private long nanos = 1_456_789;
@@ -53,21 +53,15 @@ public class AccessLogBenchmark {
                 "Mozilla/5.0 (X11; Linux x86_64) curl/8.0", null, "edge", "api", "app", null);
     }
 
-    /** The writer's work for one JSON line, as its loop does it. */
+    /** The writer's work for one JSON line: the very code its loop runs. */
     @Benchmark
     public void jsonLine() throws IOException {
-        buffer.getBuffer().setLength(0);
-        AccessLog.json(entry, buffer);
-        buffer.append('\n');
-        discard.write(buffer.getBuffer().toString());
+        buffer.write(entry, true, discard);
     }
 
     @Benchmark
     public void combinedLine() throws IOException {
-        buffer.getBuffer().setLength(0);
-        AccessLog.combined(entry, buffer.getBuffer());
-        buffer.append('\n');
-        discard.write(buffer.getBuffer().toString());
+        buffer.write(entry, false, discard);
     }
 
     /** An access log whose writer is drained before each batch, so that offers are never dropped. */
@@ -103,6 +97,45 @@ public class AccessLogBenchmark {
         }
         s.offered += BATCH;
         return accepted;
+    }
+
+    /**
+     * The queue operations alone, the producer's side of one line: the old {@code ArrayBlockingQueue} (its lock taken
+     * by the offer and again by the size the batch wake-up reads) against the JCTools MPSC queue the log uses now
+     * (size, then offer; no lock). Emptied before each batch, outside the measured time.
+     */
+    @State(Scope.Thread)
+    public static class Queues {
+        final java.util.concurrent.ArrayBlockingQueue<AccessLog.Entry> lock = new java.util.concurrent.ArrayBlockingQueue<>(8192);
+        final java.util.Queue<AccessLog.Entry> mpsc = io.netty.util.internal.PlatformDependent.newFixedMpscQueue(8192);
+        final AccessLog.Entry entry = entry(1_764_921_600_123L, 1_456_789);
+
+        @Setup(Level.Invocation)
+        public void empty() {
+            lock.clear();
+            while (mpsc.poll() != null) Thread.onSpinWait();
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public int queueOfferArrayBlocking(Queues q) {
+        int wake = 0;
+        for (int i = 0; i < BATCH; i++) {
+            if (q.lock.offer(q.entry) && q.lock.size() >= 256) wake++;
+        }
+        return wake;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public int queueOfferMpsc(Queues q) {
+        int wake = 0;
+        for (int i = 0; i < BATCH; i++) {
+            int waiting = q.mpsc.size();
+            if (waiting < 8192 && q.mpsc.offer(q.entry) && waiting + 1 >= 256) wake++;
+        }
+        return wake;
     }
 
     static final class Discard extends Writer {

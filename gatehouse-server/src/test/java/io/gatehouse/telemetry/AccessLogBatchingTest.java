@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -95,13 +97,67 @@ class AccessLogBatchingTest {
         assertThat(log.writerThread().isAlive()).isFalse();
     }
 
+    @Test
+    void closingWhileLinesKeepComingWritesEveryLineAcceptedBeforeAndStillStops() throws Exception {
+        Lines out = new Lines();
+        AccessLog log = new AccessLog(out, false, AccessLogFormat.JSON, 1000);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong[] accepted = {new AtomicLong(), new AtomicLong()};
+        List<Thread> producers = new ArrayList<>();
+        for (AtomicLong count : accepted) {
+            producers.add(Thread.ofPlatform().start(() -> {
+                for (int i = 0; !stop.get(); i++) if (log.offer(entry("c" + i))) count.incrementAndGet();
+            }));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> log.written() > 5_000);
+        long acceptedBeforeClose = accepted[0].get() + accepted[1].get();
+        log.close(); // the producers go on offering through and after the close
+        assertThat(log.writerThread().isAlive()).as("stopped although lines keep coming").isFalse();
+        stop.set(true);
+        for (Thread p : producers) p.join();
+        assertThat(log.written()).isGreaterThanOrEqualTo(acceptedBeforeClose);
+        assertThat(out.lines()).isEqualTo(log.written());
+    }
+
+    @Test
+    void aQueueSizeThatIsNotAPowerOfTwoIsTheExactBound() throws Exception {
+        CountDownLatch writing = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Lines out = new Lines() {
+            @Override
+            public synchronized void write(char[] buf, int off, int len) {
+                writing.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                super.write(buf, off, len);
+            }
+        };
+        AccessLog log = new AccessLog(out, false, AccessLogFormat.JSON, 5); // a capacity of 8 underneath
+        try {
+            assertThat(log.offer(entry("held"))).isTrue();
+            assertThat(writing.await(5, TimeUnit.SECONDS)).isTrue(); // the writer holds it, blocked in write
+            for (int i = 0; i < 5; i++) assertThat(log.offer(entry("q" + i))).as("line %d", i).isTrue();
+            assertThat(log.offer(entry("over"))).isFalse();
+            assertThat(log.offer(entry("over"))).isFalse();
+            assertThat(log.dropped()).isEqualTo(2);
+        } finally {
+            release.countDown();
+            log.close();
+        }
+        assertThat(log.written()).isEqualTo(6);
+        assertThat(out.lines()).isEqualTo(6);
+    }
+
     private static AccessLog.Entry entry(String requestId) {
         return new AccessLog.Entry(0, "127.0.0.1", "GET", "/", null, "HTTP/1.1", 200, 0, 10, null, -1, 1000, 0,
                 requestId, null, null, "edge", "r", null, null);
     }
 
     /** Counts the lines the writer thread writes. */
-    static final class Lines extends java.io.Writer {
+    static class Lines extends java.io.Writer {
         private long newlines;
 
         @Override
