@@ -6,7 +6,9 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -17,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
@@ -42,6 +45,8 @@ public final class Redis implements AutoCloseable {
     private final LongSupplier nanoClock;
     private final AtomicLong openUntil;
     private final List<Runnable> onRecovery = new ArrayList<>();
+    private final Object recovery = new Object();
+    private Thread recovering; // guarded by recovery
     private final List<BiConsumer<String, String>> subscribers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<String> channels = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile StatefulRedisConnection<String, String> connection;
@@ -77,6 +82,7 @@ public final class Redis implements AutoCloseable {
                 .build());
         try {
             connect();
+            up = true; // a later connect (Redis was away at start) counts as a recovery instead: see recovered()
         } catch (Unavailable e) {
             log.atWarn().addKeyValue("uri", uri).log("Redis is not reachable at start; serving from the database until it is");
         }
@@ -87,7 +93,6 @@ public final class Redis implements AutoCloseable {
         try {
             connection = client.connect();
             connection.sync().ping();
-            up = true;
         } catch (RuntimeException e) {
             trip(e);
             throw new Unavailable("cannot connect to Redis", e);
@@ -122,6 +127,46 @@ public final class Redis implements AutoCloseable {
         }
     }
 
+    /**
+     * As {@link #call(String, Function)}, through the asynchronous API, for the redirect's hot path. The caller waits
+     * on the command's future without a timeout of its own: the bound is Lettuce's command timeout
+     * ({@link TimeoutOptions}, one wheel-timer entry per command, no thread woken), which fails the command with a
+     * {@code RedisCommandTimeoutException} after {@code commandTimeout}. The synchronous API waits with a timed
+     * park instead, and on a virtual thread a timed park is a task on the scheduler's delay queue: a wake-up of its
+     * thread per command (0.66 per redirect, bench/results/2026-12-07-app-redirect.md). It also skips the
+     * synchronous API's reflective proxy.
+     */
+    public <T> T await(String operation, Function<RedisAsyncCommands<String, String>, RedisFuture<T>> command) {
+        long now = nanoClock.getAsLong();
+        if (now - openUntil.get() < 0) throw new Unavailable("Redis marked down", null);
+        boolean wasDown = !up;
+        StatefulRedisConnection<String, String> c = connection;
+        if (c == null || !c.isOpen()) {
+            connect();
+            c = connection;
+        }
+        Span span = traces.client("redis", operation, peer);
+        try {
+            T result = command.apply(c.async()).get();
+            span.end();
+            if (wasDown) recovered();
+            return result;
+        } catch (ExecutionException e) {
+            RuntimeException cause = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+            Traces.end(span, cause);
+            trip(cause);
+            throw new Unavailable("Redis command failed", cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            Traces.end(span, e);
+            throw new Unavailable("interrupted while waiting for Redis", e);
+        } catch (RuntimeException e) {
+            Traces.end(span, e);
+            trip(e);
+            throw new Unavailable("Redis command failed", e);
+        }
+    }
+
     private void trip(RuntimeException e) {
         trips.increment();
         openUntil.set(nanoClock.getAsLong() + cooldown.toNanos());
@@ -129,15 +174,31 @@ public final class Redis implements AutoCloseable {
         up = false;
     }
 
+    /**
+     * The first command to succeed after a failure re-subscribes and runs the recovery hooks (replaying pending
+     * tombstones) before Redis counts as up again; callers that also saw it down wait here meanwhile. So once
+     * {@link #up()} or a ping says "up", the invalidations queued while Redis was away have been sent: setting
+     * {@code up} first let /ready report "ready" while a tombstone was still pending. The hooks' own commands come
+     * back here on the same thread and pass through.
+     */
     private void recovered() {
-        up = true;
-        log.info("Redis is back");
-        resubscribe();
-        List<Runnable> hooks;
-        synchronized (onRecovery) {
-            hooks = List.copyOf(onRecovery);
+        synchronized (recovery) {
+            if (up || recovering == Thread.currentThread()) return;
+            recovering = Thread.currentThread();
+            long tripsBefore = trips.sum();
+            try {
+                log.info("Redis is back");
+                resubscribe();
+                List<Runnable> hooks;
+                synchronized (onRecovery) {
+                    hooks = List.copyOf(onRecovery);
+                }
+                hooks.forEach(Runnable::run);
+            } finally {
+                recovering = null;
+                if (trips.sum() == tripsBefore) up = true; // else it failed again meanwhile: the next success retries
+            }
         }
-        hooks.forEach(Runnable::run);
     }
 
     /** Called after Redis comes back (replays invalidations that could not be sent while it was down). */

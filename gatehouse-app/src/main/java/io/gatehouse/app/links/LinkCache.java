@@ -98,7 +98,7 @@ public final class LinkCache {
         }
         String raw;
         try {
-            raw = redis.call("GET", c -> c.get(key(code)));
+            raw = redis.await("GET", c -> c.get(key(code)));
         } catch (Redis.Unavailable e) {
             return null;
         }
@@ -134,7 +134,7 @@ public final class LinkCache {
 
     private Fill fill(String kind, long version, String value, Duration ttl, String code) {
         try {
-            Long stored = redis.call("EVAL fill", c -> c.eval(FILL, ScriptOutputType.INTEGER, new String[]{key(code)},
+            Long stored = redis.<Long>await("EVAL fill", c -> c.eval(FILL, ScriptOutputType.INTEGER, new String[]{key(code)},
                     kind, Long.toString(version), value, Long.toString(ttl.toMillis())));
             if (stored != null && stored == 1) return Fill.STORED;
             fillsRefused.increment();
@@ -227,17 +227,19 @@ public final class LinkCache {
 
     static Entry parse(String code, String raw) {
         if (raw == null || raw.isEmpty()) return null;
-        String[] p;
         switch (raw.charAt(0)) {
             case 'N' -> {
                 return new Missing(Long.parseLong(raw.substring(2)));
             }
             case 'L' -> {
-                p = raw.split("\\|", 7);
-                long expires = Long.parseLong(p[3]);
-                Redirect r = new Redirect(code, p[6], p[2].equals("1"), expires == 0 ? null : Instant.ofEpochMilli(expires),
-                        Long.parseLong(p[1]));
-                return new Found(r, Long.parseLong(p[4]), Long.parseLong(p[5]));
+                // L|version|permanent|expiresMs|deltaMs|softExpiryMs|target, read in place (every Redis hit parses
+                // one; a split made a list, an array and seven strings). The target is last and may hold '|'.
+                int a = raw.indexOf('|', 2), b = raw.indexOf('|', a + 1), c = raw.indexOf('|', b + 1);
+                int d = raw.indexOf('|', c + 1), e = raw.indexOf('|', d + 1);
+                long expires = Long.parseLong(raw, b + 1, c, 10);
+                Redirect r = new Redirect(code, raw.substring(e + 1), b == a + 2 && raw.charAt(a + 1) == '1',
+                        expires == 0 ? null : Instant.ofEpochMilli(expires), Long.parseLong(raw, 2, a, 10));
+                return new Found(r, Long.parseLong(raw, c + 1, d, 10), Long.parseLong(raw, d + 1, e, 10));
             }
             default -> {
                 return null; // a tombstone reads as a miss

@@ -6,7 +6,9 @@ import io.gatehouse.app.http.Consistency;
 import io.gatehouse.app.http.Identity;
 import io.gatehouse.app.http.Json;
 import io.gatehouse.app.http.ProblemException;
+import io.helidon.http.Header;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -19,6 +21,10 @@ import java.util.Map;
 
 /** The links HTTP API and the redirect itself. */
 public final class LinkRoutes {
+    // Made once: a cached header keeps its encoded bytes, so a redirect neither builds it nor encodes it again.
+    private static final Header NO_STORE = HeaderValues.createCached(HeaderNames.CACHE_CONTROL, "no-store");
+    private static final Header CACHE_A_DAY = HeaderValues.createCached(HeaderNames.CACHE_CONTROL, "public, max-age=86400");
+
     private final LinkService links;
     private final Identity identity;
     private final Clock clock;
@@ -103,13 +109,13 @@ public final class LinkRoutes {
             // Asked for by the owner: 301 lets browsers and the edge cache the answer. A bare 301 is cached by
             // browsers with no end, so the lifetime is stated: a day, after which an edit reaches everyone.
             res.status(301);
-            res.header(HeaderNames.CACHE_CONTROL, "public, max-age=86400");
+            res.header(CACHE_A_DAY);
         } else {
             // 302 by default, not 301: a browser keeps a 301 forever and stops asking, so every later visit
             // would be invisible to the hit counter and an edited target would never reach that browser.
             // no-store keeps browsers and the edge cache from answering in our place for the same reasons.
             res.status(302);
-            res.header(HeaderNames.CACHE_CONTROL, "no-store");
+            res.header(NO_STORE);
         }
         res.header(HeaderNames.LOCATION, r.target());
         res.send();
