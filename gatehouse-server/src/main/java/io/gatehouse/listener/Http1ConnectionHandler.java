@@ -266,7 +266,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             // The client will send nothing more. An exchange in progress is still answered, then the connection
             // closes; a request cut off in its body cannot be completed. A half-close after a whole request is not
             // an abort (RFC 9112 section 9.6: it "does not ... imply that the client is no longer interested in a
-            // response"); nginx's default takes it for one, Gatehouse answers. See docs/operations.md, client aborts.
+            // response"); nginx's default takes it for one, Gatehouse answers. See docs/configuration.md, "Clients that leave".
             releaseBacklog();
             if (current == null || tunnelled) {
                 ctx.close();

@@ -39,7 +39,7 @@ import static org.awaitility.Awaitility.await;
  * the access log says {@code client_gone} with 499. The edge keeps a read armed while a request is in flight (what a
  * pipelining client sends meanwhile waits in a bounded backlog). A half-close (FIN) after a whole request is not an
  * abort: the client is answered (RFC 9112 section 9.6). On both transports Gatehouse ships with; two cases that only
- * epoll can see are skipped on NIO with the reason (see docs/operations.md, client aborts).
+ * epoll can see are skipped on NIO with the reason (see docs/configuration.md, "Clients that leave").
  */
 @ParameterizedClass(name = "{0}")
 @ValueSource(strings = {"nio", "epoll"})
@@ -127,6 +127,23 @@ class Http1ClientAbortTest {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(e.inFlight()).as("upstream call cancelled").isZero());
         assertThat(awaitLogLine(path)).contains("\"status\":499").contains("client_gone");
         assertThat(backend.requests()).noneMatch(r -> r.path().equals(next));
+    }
+
+    @Test
+    void aClientThatResetsPastThePipeliningLimitEndsTheUpstreamCallAtOnceOnEpoll() throws Exception {
+        // past max_pipelined the edge stops reading (what comes is dropped anyway): only epoll sees the reset then
+        if (transport.equals("nio")) {
+            org.junit.jupiter.api.Assumptions.abort("nio: a reset past the pipelining limit is seen when the answer is written");
+        }
+        String path = "/rst-overflow-" + transport;
+        Endpoint e = endpoint();
+        try (Socket s = connect()) {
+            send(s, "GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n" + "GET /quick HTTP/1.1\r\nHost: t\r\n\r\n".repeat(40));
+            awaitCall(e, path);
+            s.setSoLinger(true, 0);
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(e.inFlight()).as("upstream call cancelled").isZero());
+        assertThat(awaitLogLine(path)).contains("\"status\":499").contains("client_gone");
     }
 
     @Test
