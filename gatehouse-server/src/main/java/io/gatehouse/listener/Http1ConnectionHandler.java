@@ -256,8 +256,10 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(SslHandler.class);
             if (ssl != null) info = io.gatehouse.http.ConnectionInfo.tls(remote, ssl.engine());
         }
-        if (evt instanceof ChannelInputShutdownReadComplete && current != null && !tunnelled && resetAfterHalfClose()) {
-            // the client half-closed, then reset: it wants no answer after all, and its upstream call ends now
+        if ((evt instanceof ChannelInputShutdownEvent || evt instanceof ChannelInputShutdownReadComplete)
+                && current != null && !tunnelled && resetAfterHalfClose()) {
+            // the client half-closed, then reset (seen with the FIN when both came before the read, else on the next
+            // wake-up): it wants no answer after all, and its upstream call ends now
             log.debug("{}: client reset after half-closing", remote);
             ctx.close();
             return;
@@ -266,7 +268,7 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             // The client will send nothing more. An exchange in progress is still answered, then the connection
             // closes; a request cut off in its body cannot be completed. A half-close after a whole request is not
             // an abort (RFC 9112 section 9.6: it "does not ... imply that the client is no longer interested in a
-            // response"); nginx's default takes it for one, Gatehouse answers. See docs/configuration.md, "Clients that leave".
+            // response"); nginx's default takes it for one. See docs/configuration.md, "Clients that leave".
             releaseBacklog();
             if (current == null || tunnelled) {
                 ctx.close();
