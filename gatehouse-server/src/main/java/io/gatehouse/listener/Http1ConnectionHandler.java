@@ -21,7 +21,6 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
@@ -256,14 +255,6 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
             io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(SslHandler.class);
             if (ssl != null) info = io.gatehouse.http.ConnectionInfo.tls(remote, ssl.engine());
         }
-        if ((evt instanceof ChannelInputShutdownEvent || evt instanceof ChannelInputShutdownReadComplete)
-                && current != null && !tunnelled && resetAfterHalfClose()) {
-            // the client half-closed, then reset (seen with the FIN when both came before the read, else on the next
-            // wake-up): it wants no answer after all, and its upstream call ends now
-            log.debug("{}: client reset after half-closing", remote);
-            ctx.close();
-            return;
-        }
         if (evt instanceof ChannelInputShutdownEvent) {
             // The client will send nothing more. An exchange in progress is still answered, then the connection
             // closes; a request cut off in its body cannot be completed. A half-close after a whole request is not
@@ -280,20 +271,6 @@ final class Http1ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.fireUserEventTriggered(evt);
     }
-
-    /**
-     * After a half-close a read only reports the end again, a reset included (the socket has seen the FIN), so epoll
-     * wakes the channel on the reset's error but the read looks like EOF: the socket's TCP state tells, CLOSE (the
-     * reset) rather than CLOSE_WAIT. NIO offers no such look: there a reset after a half-close is seen when the
-     * answer is written.
-     */
-    private boolean resetAfterHalfClose() {
-        return ctx.channel() instanceof EpollSocketChannel epoll && epoll.isActive()
-                && epoll.tcpInfo().state() == TCP_CLOSE;
-    }
-
-    /** {@code TCP_CLOSE} of Linux's {@code tcp_states.h}, as {@code TCP_INFO} reports it. */
-    private static final int TCP_CLOSE = 7;
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
