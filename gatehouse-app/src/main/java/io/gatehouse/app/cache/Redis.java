@@ -106,14 +106,8 @@ public final class Redis implements AutoCloseable {
 
     /** As {@link #call(Function)}; {@code operation} names the command in the request's trace (e.g. {@code GET}). */
     public <T> T call(String operation, Function<RedisCommands<String, String>, T> command) {
-        long now = nanoClock.getAsLong();
-        if (now - openUntil.get() < 0) throw new Unavailable("Redis marked down", null);
         boolean wasDown = !up;
-        StatefulRedisConnection<String, String> c = connection;
-        if (c == null || !c.isOpen()) {
-            connect();
-            c = connection;
-        }
+        StatefulRedisConnection<String, String> c = openConnection();
         Span span = traces.client("redis", operation, peer);
         try {
             T result = command.apply(c.sync());
@@ -137,14 +131,8 @@ public final class Redis implements AutoCloseable {
      * synchronous API's reflective proxy.
      */
     public <T> T await(String operation, Function<RedisAsyncCommands<String, String>, RedisFuture<T>> command) {
-        long now = nanoClock.getAsLong();
-        if (now - openUntil.get() < 0) throw new Unavailable("Redis marked down", null);
         boolean wasDown = !up;
-        StatefulRedisConnection<String, String> c = connection;
-        if (c == null || !c.isOpen()) {
-            connect();
-            c = connection;
-        }
+        StatefulRedisConnection<String, String> c = openConnection();
         Span span = traces.client("redis", operation, peer);
         try {
             T result = command.apply(c.async()).get();
@@ -165,6 +153,17 @@ public final class Redis implements AutoCloseable {
             trip(e);
             throw new Unavailable("Redis command failed", e);
         }
+    }
+
+    /** The connection for a command: {@link Unavailable} at once while the switch is open, else (re)connected. */
+    private StatefulRedisConnection<String, String> openConnection() {
+        if (nanoClock.getAsLong() - openUntil.get() < 0) throw new Unavailable("Redis marked down", null);
+        StatefulRedisConnection<String, String> c = connection;
+        if (c == null || !c.isOpen()) {
+            connect();
+            c = connection;
+        }
+        return c;
     }
 
     private void trip(RuntimeException e) {
