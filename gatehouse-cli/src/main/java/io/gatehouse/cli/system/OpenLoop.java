@@ -97,7 +97,8 @@ public final class OpenLoop {
         // Loop-confined state.
         private final ArrayDeque<Connection> idle = new ArrayDeque<>();
         private final List<Connection> all = new ArrayList<>();
-        private int connections;
+        private int connections; // open or opening
+        private int connecting;
         private Run run;
 
         /**
@@ -197,19 +198,16 @@ public final class OpenLoop {
                 return;
             }
             r.waiting.add(new long[] {due, path});
-            if (connections < maxConnections && connections - busy() < r.waiting.size()) connect();
-        }
-
-        private int busy() {
-            int n = 0;
-            for (Connection c : all) if (c.busy) n++;
-            return n;
+            // one connection opening per waiting request: the ones already opening will take the first
+            if (connections < maxConnections && connecting < r.waiting.size()) connect();
         }
 
         private void connect() {
             connections++;
+            connecting++;
             ChannelFuture f = bootstrap.connect(host, port);
             f.addListener(done -> {
+                connecting--;
                 if (!done.isSuccess()) {
                     connections--;
                     Run r = run;
