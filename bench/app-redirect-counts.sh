@@ -42,7 +42,6 @@ bench_setup
 UP_JVM_FLAGS="${GATEHOUSE_JVM_FLAGS[*]}"
 JCMD="$JAVA_HOME/bin/jcmd"
 JFR="$JAVA_HOME/bin/jfr"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 out() { if [[ -n "$OUT" ]]; then tee -a "$OUT"; else cat; fi; }
 
 HOME_="$RUN/home"; mkdir -p "$HOME_"
@@ -58,8 +57,7 @@ for _ in $(seq 1 1800); do
     sleep 0.1
 done
 grep -q "the system is up" "$HOME_/up.out" || { echo "up did not start in 180 s" >&2; exit 1; }
-METRICS=$(grep -oE '^ +app-[0-9]+ .* http://127\.0\.0\.1:[0-9]+' "$HOME_/up.out" | grep -oE 'http://127\.0\.0\.1:[0-9]+' \
-    | sed 's|$|/metrics|' | paste -sd, -)
+METRICS=$(up_metrics "$HOME_/up.out")
 export GATEHOUSE_API_KEY; GATEHOUSE_API_KEY=$(cat "$HOME_/api-key")
 load() { taskset -c 0 "$JAVA" $JVM_FLAGS -jar "$JAR" load --target "http://127.0.0.1:$PORT" --links 1000 --codes "$RUN/codes" \
     --metrics "$METRICS" "$@" 2>>"$RUN/load.err"; }

@@ -50,7 +50,6 @@ if [[ ! -f "$JAR" || -n "$(find "$ROOT"/*/src "$ROOT/pom.xml" "$ROOT"/*/pom.xml 
     (cd "$ROOT" && ./mvnw -B -q -ntp -DskipTests -pl gatehouse-cli -am package) >"$RUN/build.log" 2>&1 || { cat "$RUN/build.log" >&2; exit 1; }
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 tree_rss_kib() {   # VmRSS summed over a process and its descendants
     local root=$1 total=0 p
     for p in $(ps -e -o pid=,ppid= | awk -v r="$root" '{ kids[$2] = kids[$2] " " $1 } END {

@@ -29,6 +29,14 @@ bench_setup() {
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
+# A loopback port free now (the kernel's choice).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# The app instances' /metrics URLs, comma-separated, from the banner `gatehouse up` wrote to FILE.
+up_metrics() {
+    grep -oE '^ +app-[0-9]+ .* http://127\.0\.0\.1:[0-9]+' "$1" | grep -oE 'http://127\.0\.0\.1:[0-9]+' | sed 's|$|/metrics|' | paste -sd, -
+}
+
 bench_cleanup() {
     for p in "${PIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
     sleep 1

@@ -67,7 +67,6 @@ UP_JVM_FLAGS="${GATEHOUSE_JVM_FLAGS[*]}"
 command -v nginx >/dev/null || { echo "system-bench: nginx is needed (apt-get install -y nginx)" >&2; exit 1; }
 bench_jar_build
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 record() { echo "$*" | tee -a "$OUT"; }
 load() { taskset -c 0 "$JAVA" $JVM_FLAGS -jar "$JAR" load "$@" 2>>"$RUN/load.err"; }
@@ -94,8 +93,7 @@ up_start() {
     # The issue's start-up goal (< 30 s once the jar is built) is wall-clock from launch, JVM start included; the
     # banner's own figure starts inside the JVM. Timing, so it is recorded here and never asserted in a test.
     record "startup	$name	launch to banner $(awk -v a="$launched" -v b="$ready" 'BEGIN{printf "%.1f", (b - a) / 1e9}') s (goal < 30 s)	load $(loadavg)"
-    UP_METRICS=$(grep -oE '^ +app-[0-9]+ .* http://127\.0\.0\.1:[0-9]+' "$home/up.out" | grep -oE 'http://127\.0\.0\.1:[0-9]+' \
-        | sed 's|$|/metrics|' | paste -sd, -)
+    UP_METRICS=$(up_metrics "$home/up.out")
     # The PostgreSQL servers are detached from the JVM by pg_ctl: found by their data directory.
     # links are created through the edge with the API key up made for its demo consumer
     export GATEHOUSE_API_KEY; GATEHOUSE_API_KEY=$(cat "$home/api-key")

@@ -32,7 +32,6 @@ done
 bench_setup
 [[ -f "$JAR" ]] || { echo "system-blocks: build the jar first (./mvnw -B -q -ntp -DskipTests -pl gatehouse-cli -am package)" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 record() { echo "$*" | tee -a "$OUT"; }
 load() { taskset -c 0 "$JAVA" $JVM_FLAGS -jar "$JAR" load "$@" 2>>"$RUN/load.err"; }
@@ -52,8 +51,7 @@ measure() {
         sleep 0.5
     done
     local metrics servers out
-    metrics=$(grep -oE '^ +app-[0-9]+ .* http://127\.0\.0\.1:[0-9]+' "$home/up.out" | grep -oE 'http://127\.0\.0\.1:[0-9]+' \
-        | sed 's|$|/metrics|' | paste -sd, -)
+    metrics=$(up_metrics "$home/up.out")
     servers=$(printf '%s\n' "$pid" $(pgrep -f -- "-D $home/postgres" || true) | paste -sd, -)
     # links are created through the edge with the API key up made for its demo consumer (none without the edge)
     export GATEHOUSE_API_KEY; GATEHOUSE_API_KEY=$(cat "$home/api-key" 2>/dev/null || true)

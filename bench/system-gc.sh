@@ -41,7 +41,6 @@ trap 'stop_up; bench_cleanup' EXIT
 [[ -f "$JAR" ]] || { echo "system-gc: build the jar first" >&2; exit 1; }
 # the launcher's flags without its collector, so that a variant's collector is the only one
 BASE_FLAGS=$(echo "$JVM_FLAGS" | tr ' ' '\n' | grep -v -- '-XX:+Use.*GC' | paste -sd' ')
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 tree_pids() { local p=$1; echo "$p"; for c in $(pgrep -P "$p" || true); do tree_pids "$c"; done; }
 cpu_ticks() { local t=0; for p in "$@"; do [[ -r /proc/$p/stat ]] && t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat") )); done; echo "$t"; }
 rss_kib() { local t=0; for p in "$@"; do [[ -r /proc/$p/status ]] && t=$(( t + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status") )); done; echo "$t"; }
@@ -63,7 +62,7 @@ for round in $(seq 1 "$ROUNDS"); do
             stop_up
             continue
         fi
-        metrics=$(grep -oE '^ +app-[0-9]+ .* http://127\.0\.0\.1:[0-9]+' "$home/up.out" | grep -oE 'http://127\.0\.0\.1:[0-9]+' | sed 's|$|/metrics|' | paste -sd, -)
+        metrics=$(up_metrics "$home/up.out")
         GATEHOUSE_API_KEY=$(cat "$home/api-key") taskset -c 0 "$JAVA" $JVM_FLAGS -jar "$JAR" load --target "http://127.0.0.1:$port" \
             --links 1000 --codes "$home/codes" --rate 300 --duration 5 --warmup 0 --metrics "$metrics" >/dev/null 2>&1 || true
         taskset -c 0 python3 "$ROOT/bench/system-openloop.py" "http://127.0.0.1:$port/" "$RATE" "$WARMUP" --paths "$home/codes" >/dev/null || true
