@@ -156,7 +156,7 @@ else
         if step "$mid"; then MAX=$mid; else FAILED=$mid; fi
     done
 fi
-[[ "$MAX" -gt 0 ]] || { record "no rate was served cleanly"; exit 1; }
+[[ "$MAX" -gt 0 ]] || { record "no rate was served cleanly (each step above says why; on a busy machine the p99 bound, --step-p99 $STEP_P99_MS ms, may be what failed)"; exit 1; }
 R70=$(( MAX * 7 / 10 ))
 record "max_clean_rate	$MAX	(redirects/s with up pinned to one core; the first rate not served cleanly: ${FAILED:-none})"
 
