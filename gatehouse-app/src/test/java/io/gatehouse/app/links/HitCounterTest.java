@@ -174,6 +174,24 @@ class HitCounterTest {
     }
 
     @Test
+    void aLargeBatchGoesAsScriptsOfAHundredCodesAndEveryCountArrives() {
+        HitCounter hits = app.links().hits();
+        hits.flush(); // what earlier tests left
+        String prefix = "chunk" + System.nanoTime() % 100_000 + "-";
+        for (int i = 0; i < 250; i++) {
+            for (int n = 0; n <= i % 3; n++) hits.hit(prefix + i);
+        }
+        probe.call(c -> c.configResetstat());
+
+        assertThat(hits.flush()).isEqualTo(250);
+        // Redis runs one command at a time: three short scripts (100, 100, 50 codes) instead of one long one
+        Map<String, Long> calls = commandsSinceReset();
+        assertThat(calls).containsEntry("eval", 3L).containsEntry("hincrby", 250L);
+        for (int i = 0; i < 250; i++) assertThat(inRedis(prefix + i)).as(prefix + i).isEqualTo(i % 3 + 1);
+        assertThat(hits.unflushed()).isZero();
+    }
+
+    @Test
     void theStatsEndpointShowsFlushedCounts() throws Exception {
         String owner = "hits-stats-" + System.nanoTime();
         JsonNode made = Json.MAPPER.readTree(http.send("POST", "/api/links", owner, "{\"target\":\"https://example.com/stats\"}").body());
