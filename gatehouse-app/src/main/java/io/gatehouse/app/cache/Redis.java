@@ -52,6 +52,7 @@ public final class Redis implements AutoCloseable {
     private volatile StatefulRedisConnection<String, String> connection;
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
     private volatile boolean up;
+    private boolean closed; // guarded by this
     private final Traces traces;
     private final java.util.concurrent.atomic.LongAdder trips = new java.util.concurrent.atomic.LongAdder();
     private final String peer;
@@ -72,7 +73,7 @@ public final class Redis implements AutoCloseable {
         RedisURI target = RedisURI.create(uri);
         target.setTimeout(commandTimeout);
         this.peer = target.getHost() + ":" + target.getPort();
-        this.client = RedisClient.create(target);
+        this.client = RedisClient.create(LettuceThreads.acquire(), target);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 // While disconnected, fail commands at once instead of queueing them behind a reconnect.
@@ -261,10 +262,21 @@ public final class Redis implements AutoCloseable {
         return up;
     }
 
+    /** The Lettuce threads this client runs on ({@link LettuceThreads}; tests). */
+    io.lettuce.core.resource.ClientResources resources() {
+        return client.getResources();
+    }
+
     @Override
-    public void close() {
-        if (pubSub != null) pubSub.close();
-        if (connection != null) connection.close();
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            if (pubSub != null) pubSub.close();
+            if (connection != null) connection.close();
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(1)); // leaves the shared threads alone
+        } finally {
+            LettuceThreads.release();
+        }
     }
 }
