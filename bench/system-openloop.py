@@ -114,8 +114,8 @@ async def run(url, rate, seconds, paths, seed):
         if wait > 0:
             await asyncio.sleep(wait)
         elif -wait > 1.0:
-            # A second behind its own schedule: this generator cannot drive the rate (one Python thread does about
-            # 5,000 requests/s here), and going on would only measure its backlog, for minutes (session 17: 7,350/s).
+            # A second behind its own schedule: this generator cannot drive the rate (one Python thread, near its
+            # limit at 7,350/s here), and going on would only measure its backlog, for minutes (session 17).
             gave_up = (i, total, -wait)
             break
         tasks.append(asyncio.ensure_future(one(due, pick())))
