@@ -44,17 +44,22 @@ class LettuceThreadsTest {
     }
 
     /**
-     * The name of the thread that completes a command's future on {@code r}'s connection. A BLPOP that times out
-     * after 200 ms: the callback is in place long before the answer comes (on a PING it could run on this thread).
+     * The name of the thread that completes a command's future on {@code r}'s connection. The callback is attached
+     * after the command is sent, so an answer quicker than that runs it on this thread instead: such tries are
+     * skipped (in CI one was; a round trip on loopback usually takes longer than attaching a callback).
      */
     private static String completingThread(Redis r) {
-        java.util.concurrent.CompletableFuture<String> name = new java.util.concurrent.CompletableFuture<>();
-        r.await("BLPOP", c -> {
-            var f = c.blpop(0.2, "lettuce-threads:empty");
-            f.whenComplete((v, e) -> name.complete(Thread.currentThread().getName()));
-            return f;
-        });
-        return name.join();
+        for (int i = 0; i < 100; i++) {
+            java.util.concurrent.CompletableFuture<String> name = new java.util.concurrent.CompletableFuture<>();
+            r.await("PING", c -> {
+                var f = c.ping();
+                f.whenComplete((v, e) -> name.complete(Thread.currentThread().getName()));
+                return f;
+            });
+            String on = name.join();
+            if (!on.equals(Thread.currentThread().getName())) return on;
+        }
+        throw new AssertionError("every PING completed before its callback was attached");
     }
 
     @Test
