@@ -7,8 +7,8 @@ import io.lettuce.core.resource.DefaultEventLoopGroupProvider;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The Lettuce threads of this JVM: one I/O event loop and one computation thread, shared by every {@link Redis}
- * in it, and shut down when the last one closes.
+ * The Lettuce threads of this JVM: one I/O event loop (and the two computation threads Lettuce keeps at least),
+ * shared by every {@link Redis} in it, and shut down when the last one closes.
  *
  * <p>Why shared, and why one. Lettuce's default is a set of threads per client (two event loops and two computation
  * threads when the JVM sees one or two cores). A {@link Redis} has one command connection and one pub/sub
@@ -27,9 +27,10 @@ final class LettuceThreads {
 
     static synchronized ClientResources acquire() {
         if (users++ == 0) {
-            // Through a provider of our own: the builder's ioThreadPoolSize raises anything under 2 to 2.
+            // Through a provider of our own: the builder's ioThreadPoolSize (and computationThreadPoolSize) raise
+            // anything under 2 to 2.
             loops = new DefaultEventLoopGroupProvider(1);
-            shared = DefaultClientResources.builder().eventLoopGroupProvider(loops).computationThreadPoolSize(1).build();
+            shared = DefaultClientResources.builder().eventLoopGroupProvider(loops).build();
         }
         return shared;
     }
