@@ -51,12 +51,7 @@ GATEHOUSE_HOME="$HOME_" setsid taskset -c 1 "$JAVA" $UP_JVM_FLAGS -jar "$JAR" up
     --admin off --app-ports 0,0,0 --near-cache "$NEAR" >"$HOME_/up.out" 2>"$HOME_/up.err" &
 UP_PID=$!
 PIDS+=("$UP_PID")
-for _ in $(seq 1 1800); do
-    grep -q "the system is up" "$HOME_/up.out" 2>/dev/null && break
-    kill -0 "$UP_PID" 2>/dev/null || { cat "$HOME_/up.err" >&2; exit 1; }
-    sleep 0.1
-done
-grep -q "the system is up" "$HOME_/up.out" || { echo "up did not start in 180 s" >&2; exit 1; }
+up_banner "$HOME_" "$UP_PID" || { cat "$HOME_/up.err" >&2; echo "up did not start in 180 s" >&2; exit 1; }
 METRICS=$(up_metrics "$HOME_/up.out")
 export GATEHOUSE_API_KEY; GATEHOUSE_API_KEY=$(cat "$HOME_/api-key")
 load() { taskset -c 0 "$JAVA" $JVM_FLAGS -jar "$JAR" load --target "http://127.0.0.1:$PORT" --links 1000 --codes "$RUN/codes" \

@@ -13,6 +13,8 @@
 #                                  # not know ("NAME: unknown option X", exit 2)
 #   bench_jar VAR                  # JAR: the file named by $VAR when set (a copy of the jar: a build in the same
 #                                  # tree meanwhile cannot change it mid-run), else gatehouse-cli/target/gatehouse.jar
+#   up_banner HOME PID             # waits (at most 180 s) for `gatehouse up`'s banner in HOME/up.out; 1: it died
+#                                  # or never came
 #   bench_jar_build                # builds JAR when absent or older than the sources, unless $VAR named it (after
 #                                  # bench_setup: it logs, and writes RUN/build.log)
 bench_setup() {
@@ -31,6 +33,18 @@ log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
 # A loopback port free now (the kernel's choice).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Waits up to 180 s for the banner of the `gatehouse up` with pid PID whose stdout is HOME/up.out; returns 1 at once
+# when the process is gone, or after 180 s without a banner (the caller says what that means for its run).
+up_banner() {
+    local home=$1 pid=$2
+    for _ in $(seq 1 1800); do
+        grep -q "the system is up" "$home/up.out" 2>/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
 
 # The app instances' /metrics URLs, comma-separated, from the banner `gatehouse up` wrote to FILE.
 up_metrics() {

@@ -45,11 +45,7 @@ measure() {
         --listen-tls off --admin off "$@" >"$home/up.out" 2>"$home/up.err" &
     local pid=$!
     PIDS+=("$pid")
-    for _ in $(seq 1 360); do
-        grep -q "the system is up" "$home/up.out" 2>/dev/null && break
-        kill -0 "$pid" 2>/dev/null || { cat "$home/up.err" >&2; exit 1; }
-        sleep 0.5
-    done
+    up_banner "$home" "$pid" || { cat "$home/up.err" >&2; echo "up did not start in 180 s" >&2; exit 1; }
     local metrics servers out
     metrics=$(up_metrics "$home/up.out")
     servers=$(printf '%s\n' "$pid" $(pgrep -f -- "-D $home/postgres" || true) | paste -sd, -)

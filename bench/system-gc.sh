@@ -56,8 +56,7 @@ for round in $(seq 1 "$ROUNDS"); do
             -jar "$JAR" up --listen "127.0.0.1:$port" --listen-tls off --admin off --app-ports 0,0,0 --near-cache 0s \
             >"$home/up.out" 2>"$home/up.err" &
         up=$!; UP=$up; PIDS+=("$up")
-        for _ in $(seq 1 1800); do grep -q "the system is up" "$home/up.out" 2>/dev/null && break; kill -0 "$up" 2>/dev/null || break; sleep 0.1; done
-        if ! grep -q "the system is up" "$home/up.out" 2>/dev/null; then
+        if ! up_banner "$home" "$up"; then
             printf '%s\t%s\tdid not start: %s\n' "$name" "$round" "$(tail -n 3 "$home/up.out" "$home/up.err" | tr '\n\t' '  ')"
             stop_up
             continue
