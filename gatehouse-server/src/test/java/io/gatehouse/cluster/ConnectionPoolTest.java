@@ -77,6 +77,34 @@ class ConnectionPoolTest {
     }
 
     @Test
+    void byDefaultKeepsABurstsConnectionsForTheNextBurst() throws Exception {
+        // A pool that closes what it cannot keep idle opens it again at the next burst: `gatehouse up` at 7,350/s,
+        // with 64 kept, opened and closed ~150 connections a second to its app instances.
+        backend.respond(req -> TestResponse.ok("slow").delayHeaders(Duration.ofSeconds(1)));
+        int burst = 100;
+        try (GatehouseFixture g = gatehouse("{ idle_timeout: 60s }", "")) {
+            int opened = 0;
+            for (int wave = 1; wave <= 2; wave++) {
+                RawClient[] clients = new RawClient[burst];
+                for (int i = 0; i < burst; i++) {
+                    clients[i] = g.raw();
+                    clients[i].send("GET /" + wave + "/" + i + " HTTP/1.1\r\nHost: t\r\n\r\n");
+                }
+                for (RawClient c : clients) {
+                    assertThat(c.readResponse(Duration.ofSeconds(10)).status()).isEqualTo(200);
+                    c.close();
+                }
+                if (wave == 1) {
+                    opened = backend.connectionsAccepted();
+                    assertThat(opened).as("the first burst was concurrent beyond the old limit of 64").isGreaterThan(64);
+                }
+            }
+            assertThat(backend.connectionsAccepted()).as("the second burst reused the first one's connections").isEqualTo(opened);
+            assertThat(backend.openConnections()).isEqualTo(opened);
+        }
+    }
+
+    @Test
     void aResponseCutShortByTheClientIsNotReused() {
         backend.respond(req -> req.path().equals("/big")
                 ? TestResponse.ok().generatedBody(64L << 20)
