@@ -170,9 +170,9 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        // A timer left to fire would hold the closed connection (channel, pipeline, codecs) for up to the idle
-        // timeout, 60 s: long enough to be copied by every young collection and promoted. With connections that
-        // churn, that was most of what survived a young collection (bench/results/2026-12-09-pool-churn.md).
+        // A timer left to fire would hold the closed connection (channel, pipeline, codecs) until it fires, up to
+        // 30 s with the default timeouts: long enough to be copied by young collections and promoted. With
+        // connections that churn, that was most of what survived one (bench/results/2026-12-09-pool-churn.md).
         ScheduledFuture<?> t = deadlineTimer;
         deadlineTimer = null;
         if (t != null) t.cancel(false);

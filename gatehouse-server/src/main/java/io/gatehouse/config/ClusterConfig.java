@@ -356,7 +356,7 @@ public record ClusterConfig(
      * {@code idleTimeout}: a connection closed only because the idle queue was full is opened again at the next
      * burst. With the old default of 64, {@code gatehouse up} at 7,350 redirects/s opened and closed 30-150
      * connections a second to its app instances (each stall of the core is a burst), and their objects were copied
-     * by young collections (survivors 8.5 MiB, against 1.8 with the default raised; bench/results/2026-12-09-pool-churn.md).
+     * by young collections (survivors 8.5 MB, against 1.8 with the default raised; bench/results/2026-12-09-pool-churn.md).
      *
      * @param maxIdlePerEndpoint idle connections kept per endpoint and event loop
      * @param idleTimeout        an idle pooled connection is closed after this
