@@ -14,7 +14,6 @@ cnt = collections.Counter(); size = collections.Counter()
 PRIM = {2:8,4:1,5:2,6:4,7:8,8:1,9:2,10:4,11:8}
 PRIMN = {4:'boolean[]',5:'char[]',6:'float[]',7:'double[]',8:'byte[]',9:'short[]',10:'int[]',11:'long[]'}
 U = struct.unpack_from
-inst_size = {}
 n = len(m)
 while p < n:
     tag = m[p]; ln = U('>I', m, p+5)[0]; body = p+9; p = body + ln

@@ -73,14 +73,19 @@ public final class Redis implements AutoCloseable {
         RedisURI target = RedisURI.create(uri);
         target.setTimeout(commandTimeout);
         this.peer = target.getHost() + ":" + target.getPort();
-        this.client = RedisClient.create(LettuceThreads.acquire(), target);
-        client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                // While disconnected, fail commands at once instead of queueing them behind a reconnect.
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofMillis(500)).build())
-                .build());
+        try {
+            this.client = RedisClient.create(LettuceThreads.acquire(), target);
+            client.setOptions(ClientOptions.builder()
+                    .autoReconnect(true)
+                    // While disconnected, fail commands at once instead of queueing them behind a reconnect.
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+                    .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofMillis(500)).build())
+                    .build());
+        } catch (RuntimeException | Error e) {
+            LettuceThreads.release(); // no close() will come for a client never made: give the threads back now
+            throw e;
+        }
         try {
             connect();
             up = true; // a later connect (Redis was away at start) counts as a recovery instead: see recovered()
