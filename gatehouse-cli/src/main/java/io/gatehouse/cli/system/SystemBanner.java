@@ -10,7 +10,7 @@ public final class SystemBanner {
     public static String render(SystemStack stack, Path home, String version) {
         StringBuilder sb = new StringBuilder();
         sb.append("\nGatehouse ").append(version).append(": the system is up in ")
-                .append(stack.startup().toMillis() / 100 / 10.0).append(" s, ").append(rssMiB(home)).append(" MiB RSS (this JVM, its child processes and the PostgreSQL servers)\n\n");
+                .append(stack.startup().toMillis() / 100 / 10.0).append(" s, ").append(memory(home)).append("\n\n");
         List<SystemStack.Row> rows = stack.rows();
         int[] w = {"BLOCK".length(), "ENGINE".length(), "ADDRESS".length()};
         for (SystemStack.Row r : rows) {
@@ -63,10 +63,19 @@ public final class SystemBanner {
 
     /**
      * The whole system's resident memory: this JVM and its descendants (Redis, app instances run as processes), plus
-     * each PostgreSQL server and its backends, which pg_ctl detached from us (found by their postmaster.pid). Shared
-     * pages count once per process, so this is an upper bound.
+     * each PostgreSQL server and its backends, which pg_ctl detached from us (found by their postmaster.pid). Two
+     * sums: PSS, where a page shared by n processes (libjvm, the CDS archive, PostgreSQL's shared buffers in every
+     * backend) counts 1/n in each, so the sum is what the system takes; and RSS, where it counts in full in each, an
+     * upper bound (with instances as processes it overstates by about half a GiB).
      */
-    static long rssMiB(Path home) {
+    static String memory(Path home) {
+        long[] kib = memoryKiB(home);
+        return kib[1] / 1024 + " MiB of memory (PSS of this JVM, its child processes and the PostgreSQL servers; "
+                + kib[0] / 1024 + " MiB RSS summed over them)";
+    }
+
+    /** {RSS, PSS} in KiB, summed over the system's processes. */
+    static long[] memoryKiB(Path home) {
         java.util.Set<ProcessHandle> all = new java.util.HashSet<>();
         List<ProcessHandle> roots = new java.util.ArrayList<>(List.of(ProcessHandle.current()));
         for (String server : List.of("primary", "replica")) {
@@ -81,19 +90,40 @@ public final class SystemBanner {
             all.add(r);
             r.descendants().forEach(all::add);
         }
-        long kib = 0;
-        for (ProcessHandle p : all) kib += rssKiB(p);
-        return kib / 1024;
+        long[] sum = new long[2];
+        for (ProcessHandle p : all) {
+            long[] m = processMemoryKiB(p.pid());
+            sum[0] += m[0];
+            sum[1] += m[1];
+        }
+        return sum;
     }
 
-    private static long rssKiB(ProcessHandle p) {
+    /**
+     * {RSS, PSS} of one process in KiB, from /proc/PID/smaps_rollup (Linux 4.14+); where that cannot be read, VmRSS
+     * for both. A process that just exited, or no /proc at all, counts nothing.
+     */
+    public static long[] processMemoryKiB(long pid) {
+        long rss = -1, pss = -1;
         try {
-            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + p.pid() + "/status"))) {
-                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + pid + "/smaps_rollup"))) {
+                if (line.startsWith("Rss:")) rss = Long.parseLong(line.replaceAll("[^0-9]", ""));
+                else if (line.startsWith("Pss:")) pss = Long.parseLong(line.replaceAll("[^0-9]", ""));
             }
         } catch (java.io.IOException | RuntimeException e) {
-            // a child that just exited, or no /proc: count nothing for it
+            // fall back on VmRSS below
         }
-        return 0;
+        if (rss >= 0 && pss >= 0) return new long[]{rss, pss};
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    long k = Long.parseLong(line.replaceAll("[^0-9]", ""));
+                    return new long[]{k, k};
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // a child that just exited, or no /proc
+        }
+        return new long[]{0, 0};
     }
 }

@@ -291,11 +291,16 @@ public final class SystemStack implements AutoCloseable {
 
     /** The banner should not invite requests the edge would answer with 503: wait until it counts every instance in. */
     private void awaitHealthyEndpoints() throws InterruptedException {
+        awaitHealthyEndpoints(instances().size());
+    }
+
+    /** Waits (10 s at most) until the edge's load balancer picks from {@code count} instances; returns how many it does. */
+    private int awaitHealthyEndpoints(int count) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        int count = instances().size();
         while (edge.cluster(CLUSTER).availableCount() < count && System.nanoTime() < deadline) {
-            Thread.sleep(50); // the first health check round is at most one interval away
+            Thread.sleep(50); // the next health check round is at most one interval away
         }
+        return edge.cluster(CLUSTER).availableCount();
     }
 
     /** Quiet the engines' own INFO chatter on the console; their warnings still show. */
@@ -545,16 +550,30 @@ public final class SystemStack implements AutoCloseable {
         return control == null ? -1 : control.port();
     }
 
-    /** Failover: fence the primary, promote the replica, repoint every instance's writes. */
+    /**
+     * Failover: fence the primary, promote the replica, repoint every instance's writes. Returns once the edge serves
+     * through every live instance again: while the primary was down their health checks failed and the edge took
+     * them out, and a caller who acts on "promoted" (a script, a test) must not meet the edge's 503 for the one
+     * health check interval it takes to count them back in.
+     */
     public synchronized String promote() {
         if (postgres == null || !postgres.hasReplica()) throw new IllegalStateException("there is no replica to promote");
         try {
             String url = postgres.failover();
             apps.forEach(a -> a.database().repoint(url));
-            processes.stream().filter(AppProcess::alive).forEach(p -> p.repoint(url)); // one killed by hand has nothing to move
-            return "promoted: the primary is now 127.0.0.1:" + postgres.primaryPort() + "; there is no replica until the next start";
+            List<AppProcess> live = processes.stream().filter(AppProcess::alive).toList(); // one killed by hand has nothing to move
+            live.forEach(p -> p.repoint(url));
+            String promoted = "promoted: the primary is now 127.0.0.1:" + postgres.primaryPort() + "; there is no replica until the next start";
+            if (edge == null) return promoted;
+            int expected = apps.size() + live.size();
+            int serving = awaitHealthyEndpoints(expected);
+            return promoted + (serving >= expected ? "; the edge serves through all " + expected + " instances"
+                    : "; the edge counts " + serving + " of " + expected + " instances in so far (see each one's /ready)");
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the edge", e);
         }
     }
 

@@ -117,7 +117,7 @@ class SystemStackTest {
                 .singleElement().asString().contains("3 instances registered", "leader app-");
         assertThat(rows).filteredOn(r -> r.block().startsWith("app-")).extracting(SystemStack.Row::state).containsOnly("ready");
         String banner = SystemBanner.render(stack, home, "test");
-        assertThat(banner).contains("BLOCK", "ENGINE", "ADDRESS", "STATE", "PostgreSQL 17", "Redis", "ZooKeeper", "Try it:", "MiB RSS");
+        assertThat(banner).contains("BLOCK", "ENGINE", "ADDRESS", "STATE", "PostgreSQL 17", "Redis", "ZooKeeper", "Try it:", "MiB of memory (PSS", "MiB RSS summed");
         // What the dashboard's System card shows (GET /blocks): every block, each healthy.
         assertThat(stack.blocks()).extracting(io.gatehouse.admin.SystemBlocks.Block::name)
                 .containsExactly("edge", "app-1", "app-2", "app-3", "db primary", "db replica", "registry", "cache");
@@ -160,6 +160,13 @@ class SystemStackTest {
                 .timeout(Duration.ofSeconds(90)).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(promoted.statusCode()).as(promoted.body()).isEqualTo(200);
         assertThat(stack.rows()).extracting(SystemStack.Row::block).doesNotContain("db replica");
+        // "promoted" comes once the edge counts every instance in again (their health checks failed while the
+        // primary was down): a script acting on it meets no 503.
+        assertThat(promoted.body()).contains("; the edge serves through all 3 instances");
+        assertThat(stack.edge().cluster("app").availableCount()).isEqualTo(3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(send("GET", "/" + m.group(1), null).statusCode()).as("redirect %d after the promote", i).isEqualTo(302);
+        }
 
         HttpResponse<String> after = send("POST", "/api/links", "{\"target\":\"https://example.com/after-failover\"}");
         assertThat(after.statusCode()).as(after.body()).isEqualTo(201);
