@@ -88,12 +88,30 @@ class Http2UpstreamConnectionTest {
         assertThat(b.acceptedConnections()).isEqualTo(2);
     }
 
+    /** The idle close, like keepalive, runs on the cluster's clock: a slow machine cannot idle a connection out early. */
+    private GatehouseFixture gatehouse(Http2Backend b, String clusterExtra, ManualClock clock) {
+        GatehouseFixture g = GatehouseFixture.start(Http2UpstreamTest.config(b.address(), clusterExtra, ""), clock);
+        closeables.add(g);
+        return g;
+    }
+
+    /**
+     * The response reaches the client a moment before the pool counts its stream closed, and the idle time starts
+     * then: the clock moves only once it has.
+     */
+    private static void awaitIdle(GatehouseFixture g) {
+        await().atMost(WAIT).until(() -> g.gatehouse().cluster("app").idleConnections() == 1);
+    }
+
     @Test
     void noPingsWithoutAPingInterval() throws Exception {
         Http2Backend b = backend(100);
-        GatehouseFixture g = gatehouse(b, "connection_pool: { idle_timeout: 1s }");
+        ManualClock clock = new ManualClock();
+        GatehouseFixture g = gatehouse(b, "connection_pool: { idle_timeout: 1s }", clock);
         assertThat(g.get("/echo").statusCode()).isEqualTo(200);
+        awaitIdle(g);
         // the idle close is the only thing that happens to the connection
+        clock.advance(Duration.ofSeconds(1));
         await().atMost(WAIT).until(() -> b.openConnections() == 0);
         assertThat(b.pings()).isZero();
     }
@@ -101,11 +119,18 @@ class Http2UpstreamConnectionTest {
     @Test
     void aConnectionWithoutStreamsClosesAfterTheIdleTimeout() throws Exception {
         Http2Backend b = backend(100);
-        GatehouseFixture g = gatehouse(b, "connection_pool: { idle_timeout: 300ms }");
+        ManualClock clock = new ManualClock();
+        GatehouseFixture g = gatehouse(b, "connection_pool: { idle_timeout: 300ms }", clock);
         assertThat(g.get("/echo").statusCode()).isEqualTo(200);
         assertThat(g.get("/echo").statusCode()).isEqualTo(200);
-        assertThat(b.acceptedConnections()).isEqualTo(1); // reused while not idle
+        assertThat(b.acceptedConnections()).isEqualTo(1); // reused while not idle (the clock stands still)
+        awaitIdle(g);
 
+        // idle for just under the timeout: sweeps (every 75 ms) leave it open ...
+        clock.advance(Duration.ofMillis(299));
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(3)).until(() -> b.openConnections() == 1);
+        // ... and the sweep after it reaches the timeout closes it
+        clock.advance(Duration.ofMillis(1));
         await().atMost(WAIT).until(() -> b.openConnections() == 0);
         assertThat(g.gatehouse().cluster("app").config().connectionPool().idleTimeout()).isEqualTo(Duration.ofMillis(300));
 
@@ -116,18 +141,22 @@ class Http2UpstreamConnectionTest {
     @Test
     void aConnectionWithAStreamInFlightIsNotClosedAsIdle() throws Exception {
         Http2Backend b = backend(100);
-        GatehouseFixture g = gatehouse(b, "connection_pool: { idle_timeout: 200ms }");
+        ManualClock clock = new ManualClock();
+        GatehouseFixture g = gatehouse(b, "connection_pool: { idle_timeout: 200ms }", clock);
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         CompletableFuture<HttpResponse<String>> held = client.sendAsync(
                 HttpRequest.newBuilder(g.uri("/hold/1")).timeout(WAIT).build(), HttpResponse.BodyHandlers.ofString());
         await().atMost(WAIT).until(() -> b.heldCount() == 1);
-        // well past the idle timeout, measured by a second connection opened and idled out beside it
+        // an hour past the idle timeout on the shared clock; that sweeps ran meanwhile is shown by a second gatehouse
+        // on the same clock, whose idle connection they close
         Http2Backend other = backend(100);
-        GatehouseFixture g2 = gatehouse(other, "connection_pool: { idle_timeout: 200ms }");
+        GatehouseFixture g2 = gatehouse(other, "connection_pool: { idle_timeout: 200ms }", clock);
         assertThat(g2.get("/echo").statusCode()).isEqualTo(200);
+        awaitIdle(g2);
+        clock.advance(Duration.ofHours(1));
         await().atMost(WAIT).until(() -> other.openConnections() == 0);
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(3)).until(() -> b.openConnections() == 1);
 
-        assertThat(b.openConnections()).isEqualTo(1);
         b.releaseHeld();
         assertThat(held.get().statusCode()).isEqualTo(200);
         assertThat(held.get().body()).isEqualTo("held");
