@@ -304,13 +304,22 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
                 ctx.close();
             }
             default -> {
-                if (response.headersDelay.isZero()) {
-                    play(ctx, response, requestKeepAlive);
+                if (response.release != null) {
+                    response.release.whenComplete((v, e) -> ctx.executor().execute(
+                            () -> afterDelay(ctx, response, requestKeepAlive)));
                 } else {
-                    ctx.executor().schedule(() -> play(ctx, response, requestKeepAlive),
-                            response.headersDelay.toNanos(), TimeUnit.NANOSECONDS);
+                    afterDelay(ctx, response, requestKeepAlive);
                 }
             }
+        }
+    }
+
+    private void afterDelay(ChannelHandlerContext ctx, TestResponse response, boolean requestKeepAlive) {
+        if (response.headersDelay.isZero()) {
+            play(ctx, response, requestKeepAlive);
+        } else {
+            ctx.executor().schedule(() -> play(ctx, response, requestKeepAlive),
+                    response.headersDelay.toNanos(), TimeUnit.NANOSECONDS);
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A scripted answer of a {@link TestBackend}: a fluent builder for the status, headers and body, and for the
@@ -39,6 +40,7 @@ public final class TestResponse {
     boolean untilClose;
     boolean keepAlive = true;
     Duration headersDelay = Duration.ZERO;
+    CompletionStage<?> release;
     int dripChunkSize;
     Duration dripInterval = Duration.ZERO;
     final List<Interim> interims = new ArrayList<>();
@@ -129,6 +131,16 @@ public final class TestResponse {
     /** Waits {@code delay} after the request was read before sending anything (a slow backend). */
     public TestResponse delayHeaders(Duration delay) {
         this.headersDelay = Objects.requireNonNull(delay);
+        return this;
+    }
+
+    /**
+     * Sends nothing until {@code release} completes (then waits any {@link #delayHeaders} delay as well): a backend
+     * that stays busy exactly as long as the test needs, however slow the machine, where a fixed delay could run out
+     * before the test has done what it must while the response is outstanding.
+     */
+    public TestResponse holdUntil(CompletionStage<?> release) {
+        this.release = Objects.requireNonNull(release);
         return this;
     }
 
