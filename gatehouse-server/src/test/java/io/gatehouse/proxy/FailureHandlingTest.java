@@ -220,7 +220,9 @@ class FailureHandlingTest {
     @Test
     void maxRequestsOverflowIsAnswered503AtOnce() throws Exception {
         TestBackend slow = backend("slow");
-        slow.respond(req -> TestResponse.ok("slow").delayHeaders(Duration.ofMillis(1500)));
+        // the first response waits until the second request was answered (a fixed delay could run out first)
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        slow.respond(req -> TestResponse.ok("slow").holdUntil(release));
         GatehouseFixture g = gatehouse(oneCluster("\"" + slow.address() + "\"", "limits: { max_requests: 1 }", ""));
         CompletableFuture<HttpResponse<String>> first = g.client().sendAsync(
                 HttpRequest.newBuilder(g.uri("/1")).build(), HttpResponse.BodyHandlers.ofString());
@@ -228,6 +230,7 @@ class FailureHandlingTest {
         HttpResponse<String> second = g.get("/2");
         assertThat(second.statusCode()).isEqualTo(503);
         assertThat(second.headers().firstValue("gatehouse-reason")).hasValue("cluster_max_requests");
+        release.complete(null);
         assertThat(first.get().statusCode()).isEqualTo(200);
     }
 
@@ -276,7 +279,9 @@ class FailureHandlingTest {
     @Test
     void maxConnectionsOverflowIsAnswered503AtOnce() throws Exception {
         TestBackend slow = backend("slow");
-        slow.respond(req -> TestResponse.ok("slow").delayHeaders(Duration.ofMillis(1500)));
+        // the first response waits until the second request was answered (a fixed delay could run out first)
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        slow.respond(req -> TestResponse.ok("slow").holdUntil(release));
         GatehouseFixture g = gatehouse(oneCluster("\"" + slow.address() + "\"", "limits: { max_connections: 1 }", ""));
         CompletableFuture<HttpResponse<String>> first = g.client().sendAsync(
                 HttpRequest.newBuilder(g.uri("/1")).build(), HttpResponse.BodyHandlers.ofString());
@@ -284,6 +289,7 @@ class FailureHandlingTest {
         HttpResponse<String> second = g.get("/2");
         assertThat(second.statusCode()).isEqualTo(503);
         assertThat(second.headers().firstValue("gatehouse-reason")).hasValue("cluster_max_connections");
+        release.complete(null);
         assertThat(first.get().statusCode()).isEqualTo(200);
         assertThat(slow.connectionsAccepted()).isEqualTo(1);
         assertThat(g.gatehouse().cluster("app").overflowCount()).isEqualTo(1);
@@ -334,12 +340,15 @@ class FailureHandlingTest {
         assertThat(failing.requestCount()).isEqualTo(before);
     }
 
+    // The health checks below time out after 10 s, not 500 ms: with unhealthy_threshold 1, one probe of a healthy
+    // endpoint held up half a second by a loaded machine took it out. These tests make endpoints unhealthy by a 503
+    // from /health, never by a timeout.
     @Test
     void activeHealthCheckTakesAnUnhealthyEndpointOutAndBack() {
         TestBackend a = backend("a");
         TestBackend b = backend("b");
         GatehouseFixture g = gatehouse(oneCluster("\"" + a.address() + "\", \"" + b.address() + "\"",
-                "health_check: { path: /health, interval: 50ms, timeout: 500ms, unhealthy_threshold: 1, healthy_threshold: 1 }", ""));
+                "health_check: { path: /health, interval: 50ms, timeout: 10s, unhealthy_threshold: 1, healthy_threshold: 1 }", ""));
         a.healthy(false);
         await().atMost(Duration.ofSeconds(5)).until(() -> g.gatehouse().cluster("app").availableCount() == 1);
         int seenByA = a.requestCount();
@@ -354,7 +363,7 @@ class FailureHandlingTest {
         TestBackend primary = backend("primary");
         TestBackend backup = backend("backup");
         GatehouseFixture g = gatehouse(oneCluster("\"" + primary.address() + "\", { address: \"" + backup.address() + "\", backup: true }",
-                "health_check: { path: /health, interval: 50ms, timeout: 500ms, unhealthy_threshold: 1, healthy_threshold: 1 }", ""));
+                "health_check: { path: /health, interval: 50ms, timeout: 10s, unhealthy_threshold: 1, healthy_threshold: 1 }", ""));
         for (int i = 0; i < 4; i++) assertThat(g.get("/").body()).isEqualTo("primary");
         primary.healthy(false);
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(g.get("/").body()).isEqualTo("backup"));
@@ -366,7 +375,7 @@ class FailureHandlingTest {
     void whenAllAreUnhealthyFailAnswers503AndPanicRoutesAnyway() {
         TestBackend a = backend("a");
         a.healthy(false);
-        String hc = "health_check: { path: /health, interval: 50ms, timeout: 500ms, unhealthy_threshold: 1, healthy_threshold: 1 }";
+        String hc = "health_check: { path: /health, interval: 50ms, timeout: 10s, unhealthy_threshold: 1, healthy_threshold: 1 }";
         GatehouseFixture failing = gatehouse(oneCluster("\"" + a.address() + "\"", hc, ""));
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
             HttpResponse<String> r = failing.get("/");
@@ -383,14 +392,20 @@ class FailureHandlingTest {
     @Test
     void gracefulShutdownFinishesInFlightRequests() throws Exception {
         TestBackend slow = backend("slow");
-        slow.respond(req -> TestResponse.ok("finished").delayHeaders(Duration.ofMillis(800)));
+        // the response is held until the drain has begun (a fixed delay could end first on a slow machine: then the
+        // request was not in flight at shutdown, and its response was not marked connection: close)
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        slow.respond(req -> TestResponse.ok("finished").holdUntil(release));
         GatehouseFixture g = GatehouseFixture.start(oneCluster("\"" + slow.address() + "\"", "", ""));
         RawClient c = g.raw();
         closeables.add(c);
         c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
         await().atMost(Duration.ofSeconds(5)).until(() -> slow.requestCount() == 1);
+        io.gatehouse.listener.Listener edge = g.gatehouse().listeners().get(0);
         Thread stopper = new Thread(() -> g.gatehouse().shutdown(Duration.ofSeconds(10)));
         stopper.start();
+        await().atMost(Duration.ofSeconds(5)).until(edge::draining);
+        release.complete(null);
         RawResponse r = c.readResponse(Duration.ofSeconds(10));
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.bodyAsString()).isEqualTo("finished");
