@@ -138,13 +138,16 @@ class RateLimitTest {
         start("""
                           - concurrency_limit: {max: 1}
                 """);
-        backend.enqueue(TestResponse.ok("slow").delayHeaders(Duration.ofMillis(800)), TestResponse.ok("next"));
+        // the first response is held until the second request was refused (a fixed delay could end first)
+        java.util.concurrent.CompletableFuture<Void> release = new java.util.concurrent.CompletableFuture<>();
+        backend.enqueue(TestResponse.ok("slow").holdUntil(release), TestResponse.ok("next"));
         CompletableFuture<HttpResponse<String>> first = client.sendAsync(HttpRequest.newBuilder(
                 protocol.uri(g.listenerAddress("edge").getPort(), "/slow")).build(), HttpResponse.BodyHandlers.ofString());
         await().atMost(Duration.ofSeconds(5)).until(() -> backend.requestCount() == 1);
         HttpResponse<String> second = get(Map.of());
         assertThat(second.statusCode()).isEqualTo(429);
         assertThat(second.headers().firstValue("gatehouse-reason")).hasValue("concurrency_limited");
+        release.complete(null);
         assertThat(first.get().body()).isEqualTo("slow");
         await().atMost(Duration.ofSeconds(5)).until(() -> get(Map.of()).statusCode() == 200);
     }
