@@ -262,9 +262,13 @@ class JwksUrlTest {
                 .hasStackTraceContaining("jwks_cluster: no cluster named 'idq' (clusters: api)");
     }
 
-    /** {@code condition} holds for a while: several ticks of the refresher, which would have fetched by then. */
+    /**
+     * {@code condition} holds for a while: several ticks of the refresher, which would have fetched by then. A false
+     * reading fails at once (failFast), so the generous atMost, room for a stalled machine, cannot let a flap pass.
+     */
     private static void stays(java.util.concurrent.Callable<Boolean> condition) {
-        org.awaitility.Awaitility.await().during(Duration.ofMillis(1000)).atMost(Duration.ofSeconds(3)).until(condition);
+        org.awaitility.Awaitility.await().during(Duration.ofMillis(1000)).atMost(Duration.ofSeconds(10))
+                .failFast("the condition stopped holding", () -> !condition.call()).until(condition);
     }
 
     private int call(HttpClient client, URI uri, String token) throws Exception {

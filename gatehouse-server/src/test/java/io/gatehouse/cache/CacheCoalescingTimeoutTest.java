@@ -135,7 +135,8 @@ class CacheCoalescingTimeoutTest {
 
             // short of its bound on the clock, it keeps waiting (the flight looks at the clock every 50 ms)
             clock.advance(Duration.ofSeconds(19));
-            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(1)).until(() -> !waiter.isDone() && counts.get(p).get() == 1);
+            // atMost leaves room for a stall; both parts only ever turn false, so a longer atMost cannot let a flap pass
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10)).until(() -> !waiter.isDone() && counts.get(p).get() == 1);
             // past it, it goes to the origin itself at once: 20 s on the clock, far less on the wall
             clock.advance(Duration.ofSeconds(2));
             HttpResponse<String> w = waiter.get(10, TimeUnit.SECONDS);

@@ -39,7 +39,8 @@ class RetryBackoffTest {
                             .timeout(Duration.ofSeconds(20)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> backend.requestCount() == 1);
             // the clock stands still: however long the wall clock runs, the drawn delay (0..1 h) has not passed
-            org.awaitility.Awaitility.await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+            // atMost leaves room for a stall; both parts only ever turn false, so a longer atMost cannot let a flap pass
+            org.awaitility.Awaitility.await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(10))
                     .until(() -> backend.requestCount() == 1 && !pending.isDone());
             ticker.advance(1, java.util.concurrent.TimeUnit.HOURS); // the ceiling: any draw is due now
             java.net.http.HttpResponse<String> r = pending.get(10, java.util.concurrent.TimeUnit.SECONDS);

@@ -279,7 +279,8 @@ class UpstreamClientTest {
             });
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> receiver.received > 0);
             // held off: what arrives is bounded by what was in flight, and nothing times out for 1 s (5 idle timeouts)
-            org.awaitility.Awaitility.await().during(Duration.ofMillis(1000)).atMost(Duration.ofSeconds(3))
+            // atMost leaves room for a stall; a failure, once recorded, stays
+            org.awaitility.Awaitility.await().during(Duration.ofMillis(1000)).atMost(Duration.ofSeconds(10))
                     .until(() -> receiver.failed == null);
             long whilePaused = receiver.received;
             assertThat(whilePaused).isLessThan(size / 2);

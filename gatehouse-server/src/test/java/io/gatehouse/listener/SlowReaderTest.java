@@ -83,7 +83,9 @@ class SlowReaderTest {
             }
             ticker.advance(10, TimeUnit.SECONDS); // 50 times the cluster's idle timeout
             Endpoint e = g.cluster("app").endpoints().get(0);
-            await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3))
+            // room for a stall in atMost; a failure counted at any look fails at once
+            await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(10))
+                    .failFast("a gateway failure was counted", () -> g.cluster("app").outlierDetector().status(e).consecutiveGatewayFailures() != 0)
                     .until(() -> g.cluster("app").outlierDetector().status(e).consecutiveGatewayFailures() == 0);
             c.windowUpdate(0, (int) body);
             c.windowUpdate(1, (int) body);
@@ -149,7 +151,8 @@ class SlowReaderTest {
                                 && listener.openConnections().stream().noneMatch(io.netty.channel.Channel::isWritable));
                 ticker.advance(10, TimeUnit.SECONDS); // 50 times the cluster's idle timeout
                 // the deadline timer re-checks every 200 ms of real time: it gets several chances to fire wrongly
-                await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3))
+                await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(10)) // room for a stall
+                        .failFast("a reader's connection was closed", () -> listener.openConnections().size() != READERS)
                         .until(() -> listener.openConnections().size() == READERS);
                 for (Socket s : readers) {
                     InputStream in = s.getInputStream();

@@ -25,6 +25,8 @@ import static org.awaitility.Awaitility.await;
  * our own stream cap, and one stalled client beside a flowing one on a shared connection.
  */
 class Http2UpstreamConnectionTest {
+    // also the atMost of the during(...) checks: room for a stalled machine; their conditions (a connection still
+    // open, no request meanwhile) only ever turn false, so a long atMost cannot let a flap pass
     private static final Duration WAIT = Duration.ofSeconds(10);
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
@@ -77,7 +79,7 @@ class Http2UpstreamConnectionTest {
         });
         // half of ping_timeout later the connection is still open ...
         clock.advance(Duration.ofMinutes(30));
-        await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3)).until(() -> b.openConnections() == 1);
+        await().during(Duration.ofMillis(700)).atMost(WAIT).until(() -> b.openConnections() == 1);
         // ... and past ping_timeout it is closed
         clock.advance(Duration.ofMinutes(31));
         await().atMost(WAIT).until(() -> b.openConnections() == 0);
@@ -128,7 +130,7 @@ class Http2UpstreamConnectionTest {
 
         // idle for just under the timeout: sweeps (every 75 ms) leave it open ...
         clock.advance(Duration.ofMillis(299));
-        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(3)).until(() -> b.openConnections() == 1);
+        await().during(Duration.ofMillis(300)).atMost(WAIT).until(() -> b.openConnections() == 1);
         // ... and the sweep after it reaches the timeout closes it
         clock.advance(Duration.ofMillis(1));
         await().atMost(WAIT).until(() -> b.openConnections() == 0);
@@ -155,7 +157,7 @@ class Http2UpstreamConnectionTest {
         awaitIdle(g2);
         clock.advance(Duration.ofHours(1));
         await().atMost(WAIT).until(() -> other.openConnections() == 0);
-        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(3)).until(() -> b.openConnections() == 1);
+        await().during(Duration.ofMillis(200)).atMost(WAIT).until(() -> b.openConnections() == 1);
 
         b.releaseHeld();
         assertThat(held.get().statusCode()).isEqualTo(200);
