@@ -1,6 +1,7 @@
 package io.gatehouse.listener;
 
 import io.gatehouse.GatehouseFixture;
+import io.gatehouse.clock.ManualClock;
 import io.gatehouse.testing.RawClient;
 import io.gatehouse.testing.RawResponse;
 import io.gatehouse.testing.TestBackend;
@@ -40,7 +41,11 @@ class SlowClientTest {
 
     @BeforeEach
     void start() {
-        gatehouse = GatehouseFixture.start("""
+        gatehouse = GatehouseFixture.start(config());
+    }
+
+    private String config() {
+        return """
                 listeners:
                   - name: edge
                     address: 127.0.0.1:0
@@ -49,7 +54,7 @@ class SlowClientTest {
                 clusters:
                   - name: app
                     endpoints: ["%s"]
-                """.formatted(backend.address()));
+                """.formatted(backend.address());
     }
 
     @AfterEach
@@ -113,19 +118,46 @@ class SlowClientTest {
         }
     }
 
+    /**
+     * On a {@link ManualClock}: the gaps between the body's bytes are exactly what the test makes them (on real time,
+     * an attacker thread held up 350 ms made a 500 ms gap, and a 408). The backend echoes the body as it arrives, and
+     * the clock moves only once the last byte came back, so each byte was read before the next gap began. With gaps
+     * of 550 ms instead, this test fails (checked).
+     */
     @Test
     void aSlowButSteadyBodyIsNotCutOff() {
-        try (RawClient slow = gatehouse.raw()) {
-            slow.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n");
-            AtomicInteger sent = new AtomicInteger();
-            // ten bytes, 150 ms apart: 1.5 s in all, three times the body idle timeout, but never a 500 ms gap
-            attacker.scheduleAtFixedRate(() -> {
-                if (sent.getAndIncrement() < 10) slow.send("y");
-            }, 150, 150, TimeUnit.MILLISECONDS);
-            RawResponse r = slow.readResponse(WAIT);
-            assertThat(r.status()).isEqualTo(200);
-            assertThat(backend.takeRequest(WAIT).bodyAsString()).isEqualTo("yyyyyyyyyy");
+        backend.echo();
+        ManualClock clock = new ManualClock();
+        try (GatehouseFixture g = GatehouseFixture.start(config(), clock); RawClient slow = g.raw()) {
+            slow.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n");
+            StringBuilder got = new StringBuilder();
+            while (got.indexOf("\r\n\r\n") < 0) got.append(read(slow));
+            assertThat(got.toString()).startsWith("HTTP/1.1 200");
+            // five bytes, 450 ms apart: 2.25 s in all, over four times the body idle timeout, but never a 500 ms
+            // gap. The timer looks at the clock on real-time ticks (about every 500 ms here): each gap stays open
+            // 600 ms of real time so it gets its look (a stall only delays the look: it cannot make a gap longer)
+            for (int i = 1; i <= 5; i++) {
+                clock.advance(Duration.ofMillis(450));
+                assertThat(slow.isClosedByPeer(Duration.ofMillis(600))).as("cut off after %d bytes", i - 1).isFalse();
+                slow.send("y");
+                while (echoed(got) < i) got.append(read(slow));
+            }
+            assertThat(got.toString()).doesNotContain("408");
+            assertThat(backend.takeRequest(WAIT).bodySize()).isEqualTo(5);
         }
+    }
+
+    /** What arrives next (a read that times out fails the test). */
+    private static String read(RawClient c) {
+        byte[] b = c.readRaw(WAIT);
+        assertThat(b).as("the connection is still open").isNotEmpty();
+        return new String(b, StandardCharsets.ISO_8859_1);
+    }
+
+    /** The body bytes (each a 'y') echoed in {@code got}, the response so far. */
+    private static long echoed(StringBuilder got) {
+        int body = got.indexOf("\r\n\r\n");
+        return body < 0 ? 0 : got.substring(body + 4).chars().filter(ch -> ch == 'y').count();
     }
 
     @Test
