@@ -30,6 +30,8 @@ class FailoverTest {
             b.respond(req -> TestResponse.ok(name).delayHeaders(Duration.ofMillis(2)));
             backends.add(b);
         }
+        // probes time out after 5 s: under this load two probes of a live endpoint held up 500 ms took it out too;
+        // the victim's probes fail at once (connection refused), so its detection does not wait on the timeout
         String yaml = """
                 listeners:
                   - name: edge
@@ -41,7 +43,7 @@ class FailoverTest {
                 clusters:
                   - name: app
                     endpoints: [ "%s", "%s", "%s" ]
-                    health_check: { path: /health, interval: 100ms, timeout: 500ms, unhealthy_threshold: 2, healthy_threshold: 1 }
+                    health_check: { path: /health, interval: 100ms, timeout: 5s, unhealthy_threshold: 2, healthy_threshold: 1 }
                     outlier_detection: { consecutive_gateway_failures: 2, base_ejection_time: 30s }
                     retry_budget: { ratio: 0.5, min_retries: 10 }
                 """.formatted(backends.get(0).address(), backends.get(1).address(), backends.get(2).address());

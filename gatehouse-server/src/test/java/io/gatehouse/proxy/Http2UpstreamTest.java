@@ -216,7 +216,9 @@ class Http2UpstreamTest {
     @Test
     void healthChecksSpeakH2cToo() throws Exception {
         Http2Backend b = backend(100);
-        String check = "health_check: {type: http, path: %s, interval: 100ms, timeout: 2s, healthy_threshold: 1, unhealthy_threshold: 1}";
+        // a probe timeout of 10 s: with unhealthy_threshold 1, one probe held up by a loaded machine took the endpoint
+        // out before the request below; the failing case here fails by its status (404), not by a timeout
+        String check = "health_check: {type: http, path: %s, interval: 100ms, timeout: 10s, healthy_threshold: 1, unhealthy_threshold: 1}";
         GatehouseFixture g = gatehouse(config(b.address(), check.formatted("/echo"), ""));
         var cluster = g.gatehouse().cluster("app");
         var endpoint = cluster.endpoints().get(0);
