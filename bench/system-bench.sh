@@ -31,7 +31,7 @@
 #   4. `gatehouse up --trace-file` at a low rate: every redirect traced; bench/system-hops.py splits each trace into
 #      the cost of each hop (edge, app, Redis, PostgreSQL).
 # Every `up` start records its start-up, wall-clock from launch to the banner (JVM start included; goal < 30 s with
-# the jar built), and the banner's RSS of the whole process tree (goal < 1.5 GiB; UpProcessIT asserts the RSS).
+# the jar built), and the banner's memory of the whole system, PSS and summed RSS (goal < 1.5 GiB; UpProcessIT asserts it).
 # Load average is recorded beside each figure: the machine is shared, so absolute figures are noisy; ratios within
 # one run are the figures to compare.
 #
@@ -40,6 +40,8 @@
 #   --rates: a fixed ladder instead of the doubling search (stops at the first rate not served cleanly)
 #   --step-p99: the longest p99 (ms) of a step that counts as served (default 50)
 #   --windows: measured windows at 70 % (default 3); --jit-max: longest wait for up's JIT (default 180)
+#   --core-share: also measure the windows (p99 only) at the rate where up uses this share of its core (default 0.7;
+#     0 skips it): 70 % of the highest rate is 93-98 % of the core (bench/results/2026-12-10-p99-queueing.md)
 # Takes about 20 minutes on 2 cores.
 # Needs: nginx (the origin, apt-get install -y nginx), python3; builds the jar when absent or older than the sources.
 
@@ -56,6 +58,7 @@ STEP=10
 STEP_P99_MS=50
 WINDOWS=3
 JIT_MAX=180
+CORE_SHARE=0.7
 RATES=""
 LINKS=1000
 OUT="$ROOT/bench/results/$(date +%Y-%m-%d)-system.txt"
@@ -67,10 +70,11 @@ bench_option() {
         --step-p99) STEP_P99_MS=$2; BENCH_SHIFT=2 ;;
         --windows) WINDOWS=$2; BENCH_SHIFT=2 ;;
         --jit-max) JIT_MAX=$2; BENCH_SHIFT=2 ;;
+        --core-share) CORE_SHARE=$2; BENCH_SHIFT=2 ;;
         *) return 1 ;;
     esac
 }
-bench_args system-bench 2,44 bench_option "$@"
+bench_args system-bench 2,46 bench_option "$@"
 
 bench_setup
 # up runs with the flags ./gatehouse gives it (.mvn/up-jvm-flags.sh), the plain proxy of phase 3 with the proxy's
@@ -120,7 +124,7 @@ field() { grep -oE "$1 [0-9.]+" | head -1 | awk '{print $NF}'; }
 cpu_us() { grep -oE '[0-9.]+ us per request' | head -1 | awk '{print $1}'; }
 
 mkdir -p "$(dirname "$OUT")"
-record "# system-bench $(date -u +%FT%TZ) on $(nproc) cores, $(git -C "$ROOT" rev-parse --short HEAD), load average $(loadavg)"
+record "# system-bench $(date -u +%FT%TZ) on $(nproc) cores ($(grep -m1 "model name" /proc/cpuinfo 2>/dev/null | sed "s/.*: //"), $(grep -m1 "cpu MHz" /proc/cpuinfo 2>/dev/null | sed "s/.*: //" | cut -d. -f1) MHz), $(git -C "$ROOT" rev-parse --short HEAD), load average $(loadavg)"
 record "# up and the edge on CPU 1; the load generator (gatehouse load) and the nginx origin on CPU 0"
 
 # ---- 1. the highest rate one core serves ----
@@ -142,6 +146,7 @@ step() {
     # The measured run's lines, not the warm-up's (which has its own "latency p99" and "generator lateness p99").
     p99=$(echo "$out" | grep '^latency from the intended send time' | field p99)
     record "step	rate $rate	achieved $achieved	errors $errors	dropped $dropped	p99_ms $p99	generator_late_p99_ms $(echo "$out" | grep '^generator lateness, due' | field p99)	cpu_us_per_redirect $(echo "$out" | cpu_us)	load $(loadavg)"
+    echo "$rate $achieved $(echo "$out" | cpu_us)" >>"$RUN/ladder.txt"
     # Clean: nothing failed or dropped, >= 95 % of the rate answered, and no queue built up (p99 <= STEP_P99_MS).
     # Without the last test a rate past the knee counts as served: the generator queues up to 20,000 requests and
     # waits for them, so a server 10 % short of the rate still answers every request, seconds late (session 16:
@@ -228,29 +233,36 @@ while [[ -n "$jit_before" && $waited -lt $JIT_MAX ]]; do
     if [[ $jit_ms -lt 100 ]]; then settled="settled"; break; fi
 done
 record "e2e_warmup	rate $R70	$WARMUP s, then $waited s more in 10 s slices: up's JIT compiled for ${jit_ms:-?} ms in the last slice ($settled; the bound is 100 ms, --jit-max $JIT_MAX s)"
-P99S=(); E2E_CPUS=(); PLAIN_CPUS=()
-for w in $(seq 1 "$WINDOWS"); do
+# One measured e2e window: `e2e_window LABEL RATE W` records it and sets WINDOW_P99 and WINDOW_CPU.
+e2e_window() {
+    local label=$1 rate=$2 w=$3 out
     # One generator JVM warms its own JIT (until it settles) and then measures, on the same connections: a fresh
     # generator JVM compiled for 13 s of a 20 s window (2026-12-05-system-quiet2.txt). The GC pauses and the host's
     # speed are taken over the measured run only, from its "requesting" line on.
-    load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate "$R70" --duration "$DURATION" --warmup 5 \
-        --warmup-max 15 --metrics "$UP_METRICS" --cpu-of "$SERVER_PIDS" >"$RUN/e2e70-$w.txt" 2>>"$RUN/load.err" &
+    load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate "$rate" --duration "$DURATION" --warmup 5 \
+        --warmup-max 15 --metrics "$UP_METRICS" --cpu-of "$SERVER_PIDS" >"$RUN/$label-$w.txt" 2>>"$RUN/load.err" &
     LOAD_PID=$!
-    until grep -q '^requesting' "$RUN/e2e70-$w.txt" 2>/dev/null || ! kill -0 "$LOAD_PID" 2>/dev/null; do sleep 0.2; done
+    until grep -q '^requesting' "$RUN/$label-$w.txt" 2>/dev/null || ! kill -0 "$LOAD_PID" 2>/dev/null; do sleep 0.2; done
     GC_BEFORE=$(wc -l <"$UP_GC_LOG")
-    taskset -c 0 python3 "$ROOT/bench/host-probe.py" "$DURATION" >"$RUN/host-$w.txt" 2>&1 &
+    taskset -c 0 python3 "$ROOT/bench/host-probe.py" "$DURATION" >"$RUN/host-$label-$w.txt" 2>&1 &
     PROBE_PID=$!
     wait "$LOAD_PID" || true
     wait "$PROBE_PID" || true
-    out=$(cat "$RUN/e2e70-$w.txt")
-    record "e2e_at_70pct	window $w of $WINDOWS	rate $R70	load $(loadavg)"
+    out=$(cat "$RUN/$label-$w.txt")
+    record "$label	window $w of $WINDOWS	rate $rate	load $(loadavg)"
     echo "$out" | grep -E 'warm-up|sent|latency|lateness|generator|hit ratio|server CPU' | sed 's/^/    /' | tee -a "$OUT"
     # The up JVM's stop-the-world pauses over the measured run: every request due during a pause
     # waits for it, and for the queue behind it to drain.
     tail -n +"$((GC_BEFORE + 1))" "$UP_GC_LOG" | { grep -oE 'Pause [A-Za-z]+ .* [0-9.]+ms$' || true; } | awk '{n++; v=$NF; sub("ms","",v); v+=0; s+=v; if (v>m) m=v} END {printf "    up JVM GC pauses during the run (%d s): %d, total %.1f ms, longest %.1f ms\n", '"$DURATION"', n, s, m}' | tee -a "$OUT"
-    sed 's/^/    /' "$RUN/host-$w.txt" | tee -a "$OUT"
-    P99S+=("$(echo "$out" | grep '^latency from the intended send time' | field p99)")
-    E2E_CPUS+=("$(echo "$out" | cpu_us)")
+    sed 's/^/    /' "$RUN/host-$label-$w.txt" | tee -a "$OUT"
+    WINDOW_P99=$(echo "$out" | grep '^latency from the intended send time' | field p99)
+    WINDOW_CPU=$(echo "$out" | cpu_us)
+}
+P99S=(); E2E_CPUS=(); PLAIN_CPUS=()
+for w in $(seq 1 "$WINDOWS"); do
+    e2e_window e2e_at_70pct "$R70" "$w"
+    P99S+=("$WINDOW_P99")
+    E2E_CPUS+=("$WINDOW_CPU")
     out=$(load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate "$R70" --duration "$DURATION" --warmup 5 --warmup-max 15 --cpu-of "$EDGE_PID" || true)
     record "plain_proxy_at_same_rate	window $w of $WINDOWS	rate $R70	load $(loadavg)"
     echo "$out" | grep -E 'warm-up|sent|latency|lateness|generator|server CPU' | sed 's/^/    /' | tee -a "$OUT"
@@ -262,6 +274,43 @@ record "p99_at_70pct	median of $WINDOWS windows $(median "${P99S[@]}") ms	(each:
 second=$(taskset -c 0 python3 "$ROOT/bench/system-openloop.py" "http://127.0.0.1:$UP_PORT/" "$R70" "$DURATION" --paths "$CODES" --warmup 10 || true)
 record "e2e_at_70pct_second_generator	bench/system-openloop.py	rate $R70	load $(loadavg)"
 echo "$second" | sed 's/^/    /' | tee -a "$OUT"
+
+# ---- 2b. the p99 at a share of the core ----
+# 70 % of the highest clean rate lands at 93-98 % of the core, because the CPU per redirect falls as the rate rises
+# (bench/results/2026-12-10-p99-queueing.md). The same windows at the rate where up's processes use --core-share of
+# the core (default 0.7; 0 skips this): interpolated between the two ladder steps around it (rate x CPU per redirect).
+if awk -v s="$CORE_SHARE" 'BEGIN {exit !(s > 0)}'; then
+    RCORE=$(sort -n "$RUN/ladder.txt" | awk -v s="$CORE_SHARE" '
+        $2 >= 0.95 * $1 && $3 > 0 { u = $1 * $3 / 1e6
+            if (n && pu <= s && u > s) { printf "%d", pr + (s - pu) * ($1 - pr) / (u - pu); found = 1; exit }
+            pr = $1; pu = u; n++ }
+        END { if (!found) exit 1 }') || RCORE=""
+    if [[ -z "$RCORE" ]]; then
+        record "p99_at_core_share	no two ladder steps around $CORE_SHARE of the core (see the steps' cpu_us_per_redirect)"
+    else
+        log "phase 2b: $RCORE/s, where the ladder puts up at $CORE_SHARE of the core"
+        # The ladder ran before up's JIT settled (its CPU per redirect is high: 229 us at 4,000/s against 158 us warm,
+        # 2026-12-10-system-quiet.txt), so its rate undershoots the share. Warm up at that rate measuring the CPU, and
+        # correct the rate once by the share measured (the CPU per redirect falls a little as the rate rises, so
+        # the share reached stays at or just under the one asked for).
+        out=$(load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate "$RCORE" --duration "$WARMUP" --warmup 0 \
+            --metrics "$UP_METRICS" --cpu-of "$SERVER_PIDS" 2>>"$RUN/load.err" || true)
+        measured=$(echo "$out" | grep -oE '\([0-9.]+ cores\)' | grep -oE '[0-9.]+' | tail -1)
+        if [[ -n "$measured" ]] && awk -v m="$measured" 'BEGIN {exit !(m > 0.05)}'; then
+            corrected=$(awk -v r="$RCORE" -v s="$CORE_SHARE" -v m="$measured" 'BEGIN {printf "%d", r * s / m}')
+            record "core_share_calibration	$RCORE/s from the ladder used $measured of the core warm; corrected to $corrected/s"
+            RCORE=$corrected
+            load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate "$RCORE" --duration 10 --warmup 0 \
+                --metrics "$UP_METRICS" >/dev/null 2>>"$RUN/load.err" || true
+        fi
+        CORE_P99S=()
+        for w in $(seq 1 "$WINDOWS"); do
+            e2e_window e2e_at_core_share "$RCORE" "$w"
+            CORE_P99S+=("$WINDOW_P99")
+        done
+        record "p99_at_core_share	$CORE_SHARE of the core, $RCORE/s: median of $WINDOWS windows $(median "${CORE_P99S[@]}") ms	(each: ${CORE_P99S[*]}; each window's server CPU line gives the share it measured)"
+    fi
+fi
 up_stop
 
 # ---- 3. the ratio, from the interleaved windows of phase 2 ----
