@@ -46,9 +46,17 @@ public final class Engines implements BeforeAllCallback {
     public static EmbeddedPostgresCluster postgres() { return running.postgres; }
     public static EmbeddedRedis redis() { return running.redis; }
 
-    /** An app config on these engines: primary + replica, Redis, no near cache unless asked. */
+    /**
+     * An app config on these engines: primary + replica, Redis, no near cache unless asked. The Redis command timeout
+     * is {@link #REDIS_TIMEOUT}, not the 1 s default: a command slower than it trips the switch and the app takes the
+     * degraded path (database, no fill, a pending tombstone) by design, which a stall of a busy machine must not bring
+     * about in tests whose claims are about a working Redis. Tests of the timeout itself set their own.
+     */
     public static AppConfig config(String instance) {
         return AppConfig.defaults(instance, postgres().primaryJdbcUrl(), List.of(postgres().replicaJdbcUrl()), redis().uri())
-                .withNearCacheTtl(java.time.Duration.ZERO);
+                .withNearCacheTtl(java.time.Duration.ZERO).withRedisTimeout(REDIS_TIMEOUT);
     }
+
+    /** A Redis command timeout a stall of a loaded machine does not reach (see {@link #config}). */
+    public static final java.time.Duration REDIS_TIMEOUT = java.time.Duration.ofSeconds(5);
 }

@@ -16,6 +16,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * outlive any one client and end with the last.
  */
 class LettuceThreadsTest {
+    /** Not what is tested: long enough that a stall of a busy machine does not fail a command. */
+    static final Duration TIMEOUT = Duration.ofSeconds(10);
     static EmbeddedRedis server;
 
     @BeforeAll
@@ -31,8 +33,8 @@ class LettuceThreadsTest {
     @Test
     void twoClientsShareOneEventLoopThread() {
         int before = LettuceThreads.users();
-        try (Redis a = new Redis(server.uri(), Duration.ofSeconds(2), Duration.ofMillis(50));
-             Redis b = new Redis(server.uri(), Duration.ofSeconds(2), Duration.ofMillis(50))) {
+        try (Redis a = new Redis(server.uri(), TIMEOUT, Duration.ofMillis(50));
+             Redis b = new Redis(server.uri(), TIMEOUT, Duration.ofMillis(50))) {
             assertThat(LettuceThreads.users()).isEqualTo(before + 2);
             assertThat(a.resources()).isSameAs(b.resources());
             assertThat(a.resources().ioThreadPoolSize()).isEqualTo(1);
@@ -65,12 +67,12 @@ class LettuceThreadsTest {
     @Test
     void aClientAfterTheLastClosedStartsTheThreadsAgain() {
         int before = LettuceThreads.users();
-        Redis first = new Redis(server.uri(), Duration.ofSeconds(2), Duration.ofMillis(50));
+        Redis first = new Redis(server.uri(), TIMEOUT, Duration.ofMillis(50));
         var firstThreads = first.resources();
         first.close();
         first.close(); // a second close releases nothing more
         assertThat(LettuceThreads.users()).isEqualTo(before);
-        try (Redis second = new Redis(server.uri(), Duration.ofSeconds(2), Duration.ofMillis(50))) {
+        try (Redis second = new Redis(server.uri(), TIMEOUT, Duration.ofMillis(50))) {
             if (before == 0) assertThat(second.resources()).isNotSameAs(firstThreads); // the old ones were shut down
             second.call("SET", c -> c.set("lettuce-threads:k", "v"));
             assertThat(second.<String>await("GET", c -> c.get("lettuce-threads:k"))).isEqualTo("v");

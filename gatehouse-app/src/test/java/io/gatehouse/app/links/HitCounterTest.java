@@ -49,14 +49,19 @@ class HitCounterTest {
     @BeforeAll
     static void start() throws Exception {
         redisServer = EmbeddedRedis.start(0, "16mb", "allkeys-lfu");
-        probe = new Redis(redisServer.uri(), Duration.ofSeconds(2), Duration.ofMillis(1));
+        probe = new Redis(redisServer.uri(), Engines.REDIS_TIMEOUT, Duration.ofMillis(1));
         app = App.start(config("hits-1", redisServer.uri()));
         http = new Http(app.port());
     }
 
-    /** Near cache far longer than the test, no periodic jobs during it (the roll-up would move counts), manual flushes. */
+    /**
+     * Near cache far longer than the test, no periodic jobs during it (the roll-up would move counts), manual flushes,
+     * and a Redis timeout a stall does not reach: a flush whose script timed out goes to PostgreSQL instead (and the
+     * script may still run), so the counts in Redis would be off for a reason other than the counting.
+     */
     static AppConfig config(String instance, String redisUri) {
         return AppConfig.defaults(instance, Engines.postgres().primaryJdbcUrl(), List.of(Engines.postgres().replicaJdbcUrl()), redisUri)
+                .withRedisTimeout(Engines.REDIS_TIMEOUT)
                 .withNearCacheTtl(Duration.ofMinutes(10))
                 .withJobInterval(Duration.ofHours(1))
                 .withHitFlushInterval(Duration.ZERO);
