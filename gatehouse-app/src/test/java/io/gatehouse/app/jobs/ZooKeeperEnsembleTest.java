@@ -17,7 +17,11 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** A three-node ZooKeeper ensemble loses the node the leader talks to: registrations and leadership carry on. */
+/**
+ * A three-node ZooKeeper ensemble loses the node the leader talks to: registrations and leadership carry on. The
+ * waits are bounds for a hang (a quorum election and a reconnect in real time, slower on a loaded machine), not
+ * timing claims.
+ */
 @ExtendWith(Engines.class)
 class ZooKeeperEnsembleTest {
     static TestingCluster ensemble;
@@ -41,21 +45,21 @@ class ZooKeeperEnsembleTest {
 
     @Test
     void losingOneNodeKeepsRegistrationsLeadershipAndJobs() throws Exception {
-        await().atMost(Duration.ofSeconds(15)).until(() -> apps.stream().filter(a -> a.jobs().leader()).count() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> apps.stream().filter(a -> a.jobs().leader()).count() == 1);
         App leader = apps.stream().filter(a -> a.jobs().leader()).findFirst().orElseThrow();
         InstanceSpec node = ensemble.findConnectionInstance(leader.registration().client().getZookeeperClient().getZooKeeper());
         assertThat(ensemble.killServer(node)).isTrue();
 
         // The client moves to a surviving node within its session timeout; the session, its ephemeral
         // registration and the latch survive because a quorum (2 of 3) remains.
-        await().atMost(Duration.ofSeconds(15)).ignoreExceptions().untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
             assertThat(apps.get(0).registration().connected()).isTrue();
             assertThat(apps.get(1).registration().connected()).isTrue();
             assertThat(apps.get(0).registration().instances()).containsOnlyKeys("ensemble-1", "ensemble-2");
         });
-        await().atMost(Duration.ofSeconds(15)).until(() -> apps.stream().filter(a -> a.jobs().leader()).count() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> apps.stream().filter(a -> a.jobs().leader()).count() == 1);
         int runsBefore = apps.stream().mapToInt(a -> a.jobs().runs().size()).sum();
-        await().atMost(Duration.ofSeconds(10)).until(() -> apps.stream().mapToInt(a -> a.jobs().runs().size()).sum() >= runsBefore + 4);
+        await().atMost(Duration.ofSeconds(30)).until(() -> apps.stream().mapToInt(a -> a.jobs().runs().size()).sum() >= runsBefore + 4);
 
         List<PeriodicJobs.Run> all = new ArrayList<>();
         apps.forEach(a -> all.addAll(a.jobs().runs()));
