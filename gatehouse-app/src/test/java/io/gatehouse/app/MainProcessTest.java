@@ -55,7 +55,7 @@ class MainProcessTest {
             // The same primary: what matters is that the command reaches the instance and it confirms.
             control.write(("repoint " + Engines.postgres().primaryJdbcUrl() + "\n").getBytes(StandardCharsets.UTF_8));
             control.flush();
-            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                     .until(() -> Files.readString(log).contains("repointed writes to " + Engines.postgres().primaryJdbcUrl()));
             assertThat(http.send("POST", "/api/links", "child-owner", "{\"target\":\"https://example.com/child\"}").statusCode())
                     .isEqualTo(201);

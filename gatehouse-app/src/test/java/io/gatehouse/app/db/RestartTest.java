@@ -37,19 +37,21 @@ class RestartTest {
         }
     }
 
+    // The waits for the standby are bounds for a hang: after a restart it (re)connects to the primary in real time,
+    // and a standby that started before its primary was ready retries only after wal_retrieve_retry_interval (5 s).
     @Test
     void restartKeepsDataAndReplicationAndAFailoverSticks() throws Exception {
         root = Files.createTempDirectory("gatehouse-restart");
         try (EmbeddedPostgresCluster first = EmbeddedPostgresCluster.start(root, false, true, 0, 0)) {
             sql(first.primaryJdbcUrl(), "create table t (id int)");
             sql(first.primaryJdbcUrl(), "insert into t values (1)");
-            await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> count(first.replicaJdbcUrl()) == 1);
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> count(first.replicaJdbcUrl()) == 1);
         }
         try (EmbeddedPostgresCluster second = EmbeddedPostgresCluster.start(root, false, true, 0, 0)) {
             assertThat(count(second.primaryJdbcUrl())).isEqualTo(1);
             sql(second.primaryJdbcUrl(), "insert into t values (2)");
             // the standby found the primary on its new port
-            await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> count(second.replicaJdbcUrl()) == 2);
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> count(second.replicaJdbcUrl()) == 2);
             String promoted = second.failover();
             sql(promoted, "insert into t values (3)");
             assertThat(count(promoted)).isEqualTo(3);
@@ -57,7 +59,7 @@ class RestartTest {
         try (EmbeddedPostgresCluster third = EmbeddedPostgresCluster.start(root, false, true, 0, 0)) {
             assertThat(count(third.primaryJdbcUrl())).isEqualTo(3); // the promoted server is the primary now
             sql(third.primaryJdbcUrl(), "insert into t values (4)");
-            await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> count(third.replicaJdbcUrl()) == 4);
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> count(third.replicaJdbcUrl()) == 4);
         }
     }
 }
