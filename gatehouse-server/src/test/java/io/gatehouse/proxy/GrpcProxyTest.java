@@ -277,10 +277,14 @@ class GrpcProxyTest {
         return s;
     }
 
-    /** A 600 ms route timeout for test.Forever only; the other calls go by a route without one. */
+    /**
+     * A 3 s route timeout for test.Forever only; the other calls go by a route without one. The tests need the
+     * stream's first message to arrive before it (its timer runs on real time): with 600 ms, a machine that stalled
+     * that long gave no message at all.
+     */
     private static final String FOREVER_DEADLINE = """
             match: { path_prefix: /test.Forever }
-                    timeouts: { total: 600ms }
+                    timeouts: { total: 3s }
                   - name: rest
                     cluster: grpc""";
 
