@@ -21,7 +21,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Consumers managed at runtime through the admin API, shared by two edges through a real Redis: made on one edge,
- * its key works on the other within a second; a rotation keeps both keys working; disable, enable and delete reach
+ * its key works on the other after its next poll; a rotation keeps both keys working; disable, enable and delete reach
  * every edge; a plan's limits apply; the listing shows usage and what is left of the quota. Keys are stored hashed.
  * On HTTP/1.1 and on HTTP/2 (TLS, ALPN h2): one Redis for the class (emptied between the two), two edges per protocol.
  */
@@ -117,11 +117,9 @@ class RuntimeConsumersTest {
         return send(HttpRequest.newBuilder(protocol.uri(g.listenerAddress("edge").getPort(), "/x")).header("x-api-key", key));
     }
 
-    /** Waits at most a second (the stated bound) for {@code edge} to answer {@code status} to {@code key}. */
-    static void within1s(Gatehouse edge, String key, int status) {
-        long t0 = System.nanoTime();
-        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> call(edge, key) == status);
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
+    /** Waits for {@code edge} to answer {@code status} to {@code key} (see {@link SharedRedis#REACHES_OTHER_EDGE}). */
+    static void reaches(Gatehouse edge, String key, int status) {
+        await().atMost(SharedRedis.REACHES_OTHER_EDGE).pollInterval(Duration.ofMillis(20)).until(() -> call(edge, key) == status);
     }
 
     @Test
@@ -135,22 +133,22 @@ class RuntimeConsumersTest {
         assertThat(stored.toString()).as("only the hash is kept").doesNotContain(key);
 
         assertThat(call(a, key)).isEqualTo(200);
-        within1s(b, key, 200);
+        reaches(b, key, 200);
 
         Answer rotated = SharedRedis.admin(b, "POST", "/consumers/partner-7/keys", "{\"overlap\": \"1h\"}");
         assertThat(rotated.status()).isEqualTo(200);
         String next = rotated.json().get("api_key").asText();
-        within1s(a, next, 200);
+        reaches(a, next, 200);
         assertThat(call(a, key)).as("the old key works during the overlap").isEqualTo(200);
         assertThat(rotated.json().get("consumer").get("api_keys").get(0).get("expires").asText()).isNotEmpty();
 
         assertThat(SharedRedis.admin(a, "POST", "/consumers/partner-7/disable", null).status()).isEqualTo(200);
-        within1s(b, next, 403);
+        reaches(b, next, 403);
         assertThat(SharedRedis.admin(a, "POST", "/consumers/partner-7/enable", null).status()).isEqualTo(200);
-        within1s(b, next, 200);
+        reaches(b, next, 200);
 
         assertThat(SharedRedis.admin(b, "DELETE", "/consumers/partner-7", null).status()).isEqualTo(200);
-        within1s(a, next, 401);
+        reaches(a, next, 401);
         assertThat(SharedRedis.admin(a, "GET", "/consumers/partner-7", null).status()).isEqualTo(404);
     }
 
@@ -158,7 +156,7 @@ class RuntimeConsumersTest {
     void aRuntimeConsumersPlanAppliesAndTheListingShowsUsageAndQuota() throws Exception {
         Answer made = SharedRedis.admin(a, "POST", "/consumers", "{\"name\": \"small-app\", \"plan\": \"tiny\"}");
         String key = made.json().get("api_key").asText();
-        within1s(b, key, 200);
+        reaches(b, key, 200);
         assertThat(call(b, key)).isEqualTo(200);
         assertThat(call(b, key)).as("plan tiny: 2 an hour").isEqualTo(429);
 
@@ -193,11 +191,9 @@ class RuntimeConsumersTest {
         assertThat(bearer(b, token)).isEqualTo(200);
         assertThat(bearer(b, token)).as("from the verified-token cache").isEqualTo(200);
         assertThat(SharedRedis.admin(a, "POST", "/consumers/jwt-app/disable", null).status()).isEqualTo(200);
-        long t0 = System.nanoTime();
-        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> bearer(b, token) == 403);
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
+        await().atMost(SharedRedis.REACHES_OTHER_EDGE).pollInterval(Duration.ofMillis(20)).until(() -> bearer(b, token) == 403);
         assertThat(SharedRedis.admin(b, "POST", "/consumers/jwt-app/enable", null).status()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> bearer(a, token) == 200);
+        await().atMost(SharedRedis.REACHES_OTHER_EDGE).pollInterval(Duration.ofMillis(20)).until(() -> bearer(a, token) == 200);
     }
 
     @Test

@@ -22,7 +22,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * {@code deny} over real sockets: the configured lists (CIDR, User-Agent, header), and the shared list in a real Redis
- * that two edges honour: added through one edge's admin API, refused by the other within a second; removed, served
+ * that two edges honour: added through one edge's admin API, refused by the other after its next poll; removed, served
  * again; bad calls answered with problem+json. On HTTP/1.1 and on HTTP/2 (TLS, ALPN h2): one Redis for the
  * class, two edges per protocol.
  */
@@ -100,7 +100,7 @@ class DenyTest {
         for (var e : SharedRedis.admin(a, "GET", "/deny", null).json().get("entries")) {
             SharedRedis.admin(a, "DELETE", "/deny/" + e.get("id").asText(), null);
         }
-        await().atMost(Duration.ofSeconds(2)).until(() -> SharedRedis.admin(b, "GET", "/deny", null).json().get("entries").isEmpty());
+        await().atMost(SharedRedis.REACHES_OTHER_EDGE).until(() -> SharedRedis.admin(b, "GET", "/deny", null).json().get("entries").isEmpty());
         backend.reset();
     }
 
@@ -127,27 +127,25 @@ class DenyTest {
     }
 
     @Test
-    void anEntryAddedThroughOneEdgeIsHonouredByTheOtherWithinASecond() throws Exception {
+    void anEntryAddedThroughOneEdgeIsHonouredByTheOther() throws Exception {
         assertThat(get(b, "/x", Map.of()).statusCode()).isEqualTo(200);
         Answer added = SharedRedis.admin(a, "POST", "/deny", "{\"type\": \"cidr\", \"value\": \"127.0.0.1/32\", \"reason\": \"abuse\"}");
-        long addedAt = System.nanoTime();
         assertThat(added.status()).isEqualTo(201);
         assertThat(added.json().get("id").asText()).isEqualTo("cidr:127.0.0.1/32");
         assertThat(get(a, "/x", Map.of()).statusCode()).as("the edge that added it at once").isEqualTo(403);
-        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> get(b, "/x", Map.of()).statusCode() == 403);
-        assertThat(Duration.ofNanos(System.nanoTime() - addedAt)).isLessThan(Duration.ofSeconds(1));
+        await().atMost(SharedRedis.REACHES_OTHER_EDGE).pollInterval(Duration.ofMillis(20)).until(() -> get(b, "/x", Map.of()).statusCode() == 403);
         assertThat(SharedRedis.admin(b, "GET", "/deny", null).json().get("entries").get(0).get("reason").asText()).isEqualTo("abuse");
 
         assertThat(SharedRedis.admin(b, "DELETE", "/deny/cidr:127.0.0.1%2F32", null).status()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> get(a, "/x", Map.of()).statusCode() == 200);
+        await().atMost(SharedRedis.REACHES_OTHER_EDGE).pollInterval(Duration.ofMillis(20)).until(() -> get(a, "/x", Map.of()).statusCode() == 200);
     }
 
     @Test
     void userAgentAndHeaderEntriesAndAnExpiry() throws Exception {
         assertThat(SharedRedis.admin(a, "POST", "/deny", "{\"type\": \"user_agent\", \"value\": \"scraper*\"}").status()).isEqualTo(201);
         assertThat(SharedRedis.admin(a, "POST", "/deny", "{\"type\": \"header\", \"header\": \"X-Api-Client\", \"value\": \"v0.*\"}").status()).isEqualTo(201);
-        await().atMost(Duration.ofSeconds(1)).until(() -> get(b, "/x", Map.of("user-agent", "scraper 3")).statusCode() == 403);
-        await().atMost(Duration.ofSeconds(1)).until(() -> get(b, "/x", Map.of("x-api-client", "v0.9")).statusCode() == 403);
+        await().atMost(SharedRedis.REACHES_OTHER_EDGE).until(() -> get(b, "/x", Map.of("user-agent", "scraper 3")).statusCode() == 403);
+        await().atMost(SharedRedis.REACHES_OTHER_EDGE).until(() -> get(b, "/x", Map.of("x-api-client", "v0.9")).statusCode() == 403);
         assertThat(get(b, "/x", Map.of("x-api-client", "v1.0", "user-agent", "app")).statusCode()).isEqualTo(200);
 
         Answer shortLived = SharedRedis.admin(a, "POST", "/deny", "{\"type\": \"cidr\", \"value\": \"127.0.0.0/8\", \"ttl\": \"1s\"}");

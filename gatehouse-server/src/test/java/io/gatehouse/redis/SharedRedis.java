@@ -29,6 +29,13 @@ public final class SharedRedis implements AutoCloseable {
         server.start();
     }
 
+    /**
+     * How long a test waits for a change made through one edge to reach another: a bound for a hang, not the
+     * promise. The promise is {@link SharedHash#POLL} plus two round trips, and {@code SharedHashTest} shows that a
+     * copy reads a change on its next poll; a loaded machine can stall for a second, and timing is the benchmarks'.
+     */
+    public static final Duration REACHES_OTHER_EDGE = Duration.ofSeconds(10);
+
     public String address() {
         return "127.0.0.1:" + port;
     }
