@@ -122,6 +122,7 @@ up_stop() {
 # The number after a label in `gatehouse load`'s report: field 'p99' → 12.34; cpu_us → the CPU per request.
 field() { grep -oE "$1 [0-9.]+" | head -1 | awk '{print $NF}'; }
 cpu_us() { grep -oE '[0-9.]+ us per request' | head -1 | awk '{print $1}'; }
+cores() { grep -oE '\([0-9.]+ cores\)' | grep -oE '[0-9.]+' | tail -1; }
 
 mkdir -p "$(dirname "$OUT")"
 record "# system-bench $(date -u +%FT%TZ) on $(nproc) cores ($(grep -m1 "model name" /proc/cpuinfo 2>/dev/null | sed "s/.*: //"), $(grep -m1 "cpu MHz" /proc/cpuinfo 2>/dev/null | sed "s/.*: //" | cut -d. -f1) MHz), $(git -C "$ROOT" rev-parse --short HEAD), load average $(loadavg)"
@@ -133,7 +134,7 @@ up_start e2e --near-cache 0s
 load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate 300 --duration "$WARMUP" --warmup 0 --metrics "$UP_METRICS" >"$RUN/jit.txt" || true
 # What the system burns with (almost) no traffic: replica monitors, health checks, ZooKeeper and Curator heartbeats.
 idle=$(load --target "http://127.0.0.1:$UP_PORT" --path /no-such-link --rate 1 --duration 10 --warmup 0 --cpu-of "$SERVER_PIDS" || true)
-IDLE_CORES=$(echo "$idle" | grep -oE '\([0-9.]+ cores\)' | grep -oE '[0-9.]+')
+IDLE_CORES=$(echo "$idle" | cores)
 record "idle	server CPU at 1 request/s: $IDLE_CORES cores	load $(loadavg)"
 # One step of the ladder: returns 0 when the rate was served cleanly.
 step() {
@@ -213,7 +214,7 @@ for _ in $(seq 1 120); do curl -fs -o /dev/null "http://127.0.0.1:$PLAIN_PORT/sm
 load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate 300 --duration "$WARMUP" --warmup 0 >/dev/null || true
 load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate "$R70" --duration "$WARMUP" --warmup 0 >/dev/null || true
 idle=$(load --target "http://127.0.0.1:$PLAIN_PORT" --path /small --rate 1 --duration 10 --warmup 0 --cpu-of "$EDGE_PID" || true)
-PLAIN_IDLE_CORES=$(echo "$idle" | grep -oE '\([0-9.]+ cores\)' | grep -oE '[0-9.]+')
+PLAIN_IDLE_CORES=$(echo "$idle" | cores)
 record "plain_idle	edge CPU at 1 request/s: $PLAIN_IDLE_CORES cores"
 load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate "$R70" --duration "$WARMUP" --warmup 0 \
     --metrics "$UP_METRICS" >/dev/null 2>>"$RUN/load.err" || true
@@ -295,7 +296,7 @@ if awk -v s="$CORE_SHARE" 'BEGIN {exit !(s > 0)}'; then
         # the share reached stays at or just under the one asked for).
         out=$(load --target "http://127.0.0.1:$UP_PORT" --links "$LINKS" --codes "$CODES" --rate "$RCORE" --duration "$WARMUP" --warmup 0 \
             --metrics "$UP_METRICS" --cpu-of "$SERVER_PIDS" 2>>"$RUN/load.err" || true)
-        measured=$(echo "$out" | grep -oE '\([0-9.]+ cores\)' | grep -oE '[0-9.]+' | tail -1)
+        measured=$(echo "$out" | cores)
         if [[ -n "$measured" ]] && awk -v m="$measured" 'BEGIN {exit !(m > 0.05)}'; then
             corrected=$(awk -v r="$RCORE" -v s="$CORE_SHARE" -v m="$measured" 'BEGIN {printf "%d", r * s / m}')
             record "core_share_calibration	$RCORE/s from the ladder used $measured of the core warm; corrected to $corrected/s"

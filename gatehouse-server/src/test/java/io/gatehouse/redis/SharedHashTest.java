@@ -6,6 +6,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,17 +37,35 @@ class SharedHashTest {
         return new RedisConfig(redis.address(), null, Duration.ofSeconds(5));
     }
 
-    /** Both copies have read the hash once (the connection is up): what follows is one poll each. */
-    private static void awaitFirstRead(SharedHash... copies) {
-        for (SharedHash c : copies) await().atMost(Duration.ofSeconds(10)).until(() -> c.snapshot().version() >= 0);
+    /** Two copies of the hash on clients of their own, as two edges hold them. */
+    private record TwoCopies(Redis ra, Redis rb, SharedHash a, SharedHash b) implements AutoCloseable {
+        /** Opened once both have read the hash (their connections are up): what follows is one poll each. */
+        static TwoCopies open() {
+            Redis ra = new Redis(config()), rb = new Redis(config());
+            TwoCopies c = new TwoCopies(ra, rb, new SharedHash(ra, KEY), new SharedHash(rb, KEY));
+            try {
+                for (SharedHash h : List.of(c.a, c.b)) await().atMost(Duration.ofSeconds(10)).until(() -> h.snapshot().version() >= 0);
+            } catch (RuntimeException | Error e) {
+                c.close();
+                throw e;
+            }
+            return c;
+        }
+
+        @Override
+        public void close() {
+            a.close();
+            b.close();
+            ra.close();
+            rb.close();
+        }
     }
 
     @Test
     void aChangeThroughOneCopyIsReadByTheOtherOnItsNextPoll() throws Exception {
         redis.flush();
-        try (Redis ra = new Redis(config()); Redis rb = new Redis(config());
-             SharedHash a = new SharedHash(ra, KEY); SharedHash b = new SharedHash(rb, KEY)) {
-            awaitFirstRead(a, b);
+        try (TwoCopies copies = TwoCopies.open()) {
+            SharedHash a = copies.a(), b = copies.b();
             long before = b.refresh().get(10, SECONDS).version();
 
             assertThat(a.put("k", "v1").get(10, SECONDS)).isTrue();
@@ -74,9 +93,8 @@ class SharedHashTest {
     @Test
     void aCopyThatNeverWritesFollowsByItsOwnPolls() throws Exception {
         redis.flush();
-        try (Redis ra = new Redis(config()); Redis rb = new Redis(config());
-             SharedHash a = new SharedHash(ra, KEY); SharedHash b = new SharedHash(rb, KEY)) {
-            awaitFirstRead(a, b);
+        try (TwoCopies copies = TwoCopies.open()) {
+            SharedHash a = copies.a(), b = copies.b();
             assertThat(a.put("only-through-a", "x").get(10, SECONDS)).isTrue();
             // no refresh on b: only its scheduled poll can bring the change
             await().atMost(SharedRedis.REACHES_OTHER_EDGE).until(() -> b.snapshot().entries().containsKey("only-through-a"));

@@ -306,15 +306,15 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
             default -> {
                 if (response.release != null) {
                     response.release.whenComplete((v, e) -> ctx.executor().execute(
-                            () -> afterDelay(ctx, response, requestKeepAlive)));
+                            () -> playAfterDelay(ctx, response, requestKeepAlive)));
                 } else {
-                    afterDelay(ctx, response, requestKeepAlive);
+                    playAfterDelay(ctx, response, requestKeepAlive);
                 }
             }
         }
     }
 
-    private void afterDelay(ChannelHandlerContext ctx, TestResponse response, boolean requestKeepAlive) {
+    private void playAfterDelay(ChannelHandlerContext ctx, TestResponse response, boolean requestKeepAlive) {
         if (response.headersDelay.isZero()) {
             play(ctx, response, requestKeepAlive);
         } else {

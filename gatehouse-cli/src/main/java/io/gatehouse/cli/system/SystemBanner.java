@@ -69,13 +69,22 @@ public final class SystemBanner {
      * upper bound (with instances as processes it overstates by about half a GiB).
      */
     static String memory(Path home) {
-        long[] kib = memoryKiB(home);
-        return kib[1] / 1024 + " MiB of memory (PSS of this JVM, its child processes and the PostgreSQL servers; "
-                + kib[0] / 1024 + " MiB RSS summed over them)";
+        Memory m = systemMemory(home);
+        return m.pssKiB() / 1024 + " MiB of memory (PSS of this JVM, its child processes and the PostgreSQL servers; "
+                + m.rssKiB() / 1024 + " MiB RSS summed over them)";
     }
 
-    /** {RSS, PSS} in KiB, summed over the system's processes. */
-    static long[] memoryKiB(Path home) {
+    /** Resident memory in KiB: RSS (each shared page in full) and PSS (each shared page split between its users). */
+    public record Memory(long rssKiB, long pssKiB) {
+        public static final Memory NONE = new Memory(0, 0);
+
+        public Memory plus(Memory other) {
+            return new Memory(rssKiB + other.rssKiB, pssKiB + other.pssKiB);
+        }
+    }
+
+    /** Summed over the system's processes. */
+    static Memory systemMemory(Path home) {
         java.util.Set<ProcessHandle> all = new java.util.HashSet<>();
         List<ProcessHandle> roots = new java.util.ArrayList<>(List.of(ProcessHandle.current()));
         for (String server : List.of("primary", "replica")) {
@@ -90,20 +99,16 @@ public final class SystemBanner {
             all.add(r);
             r.descendants().forEach(all::add);
         }
-        long[] sum = new long[2];
-        for (ProcessHandle p : all) {
-            long[] m = processMemoryKiB(p.pid());
-            sum[0] += m[0];
-            sum[1] += m[1];
-        }
+        Memory sum = Memory.NONE;
+        for (ProcessHandle p : all) sum = sum.plus(memoryOf(p.pid()));
         return sum;
     }
 
     /**
-     * {RSS, PSS} of one process in KiB, from /proc/PID/smaps_rollup (Linux 4.14+); where that cannot be read, VmRSS
-     * for both. A process that just exited, or no /proc at all, counts nothing.
+     * One process, from /proc/PID/smaps_rollup (Linux 4.14+); where that cannot be read, VmRSS for both figures. A
+     * process that just exited, or no /proc at all, counts nothing.
      */
-    public static long[] processMemoryKiB(long pid) {
+    public static Memory memoryOf(long pid) {
         long rss = -1, pss = -1;
         try {
             for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + pid + "/smaps_rollup"))) {
@@ -113,17 +118,17 @@ public final class SystemBanner {
         } catch (java.io.IOException | RuntimeException e) {
             // fall back on VmRSS below
         }
-        if (rss >= 0 && pss >= 0) return new long[]{rss, pss};
+        if (rss >= 0 && pss >= 0) return new Memory(rss, pss);
         try {
             for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
                 if (line.startsWith("VmRSS:")) {
                     long k = Long.parseLong(line.replaceAll("[^0-9]", ""));
-                    return new long[]{k, k};
+                    return new Memory(k, k);
                 }
             }
         } catch (java.io.IOException | RuntimeException e) {
             // a child that just exited, or no /proc
         }
-        return new long[]{0, 0};
+        return Memory.NONE;
     }
 }

@@ -1,5 +1,6 @@
 package io.gatehouse.cli.launcher;
 
+import io.gatehouse.cli.system.SystemBanner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,15 +59,15 @@ class UpProcessIT {
                     .containsPattern("(?m)^  db replica +PostgreSQL").containsPattern("(?m)^  registry +ZooKeeper");
             String code = createAndFollow(client, edge, apiKey(home));
 
-            long[] afterStart = systemMemoryKiB(up.pid(), home);
+            SystemBanner.Memory afterStart = systemMemory(up.pid(), home);
             traffic(client, edge, apiKey(home), code);
-            long[] afterTraffic = systemMemoryKiB(up.pid(), home);
+            SystemBanner.Memory afterTraffic = systemMemory(up.pid(), home);
             System.out.printf("gatehouse up (the JVM, its children, the PostgreSQL servers): RSS summed %d MiB after start, %d MiB after traffic; PSS %d, %d MiB%n",
-                    afterStart[0] / 1024, afterTraffic[0] / 1024, afterStart[1] / 1024, afterTraffic[1] / 1024);
+                    afterStart.rssKiB() / 1024, afterTraffic.rssKiB() / 1024, afterStart.pssKiB() / 1024, afterTraffic.pssKiB() / 1024);
             // In one JVM even the upper bound stays under the limit.
-            assertThat(afterStart[0]).as("RSS summed after start, KiB").isGreaterThan(0).isLessThan(RSS_LIMIT_KIB);
-            assertThat(afterTraffic[0]).as("RSS summed after traffic, KiB").isLessThan(RSS_LIMIT_KIB);
-            assertThat(afterTraffic[1]).as("PSS after traffic, KiB").isGreaterThan(0).isLessThanOrEqualTo(afterTraffic[0]);
+            assertThat(afterStart.rssKiB()).as("RSS summed after start, KiB").isGreaterThan(0).isLessThan(RSS_LIMIT_KIB);
+            assertThat(afterTraffic.rssKiB()).as("RSS summed after traffic, KiB").isLessThan(RSS_LIMIT_KIB);
+            assertThat(afterTraffic.pssKiB()).as("PSS after traffic, KiB").isGreaterThan(0).isLessThanOrEqualTo(afterTraffic.rssKiB());
 
             List<ProcessHandle> system = systemProcesses(up.pid(), home);
             up.signal("TERM");
@@ -101,12 +102,12 @@ class UpProcessIT {
             assertThat(up.output()).contains("kill -9 " + pids.get("app-2"));
 
             String code = createAndFollow(client, edge, apiKey(home));
-            long[] memory = systemMemoryKiB(up.pid(), home);
+            SystemBanner.Memory memory = systemMemory(up.pid(), home);
             System.out.printf("gatehouse up --app-processes (the JVM, its children, the PostgreSQL servers): PSS %d MiB, RSS summed %d MiB%n",
-                    memory[1] / 1024, memory[0] / 1024);
+                    memory.pssKiB() / 1024, memory.rssKiB() / 1024);
             // Four JVMs map the same libjvm and CDS archive, and 30 PostgreSQL backends the same shared buffers: the
             // RSS sum counts those pages four and thirty times (1.45-1.6 GiB measured), PSS once.
-            assertThat(memory[1]).as("PSS, KiB").isGreaterThan(0).isLessThan(RSS_LIMIT_KIB);
+            assertThat(memory.pssKiB()).as("PSS, KiB").isGreaterThan(0).isLessThan(RSS_LIMIT_KIB);
             List<ProcessHandle> system = systemProcesses(up.pid(), home);
 
             Process kill = new ProcessBuilder("kill", "-9", Long.toString(pids.get("app-2"))).inheritIO().start();
@@ -220,16 +221,12 @@ class UpProcessIT {
     }
 
     /**
-     * {RSS, PSS} summed over {@link #systemProcesses} (KiB). In the RSS sum a shared page counts once per process
-     * that maps it (an upper bound); in the PSS sum it is split between them (what the system takes).
+     * Resident memory summed over {@link #systemProcesses}. In the RSS sum a shared page counts once per process that
+     * maps it (an upper bound); in the PSS sum it is split between them (what the system takes).
      */
-    static long[] systemMemoryKiB(long pid, Path home) throws IOException {
-        long[] sum = new long[2];
-        for (ProcessHandle p : systemProcesses(pid, home)) {
-            long[] m = io.gatehouse.cli.system.SystemBanner.processMemoryKiB(p.pid());
-            sum[0] += m[0];
-            sum[1] += m[1];
-        }
+    static SystemBanner.Memory systemMemory(long pid, Path home) throws IOException {
+        SystemBanner.Memory sum = SystemBanner.Memory.NONE;
+        for (ProcessHandle p : systemProcesses(pid, home)) sum = sum.plus(SystemBanner.memoryOf(p.pid()));
         return sum;
     }
 }
