@@ -298,12 +298,11 @@ public final class CacheFilter implements NamedFilter, AutoCloseable {
         return String.join(", ", headers.getAll(CACHE_STATUS)) + ", " + mine;
     }
 
-    /** Refreshes {@code stale} in the background, once per key at a time (the flight keeps others from doing it too). */
+    /** Refreshes {@code stale} in the background, once per key at a time ({@link RouteCache#claimRefresh}). */
     private void refresh(HttpExchange ex, String primary, CachedResponse stale) {
         if (refresher == null) return;
-        Flight mine = new Flight();
-        if (cache.flights.putIfAbsent(primary, mine) != null) return;
-        refresher.refresh(this, ex, primary, stale, mine);
+        Flight mine = cache.claimRefresh(primary, stale);
+        if (mine != null) refresher.refresh(this, ex, primary, stale, mine);
     }
 
     /** Ends {@code flight} of {@code primary} (once): its waiters get {@code entry}, or go to the origin on null. */

@@ -129,6 +129,25 @@ public final class RouteCache {
         return server == null ? java.util.List.of() : java.util.List.copyOf(server.values());
     }
 
+    /**
+     * Claims the background refresh of {@code stale}, stored for {@code primary}: the flight that keeps other requests
+     * from refreshing it too, or null when there is nothing to do. Nothing to do when another fetch of the key is in
+     * flight, or when the store no longer holds {@code stale}: a request that read the stale entry just before another
+     * refresh stored its answer and ended its flight would otherwise ask the origin again for a staleness already
+     * refreshed (seen as a third origin request where two were due). Every fetch stores before it ends its flight, so
+     * the store read after the claim sees that answer. The entry is compared by identity: a soft purge marks the same
+     * object, a disk load promotes the object it returns, and a hard purge or an eviction leaves nothing to refresh.
+     */
+    Flight claimRefresh(String primary, CachedResponse stale) {
+        Flight mine = new Flight();
+        if (flights.putIfAbsent(primary, mine) != null) return null;
+        CachedResponse now = store.get(primary, stale.varyValues());
+        if (now == stale) return mine;
+        flights.remove(primary, mine);
+        mine.end(now); // nobody should have joined in between; if one did, it gets what is stored
+        return null;
+    }
+
     public String listener() { return listener; }
     public String route() { return route; }
     public CacheStore store() { return store; }
