@@ -118,6 +118,39 @@ class LinksApiTest {
     }
 
     @Test
+    void rolledUpCountsAreAddedToEachLinkInOneStatement() throws Exception {
+        String owner = "grace-" + System.nanoTime();
+        String a = create(owner, "{\"target\":\"https://example.com/g1\"}");
+        String b = create(owner, "{\"target\":\"https://example.com/g2\"}");
+        LinkStore store = app.links().store();
+        // two codes of ours and one that does not exist (deleted since it was counted): that one is skipped
+        app.database().write(c -> {
+            store.addHits(c, java.util.Map.of(b, 5L, a, 2L, "zzNoSuch1", 9L));
+            return null;
+        });
+        app.database().write(c -> {
+            store.addHits(c, java.util.Map.of(a, 1L));   // adds to what is there
+            store.addHits(c, java.util.Map.of());        // nothing to add: no statement
+            return null;
+        });
+        assertThat(hitsInDatabase(a)).isEqualTo(3);
+        assertThat(hitsInDatabase(b)).isEqualTo(5);
+        assertThat(hitsInDatabase("zzNoSuch1")).isNull();
+    }
+
+    /** The link's rolled-up count, read on the primary; null when there is no such link. */
+    static Long hitsInDatabase(String code) {
+        return app.database().write(c -> {
+            try (var s = c.prepareStatement("select hits from links where code = ?")) {
+                s.setString(1, code);
+                try (var rs = s.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : null;
+                }
+            }
+        }).value();
+    }
+
+    @Test
     void metadataCountsHitsAndListShowsOnlyTheOwnersLinks() throws Exception {
         String owner = "frank-" + System.nanoTime();
         String a = create(owner, "{\"target\":\"https://example.com/1\"}");
