@@ -78,13 +78,16 @@ public final class App implements AutoCloseable {
         db.migrate();
         for (Replica r : db.replicas()) {
             Gauge.builder("app.db.replica.lag", r, x -> x.lag().toMillis() / 1000.0).baseUnit("seconds")
+                    .description("How far the replica's replay is behind the primary, as last polled").tag("replica", r.name()).register(meters);
+            Gauge.builder("app.db.replica.in_read_pool", r, x -> x.inReadPool() ? 1 : 0)
+                    .description("1 while reads may go to the replica, 0 when it is taken out (lag over the bound, or down)")
                     .tag("replica", r.name()).register(meters);
-            Gauge.builder("app.db.replica.in_read_pool", r, x -> x.inReadPool() ? 1 : 0).tag("replica", r.name()).register(meters);
         }
         redis = config.redisUri() == null ? null
                 : track(new Redis(config.redisUri(), config.redisTimeout(), java.time.Duration.ofSeconds(1), traces));
         LinkStore store = new LinkStore();
-        Gauge.builder("app.db.link_lookups", store, LinkStore::lookups).register(meters);
+        io.micrometer.core.instrument.FunctionCounter.builder("app.db.link_lookups", store, LinkStore::lookups)
+                .description("Link lookups made in the database (cache misses and reads without the cache)").register(meters);
         LinkCache cache = redis == null ? null
                 : new LinkCache(redis, clock, config.cacheTtl(), config.negativeTtl(), config.nearCacheTtl(), meters);
         hitCounter = new HitCounter(redis, db, store, config.hitFlushInterval(), config.instanceId(), meters, clock);
@@ -169,7 +172,7 @@ public final class App implements AutoCloseable {
         Timer t = timers.get(key);
         if (t != null) return t;
         return timers.computeIfAbsent(key, k -> Timer.builder("app.http.requests")
-                .tags("method", k.method(), "route", k.route(), "status", Integer.toString(k.status())).register(meters));
+                .description("Requests this instance answered, by method, route pattern and status").tags("method", k.method(), "route", k.route(), "status", Integer.toString(k.status())).register(meters));
     }
 
     private static void errors(HttpRouting.Builder r) {

@@ -79,6 +79,12 @@ public final class HitCounter implements AutoCloseable {
 
     private record Retired(String code, Tally tally, long atMs) {}
 
+    private static Counter flushes(MeterRegistry meters, String to) {
+        return Counter.builder("app.hits.flushes")
+                .description("Batches of redirect counts sent, by where they went: redis, postgresql (Redis away or absent), none (both failed; kept for the next flush)")
+                .tag("to", to).register(meters);
+    }
+
     private final Clock clock;
     private final ConcurrentHashMap<String, Tally> counts = new ConcurrentHashMap<>();
     private final List<Retired> retired = new ArrayList<>();
@@ -97,10 +103,11 @@ public final class HitCounter implements AutoCloseable {
         this.clock = clock;
         this.db = db;
         this.store = store;
-        this.toRedis = meters.counter("app.hits.flushes", "to", "redis");
-        this.toDatabase = meters.counter("app.hits.flushes", "to", "postgresql");
-        this.failed = meters.counter("app.hits.flushes", "to", "none");
-        meters.gauge("app.hits.unflushed", this, HitCounter::unflushed);
+        this.toRedis = flushes(meters, "redis");
+        this.toDatabase = flushes(meters, "postgresql");
+        this.failed = flushes(meters, "none");
+        io.micrometer.core.instrument.Gauge.builder("app.hits.unflushed", this, HitCounter::unflushed)
+                .description("Redirects counted in this instance's memory and not yet sent (a crash loses them)").register(meters);
         if (interval.isZero()) {
             timer = null;
         } else {

@@ -80,11 +80,16 @@ public final class LinkCache {
         this.near = nearTtl.isZero() ? null
                 : Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(nearTtl).recordStats().build();
         this.invalidatedVersions = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(tombstoneTtl).build();
-        this.fillsRefused = meters.counter("app.cache.fills.refused");
-        this.nearInvalidations = meters.counter("app.cache.near.invalidations");
+        this.fillsRefused = Counter.builder("app.cache.fills.refused")
+                .description("Cache fills refused because an invalidation of a newer version came first (the fill raced a write)")
+                .register(meters);
+        this.nearInvalidations = Counter.builder("app.cache.near.invalidations")
+                .description("Invalidation messages from Redis pub/sub applied to this instance's near cache").register(meters);
         if (near != null) {
-            meters.gauge("app.cache.near.size", near, Cache::estimatedSize);
-            meters.gauge("app.cache.near.evictions", near, c -> c.stats().evictionCount());
+            io.micrometer.core.instrument.Gauge.builder("app.cache.near.size", near, Cache::estimatedSize)
+                    .description("Entries in this instance's near cache (Caffeine)").register(meters);
+            io.micrometer.core.instrument.FunctionCounter.builder("app.cache.near.evictions", near, c -> c.stats().evictionCount())
+                    .description("Entries the near cache evicted for room").register(meters);
         }
         redis.subscribe(CHANNEL, (channel, message) -> onInvalidation(message));
         redis.onRecovery(this::replayTombstones);

@@ -42,13 +42,23 @@ public final class LinkService {
         this.hitCounter = hitCounter;
         this.policy = policy;
         this.clock = clock;
-        this.hits = meters.counter("app.cache.requests", "result", "hit");
-        this.misses = meters.counter("app.cache.requests", "result", "miss");
-        this.negativeHits = meters.counter("app.cache.requests", "result", "negative_hit");
-        this.bypass = meters.counter("app.cache.requests", "result", "bypass");
-        this.suppressed = meters.counter("app.cache.loads.suppressed");
-        this.earlyRefreshes = meters.counter("app.cache.early_refreshes");
-        this.dbLoads = meters.counter("app.cache.loads");
+        this.hits = lookup(meters, "hit");
+        this.misses = lookup(meters, "miss");
+        this.negativeHits = lookup(meters, "negative_hit");
+        this.bypass = lookup(meters, "bypass");
+        this.suppressed = Counter.builder("app.cache.loads.suppressed")
+                .description("Cache misses that waited for another request's database load of the same code instead of making one (single flight)")
+                .register(meters);
+        this.earlyRefreshes = Counter.builder("app.cache.early_refreshes")
+                .description("Cache entries reloaded before they expired (XFetch's probabilistic early refresh)").register(meters);
+        this.dbLoads = Counter.builder("app.cache.loads").description("Database loads made to fill the cache").register(meters);
+    }
+
+    private static Counter lookup(MeterRegistry meters, String result) {
+        return Counter.builder("app.cache.requests")
+                .description("Redirect lookups by the cache's answer: hit, miss (loaded from the database), negative_hit "
+                        + "(a code cached as unknown), bypass (no Redis: straight to the database)")
+                .tag("result", result).register(meters);
     }
 
     /** Links written through to the cache instead of invalidated (see {@link LinkCache#writeThrough}). */

@@ -197,6 +197,11 @@ class LinksApiTest {
         http.get("/" + code);
         String metrics = http.get("/metrics").body();
         assertThat(metrics).contains("app_cache_requests_total{instance=\"links-api\",result=\"hit\"}")
-                .contains("app_http_requests_seconds_count").contains("app_db_replica_lag_seconds");
+                .contains("app_http_requests_seconds_count").contains("app_db_replica_lag_seconds")
+                .contains("app_db_link_lookups_total{");
+        // every metric says what it counts: "# HELP name text", the text not empty
+        java.util.List<String> help = metrics.lines().filter(l -> l.startsWith("# HELP ")).toList();
+        assertThat(help).hasSizeGreaterThan(10)
+                .allSatisfy(l -> assertThat(l.split(" ", 4)).as(l).hasSize(4).satisfies(p -> assertThat(p[3]).isNotBlank()));
     }
 }

@@ -298,7 +298,7 @@ public final class LoadCommand implements Callable<Integer> {
 
     /** Sums of the app instances' cache counters; an unreachable instance counts as zero. */
     record Counters(double hits, double requests, double lookups) {
-        private static final Pattern LINE = Pattern.compile("^(app_cache_requests_total|app_db_link_lookups)\\{([^}]*)} ([0-9.eE+-]+)$");
+        private static final Pattern LINE = Pattern.compile("^(app_cache_requests_total|app_db_link_lookups_total)\\{([^}]*)} ([0-9.eE+-]+)$");
 
         static Counters scrape(List<String> urls) {
             double hits = 0, requests = 0, lookups = 0;
@@ -311,7 +311,7 @@ public final class LoadCommand implements Callable<Integer> {
                         Matcher m = LINE.matcher(line);
                         if (!m.matches()) continue;
                         double v = Double.parseDouble(m.group(3));
-                        if (m.group(1).equals("app_db_link_lookups")) {
+                        if (m.group(1).equals("app_db_link_lookups_total")) {
                             lookups += v;
                         } else {
                             requests += v;

@@ -75,6 +75,12 @@ class SystemStackTest {
         // test checks the run and its report, not the machine.
         assertThat(code).as(out.toString()).isIn(0, 1);
         assertThat(out.toString()).contains("creating 20 links", "sent 40, ok ", "p99", "p99.9", "cache hit ratio", "warm-up (not in the figures");
+        // the counters the report's hit ratio and database queries come from, read from the instances as load reads
+        // them: the app's metric names and load's parser agree (each new link's first redirect was a database lookup)
+        LoadCommand.Counters counters = LoadCommand.Counters.scrape(java.util.Arrays.asList(metrics.split(",")));
+        assertThat(counters.requests()).isGreaterThanOrEqualTo(40);
+        assertThat(counters.hits()).isPositive();
+        assertThat(counters.lookups()).isPositive();
         // Without the key, through the edge, the links cannot be made: it says how to get one.
         java.io.StringWriter err = new java.io.StringWriter();
         int refused = io.gatehouse.cli.GatehouseCommand.commandLine().setErr(new java.io.PrintWriter(err, true))
