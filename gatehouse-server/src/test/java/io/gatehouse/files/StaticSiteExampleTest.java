@@ -22,7 +22,7 @@ class StaticSiteExampleTest {
     void theExampleServesTheExampleSite() throws Exception {
         Path examples = Path.of("..", "examples").toAbsolutePath().normalize();
         Map<String, String> env = Map.of("LISTEN", "127.0.0.1:0", "SITE_ROOT", examples.resolve("site").toString(),
-                "API", "127.0.0.1:1");
+                "API", "127.0.0.1:1", "ADMIN", "off");   // no fixed port a running gatehouse may hold
         GatehouseConfig config = ConfigLoader.load(examples.resolve("static-site.yaml"), env::get);
         Gatehouse g = Gatehouse.start(config);
         try {

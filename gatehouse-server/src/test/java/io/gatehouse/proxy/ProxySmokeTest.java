@@ -53,6 +53,7 @@ class ProxySmokeTest {
                 clusters:
                   - name: app
                     endpoints: [ {address: "127.0.0.1:%d"}, {address: "127.0.0.1:%d"} ]
+                admin: {address: "off"}
                 """.formatted(a, b), "test.yaml"));
         int port = gatehouse.listenerAddress("edge").getPort();
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

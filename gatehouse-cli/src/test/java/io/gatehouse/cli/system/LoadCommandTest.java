@@ -33,6 +33,7 @@ class LoadCommandTest {
                     address: 127.0.0.1:0
                     routes: [{name: all, cluster: origin}]
                 clusters: [{name: origin, endpoints: ["%s"]}]
+                admin: {address: "off"}
                 """.formatted(backend.address()), "load.yaml"));
     }
 
