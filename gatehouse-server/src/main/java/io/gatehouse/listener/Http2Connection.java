@@ -68,6 +68,7 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
     private long idleSinceNanos;
     private ScheduledFuture<?> idleTimer;
     private boolean closing;
+    private boolean aborted;           // ended by GOAWAY with an error (a flood, a protocol violation): nothing more starts
     private boolean reading;           // inside a read of the socket: its channelReadComplete flushes
     private java.util.ArrayList<Http2ServerStream> toDispatch; // request heads of this read, dispatched at its end
     private boolean flushScheduled;
@@ -350,6 +351,7 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
 
     /** Dispatches {@code s} at the end of the current read (at once outside one): see {@link Http2ServerStream#dispatch}. */
     void dispatchAfterRead(Http2ServerStream s) {
+        if (aborted) return; // closed with the connection, never started
         if (!reading) {
             s.dispatch();
             return;
@@ -361,6 +363,13 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
     private void dispatchRead() {
         java.util.ArrayList<Http2ServerStream> list = toDispatch;
         if (list == null || list.isEmpty()) return;
+        if (aborted) {
+            // The read ended the connection with an error. The reset that crosses the flood limit is never applied to
+            // its stream (the limit throws first), so that stream's head, read just before, is still here: started,
+            // it would open a connection to an endpoint for an attacker's request (RapidResetTest).
+            list.clear();
+            return;
+        }
         io.gatehouse.transport.DispatchClock.enter(); // as the frames of the read did
         try {
             for (int i = 0; i < list.size(); i++) {
@@ -452,6 +461,7 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
     }
 
     private void goAwayAndClose(Http2Error error) {
+        aborted = true;
         if (traffic.lingering) return; // the first GOAWAY is on its way; shutting output before it is out would drop it
         traffic.lingering = true;
         ChannelPromise sent = ctx.newPromise();

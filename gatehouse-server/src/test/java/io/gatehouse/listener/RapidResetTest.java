@@ -11,7 +11,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * HTTP/2 rapid reset (CVE-2023-44487) as it reaches the endpoint: requests the client reset in the same read never
- * start an endpoint request nor open a connection to it. The flood limit ends the attack with GOAWAY. The first test
+ * start an endpoint request nor open a connection to it. The flood limit ends the attack with GOAWAY, and the stream
+ * whose reset crosses the limit does not start either. The first test
  * is the attack as the issue measured it: TLS with ALPN h2, the default limits, 20,000 pairs.
  */
 class RapidResetTest {
@@ -49,6 +50,40 @@ class RapidResetTest {
             assertThat(goAway.errorCode()).isEqualTo(ENHANCE_YOUR_CALM);
             assertThat(backend.requestCount()).as("requests at the endpoint").isLessThanOrEqualTo(1);
             assertThat(backend.connectionsAccepted()).as("connections to the endpoint").isLessThanOrEqualTo(1);
+        }
+    }
+
+    /**
+     * The reset that crosses the limit is not applied to its stream: the limit ends the connection first. That
+     * stream's HEADERS, read just before, must not start a request when the read completes (it once opened a
+     * connection to the endpoint, and a second pair in the same state a second one).
+     */
+    @Test
+    void theStreamWhoseResetTripsTheLimitNeverReachesTheEndpoint() {
+        try (GatehouseFixture g = GatehouseFixture.start("""
+                listeners:
+                  - name: edge
+                    address: 127.0.0.1:0
+                    http2: { h2c: true, max_resets_per_window: 3 }
+                    routes: [ { name: all, cluster: app } ]
+                clusters:
+                  - name: app
+                    endpoints: [ "%s" ]
+                """.formatted(backend.address()));
+             RawH2 c = RawH2.connect(g.address())) {
+            c.cork();   // four pairs in one write: the fourth reset is over the limit of three
+            for (int stream = 1; stream <= 7; stream += 2) {
+                c.headers(stream, true, RawH2.get("/reset"));
+                c.rst(stream, (int) CANCEL);
+            }
+            c.uncork();
+            RawH2.Frame goAway = c.await(RawH2.GOAWAY, WAIT);
+            assertThat(goAway).as("GOAWAY").isNotNull();
+            assertThat(goAway.errorCode()).isEqualTo(ENHANCE_YOUR_CALM);
+            // a request started by the read would connect within milliseconds; room for a stall
+            org.awaitility.Awaitility.await().during(Duration.ofMillis(500)).atMost(WAIT)
+                    .until(() -> backend.connectionsAccepted() == 0 && backend.requestCount() == 0);
+            assertThat(g.get("/after").statusCode()).isEqualTo(200);
         }
     }
 
