@@ -461,7 +461,7 @@ final class Http2Connection extends Http2ConnectionHandler implements Http2Remot
     }
 
     private void goAwayAndClose(Http2Error error) {
-        aborted = true;
+        if (error != Http2Error.NO_ERROR) aborted = true; // the idle close's GOAWAY is no error, and nothing is queued then
         if (traffic.lingering) return; // the first GOAWAY is on its way; shutting output before it is out would drop it
         traffic.lingering = true;
         ChannelPromise sent = ctx.newPromise();
