@@ -23,6 +23,7 @@ import io.gatehouse.app.links.TargetPolicy;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Timer;
@@ -86,7 +87,7 @@ public final class App implements AutoCloseable {
         redis = config.redisUri() == null ? null
                 : track(new Redis(config.redisUri(), config.redisTimeout(), java.time.Duration.ofSeconds(1), traces));
         LinkStore store = new LinkStore();
-        io.micrometer.core.instrument.FunctionCounter.builder("app.db.link_lookups", store, LinkStore::lookups)
+        FunctionCounter.builder("app.db.link_lookups", store, LinkStore::lookups)
                 .description("Link lookups made in the database (cache misses and reads without the cache)").register(meters);
         LinkCache cache = redis == null ? null
                 : new LinkCache(redis, clock, config.cacheTtl(), config.negativeTtl(), config.nearCacheTtl(), meters);
@@ -172,7 +173,8 @@ public final class App implements AutoCloseable {
         Timer t = timers.get(key);
         if (t != null) return t;
         return timers.computeIfAbsent(key, k -> Timer.builder("app.http.requests")
-                .description("Requests this instance answered, by method, route pattern and status").tags("method", k.method(), "route", k.route(), "status", Integer.toString(k.status())).register(meters));
+                .description("Requests this instance answered, by method, route pattern and status")
+                .tags("method", k.method(), "route", k.route(), "status", Integer.toString(k.status())).register(meters));
     }
 
     private static void errors(HttpRouting.Builder r) {

@@ -5,6 +5,7 @@ import io.gatehouse.app.db.Database;
 import io.gatehouse.app.db.DatabaseException;
 import io.lettuce.core.ScriptOutputType;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,7 +107,7 @@ public final class HitCounter implements AutoCloseable {
         this.toRedis = flushes(meters, "redis");
         this.toDatabase = flushes(meters, "postgresql");
         this.failed = flushes(meters, "none");
-        io.micrometer.core.instrument.Gauge.builder("app.hits.unflushed", this, HitCounter::unflushed)
+        Gauge.builder("app.hits.unflushed", this, HitCounter::unflushed)
                 .description("Redirects counted in this instance's memory and not yet sent (a crash loses them)").register(meters);
         if (interval.isZero()) {
             timer = null;

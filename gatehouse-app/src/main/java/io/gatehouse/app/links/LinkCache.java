@@ -5,6 +5,8 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.gatehouse.app.cache.Redis;
 import io.lettuce.core.ScriptOutputType;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import java.time.Clock;
@@ -86,9 +88,9 @@ public final class LinkCache {
         this.nearInvalidations = Counter.builder("app.cache.near.invalidations")
                 .description("Invalidation messages from Redis pub/sub applied to this instance's near cache").register(meters);
         if (near != null) {
-            io.micrometer.core.instrument.Gauge.builder("app.cache.near.size", near, Cache::estimatedSize)
+            Gauge.builder("app.cache.near.size", near, Cache::estimatedSize)
                     .description("Entries in this instance's near cache (Caffeine)").register(meters);
-            io.micrometer.core.instrument.FunctionCounter.builder("app.cache.near.evictions", near, c -> c.stats().evictionCount())
+            FunctionCounter.builder("app.cache.near.evictions", near, c -> c.stats().evictionCount())
                     .description("Entries the near cache evicted for room").register(meters);
         }
         redis.subscribe(CHANNEL, (channel, message) -> onInvalidation(message));
