@@ -66,7 +66,8 @@ class SystemStackTest {
 
     @Test
     void loadCreatesLinksThroughTheEdgeWithTheKeyAndReportsLatencyAndTheCacheHitRatio() {
-        String metrics = String.join(",", stack.instances().stream().map(i -> "http://127.0.0.1:" + i.port() + "/metrics").toList());
+        java.util.List<String> metricsUrls = stack.instances().stream().map(i -> "http://127.0.0.1:" + i.port() + "/metrics").toList();
+        String metrics = String.join(",", metricsUrls);
         java.io.StringWriter out = new java.io.StringWriter();
         int code = io.gatehouse.cli.GatehouseCommand.commandLine().setOut(new java.io.PrintWriter(out, true))
                 .execute("load", "--target", "http://127.0.0.1:" + stack.edgeAddress().getPort(), "--api-key", stack.apiKey(),
@@ -77,7 +78,7 @@ class SystemStackTest {
         assertThat(out.toString()).contains("creating 20 links", "sent 40, ok ", "p99", "p99.9", "cache hit ratio", "warm-up (not in the figures");
         // the counters the report's hit ratio and database queries come from, read from the instances as load reads
         // them: the app's metric names and load's parser agree (each new link's first redirect was a database lookup)
-        LoadCommand.Counters counters = LoadCommand.Counters.scrape(java.util.Arrays.asList(metrics.split(",")));
+        LoadCommand.Counters counters = LoadCommand.Counters.scrape(metricsUrls);
         assertThat(counters.requests()).isGreaterThanOrEqualTo(40);
         assertThat(counters.hits()).isPositive();
         assertThat(counters.lookups()).isPositive();
